@@ -1,0 +1,451 @@
+"""The configuration: one TOML file plus environment overrides, validated once.
+
+:func:`locate_config` finds the file (``--config PATH``, else ``$HARVESTER_CONFIG``, else
+``./config/harvester.toml``); :func:`load_settings` reads and validates it into a frozen
+:class:`Settings` that everything else receives as an argument. Every problem is a
+:class:`~harvester.errors.ConfigError` naming the file, the dotted key (``arxiv.delay_seconds``,
+``authors[0].name``: author tables count from 0) and the problem, on one line.
+
+Environment overrides (:data:`ENV_OVERRIDES`), validated like the file's values and named
+``env VARIABLE`` in errors; a variable set to the empty string counts as unset.
+
+Decisions worth knowing:
+
+- A relative SQLite path (``sqlite:///harvester.db``) is relative to the current working
+  directory, as SQLAlchemy does it. A bare ``postgresql://`` URL is mapped to
+  ``postgresql+psycopg://`` so that psycopg 3 is used.
+- Author names and aliases are stripped, NFC-normalised and runs of spaces collapsed. They may
+  hold letters of any script, combining marks, digits (rare, but real names have them), spaces and
+  ``. - ' ,``. Everything else is refused, notably what the arXiv query language treats specially
+  (``" ( ) : [ ] \\ *``, and ``_``, which ``au:`` reads as a space), as are the upper-case
+  operator words ``AND``, ``OR`` and ``ANDNOT`` (arXiv treats only upper case as operators). See
+  https://info.arxiv.org/help/api/user-manual.html#query_details.
+- ``include_ids``/``exclude_ids`` take whatever :func:`~harvester.normalise.parse_arxiv_id`
+  does (``2409.11321v2``, ``arXiv:hep-th/9901001``, an abs URL) and keep the canonical versionless
+  id, old style without its subject class (``math.GT/0309136`` is ``math/0309136``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import math
+import os
+import re
+import tomllib
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from harvester import __version__
+from harvester.errors import ConfigError
+from harvester.normalise import InvalidIdentifierError, parse_arxiv_id
+
+__all__ = [
+    "CONFIG_ENV",
+    "DEFAULT_CONFIG",
+    "ENV_OVERRIDES",
+    "ArxivSettings",
+    "AuthorSettings",
+    "DatabaseSettings",
+    "LoggingSettings",
+    "Settings",
+    "build_query",
+    "load_settings",
+    "locate_config",
+    "parse_settings",
+]
+
+CONFIG_ENV = "HARVESTER_CONFIG"
+DEFAULT_CONFIG = Path("config") / "harvester.toml"
+#: environment variable -> (section, key) it overrides
+ENV_OVERRIDES: Mapping[str, tuple[str, str]] = {
+    "HARVESTER_DATABASE_URL": ("database", "url"),
+    "HARVESTER_ARXIV_API_URL": ("arxiv", "api_url"),
+}
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+MAX_QUERY_CHARS = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class DatabaseSettings:
+    url: str = "sqlite:///harvester.db"
+
+
+@dataclass(frozen=True, slots=True)
+class ArxivSettings:
+    api_url: str = "https://export.arxiv.org/api/query"
+    page_size: int = 200
+    #: minimum spacing between the starts of any two requests
+    delay_seconds: float = 3.0
+    timeout_seconds: float = 30.0
+    max_attempts: int = 5
+    #: bound on the total time spent retrying one request
+    max_retry_seconds: float = 600.0
+    #: cap on a single backoff or Retry-After wait
+    max_wait_seconds: float = 300.0
+    max_response_bytes: int = 20_000_000
+    #: an e-mail address, appended to the User-Agent as ``(mailto:...)``
+    contact: str | None = None
+
+    @property
+    def user_agent(self) -> str:
+        base = f"arxiv-harvester/{__version__}"
+        return f"{base} (mailto:{self.contact})" if self.contact else base
+
+
+@dataclass(frozen=True, slots=True)
+class LoggingSettings:
+    level: str = "INFO"
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorSettings:
+    key: str
+    name: str
+    aliases: tuple[str, ...] = ()
+    query: str | None = None
+    include_ids: tuple[str, ...] = ()
+    exclude_ids: tuple[str, ...] = ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The name, then the aliases, without duplicates."""
+        return tuple(dict.fromkeys((self.name, *self.aliases)))
+
+    @property
+    def search_query(self) -> str:
+        return build_query(self)
+
+    @property
+    def identity_fingerprint(self) -> str:
+        """SHA-256 of everything that decides which papers are this author's (not the order)."""
+        identity = {
+            "name": self.name,
+            "aliases": sorted(self.names[1:]),
+            "query": self.query,
+            "include_ids": sorted(self.include_ids),
+            "exclude_ids": sorted(self.exclude_ids),
+        }
+        text = json.dumps(identity, ensure_ascii=False, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    path: Path
+    database: DatabaseSettings
+    arxiv: ArxivSettings
+    authors: tuple[AuthorSettings, ...]
+    logging: LoggingSettings
+
+
+def build_query(author: AuthorSettings) -> str:
+    """The explicit query, else every name as an ``au:`` phrase, ORed and parenthesised."""
+    if author.query is not None:
+        return author.query
+    return "(" + " OR ".join(f'au:"{name}"' for name in author.names) + ")"
+
+
+def locate_config(cli_path: str | None, environ: Mapping[str, str], cwd: Path) -> Path:
+    chosen = cli_path or environ.get(CONFIG_ENV) or DEFAULT_CONFIG
+    return cwd / Path(chosen).expanduser()
+
+
+def load_settings(path: Path, environ: Mapping[str, str] = os.environ) -> Settings:
+    return parse_settings(_read_toml(path), path, environ)
+
+
+def parse_settings(
+    data: Mapping[str, Any], path: Path, environ: Mapping[str, str] = os.environ
+) -> Settings:
+    """Validate ``data`` as :func:`tomllib.load` returns it; ``path`` is only named in errors."""
+    for key in data:
+        if key not in _TOP_KEYS:
+            raise ConfigError(path, key, _unknown(key, _TOP_KEYS))
+    return Settings(
+        path=path,
+        database=DatabaseSettings(**_section(data, "database", path, environ)),
+        arxiv=ArxivSettings(**_section(data, "arxiv", path, environ)),
+        authors=_authors(data, path),
+        logging=LoggingSettings(**_section(data, "logging", path, environ)),
+    )
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError as exc:
+        raise ConfigError(
+            path, None, f"file not found; pass --config PATH or set {CONFIG_ENV}"
+        ) from exc
+    except PermissionError as exc:
+        raise ConfigError(path, None, "cannot read the file: permission denied") from exc
+    except OSError as exc:
+        raise ConfigError(path, None, f"cannot read the file: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(path, None, f"not UTF-8 text (bad byte at offset {exc.start})") from exc
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, None, "invalid TOML: " + " ".join(str(exc).split())) from exc
+
+
+# -- checks: each takes a raw TOML value and returns the clean one or raises _Invalid ---------
+
+_Check = Callable[[object], Any]
+
+
+class _Invalid(Exception):
+    """A value failed its check; the caller names the file and the key."""
+
+    def __init__(self, problem: str, suffix: str = "") -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.suffix = suffix  # a position inside the value, e.g. "[2]" for an array item
+
+
+def _got(value: object) -> str:
+    toml = {"str": "string", "int": "integer", "bool": "boolean", "list": "array", "dict": "table"}
+    return toml.get(type(value).__name__, type(value).__name__)
+
+
+def _string(value: object) -> str:
+    if not isinstance(value, str):
+        raise _Invalid(f"expected a string, got {_got(value)}")
+    return value
+
+
+def _integer(low: int, high: int | None = None) -> _Check:
+    def check(value: object) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _Invalid(f"expected an integer, got {_got(value)}")
+        if high is not None and not low <= value <= high:
+            raise _Invalid(f"must be between {low} and {high}, got {value}")
+        if value < low:
+            raise _Invalid(f"must be at least {low}, got {value}")
+        return value
+
+    return check
+
+
+def _seconds(*, zero_ok: bool) -> _Check:
+    def check(value: object) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise _Invalid(f"expected a number of seconds (integer or float), got {_got(value)}")
+        if not math.isfinite(value) or value < 0 or (value == 0 and not zero_ok):
+            raise _Invalid(f"must be a finite number {'>= 0' if zero_ok else '> 0'}, got {value}")
+        return float(value)
+
+    return check
+
+
+#: accepted SQLAlchemy driver names -> the one to use
+_DRIVERS = {
+    "sqlite": "sqlite",
+    "sqlite+pysqlite": "sqlite+pysqlite",
+    "postgresql": "postgresql+psycopg",
+    "postgresql+psycopg": "postgresql+psycopg",
+}
+
+
+def _database_url(value: object) -> str:
+    text = _string(value).strip()
+    try:  # the messages are ours: SQLAlchemy's might quote a password
+        url = make_url(text)
+    except (ArgumentError, ValueError):
+        raise _Invalid("not a valid SQLAlchemy URL, e.g. sqlite:///harvester.db") from None
+    driver = _DRIVERS.get(url.drivername)
+    if driver is None:
+        raise _Invalid(f"unsupported database {url.drivername!r}: use sqlite or postgresql")
+    if driver == url.drivername:
+        return text
+    return url.set(drivername=driver).render_as_string(hide_password=False)
+
+
+def _http_url(value: object) -> str:
+    text = _string(value).strip()
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 -- raises ValueError on a bad port
+    except ValueError as exc:
+        raise _Invalid(f"not a valid URL ({exc}): {text!r}") from None
+    if not text.isprintable() or " " in text:
+        raise _Invalid(f"must not contain spaces or control characters, got {text!r}")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise _Invalid(f"expected an http or https URL with a host, got {text!r}")
+    if parts.query or parts.fragment:
+        raise _Invalid(f"must not have a query string or fragment, got {text!r}")
+    return text
+
+
+def _matching(pattern: str, what: str) -> _Check:
+    regex = re.compile(pattern, re.ASCII)
+
+    def check(value: object) -> str:
+        text = _string(value).strip()
+        if not regex.fullmatch(text):
+            raise _Invalid(f"expected {what}, got {text!r}")
+        return text
+
+    return check
+
+
+def _log_level(value: object) -> str:
+    level = _string(value).strip().upper()
+    if level not in LOG_LEVELS:
+        raise _Invalid(f"expected one of {', '.join(LOG_LEVELS)}, got {value!r}")
+    return level
+
+
+_NAME_PUNCTUATION = frozenset(" .-',")
+_OPERATOR = re.compile(r"\b(?:ANDNOT|AND|OR)\b")
+
+
+def _allowed_in_name(char: str) -> bool:
+    return char in _NAME_PUNCTUATION or char.isdecimal() or unicodedata.category(char)[0] in "LM"
+
+
+def _name(value: object) -> str:
+    name = re.sub(" {2,}", " ", unicodedata.normalize("NFC", _string(value).strip()))
+    if not name:
+        raise _Invalid("must not be empty")
+    if bad := next((char for char in name if not _allowed_in_name(char)), None):
+        raise _Invalid(
+            f"character {bad!r} (U+{ord(bad):04X}) is not allowed in a name"
+            " (allowed: letters, marks, digits, spaces and . - ' ,)"
+        )
+    if operator := _OPERATOR.search(name):
+        raise _Invalid(f"the word {operator.group()!r} is an arXiv query operator")
+    if not any(char.isalpha() for char in name):
+        raise _Invalid(f"must contain a letter, got {name!r}")
+    return name
+
+
+def _query(value: object) -> str:
+    query = " ".join(_string(value).split())
+    if not query:
+        raise _Invalid("must not be empty")
+    if len(query) > MAX_QUERY_CHARS:
+        raise _Invalid(f"must be at most {MAX_QUERY_CHARS} characters, got {len(query)}")
+    return query
+
+
+def _arxiv_id(value: object) -> str:
+    try:
+        return parse_arxiv_id(_string(value))[0]
+    except InvalidIdentifierError as exc:
+        raise _Invalid(str(exc)) from None
+
+
+def _array_of(check: _Check) -> _Check:
+    def run(value: object) -> tuple[Any, ...]:
+        if not isinstance(value, list | tuple):
+            raise _Invalid(f"expected an array, got {_got(value)}")
+        items = []
+        for index, item in enumerate(value):
+            try:
+                items.append(check(item))
+            except _Invalid as exc:
+                raise _Invalid(exc.problem, f"[{index}]") from None
+        return tuple(dict.fromkeys(items))
+
+    return run
+
+
+# -- the schema: section -> key -> check; defaults live in the dataclasses --------------------
+
+_SECTIONS: dict[str, dict[str, _Check]] = {
+    "database": {"url": _database_url},
+    "arxiv": {
+        "api_url": _http_url,
+        "page_size": _integer(1, 2000),
+        "delay_seconds": _seconds(zero_ok=True),
+        "timeout_seconds": _seconds(zero_ok=False),
+        "max_attempts": _integer(1),
+        "max_retry_seconds": _seconds(zero_ok=False),
+        "max_wait_seconds": _seconds(zero_ok=False),
+        "max_response_bytes": _integer(1000),
+        "contact": _matching(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", "an e-mail address"),
+    },
+    "logging": {"level": _log_level},
+}
+_AUTHOR_KEYS: dict[str, _Check] = {
+    "key": _matching(r"[a-z0-9_-]{1,64}", "1 to 64 of a-z, 0-9, '-', '_'"),
+    "name": _name,
+    "aliases": _array_of(_name),
+    "query": _query,
+    "include_ids": _array_of(_arxiv_id),
+    "exclude_ids": _array_of(_arxiv_id),
+}
+_TOP_KEYS = (*_SECTIONS, "authors")
+
+
+def _unknown(key: str, known: Iterable[str]) -> str:
+    known = list(known)
+    if close := difflib.get_close_matches(key, known, n=1):
+        return f"unknown key; did you mean {close[0]!r}?"
+    return f"unknown key; known keys: {', '.join(known)}"
+
+
+def _checked(path: Path, key: str, check: _Check, value: object) -> Any:
+    try:
+        return check(value)
+    except _Invalid as exc:
+        raise ConfigError(path, key + exc.suffix, exc.problem) from None
+
+
+def _table(path: Path, where: str, table: object, checks: Mapping[str, _Check]) -> dict[str, Any]:
+    if not isinstance(table, Mapping):
+        raise ConfigError(path, where, f"expected a table, got {_got(table)}")
+    for key in table:
+        if key not in checks:
+            raise ConfigError(path, f"{where}.{key}", _unknown(key, checks))
+    return {key: _checked(path, f"{where}.{key}", checks[key], table[key]) for key in table}
+
+
+def _section(
+    data: Mapping[str, Any], name: str, path: Path, environ: Mapping[str, str]
+) -> dict[str, Any]:
+    checks = _SECTIONS[name]
+    values = _table(path, name, data.get(name, {}), checks)
+    for variable, (section, key) in ENV_OVERRIDES.items():
+        if section == name and environ.get(variable):
+            values[key] = _checked(path, f"env {variable}", checks[key], environ[variable])
+    return values
+
+
+def _authors(data: Mapping[str, Any], path: Path) -> tuple[AuthorSettings, ...]:
+    tables = data.get("authors", [])
+    if not isinstance(tables, list | tuple):
+        raise ConfigError(
+            path, "authors", f"expected an array of [[authors]] tables, got {_got(tables)}"
+        )
+    if not tables:
+        raise ConfigError(path, "authors", "no authors configured; add an [[authors]] table")
+    authors: dict[str, AuthorSettings] = {}
+    for index, table in enumerate(tables):
+        where = f"authors[{index}]"
+        author = AuthorSettings(**_author(path, where, table))
+        if author.key in authors:
+            raise ConfigError(path, f"{where}.key", f"duplicate author key {author.key!r}")
+        authors[author.key] = author
+    return tuple(authors.values())
+
+
+def _author(path: Path, where: str, table: object) -> dict[str, Any]:
+    values = _table(path, where, table, _AUTHOR_KEYS)
+    for key in ("key", "name"):
+        if key not in values:
+            raise ConfigError(path, f"{where}.{key}", "required key is missing")
+    both = set(values.get("include_ids", ())) & set(values.get("exclude_ids", ()))
+    if both:
+        raise ConfigError(path, f"{where}.exclude_ids", f"{min(both)!r} is also in include_ids")
+    return values

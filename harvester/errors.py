@@ -20,13 +20,12 @@ root; they print ``str(error)`` on one line and exit with ``error.exit_code``.
     │   │   ├── EmptyPageError         a later page came back empty
     │   │   └── InconsistentTotalError   ``totalResults`` kept changing between pages
     │   ├── QueryRejectedError         arXiv refused the query (HTTP 400 and other 4xx)
-    │   └── ResponseTooLargeError      the body exceeded the size cap
+    │   ├── ResponseTooLargeError      the body exceeded the size cap
+    │   └── HostileResponseError       the body declares a DTD or entities: refused unparsed
     └── StopRequested                  a shutdown was requested while waiting
 """
 
 from __future__ import annotations
-
-from datetime import datetime
 
 __all__ = [
     "ConfigError",
@@ -36,6 +35,7 @@ __all__ = [
     "EmptyPageError",
     "FetchError",
     "HTTPStatusError",
+    "HostileResponseError",
     "HarvesterError",
     "InconsistentTotalError",
     "IncompleteResponseError",
@@ -124,10 +124,10 @@ class ConnectionFailedError(TransientFetchError):
 
 
 class HTTPStatusError(TransientFetchError):
-    """The API answered 408, 429 or 5xx. ``retry_after`` is the earliest time to ask again."""
+    """The API answered 408, 429 or 5xx. ``retry_after``: seconds the server asked us to wait."""
 
     def __init__(
-        self, status: int, *, url: str | None = None, retry_after: datetime | None = None
+        self, status: int, *, url: str | None = None, retry_after: float | None = None
     ) -> None:
         super().__init__(f"arXiv answered HTTP {status}", url=url)
         self.status = status
@@ -160,3 +160,9 @@ class ResponseTooLargeError(FetchError):
     """The response exceeded the configured size cap and was refused unread."""
 
     default_hint = "lower [arxiv] page_size or raise max_response_bytes"
+
+
+class HostileResponseError(FetchError):
+    """The body carries a DOCTYPE or entity declarations, which arXiv never sends."""
+
+    default_hint = "the server at [arxiv] api_url is not behaving like arXiv"

@@ -1,0 +1,200 @@
+"""What a complete harvest changes in one profile: a pure plan, no I/O.
+
+Each profile remembers what it last saw of every paper (a membership: status,
+version, withdrawn flag and the compared metadata). :func:`plan_changes` compares
+that with what a complete harvest returned and says which memberships to write,
+which events to record and what the paper count becomes. The store applies the
+plan in one transaction; nothing here touches the database or the clock.
+
+Event kinds: ``new_paper``, ``new_version``, ``metadata_changed``, ``withdrawn``,
+``missing``, ``reappeared``, ``excluded`` and ``included`` (a paper that joins the
+profile because the user changed how the author is identified).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from .matching import MatchDecision
+from .normalise import diff_metadata, paper_fingerprint_fields
+from .records import Paper
+
+ACTIVE, MISSING, EXCLUDED, REJECTED = "active", "missing", "excluded", "rejected"
+
+SUSPECT_MIN_REMOVED = 2
+"""A harvest may take away at most this many papers at once regardless of the ratio."""
+SUSPECT_MAX_FRACTION = 0.10
+"""... and at most this fraction of the profile; beyond both it is ``suspect``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """A membership as stored: what the profile last saw of a paper."""
+
+    arxiv_id: str
+    status: str
+    matched_name: str | None
+    reason: str | None
+    version: int
+    withdrawn: bool
+    meta: Mapping[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """A paper returned by this harvest and the matcher's verdict on it."""
+
+    paper: Paper
+    decision: MatchDecision
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    arxiv_id: str
+    kind: str
+    detail: str | None = None
+
+
+@dataclass(slots=True)
+class Plan:
+    """Memberships to write, events to record and the resulting counts."""
+
+    writes: list[Seen] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    paper_count: int = 0
+    withdrawn_count: int = 0
+    previous_count: int = 0
+    baseline: bool = False
+    suspect_reason: str | None = None
+
+    @property
+    def count_changed(self) -> bool:
+        return self.baseline or self.paper_count != self.previous_count
+
+    def count(self, kind: str) -> int:
+        return sum(1 for e in self.events if e.kind == kind)
+
+
+def meta_of(paper: Paper) -> dict[str, object]:
+    """The compared metadata in its stored (JSON) shape."""
+    result: dict[str, object] = json.loads(json.dumps(paper_fingerprint_fields(paper)))
+    return result
+
+
+def plan_changes(
+    previous: Mapping[str, Seen],
+    observations: Sequence[Observation],
+    *,
+    baseline: bool,
+    identity_changed: bool,
+    still_belongs: Callable[[str], bool],
+) -> Plan:
+    """Compare the stored memberships with a complete harvest's observations.
+
+    ``baseline``: the profile has no complete harvest yet, so no events are
+    recorded. ``identity_changed``: the user changed name, aliases, query or
+    include/exclude ids since the last complete harvest; papers that no longer
+    belong leave as ``excluded`` and do not count towards ``suspect``.
+    ``still_belongs(arxiv_id)`` re-checks a stored paper the harvest did not return.
+    """
+    plan = Plan(baseline=baseline)
+    plan.previous_count = sum(1 for s in previous.values() if s.status == ACTIVE)
+    removed = 0
+    for obs in observations:
+        seen = previous.get(obs.paper.arxiv_id)
+        if obs.decision.accepted:
+            _accepted(plan, seen, obs, identity_changed)
+        else:
+            removed += _rejected(plan, seen, obs, identity_changed)
+    returned = {o.paper.arxiv_id for o in observations}
+    for seen in previous.values():
+        if seen.status == ACTIVE and seen.arxiv_id not in returned:
+            removed += _not_returned(plan, seen, identity_changed, still_belongs)
+    _count(plan, observations)
+    _judge(plan, removed)
+    if baseline:
+        plan.events.clear()
+    return plan
+
+
+def _accepted(plan: Plan, seen: Seen | None, obs: Observation, identity_changed: bool) -> None:
+    paper, now = obs.paper, _membership(obs, ACTIVE, obs.decision.matched_name, None)
+    arxiv_id = paper.arxiv_id
+    if seen is None or seen.status in (REJECTED, EXCLUDED):
+        kind = "included" if identity_changed else "new_paper"
+        plan.events.append(Event(arxiv_id, kind, f"v{paper.version}: {paper.title}"))
+    elif seen.status == MISSING:
+        plan.events.append(Event(arxiv_id, "reappeared", f"back at v{paper.version}"))
+        _compare(plan, seen, paper, metadata=False)
+    else:
+        _compare(plan, seen, paper, metadata=True)
+    if seen != now:
+        plan.writes.append(now)
+
+
+def _compare(plan: Plan, seen: Seen, paper: Paper, *, metadata: bool) -> None:
+    """Version, withdrawal and metadata events of a paper the profile already had."""
+    if paper.version > seen.version:
+        detail = f"v{seen.version} -> v{paper.version}"
+        plan.events.append(Event(paper.arxiv_id, "new_version", detail))
+    if paper.withdrawn and not seen.withdrawn:
+        plan.events.append(Event(paper.arxiv_id, "withdrawn", paper.comment))
+    changed = diff_metadata(seen.meta, meta_of(paper)) if metadata else []
+    if changed:
+        plan.events.append(Event(paper.arxiv_id, "metadata_changed", ", ".join(changed)))
+
+
+def _rejected(plan: Plan, seen: Seen | None, obs: Observation, identity_changed: bool) -> int:
+    """Record a rejection; returns 1 when it takes a paper out of the profile."""
+    reason = obs.decision.reason
+    if seen is not None and seen.status == ACTIVE:
+        plan.events.append(Event(obs.paper.arxiv_id, "excluded", reason))
+        plan.writes.append(_membership(obs, EXCLUDED, None, reason))
+        return 0 if identity_changed else 1
+    status = EXCLUDED if seen is not None and seen.status == EXCLUDED else REJECTED
+    now = _membership(obs, status, None, reason)
+    if seen != now:
+        plan.writes.append(now)
+    return 0
+
+
+def _not_returned(
+    plan: Plan, seen: Seen, identity_changed: bool, still_belongs: Callable[[str], bool]
+) -> int:
+    """A paper the profile had that this complete harvest did not return."""
+    if identity_changed and not still_belongs(seen.arxiv_id):
+        reason = "no longer matches the author's configured identity"
+        plan.events.append(Event(seen.arxiv_id, "excluded", reason))
+        plan.writes.append(_replace(seen, EXCLUDED, reason))
+        return 0
+    plan.events.append(Event(seen.arxiv_id, "missing", "not returned by a complete harvest"))
+    plan.writes.append(_replace(seen, MISSING, seen.reason))
+    return 1
+
+
+def _count(plan: Plan, observations: Sequence[Observation]) -> None:
+    accepted = [o.paper for o in observations if o.decision.accepted]
+    plan.paper_count = len(accepted)
+    plan.withdrawn_count = sum(1 for p in accepted if p.withdrawn)
+
+
+def _judge(plan: Plan, removed: int) -> None:
+    """Distrust a harvest that would take away too much at once."""
+    limit = max(SUSPECT_MIN_REMOVED, SUSPECT_MAX_FRACTION * plan.previous_count)
+    if removed > limit:
+        plan.suspect_reason = (
+            f"would take {removed} of {plan.previous_count} papers out of the profile at once"
+        )
+
+
+def _membership(obs: Observation, status: str, matched: str | None, reason: str | None) -> Seen:
+    p = obs.paper
+    return Seen(p.arxiv_id, status, matched, reason, p.version, p.withdrawn, meta_of(p))
+
+
+def _replace(seen: Seen, status: str, reason: str | None) -> Seen:
+    return Seen(
+        seen.arxiv_id, status, seen.matched_name, reason, seen.version, seen.withdrawn, seen.meta
+    )

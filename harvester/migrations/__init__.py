@@ -1,0 +1,1 @@
+"""Alembic migrations of the harvester's schema (run by ``harvest db upgrade``)."""

@@ -1,0 +1,6 @@
+"""The arXiv boundary: the only package that imports ``arxiv`` or ``requests``."""
+
+from .api import ArxivSource, Page, SearchResult, Validator
+from .transport import Pacer, parse_retry_after
+
+__all__ = ["ArxivSource", "Pacer", "Page", "SearchResult", "Validator", "parse_retry_after"]

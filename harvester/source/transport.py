@@ -1,0 +1,229 @@
+"""The HTTP layer under ``arxiv.Client``: pacing, timeouts, size cap, completeness.
+
+``arxiv.Client`` sends its GET through ``self._session`` with no timeout, retries
+on its own and hides ``Retry-After`` (see ``shared/reference/operations.md``). We
+replace that session with :class:`GuardedSession`, whose ``request()``:
+
+* waits for the :class:`Pacer` (one request start per ``delay_seconds``);
+* applies a connect/read timeout and a total deadline while reading the body;
+* refuses bodies over ``max_bytes`` and bodies with a DOCTYPE (entities);
+* turns every non-200 answer and every transport failure into our own errors,
+  so no ``requests`` or ``arxiv`` exception escapes this package;
+* checks the body is a complete Atom feed (ends in ``</feed>``) and not an
+  arXiv error feed served with HTTP 200 (the legacy API did that).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import requests
+
+from ..errors import (
+    ConnectionFailedError,
+    FetchError,
+    HostileResponseError,
+    HTTPStatusError,
+    IncompleteResponseError,
+    QueryRejectedError,
+    ResponseTooLargeError,
+    StopRequested,
+)
+
+logger = logging.getLogger(__name__)
+
+RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+"""Statuses worth asking again; every other non-200 answer is the query's fault."""
+
+ERROR_BODY_LIMIT = 64 * 1024
+"""How much of a non-200 body we read to find arXiv's error message."""
+
+CHUNK_SIZE = 64 * 1024
+
+_ENTRY_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?entry[\s>/]")
+_ERROR_SUMMARY = re.compile(rb"<(?:\w+:)?summary[^>]*>(.*?)</(?:\w+:)?summary>", re.S)
+_FEED_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?feed>\s*$")
+
+
+class Pacer:
+    """Keeps at least ``delay_seconds`` between the starts of any two requests.
+
+    One pacer is shared by every request of the process, across authors, as
+    arXiv's terms of use ask (one request every three seconds). ``stop_event``
+    cuts a wait short with :class:`StopRequested`.
+    """
+
+    def __init__(
+        self,
+        delay_seconds: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        stop_event: threading.Event | None = None,
+    ) -> None:
+        self.delay_seconds = delay_seconds
+        self._clock = clock
+        self._stop = stop_event or threading.Event()
+        self._lock = threading.Lock()
+        self._last_start: float | None = None
+
+    def wait(self) -> None:
+        """Block until a request may start, then claim that start time."""
+        with self._lock:
+            if self._last_start is not None:
+                remaining = self._last_start + self.delay_seconds - self._clock()
+                if remaining > 0 and self._stop.wait(remaining):
+                    raise StopRequested("stop requested while waiting to send a request")
+            if self._stop.is_set():
+                raise StopRequested("stop requested before sending a request")
+            self._last_start = self._clock()
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP-date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def error_message(body: bytes) -> str | None:
+    """The message of an arXiv error feed (its ``<summary>``), if the body is one."""
+    if b"/api/errors" not in body:
+        return None
+    match = _ERROR_SUMMARY.search(body)
+    if match is None:
+        return "arXiv reported an error"
+    return " ".join(match.group(1).decode("utf-8", "replace").split())
+
+
+class GuardedSession(requests.Session):
+    """A ``requests.Session`` that never hangs, never over-reads and never lies.
+
+    After each successful request ``last_entry_count`` holds the number of
+    ``<entry>`` elements in the body, so the caller can tell when the vendor
+    parser silently dropped an entry. ``request_count`` counts requests sent.
+    """
+
+    def __init__(
+        self,
+        *,
+        pacer: Pacer,
+        timeout_seconds: float,
+        max_bytes: int,
+        user_agent: str,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__()
+        self.pacer = pacer
+        self.timeout_seconds = timeout_seconds
+        self.deadline_seconds = 3 * timeout_seconds
+        self.max_bytes = max_bytes
+        self.user_agent = user_agent
+        self.request_count = 0
+        self.last_entry_count = 0
+        self._clock = clock
+
+    def request(
+        self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any
+    ) -> requests.Response:
+        """Send one paced, bounded request; return it with its body read and checked."""
+        url = url.decode() if isinstance(url, bytes) else url
+        method = method.decode() if isinstance(method, bytes) else method
+        headers = dict(kwargs.pop("headers", None) or {})
+        headers = {k: v for k, v in headers.items() if k.lower() != "user-agent"}
+        headers["User-Agent"] = self.user_agent
+        kwargs.update(headers=headers, timeout=self.timeout_seconds, stream=True)
+        self.pacer.wait()
+        started = self._clock()
+        self.request_count += 1
+        try:
+            response = super().request(method, url, *args, **kwargs)
+        except requests.RequestException as exc:
+            raise _transport_error(exc, url) from exc
+        with response:
+            if response.status_code != 200:
+                raise _status_error(response, url, self._read(response, url, started, True))
+            body = self._read(response, url, started, False)
+        self._check_feed(body, url)
+        response._content = body
+        return response
+
+    def _read(
+        self, response: requests.Response, url: str, started: float, error_body: bool
+    ) -> bytes:
+        """Read the body in chunks, within the size cap and the total deadline."""
+        limit = ERROR_BODY_LIMIT if error_body else self.max_bytes
+        declared = response.headers.get("Content-Length", "")
+        if not error_body and declared.isdigit() and int(declared) > limit:
+            raise ResponseTooLargeError(
+                f"response of {declared} bytes exceeds the cap of {limit} bytes", url=url
+            )
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            for chunk in response.iter_content(CHUNK_SIZE):
+                size += len(chunk)
+                if size > limit:
+                    if error_body:
+                        break
+                    raise ResponseTooLargeError(
+                        f"response exceeds the cap of {limit} bytes", url=url
+                    )
+                chunks.append(chunk)
+                if self._clock() - started > self.deadline_seconds:
+                    raise ConnectionFailedError(
+                        f"response not complete after {self.deadline_seconds:g} s", url=url
+                    )
+        except requests.RequestException as exc:
+            raise _transport_error(exc, url) from exc
+        return b"".join(chunks)
+
+    def _check_feed(self, body: bytes, url: str) -> None:
+        head = body[:4096]
+        if b"<!DOCTYPE" in head or b"<!ENTITY" in body[:65536]:
+            raise HostileResponseError("response declares a DOCTYPE or entities", url=url)
+        message = error_message(body)
+        if message is not None:
+            raise QueryRejectedError(f"arXiv rejected the query: {message}", url=url)
+        if not _FEED_END.search(body[-256:]):
+            raise IncompleteResponseError(
+                f"response is not a complete Atom feed ({len(body)} bytes)", url=url
+            )
+        self.last_entry_count = len(_ENTRY_TAG.findall(body))
+
+
+def _transport_error(exc: requests.RequestException, url: str) -> FetchError:
+    """Map a ``requests`` failure to ours; certificate problems are not retried."""
+    if isinstance(exc, requests.exceptions.SSLError):
+        return FetchError(
+            f"TLS failed: {exc}", url=url, hint="check the certificate of [arxiv] api_url"
+        )
+    if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
+        return QueryRejectedError(f"invalid request URL: {exc}", url=url)
+    kind = "timed out" if isinstance(exc, requests.Timeout) else "failed"
+    return ConnectionFailedError(f"request {kind}: {type(exc).__name__}: {exc}", url=url)
+
+
+def _status_error(response: requests.Response, url: str, body: bytes) -> FetchError:
+    """A non-200 answer: retryable statuses carry Retry-After, the rest reject the query."""
+    status = response.status_code
+    if status in RETRYABLE_STATUSES:
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        return HTTPStatusError(status, url=url, retry_after=retry_after)
+    message = error_message(body) or f"HTTP {status}"
+    return QueryRejectedError(f"arXiv rejected the request: {message}", url=url)

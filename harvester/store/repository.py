@@ -1,0 +1,270 @@
+"""The store: owns the engine, the migrations and every transaction.
+
+One harvest of one author is one transaction (:meth:`Store.profile`): the
+memberships, the events, the count change and the run's final status are
+committed together or not at all. Writes are idempotent upserts keyed on the
+canonical arXiv id; an unchanged paper row is not rewritten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..changes import Plan, Seen
+from ..errors import DatabaseError
+from ..matching import fold_name
+from ..records import Author, Paper
+from . import schema as t
+from .engine import create_db_engine
+from .migrate import upgrade_schema
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RunTotals:
+    """What a finished run reports in ``harvest_runs``."""
+
+    status: str
+    requests: int = 0
+    entries_seen: int = 0
+    new_papers: int = 0
+    new_versions: int = 0
+    events: int = 0
+    error: str | None = None
+
+
+class Store:
+    """The harvester's database. Construct with an engine, or :meth:`open` a URL."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        try:
+            return cls(create_db_engine(url))
+        except (OSError, SQLAlchemyError) as exc:
+            raise DatabaseError(f"cannot open database {url}: {exc}") from exc
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def upgrade(self) -> None:
+        """Create or upgrade the schema to the newest migration."""
+        upgrade_schema(self.engine)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One transaction; any database failure becomes a :class:`DatabaseError`."""
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            raise DatabaseError(f"database write failed: {_one_line(exc)}") from exc
+
+    def sync_authors(self, authors: Iterable[tuple[str, str]]) -> None:
+        """Make sure every configured author has a row (key, display name)."""
+        with self.transaction() as conn:
+            for key, name in authors:
+                stmt = _insert(conn)(t.author).values(key=key, name=name)
+                conn.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"name": name}))
+
+    def start_run(self, author_key: str, now: datetime) -> int:
+        """Log the start of a harvest in its own short transaction."""
+        with self.transaction() as conn:
+            values = {"author_key": author_key, "started_at": now, "status": "running"}
+            zero = dict.fromkeys(("requests", "entries_seen", "new_papers", "new_versions"), 0)
+            result = conn.execute(t.run.insert().values(**values, **zero, events=0))
+            key = result.inserted_primary_key
+            assert key is not None
+            return int(key[0])
+
+    def finish_run(
+        self, run_id: int, now: datetime, totals: RunTotals, conn: Connection | None = None
+    ) -> None:
+        """Record a run's outcome (inside ``conn``'s transaction when given)."""
+        stmt = update(t.run).where(t.run.c.run_id == run_id).values(finished_at=now, **vars_of(totals))
+        if conn is not None:
+            conn.execute(stmt)
+            return
+        with self.transaction() as own:
+            own.execute(stmt)
+
+    def close_abandoned_runs(self, now: datetime) -> int:
+        """Runs still 'running' from a process that died are marked failed."""
+        with self.transaction() as conn:
+            stmt = (
+                update(t.run)
+                .where(t.run.c.status == "running")
+                .values(status="failed", finished_at=now, error="abandoned: the process ended")
+            )
+            return conn.execute(stmt).rowcount
+
+    # -- inside one author's transaction ------------------------------------------------
+
+    def baseline_identity(self, conn: Connection, author_key: str) -> str | None:
+        stmt = select(t.author.c.baseline_identity).where(t.author.c.key == author_key)
+        return conn.execute(stmt).scalar_one_or_none()
+
+    def load_seen(self, conn: Connection, author_key: str) -> dict[str, Seen]:
+        m = t.membership.c
+        rows = conn.execute(select(t.membership).where(m.author_key == author_key))
+        return {
+            r.arxiv_id: Seen(
+                r.arxiv_id,
+                r.status,
+                r.matched_name,
+                r.reason,
+                r.seen_version,
+                bool(r.seen_withdrawn),
+                json.loads(r.seen_meta),
+            )
+            for r in rows
+        }
+
+    def load_papers(self, conn: Connection, ids: Sequence[str]) -> dict[str, Paper]:
+        """Stored papers by id, with their authors (used to re-check membership)."""
+        if not ids:
+            return {}
+        authors: dict[str, list[Author]] = {}
+        pa = t.paper_author.c
+        stmt = select(t.paper_author).where(pa.arxiv_id.in_(ids)).order_by(pa.arxiv_id, pa.position)
+        for row in conn.execute(stmt):
+            affiliations = tuple(a for a in row.affiliations.split("; ") if a)
+            authors.setdefault(row.arxiv_id, []).append(Author(row.name, affiliations))
+        rows = conn.execute(select(t.paper).where(t.paper.c.arxiv_id.in_(ids)))
+        return {r.arxiv_id: _paper(r, authors.get(r.arxiv_id, [])) for r in rows}
+
+    def save_papers(self, conn: Connection, papers: Sequence[Paper], now: datetime) -> int:
+        """Upsert papers (deduplicated by id); rewrite authors of changed ones. Returns changes."""
+        unique = {p.arxiv_id: p for p in papers}
+        if not unique:
+            return 0
+        rows = [_paper_row(p, now) for p in unique.values()]
+        stmt = _insert(conn)(t.paper)
+        excluded = stmt.excluded
+        kept = {"first_seen_at"}
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["arxiv_id"],
+            set_={c.name: excluded[c.name] for c in t.paper.c if c.name not in kept | {"arxiv_id"}},
+            where=t.paper.c.fingerprint.is_distinct_from(excluded.fingerprint),
+        ).returning(t.paper.c.arxiv_id)
+        changed = [row[0] for row in conn.execute(stmt, rows)]
+        self._save_authors(conn, [unique[i] for i in changed])
+        return len(changed)
+
+    def _save_authors(self, conn: Connection, papers: Sequence[Paper]) -> None:
+        if not papers:
+            return
+        ids = [p.arxiv_id for p in papers]
+        conn.execute(t.paper_author.delete().where(t.paper_author.c.arxiv_id.in_(ids)))
+        conn.execute(t.paper_author.insert(), [_author_row(p, i, a) for p in papers for i, a in enumerate(p.authors)])
+
+    def apply_plan(
+        self, conn: Connection, author_key: str, plan: Plan, run_id: int, now: datetime
+    ) -> None:
+        """Write a plan's memberships, events and count change."""
+        if plan.writes:
+            stmt = _insert(conn)(t.membership)
+            cols = ("status", "matched_name", "reason", "seen_version", "seen_withdrawn", "seen_meta")
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["author_key", "arxiv_id"],
+                set_={c: stmt.excluded[c] for c in (*cols, "since")},
+            )
+            conn.execute(stmt, [_membership_row(author_key, s, now) for s in plan.writes])
+        if plan.events:
+            conn.execute(
+                t.event.insert(),
+                [
+                    {"author_key": author_key, "arxiv_id": e.arxiv_id, "kind": e.kind,
+                     "detail": e.detail, "recorded_at": now, "run_id": run_id}
+                    for e in plan.events
+                ],
+            )
+        if plan.count_changed:
+            conn.execute(
+                t.count_change.insert().values(
+                    author_key=author_key, recorded_at=now, paper_count=plan.paper_count,
+                    withdrawn_count=plan.withdrawn_count,
+                    previous_count=None if plan.baseline else plan.previous_count, run_id=run_id,
+                )
+            )
+
+    def set_baseline(self, conn: Connection, author_key: str, identity: str, now: datetime) -> None:
+        stmt = update(t.author).where(t.author.c.key == author_key)
+        conn.execute(stmt.values(baseline_identity=identity, baseline_at=now))
+
+    def row_counts(self) -> dict[str, int]:
+        """Rows per table (for tests and ``harvest status``)."""
+        with self.engine.connect() as conn:
+            return {
+                table.name: conn.execute(select(func.count()).select_from(table)).scalar_one()
+                for table in t.metadata.sorted_tables
+            }
+
+
+def vars_of(totals: RunTotals) -> dict[str, Any]:
+    return {
+        "status": totals.status, "requests": totals.requests, "entries_seen": totals.entries_seen,
+        "new_papers": totals.new_papers, "new_versions": totals.new_versions,
+        "events": totals.events, "error": totals.error,
+    }
+
+
+def _insert(conn: Connection) -> Any:
+    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+
+
+def _paper_row(p: Paper, now: datetime) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "arxiv_id": p.arxiv_id, "version": p.version, "title": p.title, "summary": p.summary,
+        "published": p.published, "updated": p.updated, "primary_category": p.primary_category,
+        "categories": " ".join(p.categories), "comment": p.comment, "journal_ref": p.journal_ref,
+        "doi": p.doi, "withdrawn": p.withdrawn,
+    }
+    authors = [[a.name, list(a.affiliations)] for a in p.authors]
+    digest = json.dumps([row, authors], default=str, sort_keys=True, ensure_ascii=False)
+    row["fingerprint"] = hashlib.sha256(digest.encode()).hexdigest()
+    row["first_seen_at"] = row["changed_at"] = now
+    return row
+
+
+def _author_row(p: Paper, position: int, a: Author) -> dict[str, Any]:
+    return {
+        "arxiv_id": p.arxiv_id, "position": position, "name": a.name,
+        "folded_name": fold_name(a.name), "affiliations": "; ".join(a.affiliations),
+    }
+
+
+def _membership_row(author_key: str, s: Seen, now: datetime) -> dict[str, Any]:
+    return {
+        "author_key": author_key, "arxiv_id": s.arxiv_id, "status": s.status,
+        "matched_name": s.matched_name, "reason": s.reason, "seen_version": s.version,
+        "seen_withdrawn": s.withdrawn, "seen_meta": json.dumps(s.meta, sort_keys=True),
+        "since": now,
+    }
+
+
+def _paper(r: Any, authors: list[Author]) -> Paper:
+    return Paper(
+        arxiv_id=r.arxiv_id, version=r.version, title=r.title, summary=r.summary,
+        published=r.published, updated=r.updated, authors=tuple(authors),
+        primary_category=r.primary_category, categories=tuple(r.categories.split()),
+        comment=r.comment, journal_ref=r.journal_ref, doi=r.doi, withdrawn=bool(r.withdrawn),
+    )
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:300]

@@ -1,0 +1,175 @@
+"""The tables behind the public views.
+
+Tables carry singular names (``paper``, ``membership`` ...); the plural names
+(``profile_papers``, ``paper_events`` ...) belong to the views in
+:mod:`harvester.store.views`, which are the documented interface for people who
+query the database. The migrations in ``harvester/migrations`` create exactly
+this schema; ``tests/test_store.py`` checks that they agree.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on SQLite and PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        assert isinstance(value, datetime)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+author = Table(
+    "author",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("baseline_identity", String(64), doc="identity fingerprint of the last complete harvest"),
+    Column("baseline_at", UTCDateTime, doc="when the last complete harvest finished"),
+)
+
+paper = Table(
+    "paper",
+    metadata,
+    Column("arxiv_id", String(64), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("published", UTCDateTime, nullable=False),
+    Column("updated", UTCDateTime, nullable=False),
+    Column("primary_category", String(64), nullable=False),
+    Column("categories", Text, nullable=False, doc="space separated, primary first"),
+    Column("comment", Text),
+    Column("journal_ref", Text),
+    Column("doi", Text),
+    Column("withdrawn", Boolean, nullable=False),
+    Column("fingerprint", String(64), nullable=False, doc="hash of every stored field"),
+    Column("first_seen_at", UTCDateTime, nullable=False),
+    Column("changed_at", UTCDateTime, nullable=False),
+)
+
+paper_author = Table(
+    "paper_author",
+    metadata,
+    Column(
+        "arxiv_id",
+        String(64),
+        ForeignKey("paper.arxiv_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("position", Integer, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("folded_name", Text, nullable=False),
+    Column("affiliations", Text, nullable=False, doc="'; ' separated"),
+    Index("ix_paper_author_folded_name", "folded_name"),
+)
+
+membership = Table(
+    "membership",
+    metadata,
+    Column("author_key", String(64), ForeignKey("author.key"), primary_key=True),
+    Column("arxiv_id", String(64), ForeignKey("paper.arxiv_id"), primary_key=True),
+    Column("status", String(16), nullable=False, doc="active, missing, excluded or rejected"),
+    Column("matched_name", Text),
+    Column("reason", Text),
+    Column("seen_version", Integer, nullable=False),
+    Column("seen_withdrawn", Boolean, nullable=False),
+    Column("seen_meta", Text, nullable=False, doc="JSON of the compared metadata"),
+    Column("since", UTCDateTime, nullable=False),
+    Index("ix_membership_arxiv_id", "arxiv_id"),
+)
+
+run = Table(
+    "run",
+    metadata,
+    Column("run_id", Integer, primary_key=True, autoincrement=True),
+    Column("author_key", String(64), ForeignKey("author.key"), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    Column("status", String(16), nullable=False, doc="running, ok, incomplete, suspect, failed"),
+    Column("requests", Integer, nullable=False, default=0),
+    Column("entries_seen", Integer, nullable=False, default=0),
+    Column("new_papers", Integer, nullable=False, default=0),
+    Column("new_versions", Integer, nullable=False, default=0),
+    Column("events", Integer, nullable=False, default=0),
+    Column("error", Text),
+    Index("ix_run_author_key_started_at", "author_key", "started_at"),
+)
+
+event = Table(
+    "event",
+    metadata,
+    Column("event_id", Integer, primary_key=True, autoincrement=True),
+    Column("author_key", String(64), ForeignKey("author.key"), nullable=False),
+    Column("arxiv_id", String(64), ForeignKey("paper.arxiv_id"), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("detail", Text),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Column("run_id", Integer, ForeignKey("run.run_id"), nullable=False),
+    Index("ix_event_author_key_recorded_at", "author_key", "recorded_at"),
+)
+
+count_change = Table(
+    "count_change",
+    metadata,
+    Column("change_id", Integer, primary_key=True, autoincrement=True),
+    Column("author_key", String(64), ForeignKey("author.key"), nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Column("paper_count", Integer, nullable=False),
+    Column("withdrawn_count", Integer, nullable=False),
+    Column("previous_count", Integer),
+    Column("run_id", Integer, ForeignKey("run.run_id"), nullable=False),
+    Index("ix_count_change_author_key_recorded_at", "author_key", "recorded_at"),
+)
+
+PUBLIC_VIEWS = (
+    "profile_stats",
+    "profile_papers",
+    "count_history",
+    "paper_events",
+    "harvest_runs",
+    "rejected_papers",
+)
+"""The documented read API, created by the migrations (see README, "Querying the database")."""

@@ -205,7 +205,7 @@ class ArxivSource:
     def _wait_policy(self) -> Callable[[tenacity.RetryCallState], float]:
         initial = max(self.settings.delay_seconds, 0.05)
         cap = self.settings.max_wait_seconds
-        backoff = tenacity.wait_exponential_jitter(initial=initial, max=cap, jitter=initial)
+        backoff = tenacity.wait_exponential_jitter(multiplier=initial, max=cap, jitter=initial)
 
         def wait(state: tenacity.RetryCallState) -> float:
             asked = _retry_after(state) or 0.0

@@ -202,9 +202,13 @@ class Store:
                 )
             )
 
-    def set_baseline(self, conn: Connection, author_key: str, identity: str, now: datetime) -> None:
-        stmt = update(t.author).where(t.author.c.key == author_key)
-        conn.execute(stmt.values(baseline_identity=identity, baseline_at=now))
+    def set_baseline(self, conn: Connection, author_key: str, identity: str) -> None:
+        """Remember the identity the profile was last completely harvested with."""
+        stmt = update(t.author).where(
+            t.author.c.key == author_key,
+            t.author.c.baseline_identity.is_distinct_from(identity),
+        )
+        conn.execute(stmt.values(baseline_identity=identity))
 
     def row_counts(self) -> dict[str, int]:
         """Rows per table (for tests and ``harvest status``)."""

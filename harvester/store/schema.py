@@ -67,7 +67,6 @@ author = Table(
     Column("key", String(64), primary_key=True),
     Column("name", Text, nullable=False),
     Column("baseline_identity", String(64), doc="identity fingerprint of the last complete harvest"),
-    Column("baseline_at", UTCDateTime, doc="when the last complete harvest finished"),
 )
 
 paper = Table(

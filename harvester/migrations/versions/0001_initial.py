@@ -37,7 +37,8 @@ VIEWS = {
                (SELECT MAX(p.published) FROM membership m JOIN paper p ON p.arxiv_id = m.arxiv_id
                  WHERE m.author_key = a.key AND m.status = 'active') AS latest_published,
                r.finished_at AS last_harvest_at, r.status AS last_harvest_status,
-               a.baseline_at AS last_complete_at
+               (SELECT MAX(r3.finished_at) FROM run r3
+                 WHERE r3.author_key = a.key AND r3.status = 'ok') AS last_complete_at
         FROM author a
         LEFT JOIN run r ON r.run_id = (SELECT MAX(r2.run_id) FROM run r2
                                         WHERE r2.author_key = a.key
@@ -71,7 +72,6 @@ def upgrade() -> None:
         sa.Column("key", sa.String(64), primary_key=True),
         sa.Column("name", sa.Text, nullable=False),
         sa.Column("baseline_identity", sa.String(64)),
-        sa.Column("baseline_at", UTCDateTime),
     )
     op.create_table(
         "paper",

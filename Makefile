@@ -1,0 +1,39 @@
+# Two entry points for a new machine (see README):
+#   make run   set up, then harvest every configured author once (SQLite by default)
+#   make test  set up, then lint, type-check and run the whole suite (SQLite and PostgreSQL)
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test check pytest setup demo postgres clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/harvest --once
+
+demo: $(STAMP)
+	$(BIN)/harvest demo
+
+postgres:
+	@scripts/ensure-postgres
+
+check: $(STAMP)
+	$(BIN)/ruff check harvester tests scripts
+	$(BIN)/mypy
+
+pytest: $(STAMP) postgres
+	$(BIN)/pytest -q -p no:cacheprovider
+
+test: check pytest
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,72 @@
+"""Faults at the transport: cut bodies, TCP resets, stalls (the server carries them out)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import ClassVar
+
+from harvester.lookalike.exchange import Reply
+from harvester.lookalike.faults.base import Fault, FaultContext
+
+__all__ = ["Reset", "Stall", "Truncate"]
+
+
+@dataclass(frozen=True)
+class Truncate(Fault):
+    """Send only part of the body, then close.
+
+    ``n_bytes`` (else ``fraction`` of the body) is how much gets through. With
+    ``keep_length`` the full ``Content-Length`` is announced (clients notice: incomplete
+    read); without it there is no ``Content-Length`` and the cut body *looks* complete,
+    which only a completeness check (the body must end in ``</feed>``) catches.
+    """
+
+    kind: ClassVar[str] = "truncate"
+    fraction: float = 0.5
+    n_bytes: int | None = None
+    keep_length: bool = True
+
+    def shape_reply(self, reply: Reply, ctx: FaultContext) -> Reply:
+        body = reply.body_bytes
+        cut = self.n_bytes if self.n_bytes is not None else int(len(body) * self.fraction)
+        if self.keep_length:
+            return replace(reply, body=body, content_length=len(body), cut_at=cut)
+        return replace(reply, body=body[:cut], content_length=None)
+
+
+@dataclass(frozen=True)
+class Reset(Fault):
+    """Send the headers and ``fraction`` of the body, wait ``pause`` seconds (so the client
+    has read them), then abort the connection with a TCP reset (``SO_LINGER`` 0)."""
+
+    kind: ClassVar[str] = "reset"
+    fraction: float = 0.5
+    pause: float = 0.05
+
+    def shape_reply(self, reply: Reply, ctx: FaultContext) -> Reply:
+        body = reply.body_bytes
+        cut = int(len(body) * self.fraction)
+        return replace(
+            reply,
+            body=body,
+            content_length=len(body),
+            cut_at=cut,
+            reset=True,
+            pause_before_close=self.pause,
+        )
+
+
+@dataclass(frozen=True)
+class Stall(Fault):
+    """Read the request, then send nothing for ``seconds`` (a hung keep-alive connection).
+
+    Afterwards the connection is closed without a response, or, with ``then_respond``,
+    the normal response is sent late. Server shutdown interrupts a stall.
+    """
+
+    kind: ClassVar[str] = "stall"
+    seconds: float
+    then_respond: bool = False
+
+    def shape_reply(self, reply: Reply, ctx: FaultContext) -> Reply:
+        return replace(reply, stall=self.seconds, send=self.then_respond)

@@ -1,0 +1,231 @@
+"""The API's semantics, HTTP aside: validate parameters, select, sort and page (pure).
+
+Limits follow the project's API reference: at most 2000 entries per request and 30000 per
+query (HTTP 400 beyond), HTTP 500 from the current backend when ``start + max_results``
+exceeds 10000 or when ``max_results`` is 0. See also the manual's paging section,
+https://info.arxiv.org/help/api/user-manual.html#_start_and_max_results_paging.
+
+Relevance is simulated: papers matching more leaves of the query come first, ties are
+broken by a hash of (query, id), so the order is deterministic but *not* the date order,
+just as paging by relevance on the real API should not be trusted to follow dates.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from harvester.lookalike.atom import FeedPage, entry_view
+from harvester.lookalike.corpus import CorpusPaper, split_version
+from harvester.lookalike.query import Document, Node, QueryError, canonical, matches, parse_query
+from harvester.lookalike.query import score as query_score
+
+__all__ = [
+    "DEFAULT_MAX_RESULTS",
+    "MAX_PAGE_SIZE",
+    "MAX_QUERY_RESULTS",
+    "SERVER_ERROR_OFFSET",
+    "ApiError",
+    "SearchRequest",
+    "SearchResult",
+    "document",
+    "run_search",
+]
+
+DEFAULT_MAX_RESULTS = 10
+MAX_PAGE_SIZE = 2000
+MAX_QUERY_RESULTS = 30000
+SERVER_ERROR_OFFSET = 10000
+SORT_BY = ("relevance", "lastUpdatedDate", "submittedDate")
+SORT_ORDER = ("ascending", "descending")
+_INTEGER = re.compile(r"-?\d+")
+
+
+class ApiError(Exception):
+    """A request the API refuses: ``status`` 400 gets an error feed, 500 a bare server error."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True, slots=True)
+class SearchRequest:
+    """Validated query parameters."""
+
+    query: Node | None
+    search_query: str
+    id_list: tuple[tuple[str, int | None], ...]
+    id_list_text: str
+    start: int
+    max_results: int
+    sort_by: str = "relevance"
+    sort_order: str = "descending"
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, str]) -> SearchRequest:
+        """Validate ``params`` in the order the API does; raises :class:`ApiError`."""
+        start = _integer(params, "start", 0)
+        max_results = _integer(params, "max_results", DEFAULT_MAX_RESULTS)
+        _check_limits(start, max_results)
+        sort_by = _choice(params, "sortBy", SORT_BY, "relevance")
+        sort_order = _choice(params, "sortOrder", SORT_ORDER, "descending")
+        id_list_text = params.get("id_list", "")
+        ids = _parse_id_list(id_list_text)
+        try:
+            query = parse_query(params.get("search_query", ""))
+        except QueryError as exc:
+            raise ApiError(exc.message) from exc
+        return cls(
+            query, canonical(query), ids, id_list_text, start, max_results, sort_by, sort_order
+        )
+
+    def echo(self, total_results: int = 0) -> FeedPage:
+        """A page without entries echoing this request (for error feeds and headers)."""
+        return FeedPage(
+            self.search_query, self.id_list_text, self.start, self.max_results, total_results
+        )
+
+
+def _integer(params: Mapping[str, str], name: str, default: int) -> int:
+    text = params.get(name, "").strip()
+    if not text:
+        return default
+    if not _INTEGER.fullmatch(text):
+        raise ApiError(f"{name} must be an integer")
+    return int(text)
+
+
+def _check_limits(start: int, max_results: int) -> None:
+    if start < 0:
+        raise ApiError("start must be non-negative")
+    if max_results < 0:
+        raise ApiError("max_results must be non-negative")
+    if max_results > MAX_PAGE_SIZE:
+        raise ApiError(f"max_results must be less than or equal to {MAX_PAGE_SIZE}")
+    if start + max_results > MAX_QUERY_RESULTS:
+        raise ApiError(f"start + max_results must be less than or equal to {MAX_QUERY_RESULTS}")
+    if start + max_results > SERVER_ERROR_OFFSET or max_results == 0:
+        raise ApiError("Internal Server Error", status=500)
+
+
+def _choice(params: Mapping[str, str], name: str, allowed: tuple[str, ...], default: str) -> str:
+    value = params.get(name) or default
+    if value not in allowed:
+        raise ApiError(f"{name} must be in: {', '.join(allowed)}")
+    return value
+
+
+def _parse_id_list(text: str) -> tuple[tuple[str, int | None], ...]:
+    ids: dict[str, tuple[str, int | None]] = {}
+    for raw in (part.strip() for part in text.split(",")):
+        if not raw:
+            continue
+        try:
+            parsed = split_version(raw)
+        except ValueError as exc:
+            raise ApiError(str(exc)) from None
+        ids.setdefault(raw, parsed)
+    return tuple(ids.values())
+
+
+@functools.lru_cache(maxsize=65536)
+def document(paper: CorpusPaper) -> Document:
+    """The folded view of ``paper`` the query matcher needs (cached per paper value)."""
+    return Document.build(
+        arxiv_id=paper.arxiv_id,
+        texts={
+            "ti": paper.title,
+            "au": ", ".join(author.name for author in paper.authors),
+            "abs": paper.summary,
+            "co": paper.comment or "",
+            "jr": paper.journal_ref or "",
+            "rn": "",
+        },
+        categories=paper.categories,
+        published=paper.published,
+        updated=paper.updated,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    """Every match in result order; ``versions`` holds the version asked for in id_list."""
+
+    request: SearchRequest
+    papers: tuple[CorpusPaper, ...]
+    versions: tuple[int | None, ...]
+
+    @property
+    def total_results(self) -> int:
+        return len(self.papers)
+
+    def page(self) -> FeedPage:
+        """The requested page (``start`` .. ``start + max_results``) as a feed page."""
+        request = self.request
+        window = slice(request.start, request.start + request.max_results)
+        entries = tuple(
+            entry_view(paper, version)
+            for paper, version in zip(self.papers[window], self.versions[window], strict=True)
+        )
+        return FeedPage(
+            request.search_query,
+            request.id_list_text,
+            request.start,
+            request.max_results,
+            self.total_results,
+            entries,
+        )
+
+
+def run_search(papers: Sequence[CorpusPaper], request: SearchRequest) -> SearchResult:
+    """Select and order ``papers`` for ``request``.
+
+    With an id_list, results keep the id_list order (unless sorted by a date), unknown ids
+    and versions beyond the latest are dropped silently, and a search_query intersects.
+    With neither, nothing matches.
+    """
+    if request.id_list:
+        chosen = _by_id_list(papers, request)
+        if request.sort_by == "relevance":
+            return SearchResult(request, tuple(p for p, _ in chosen), tuple(v for _, v in chosen))
+    elif request.query is None:
+        chosen = []
+    else:
+        chosen = [(paper, None) for paper in papers if matches(request.query, document(paper))]
+    chosen.sort(key=_sort_key(request), reverse=request.sort_order == "descending")
+    return SearchResult(request, tuple(p for p, _ in chosen), tuple(v for _, v in chosen))
+
+
+def _by_id_list(
+    papers: Sequence[CorpusPaper], request: SearchRequest
+) -> list[tuple[CorpusPaper, int | None]]:
+    by_id = {paper.arxiv_id: paper for paper in papers}
+    chosen = []
+    for arxiv_id, version in request.id_list:
+        paper = by_id.get(arxiv_id)
+        if paper is None or (version is not None and version > paper.version):
+            continue
+        if matches(request.query, document(paper)):
+            chosen.append((paper, version))
+    return chosen
+
+
+def _sort_key(request: SearchRequest) -> functools.partial[tuple[object, ...]]:
+    return functools.partial(_key, request.sort_by, request.query, request.search_query)
+
+
+def _key(
+    sort_by: str, query: Node | None, text: str, item: tuple[CorpusPaper, int | None]
+) -> tuple[object, ...]:
+    paper = item[0]
+    if sort_by == "submittedDate":
+        return (paper.published, paper.arxiv_id)
+    if sort_by == "lastUpdatedDate":
+        return (paper.updated, paper.arxiv_id)
+    shuffle = hashlib.sha1(f"{text}|{paper.arxiv_id}".encode(), usedforsecurity=False).digest()
+    return (query_score(query, document(paper)), shuffle, paper.arxiv_id)

@@ -1,0 +1,104 @@
+"""Shared fixtures: real databases (SQLite file and PostgreSQL), the arXiv look-alike.
+
+Database tests run twice, on SQLite and on PostgreSQL. Each PostgreSQL test gets
+its own schema (via ``search_path``), dropped afterwards. With ``CI=true`` an
+unreachable PostgreSQL fails the run instead of skipping it.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from harvester.lookalike import Corpus, LookalikeServer, seed_corpus
+from harvester.settings import Settings, parse_settings
+from harvester.store import Store
+
+PG_ADMIN_URL = os.environ.get(
+    "HARVESTER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+SEED_KEY = "kakade"
+SEED_AUTHOR = {
+    "key": SEED_KEY,
+    "name": "Sham Kakade",
+    "aliases": ["Sham M. Kakade", "Sham M Kakade"],
+}
+
+
+def _pg_available() -> str | None:
+    try:
+        engine = create_engine(PG_ADMIN_URL)
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
+        return str(exc).splitlines()[0]
+    return None
+
+
+_PG_PROBLEM = _pg_available()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database URL: a SQLite file, or a PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'harvester.db'}"
+        return
+    if _PG_PROBLEM is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL unreachable in CI: {_PG_PROBLEM}")
+        pytest.skip(f"PostgreSQL unreachable: {_PG_PROBLEM}")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield f"{PG_ADMIN_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture
+def corpus() -> Corpus:
+    """A private copy of the seed corpus (76 papers + namesakes + unrelated)."""
+    return Corpus.from_dicts(seed_corpus().to_dicts())
+
+
+@pytest.fixture
+def server(corpus: Corpus) -> Iterator[LookalikeServer]:
+    with LookalikeServer(corpus) as srv:
+        yield srv
+
+
+def make_settings(db_url: str, api_url: str, **arxiv: Any) -> Settings:
+    """Settings for tests: no delay, short timeouts, quick retries."""
+    authors = arxiv.pop("authors", [SEED_AUTHOR])
+    options = {
+        "api_url": api_url,
+        "page_size": 25,
+        "delay_seconds": 0,
+        "timeout_seconds": 2,
+        "max_attempts": 4,
+        "max_retry_seconds": 20,
+        "max_wait_seconds": 5,
+        **arxiv,
+    }
+    data = {"database": {"url": db_url}, "arxiv": options, "authors": authors}
+    return parse_settings(data, Path("<test>"), {})
+
+
+@pytest.fixture
+def store(db_url: str) -> Iterator[Store]:
+    s = Store.open(db_url)
+    s.upgrade()
+    yield s
+    s.close()

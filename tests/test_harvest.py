@@ -1,0 +1,257 @@
+"""The core harvest, end to end: real HTTP to the look-alike, real SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import text
+
+from harvester.lookalike import Corpus, LookalikeServer
+from harvester.settings import Settings
+from harvester.source import ArxivSource
+from harvester.store import Store
+from harvester.sync import CycleReport, run_cycle
+
+from .conftest import SEED_AUTHOR, SEED_KEY, make_settings
+
+SEED_PAPERS = 76
+LATER = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+
+
+def harvest(store: Store, settings: Settings) -> CycleReport:
+    with ArxivSource(settings.arxiv) as source:
+        return run_cycle(settings, store, source)
+
+
+def rows(store: Store, sql: str, **params: Any) -> list[Any]:
+    with store.engine.connect() as conn:
+        return list(conn.execute(text(sql), params))
+
+
+def snapshot(store: Store) -> str:
+    """A digest of every table except the run log: equal means nothing was written."""
+    digest = hashlib.sha256()
+    for table in ("author", "paper", "paper_author", "membership", "event", "count_change"):
+        for row in rows(store, f"SELECT * FROM {table} ORDER BY 1, 2"):
+            digest.update(repr(tuple(row)).encode())
+    return digest.hexdigest()
+
+
+def kakade_ids(corpus: Corpus) -> list[str]:
+    return [p.arxiv_id for p in corpus if any(a.name == "Sham Kakade" for a in p.authors)]
+
+
+def events(store: Store) -> list[tuple[str, str]]:
+    return sorted(
+        (r.kind, r.arxiv_id)
+        for r in rows(store, "SELECT kind, arxiv_id FROM paper_events WHERE author_key = :k",
+                      k=SEED_KEY)
+    )
+
+
+def test_first_harvest_finds_exactly_the_seed_papers(
+    store: Store, server: LookalikeServer, db_url: str, corpus: Corpus
+) -> None:
+    settings = make_settings(db_url, server.url)
+    report = harvest(store, settings)
+    assert report.exit_code == 0
+    [author] = report.authors
+    assert (author.status, author.paper_count, author.new_papers) == ("ok", SEED_PAPERS, 0)
+    stats = rows(store, "SELECT * FROM profile_stats")[0]
+    assert stats.paper_count == SEED_PAPERS
+    assert stats.withdrawn_count == 1
+    assert stats.last_harvest_status == "ok"
+    papers = {r.arxiv_id for r in rows(store, "SELECT arxiv_id FROM profile_papers")}
+    assert papers == set(kakade_ids(corpus))
+    assert events(store) == []  # the first complete harvest is the baseline
+    history = rows(store, "SELECT paper_count, previous_count FROM count_history")
+    assert [tuple(r) for r in history] == [(SEED_PAPERS, None)]
+
+
+def test_namesakes_are_rejected_with_a_reason(
+    store: Store, server: LookalikeServer, db_url: str
+) -> None:
+    harvest(store, make_settings(db_url, server.url))
+    rejected = rows(store, "SELECT arxiv_id, reason FROM rejected_papers")
+    assert rejected, "the seed corpus has namesakes the au: query returns"
+    assert all("Sham Kakade" in r.reason for r in rejected)
+    matched = rows(store, "SELECT DISTINCT matched_name FROM profile_papers")
+    assert [r.matched_name for r in matched] == ["Sham Kakade"]
+
+
+def test_repeated_harvest_writes_nothing(
+    store: Store, server: LookalikeServer, db_url: str
+) -> None:
+    settings = make_settings(db_url, server.url)
+    harvest(store, settings)
+    before = snapshot(store)
+    report = harvest(store, settings)
+    assert report.exit_code == 0
+    assert (report.authors[0].new_papers, report.authors[0].events) == (0, 0)
+    assert snapshot(store) == before
+    assert len(rows(store, "SELECT * FROM harvest_runs WHERE status = 'ok'")) == 2
+
+
+def test_changed_corpus_gives_exactly_the_right_events(
+    store: Store, server: LookalikeServer, db_url: str, corpus: Corpus
+) -> None:
+    settings = make_settings(db_url, server.url)
+    harvest(store, settings)
+    ids = kakade_ids(corpus)
+    template = corpus.get(ids[0])
+    assert template is not None
+    corpus.upsert(replace(template, arxiv_id="2611.01234", version=1, title="A brand new paper",
+                          published=LATER, updated=LATER))
+    corpus.revise(ids[1], updated=LATER)
+    corpus.revise(ids[2], updated=LATER, comment="This paper has been withdrawn by the author")
+    corpus.upsert(replace(corpus.get(ids[3]), title="A retitled paper"))  # type: ignore[arg-type]
+    corpus.upsert(replace(corpus.get(ids[4]), comment="camera ready"))  # type: ignore[arg-type]
+
+    report = harvest(store, settings)
+    [author] = report.authors
+    assert (author.status, author.paper_count, author.new_papers, author.new_versions) == (
+        "ok", SEED_PAPERS + 1, 1, 2
+    )
+    assert events(store) == sorted([
+        ("new_paper", "2611.01234"),
+        ("new_version", ids[1]),
+        ("new_version", ids[2]),
+        ("withdrawn", ids[2]),
+        ("metadata_changed", ids[3]),
+    ])
+    detail = rows(store, "SELECT detail FROM paper_events WHERE kind = 'metadata_changed'")
+    assert detail[0].detail == "title"
+    history = rows(store, "SELECT paper_count, previous_count FROM count_history"
+                          " ORDER BY recorded_at")
+    assert [tuple(r) for r in history] == [(SEED_PAPERS, None), (SEED_PAPERS + 1, SEED_PAPERS)]
+    assert rows(store, "SELECT withdrawn_count FROM profile_stats")[0].withdrawn_count == 2
+
+
+def test_missing_and_reappeared(
+    store: Store, server: LookalikeServer, db_url: str, corpus: Corpus
+) -> None:
+    settings = make_settings(db_url, server.url)
+    harvest(store, settings)
+    gone = corpus.remove(kakade_ids(corpus)[5])
+    harvest(store, settings)
+    assert events(store) == [("missing", gone.arxiv_id)]
+    assert rows(store, "SELECT paper_count FROM profile_stats")[0].paper_count == SEED_PAPERS - 1
+    corpus.upsert(replace(gone, version=gone.version + 1))
+    harvest(store, settings)
+    assert events(store) == sorted([
+        ("missing", gone.arxiv_id), ("reappeared", gone.arxiv_id), ("new_version", gone.arxiv_id)
+    ])
+    counts = [r.paper_count for r in rows(store, "SELECT paper_count FROM count_history"
+                                                 " ORDER BY recorded_at")]
+    assert counts == [SEED_PAPERS, SEED_PAPERS - 1, SEED_PAPERS]
+
+
+def test_a_harvest_that_takes_too_much_away_is_suspect(
+    store: Store, server: LookalikeServer, db_url: str, corpus: Corpus
+) -> None:
+    settings = make_settings(db_url, server.url)
+    harvest(store, settings)
+    before = snapshot(store)
+    for arxiv_id in kakade_ids(corpus)[:9]:
+        corpus.remove(arxiv_id)
+    report = harvest(store, settings)
+    assert report.authors[0].status == "suspect"
+    assert report.exit_code == 1
+    assert snapshot(store) == before
+    last = rows(store, "SELECT status, error FROM harvest_runs ORDER BY run_id DESC")[0]
+    assert last.status == "suspect" and "9 of 76" in last.error
+
+
+def test_an_empty_answer_for_a_known_profile_is_suspect(
+    store: Store, server: LookalikeServer, db_url: str, corpus: Corpus
+) -> None:
+    settings = make_settings(db_url, server.url)
+    harvest(store, settings)
+    before = snapshot(store)
+    for paper in list(corpus):
+        corpus.remove(paper.arxiv_id)
+    assert harvest(store, settings).authors[0].status == "suspect"
+    assert snapshot(store) == before
+
+
+def test_identity_change_excludes_without_missing_or_suspect(
+    store: Store, server: LookalikeServer, db_url: str, corpus: Corpus
+) -> None:
+    harvest(store, make_settings(db_url, server.url))
+    dropped = kakade_ids(corpus)[:5]
+    changed = make_settings(db_url, server.url, authors=[{**SEED_AUTHOR, "exclude_ids": dropped}])
+    report = harvest(store, changed)
+    assert report.authors[0].status == "ok"
+    assert events(store) == sorted(("excluded", i) for i in dropped)
+    assert rows(store, "SELECT paper_count FROM profile_stats")[0].paper_count == SEED_PAPERS - 5
+
+
+def test_a_paper_shared_by_two_profiles_gives_each_its_events(
+    store: Store, server: LookalikeServer, db_url: str, corpus: Corpus
+) -> None:
+    first = corpus.get(kakade_ids(corpus)[0])
+    assert first is not None
+    coauthor = first.authors[0].name
+    second = {"key": "coauthor", "name": coauthor}
+    settings = make_settings(db_url, server.url, authors=[SEED_AUTHOR, second])
+    harvest(store, settings)
+    corpus.revise(first.arxiv_id, updated=LATER)
+    harvest(store, settings)
+    got = rows(store, "SELECT author_key FROM paper_events WHERE kind = 'new_version'")
+    assert sorted(r.author_key for r in got) == ["coauthor", SEED_KEY]
+    assert len(rows(store, "SELECT * FROM paper WHERE arxiv_id = :i", i=first.arxiv_id)) == 1
+
+
+def test_include_ids_are_counted_even_when_the_query_misses_them(
+    store: Store, server: LookalikeServer, db_url: str, corpus: Corpus
+) -> None:
+    other = next(p for p in corpus if all("Kakade" not in a.name for a in p.authors))
+    author = {**SEED_AUTHOR, "include_ids": [other.arxiv_id]}
+    report = harvest(store, make_settings(db_url, server.url, authors=[author]))
+    assert report.authors[0].paper_count == SEED_PAPERS + 1
+    got = rows(store, "SELECT matched_name FROM profile_papers WHERE arxiv_id = :i",
+               i=other.arxiv_id)
+    assert [r.matched_name for r in got] == [None]
+
+
+def test_request_spacing_holds_across_authors(
+    store: Store, server: LookalikeServer, db_url: str
+) -> None:
+    second = {"key": "other", "name": "Rosie Zhao"}
+    settings = make_settings(db_url, server.url, delay_seconds=0.25,
+                             authors=[SEED_AUTHOR, second])
+    harvest(store, settings)
+    starts = [r.time for r in server.requests]
+    assert len(starts) >= 5
+    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    assert min(gaps) >= 0.24
+    agents = {r.headers.get("User-Agent") for r in server.requests}
+    assert len(agents) == 1 and agents.pop().startswith("arxiv-harvester/")
+
+
+def test_paging_uses_submitted_date_and_all_pages(
+    store: Store, server: LookalikeServer, db_url: str
+) -> None:
+    report = harvest(store, make_settings(db_url, server.url, page_size=10))
+    params = [r.params for r in server.requests]
+    assert {p["sortBy"] for p in params} == {"submittedDate"}
+    assert [int(p["start"]) for p in params] == list(range(0, 10 * len(params), 10))
+    assert report.authors[0].requests == len(params)
+    assert params[0]["search_query"] == (
+        '(au:"Sham Kakade" OR au:"Sham M. Kakade" OR au:"Sham M Kakade")'
+    )
+
+
+def test_datetimes_round_trip_as_utc(
+    store: Store, server: LookalikeServer, db_url: str, corpus: Corpus
+) -> None:
+    harvest(store, make_settings(db_url, server.url))
+    first = corpus.get(kakade_ids(corpus)[0])
+    assert first is not None
+    with store.engine.connect() as conn:
+        stored = store.load_papers(conn, [first.arxiv_id])[first.arxiv_id]
+    assert stored.published == first.published
+    assert stored.published.tzinfo is not None

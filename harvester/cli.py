@@ -30,28 +30,40 @@ logger = logging.getLogger("harvester")
 EXIT_USAGE = 2
 
 
+def _common_options() -> argparse.ArgumentParser:
+    """Options every command takes, before or after the command name."""
+    common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+    common.add_argument(
+        "--config", metavar="PATH",
+        help="configuration file (default: $HARVESTER_CONFIG, else ./config/harvester.toml)",
+    )
+    common.add_argument("-v", "--verbose", action="store_true", help="debug logging, tracebacks")
+    common.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    return common
+
+
 def build_parser() -> argparse.ArgumentParser:
+    common = _common_options()
     parser = argparse.ArgumentParser(
         prog="harvest",
         description="Keep arXiv author profiles true and current in a SQL database.",
+        parents=[common],
     )
+    parser.set_defaults(config=None, verbose=False, quiet=False)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
         "--once", action="store_true", help="harvest every configured author once, then exit"
     )
-    parser.add_argument(
-        "--config", metavar="PATH",
-        help="configuration file (default: $HARVESTER_CONFIG, else ./config/harvester.toml)",
-    )
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging, tracebacks")
-    parser.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    db = commands.add_parser("db", help="database maintenance")
+    db = commands.add_parser("db", help="database maintenance", parents=[common])
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
-    db_commands.add_parser("upgrade", help="create or upgrade the schema (Alembic migrations)")
+    db_commands.add_parser(
+        "upgrade", help="create or upgrade the schema (Alembic migrations)", parents=[common]
+    )
     commands.add_parser(
         "demo",
         help="offline demo: harvest the bundled seed corpus from a local arXiv look-alike",
+        parents=[common],
     )
     return parser
 

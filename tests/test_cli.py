@@ -1,0 +1,182 @@
+"""The ``harvest`` command as cron runs it: a real subprocess, real HTTP, a real database."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, inspect, text
+
+from harvester.cli import build_parser
+from harvester.lookalike import LookalikeServer, Status
+
+REPO = Path(__file__).resolve().parent.parent
+
+CONFIG = """
+[database]
+url = "{db_url}"
+
+[arxiv]
+api_url = "{api_url}"
+page_size = 30
+delay_seconds = 0
+timeout_seconds = 2
+max_attempts = 2
+max_retry_seconds = 5
+max_wait_seconds = 1
+
+[[authors]]
+key = "kakade"
+name = "Sham Kakade"
+aliases = ["Sham M. Kakade", "Sham M Kakade"]
+"""
+
+
+def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("HARVESTER_")}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "harvester.cli", *args],
+        cwd=cwd, env=full_env, capture_output=True, text=True, timeout=120, check=False,
+    )
+
+
+def write_config(tmp_path: Path, db_url: str, api_url: str, extra: str = "") -> Path:
+    path = tmp_path / "harvester.toml"
+    path.write_text(CONFIG.format(db_url=db_url, api_url=api_url) + extra, encoding="utf-8")
+    return path
+
+
+def tables(db_url: str) -> list[str]:
+    engine = create_engine(db_url)
+    try:
+        return inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+
+
+def test_once_prints_one_line_per_author_and_exits_0(
+    tmp_path: Path, server: LookalikeServer, db_url: str
+) -> None:
+    config = write_config(tmp_path, db_url, server.url)
+    result = run("--once", "--config", str(config), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "kakade  76 papers  +0 new  0 new versions  3 requests\n"
+    assert result.stderr == ""
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        count = conn.execute(text("SELECT paper_count FROM profile_stats")).scalar_one()
+    engine.dispose()
+    assert count == 76
+
+
+def test_quiet_once_prints_nothing_on_success(
+    tmp_path: Path, server: LookalikeServer, db_url: str
+) -> None:
+    config = write_config(tmp_path, db_url, server.url)
+    result = run("-q", "--once", "--config", str(config), cwd=tmp_path)
+    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+
+
+def test_config_found_through_environment_and_overrides(
+    tmp_path: Path, server: LookalikeServer, db_url: str
+) -> None:
+    config = write_config(tmp_path, "sqlite:///elsewhere.db", "http://127.0.0.1:9/api/query")
+    env = {"HARVESTER_CONFIG": str(config), "HARVESTER_DATABASE_URL": db_url,
+           "HARVESTER_ARXIV_API_URL": server.url}
+    result = run("--once", cwd=tmp_path, env=env)
+    assert result.returncode == 0, result.stderr
+    assert not (tmp_path / "elsewhere.db").exists()
+
+
+def test_outage_exits_75_and_records_only_the_run(
+    tmp_path: Path, server: LookalikeServer, db_url: str
+) -> None:
+    config = write_config(tmp_path, db_url, server.url)
+    assert run("--once", "--config", str(config), cwd=tmp_path).returncode == 0
+    server.faults.add(Status(503), times=10)
+    result = run("--once", "--config", str(config), cwd=tmp_path)
+    assert result.returncode == 75
+    assert "kakade  incomplete: arXiv answered HTTP 503" in result.stderr
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        statuses = conn.execute(text("SELECT status FROM harvest_runs ORDER BY run_id")).scalars()
+        assert list(statuses) == ["ok", "incomplete"]
+        assert conn.execute(text("SELECT COUNT(*) FROM paper_events")).scalar_one() == 0
+    engine.dispose()
+
+
+def test_rejected_query_exits_1(tmp_path: Path, server: LookalikeServer, db_url: str) -> None:
+    extra = '\n[[authors]]\nkey = "broken"\nname = "X"\nquery = "au:(unbalanced"\n'
+    config = write_config(tmp_path, db_url, server.url, extra)
+    result = run("--once", "--config", str(config), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "kakade  76 papers" in result.stdout
+    assert "broken  failed: arXiv rejected the request" in result.stderr
+    assert len([r for r in server.requests if "unbalanced" in r.query]) == 1  # 400 not retried
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        ("[database\n", "harvester.toml"),
+        ('[database]\nurl = "sqlite:///x.db"\nbogus = 1\n', "database.bogus"),
+        ('[arxiv]\ndelay_seconds = -1\n[[authors]]\nkey = "a"\nname = "A"\n',
+         "arxiv.delay_seconds"),
+        ('[[authors]]\nkey = "a"\nname = ""\n', "authors[0].name"),
+        ('[[authors]]\nkey = "a"\nname = "A"\n[[authors]]\nkey = "a"\nname = "B"\n',
+         "authors[1].key"),
+        ('[[authors]]\nkey = "a"\nname = "Smith OR ti:quantum"\n', "authors[0].name"),
+    ],
+)
+def test_bad_config_is_one_line_exit_2_and_nothing_written(
+    tmp_path: Path, content: str, needle: str
+) -> None:
+    config = tmp_path / "harvester.toml"
+    config.write_text(content, encoding="utf-8")
+    result = run("--once", "--config", str(config), cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0] and str(config) in lines[0]
+    assert list(tmp_path.glob("*.db")) == []
+
+
+def test_missing_config_names_the_file(tmp_path: Path) -> None:
+    result = run("--once", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "config/harvester.toml" in result.stderr
+
+
+def test_no_command_is_a_usage_error(tmp_path: Path) -> None:
+    result = run(cwd=tmp_path)
+    assert result.returncode == 2
+    assert "--once" in result.stderr
+
+
+def test_db_upgrade_creates_schema_and_views(tmp_path: Path, db_url: str) -> None:
+    config = write_config(tmp_path, db_url, "http://127.0.0.1:9/api/query")
+    result = run("db", "upgrade", "--config", str(config), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert {"author", "paper", "membership", "run", "event"} <= set(tables(db_url))
+
+
+def test_demo_runs_offline(tmp_path: Path) -> None:
+    result = run("demo", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Sham Kakade · 76 papers on arXiv" in result.stdout
+    assert "  2024   15" in result.stdout
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_every_command_has_help() -> None:
+    parser = build_parser()
+    text_ = parser.format_help()
+    for word in ("--once", "--config", "db", "demo"):
+        assert word in text_
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    for command in ("harvest --once", "harvest db upgrade", "harvest demo"):
+        assert command in readme, f"{command} is not documented in the README"

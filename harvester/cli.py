@@ -34,7 +34,8 @@ def _common_options() -> argparse.ArgumentParser:
     """Options every command takes, before or after the command name."""
     common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
     common.add_argument(
-        "--config", metavar="PATH",
+        "--config",
+        metavar="PATH",
         help="configuration file (default: $HARVESTER_CONFIG, else ./config/harvester.toml)",
     )
     common.add_argument("-v", "--verbose", action="store_true", help="debug logging, tracebacks")
@@ -101,8 +102,12 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
+    """Load the settings; ``[logging] level`` applies unless -v or -q was given."""
     path = locate_config(args.config, os.environ, Path.cwd())
-    return load_settings(path, os.environ)
+    settings = load_settings(path, os.environ)
+    if not (args.verbose or args.quiet):
+        logging.getLogger().setLevel(settings.logging.level)
+    return settings
 
 
 class _opened:
@@ -134,9 +139,10 @@ def run_demo(*, quiet: bool = False) -> int:
     from .demo import demo_settings
     from .lookalike import LookalikeServer, seed_corpus
 
-    with tempfile.TemporaryDirectory(prefix="harvest-demo-") as tmp, LookalikeServer(
-        seed_corpus()
-    ) as server:
+    with (
+        tempfile.TemporaryDirectory(prefix="harvest-demo-") as tmp,
+        LookalikeServer(seed_corpus()) as server,
+    ):
         settings = demo_settings(server.url, Path(tmp) / "demo.db")
         code = run_once(settings, quiet=quiet)
         with _opened(settings) as store:

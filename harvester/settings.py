@@ -103,7 +103,7 @@ class ArxivSettings:
 
 @dataclass(frozen=True, slots=True)
 class LoggingSettings:
-    level: str = "INFO"
+    level: str = "WARNING"
 
 
 @dataclass(frozen=True, slots=True)

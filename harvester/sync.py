@@ -94,8 +94,9 @@ def harvest_author(
         status = INCOMPLETE if exc.temporary else FAILED
         totals = RunTotals(status, requests=source.requests_sent - before, error=str(exc))
         store.finish_run(run_id, clock(), totals)
-        return AuthorReport(author.key, status, requests=totals.requests, error=str(exc),
-                            temporary=exc.temporary)
+        return AuthorReport(
+            author.key, status, requests=totals.requests, error=str(exc), temporary=exc.temporary
+        )
     return _store(store, author, papers, run_id, source.requests_sent - before, clock)
 
 
@@ -144,11 +145,19 @@ def _store(
             store.apply_plan(conn, author.key, plan, run_id, now)
             store.set_baseline(conn, author.key, author.identity_fingerprint)
         else:
-            logger.warning("%s: suspect harvest, nothing changed: %s", author.key, plan.suspect_reason)
+            logger.warning(
+                "%s: suspect harvest, nothing changed: %s", author.key, plan.suspect_reason
+            )
         store.finish_run(run_id, now, totals, conn)
     return AuthorReport(
-        author.key, totals.status, plan.paper_count, totals.new_papers, totals.new_versions,
-        totals.events, requests, totals.error,
+        author.key,
+        totals.status,
+        plan.paper_count,
+        totals.new_papers,
+        totals.new_versions,
+        totals.events,
+        requests,
+        totals.error,
     )
 
 
@@ -156,7 +165,11 @@ def _totals(plan: Plan, requests: int, entries_seen: int) -> RunTotals:
     if plan.suspect_reason is not None:
         return RunTotals(SUSPECT, requests, entries_seen, error=plan.suspect_reason)
     return RunTotals(
-        OK, requests, entries_seen, plan.count("new_paper"), plan.count("new_version"),
+        OK,
+        requests,
+        entries_seen,
+        plan.count("new_paper"),
+        plan.count("new_version"),
         len(plan.events),
     )
 

@@ -37,7 +37,7 @@ def _pg_available() -> str | None:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
         engine.dispose()
-    except Exception as exc:  # noqa: BLE001 - any failure means "not reachable"
+    except Exception as exc:
         return str(exc).splitlines()[0]
     return None
 

@@ -35,12 +35,19 @@ aliases = ["Sham M. Kakade", "Sham M Kakade"]
 """
 
 
-def run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("HARVESTER_")}
     full_env.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "harvester.cli", *args],
-        cwd=cwd, env=full_env, capture_output=True, text=True, timeout=120, check=False,
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -85,8 +92,11 @@ def test_config_found_through_environment_and_overrides(
     tmp_path: Path, server: LookalikeServer, db_url: str
 ) -> None:
     config = write_config(tmp_path, "sqlite:///elsewhere.db", "http://127.0.0.1:9/api/query")
-    env = {"HARVESTER_CONFIG": str(config), "HARVESTER_DATABASE_URL": db_url,
-           "HARVESTER_ARXIV_API_URL": server.url}
+    env = {
+        "HARVESTER_CONFIG": str(config),
+        "HARVESTER_DATABASE_URL": db_url,
+        "HARVESTER_ARXIV_API_URL": server.url,
+    }
     result = run("--once", cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr
     assert not (tmp_path / "elsewhere.db").exists()
@@ -124,11 +134,15 @@ def test_rejected_query_exits_1(tmp_path: Path, server: LookalikeServer, db_url:
     [
         ("[database\n", "harvester.toml"),
         ('[database]\nurl = "sqlite:///x.db"\nbogus = 1\n', "database.bogus"),
-        ('[arxiv]\ndelay_seconds = -1\n[[authors]]\nkey = "a"\nname = "A"\n',
-         "arxiv.delay_seconds"),
+        (
+            '[arxiv]\ndelay_seconds = -1\n[[authors]]\nkey = "a"\nname = "A"\n',
+            "arxiv.delay_seconds",
+        ),
         ('[[authors]]\nkey = "a"\nname = ""\n', "authors[0].name"),
-        ('[[authors]]\nkey = "a"\nname = "A"\n[[authors]]\nkey = "a"\nname = "B"\n',
-         "authors[1].key"),
+        (
+            '[[authors]]\nkey = "a"\nname = "A"\n[[authors]]\nkey = "a"\nname = "B"\n',
+            "authors[1].key",
+        ),
         ('[[authors]]\nkey = "a"\nname = "Smith OR ti:quantum"\n', "authors[0].name"),
     ],
 )

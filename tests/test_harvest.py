@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -47,8 +48,9 @@ def kakade_ids(corpus: Corpus) -> list[str]:
 def events(store: Store) -> list[tuple[str, str]]:
     return sorted(
         (r.kind, r.arxiv_id)
-        for r in rows(store, "SELECT kind, arxiv_id FROM paper_events WHERE author_key = :k",
-                      k=SEED_KEY)
+        for r in rows(
+            store, "SELECT kind, arxiv_id FROM paper_events WHERE author_key = :k", k=SEED_KEY
+        )
     )
 
 
@@ -103,8 +105,16 @@ def test_changed_corpus_gives_exactly_the_right_events(
     ids = kakade_ids(corpus)
     template = corpus.get(ids[0])
     assert template is not None
-    corpus.upsert(replace(template, arxiv_id="2611.01234", version=1, title="A brand new paper",
-                          published=LATER, updated=LATER))
+    corpus.upsert(
+        replace(
+            template,
+            arxiv_id="2611.01234",
+            version=1,
+            title="A brand new paper",
+            published=LATER,
+            updated=LATER,
+        )
+    )
     corpus.revise(ids[1], updated=LATER)
     corpus.revise(ids[2], updated=LATER, comment="This paper has been withdrawn by the author")
     corpus.upsert(replace(corpus.get(ids[3]), title="A retitled paper"))  # type: ignore[arg-type]
@@ -113,19 +123,25 @@ def test_changed_corpus_gives_exactly_the_right_events(
     report = harvest(store, settings)
     [author] = report.authors
     assert (author.status, author.paper_count, author.new_papers, author.new_versions) == (
-        "ok", SEED_PAPERS + 1, 1, 2
+        "ok",
+        SEED_PAPERS + 1,
+        1,
+        2,
     )
-    assert events(store) == sorted([
-        ("new_paper", "2611.01234"),
-        ("new_version", ids[1]),
-        ("new_version", ids[2]),
-        ("withdrawn", ids[2]),
-        ("metadata_changed", ids[3]),
-    ])
+    assert events(store) == sorted(
+        [
+            ("new_paper", "2611.01234"),
+            ("new_version", ids[1]),
+            ("new_version", ids[2]),
+            ("withdrawn", ids[2]),
+            ("metadata_changed", ids[3]),
+        ]
+    )
     detail = rows(store, "SELECT detail FROM paper_events WHERE kind = 'metadata_changed'")
     assert detail[0].detail == "title"
-    history = rows(store, "SELECT paper_count, previous_count FROM count_history"
-                          " ORDER BY recorded_at")
+    history = rows(
+        store, "SELECT paper_count, previous_count FROM count_history ORDER BY recorded_at"
+    )
     assert [tuple(r) for r in history] == [(SEED_PAPERS, None), (SEED_PAPERS + 1, SEED_PAPERS)]
     assert rows(store, "SELECT withdrawn_count FROM profile_stats")[0].withdrawn_count == 2
 
@@ -141,11 +157,13 @@ def test_missing_and_reappeared(
     assert rows(store, "SELECT paper_count FROM profile_stats")[0].paper_count == SEED_PAPERS - 1
     corpus.upsert(replace(gone, version=gone.version + 1))
     harvest(store, settings)
-    assert events(store) == sorted([
-        ("missing", gone.arxiv_id), ("reappeared", gone.arxiv_id), ("new_version", gone.arxiv_id)
-    ])
-    counts = [r.paper_count for r in rows(store, "SELECT paper_count FROM count_history"
-                                                 " ORDER BY recorded_at")]
+    assert events(store) == sorted(
+        [("missing", gone.arxiv_id), ("reappeared", gone.arxiv_id), ("new_version", gone.arxiv_id)]
+    )
+    counts = [
+        r.paper_count
+        for r in rows(store, "SELECT paper_count FROM count_history ORDER BY recorded_at")
+    ]
     assert counts == [SEED_PAPERS, SEED_PAPERS - 1, SEED_PAPERS]
 
 
@@ -212,8 +230,9 @@ def test_include_ids_are_counted_even_when_the_query_misses_them(
     author = {**SEED_AUTHOR, "include_ids": [other.arxiv_id]}
     report = harvest(store, make_settings(db_url, server.url, authors=[author]))
     assert report.authors[0].paper_count == SEED_PAPERS + 1
-    got = rows(store, "SELECT matched_name FROM profile_papers WHERE arxiv_id = :i",
-               i=other.arxiv_id)
+    got = rows(
+        store, "SELECT matched_name FROM profile_papers WHERE arxiv_id = :i", i=other.arxiv_id
+    )
     assert [r.matched_name for r in got] == [None]
 
 
@@ -221,12 +240,11 @@ def test_request_spacing_holds_across_authors(
     store: Store, server: LookalikeServer, db_url: str
 ) -> None:
     second = {"key": "other", "name": "Rosie Zhao"}
-    settings = make_settings(db_url, server.url, delay_seconds=0.25,
-                             authors=[SEED_AUTHOR, second])
+    settings = make_settings(db_url, server.url, delay_seconds=0.25, authors=[SEED_AUTHOR, second])
     harvest(store, settings)
     starts = [r.time for r in server.requests]
     assert len(starts) >= 5
-    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
     assert min(gaps) >= 0.24
     agents = {r.headers.get("User-Agent") for r in server.requests}
     assert len(agents) == 1 and agents.pop().startswith("arxiv-harvester/")

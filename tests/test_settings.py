@@ -98,7 +98,7 @@ def test_defaults(tmp_path: Path) -> None:
     assert (settings.arxiv.max_retry_seconds, settings.arxiv.max_wait_seconds) == (600.0, 300.0)
     assert settings.arxiv.max_response_bytes == 20_000_000
     assert settings.arxiv.user_agent == f"arxiv-harvester/{__version__}"
-    assert settings.logging == LoggingSettings(level="INFO")
+    assert settings.logging == LoggingSettings(level="WARNING")
     assert settings.authors == (AuthorSettings(key="kakade", name="Sham Kakade"),)
 
 

@@ -28,8 +28,8 @@ from ..errors import (
     EmptyPageError,
     FetchError,
     HTTPStatusError,
-    InconsistentTotalError,
     IncompleteResponseError,
+    InconsistentTotalError,
     InvalidPageError,
     StopRequested,
     TransientFetchError,
@@ -85,9 +85,7 @@ class ArxivSource:
             max_bytes=settings.max_response_bytes,
             user_agent=settings.user_agent,
         )
-        self._client = arxiv.Client(
-            page_size=settings.page_size, delay_seconds=0.0, num_retries=0
-        )
+        self._client = arxiv.Client(page_size=settings.page_size, delay_seconds=0.0, num_retries=0)
         self._client.query_url_format = settings.api_url + "?{}"
         self._client._session = self._session
 
@@ -136,9 +134,7 @@ class ArxivSource:
                 url=exc.url,
             ) from exc
 
-    def _search_once(
-        self, search: arxiv.Search, validate: Validator, before: int
-    ) -> SearchResult:
+    def _search_once(self, search: arxiv.Search, validate: Validator, before: int) -> SearchResult:
         seen: dict[str, Paper] = {}
         first = self.fetch_page(search, 0, validate)
         total, offset = first.total_results, len(first.papers)

@@ -79,7 +79,9 @@ class Store:
         with self.transaction() as conn:
             for key, name in authors:
                 stmt = _insert(conn)(t.author).values(key=key, name=name)
-                conn.execute(stmt.on_conflict_do_update(index_elements=["key"], set_={"name": name}))
+                conn.execute(
+                    stmt.on_conflict_do_update(index_elements=["key"], set_={"name": name})
+                )
 
     def start_run(self, author_key: str, now: datetime) -> int:
         """Log the start of a harvest in its own short transaction."""
@@ -95,7 +97,9 @@ class Store:
         self, run_id: int, now: datetime, totals: RunTotals, conn: Connection | None = None
     ) -> None:
         """Record a run's outcome (inside ``conn``'s transaction when given)."""
-        stmt = update(t.run).where(t.run.c.run_id == run_id).values(finished_at=now, **vars_of(totals))
+        stmt = (
+            update(t.run).where(t.run.c.run_id == run_id).values(finished_at=now, **vars_of(totals))
+        )
         if conn is not None:
             conn.execute(stmt)
             return
@@ -170,7 +174,10 @@ class Store:
             return
         ids = [p.arxiv_id for p in papers]
         conn.execute(t.paper_author.delete().where(t.paper_author.c.arxiv_id.in_(ids)))
-        conn.execute(t.paper_author.insert(), [_author_row(p, i, a) for p in papers for i, a in enumerate(p.authors)])
+        conn.execute(
+            t.paper_author.insert(),
+            [_author_row(p, i, a) for p in papers for i, a in enumerate(p.authors)],
+        )
 
     def apply_plan(
         self, conn: Connection, author_key: str, plan: Plan, run_id: int, now: datetime
@@ -178,7 +185,14 @@ class Store:
         """Write a plan's memberships, events and count change."""
         if plan.writes:
             stmt = _insert(conn)(t.membership)
-            cols = ("status", "matched_name", "reason", "seen_version", "seen_withdrawn", "seen_meta")
+            cols = (
+                "status",
+                "matched_name",
+                "reason",
+                "seen_version",
+                "seen_withdrawn",
+                "seen_meta",
+            )
             stmt = stmt.on_conflict_do_update(
                 index_elements=["author_key", "arxiv_id"],
                 set_={c: stmt.excluded[c] for c in (*cols, "since")},
@@ -188,17 +202,26 @@ class Store:
             conn.execute(
                 t.event.insert(),
                 [
-                    {"author_key": author_key, "arxiv_id": e.arxiv_id, "kind": e.kind,
-                     "detail": e.detail, "recorded_at": now, "run_id": run_id}
+                    {
+                        "author_key": author_key,
+                        "arxiv_id": e.arxiv_id,
+                        "kind": e.kind,
+                        "detail": e.detail,
+                        "recorded_at": now,
+                        "run_id": run_id,
+                    }
                     for e in plan.events
                 ],
             )
         if plan.count_changed:
             conn.execute(
                 t.count_change.insert().values(
-                    author_key=author_key, recorded_at=now, paper_count=plan.paper_count,
+                    author_key=author_key,
+                    recorded_at=now,
+                    paper_count=plan.paper_count,
                     withdrawn_count=plan.withdrawn_count,
-                    previous_count=None if plan.baseline else plan.previous_count, run_id=run_id,
+                    previous_count=None if plan.baseline else plan.previous_count,
+                    run_id=run_id,
                 )
             )
 
@@ -221,9 +244,13 @@ class Store:
 
 def vars_of(totals: RunTotals) -> dict[str, Any]:
     return {
-        "status": totals.status, "requests": totals.requests, "entries_seen": totals.entries_seen,
-        "new_papers": totals.new_papers, "new_versions": totals.new_versions,
-        "events": totals.events, "error": totals.error,
+        "status": totals.status,
+        "requests": totals.requests,
+        "entries_seen": totals.entries_seen,
+        "new_papers": totals.new_papers,
+        "new_versions": totals.new_versions,
+        "events": totals.events,
+        "error": totals.error,
     }
 
 
@@ -233,10 +260,18 @@ def _insert(conn: Connection) -> Any:
 
 def _paper_row(p: Paper, now: datetime) -> dict[str, Any]:
     row: dict[str, Any] = {
-        "arxiv_id": p.arxiv_id, "version": p.version, "title": p.title, "summary": p.summary,
-        "published": p.published, "updated": p.updated, "primary_category": p.primary_category,
-        "categories": " ".join(p.categories), "comment": p.comment, "journal_ref": p.journal_ref,
-        "doi": p.doi, "withdrawn": p.withdrawn,
+        "arxiv_id": p.arxiv_id,
+        "version": p.version,
+        "title": p.title,
+        "summary": p.summary,
+        "published": p.published,
+        "updated": p.updated,
+        "primary_category": p.primary_category,
+        "categories": " ".join(p.categories),
+        "comment": p.comment,
+        "journal_ref": p.journal_ref,
+        "doi": p.doi,
+        "withdrawn": p.withdrawn,
     }
     authors = [[a.name, list(a.affiliations)] for a in p.authors]
     digest = json.dumps([row, authors], default=str, sort_keys=True, ensure_ascii=False)
@@ -247,26 +282,43 @@ def _paper_row(p: Paper, now: datetime) -> dict[str, Any]:
 
 def _author_row(p: Paper, position: int, a: Author) -> dict[str, Any]:
     return {
-        "arxiv_id": p.arxiv_id, "position": position, "name": a.name,
-        "folded_name": fold_name(a.name), "affiliations": "; ".join(a.affiliations),
+        "arxiv_id": p.arxiv_id,
+        "position": position,
+        "name": a.name,
+        "folded_name": fold_name(a.name),
+        "affiliations": "; ".join(a.affiliations),
     }
 
 
 def _membership_row(author_key: str, s: Seen, now: datetime) -> dict[str, Any]:
     return {
-        "author_key": author_key, "arxiv_id": s.arxiv_id, "status": s.status,
-        "matched_name": s.matched_name, "reason": s.reason, "seen_version": s.version,
-        "seen_withdrawn": s.withdrawn, "seen_meta": json.dumps(s.meta, sort_keys=True),
+        "author_key": author_key,
+        "arxiv_id": s.arxiv_id,
+        "status": s.status,
+        "matched_name": s.matched_name,
+        "reason": s.reason,
+        "seen_version": s.version,
+        "seen_withdrawn": s.withdrawn,
+        "seen_meta": json.dumps(s.meta, sort_keys=True),
         "since": now,
     }
 
 
 def _paper(r: Any, authors: list[Author]) -> Paper:
     return Paper(
-        arxiv_id=r.arxiv_id, version=r.version, title=r.title, summary=r.summary,
-        published=r.published, updated=r.updated, authors=tuple(authors),
-        primary_category=r.primary_category, categories=tuple(r.categories.split()),
-        comment=r.comment, journal_ref=r.journal_ref, doi=r.doi, withdrawn=bool(r.withdrawn),
+        arxiv_id=r.arxiv_id,
+        version=r.version,
+        title=r.title,
+        summary=r.summary,
+        published=r.published,
+        updated=r.updated,
+        authors=tuple(authors),
+        primary_category=r.primary_category,
+        categories=tuple(r.categories.split()),
+        comment=r.comment,
+        journal_ref=r.journal_ref,
+        doi=r.doi,
+        withdrawn=bool(r.withdrawn),
     )
 
 

@@ -66,7 +66,11 @@ author = Table(
     metadata,
     Column("key", String(64), primary_key=True),
     Column("name", Text, nullable=False),
-    Column("baseline_identity", String(64), doc="identity fingerprint of the last complete harvest"),
+    Column(
+        "baseline_identity", String(64), doc="identity fingerprint of the last complete harvest"
+    ),
+    Column("lease_owner", String(200), doc="process harvesting this author now (see leases)"),
+    Column("lease_until", UTCDateTime, doc="the lease expires then, even if its owner died"),
 )
 
 paper = Table(
@@ -161,6 +165,13 @@ count_change = Table(
     Column("previous_count", Integer),
     Column("run_id", Integer, ForeignKey("run.run_id"), nullable=False),
     Index("ix_count_change_author_key_recorded_at", "author_key", "recorded_at"),
+)
+
+request_slot = Table(
+    "request_slot",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("next_at", UTCDateTime, nullable=False, doc="earliest start of the next request"),
 )
 
 PUBLIC_VIEWS = (

@@ -1,0 +1,49 @@
+"""The README is part of the product: its SQL examples run against a harvested database."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from harvester.lookalike import Corpus, LookalikeServer
+from harvester.source import ArxivSource
+from harvester.store import PUBLIC_VIEWS, Store
+from harvester.sync import run_cycle
+
+from .conftest import make_settings
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+QUERIES = re.findall(r"```sql\n(.*?)```", README, re.S)
+
+
+def test_readme_starts_with_the_two_commands() -> None:
+    head = README.split("## ", 2)[1]
+    assert "make run" in head and "make test" in head
+    ci = (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text(encoding="utf-8")
+    assert "make test" in ci
+
+
+def test_every_view_is_documented() -> None:
+    assert len(QUERIES) >= len(PUBLIC_VIEWS)
+    for view in PUBLIC_VIEWS:
+        assert f"### `{view}`" in README
+
+
+@pytest.mark.parametrize("query", QUERIES, ids=lambda q: q.split("FROM")[1].split()[0])
+def test_readme_queries_run(
+    query: str, store: Store, server: LookalikeServer, db_url: str, corpus: Corpus
+) -> None:
+    """Two harvests with a new version in between, so every view has rows."""
+    settings = make_settings(db_url, server.url)
+    with ArxivSource(settings.arxiv) as source:
+        run_cycle(settings, store, source)
+        newest = max(corpus, key=lambda p: p.published)
+        corpus.revise(newest.arxiv_id, updated=datetime.now(UTC))
+        run_cycle(settings, store, source)
+    with store.engine.connect() as conn:
+        result = conn.execute(text(query.strip().rstrip(";"))).all()
+    assert result, f"README query returned no rows:\n{query}"

@@ -273,3 +273,32 @@ def test_datetimes_round_trip_as_utc(
         stored = store.load_papers(conn, [first.arxiv_id])[first.arxiv_id]
     assert stored.published == first.published
     assert stored.published.tzinfo is not None
+
+
+def test_a_paper_first_seen_withdrawn_records_only_new_paper(
+    store: Store, server: LookalikeServer, db_url: str, corpus: Corpus
+) -> None:
+    settings = make_settings(db_url, server.url)
+    harvest(store, settings)
+    template = corpus.get(kakade_ids(corpus)[0])
+    assert template is not None
+    corpus.upsert(
+        replace(
+            template,
+            arxiv_id="2611.04321",
+            version=2,
+            published=LATER,
+            updated=LATER,
+            comment="This paper has been withdrawn by the author",
+        )
+    )
+    renamed = corpus.get(kakade_ids(corpus)[6])
+    assert renamed is not None
+    authors = (*renamed.authors, replace(renamed.authors[0], name="Émilie Nouvelle"))
+    corpus.upsert(replace(renamed, authors=authors))
+    harvest(store, settings)
+    assert events(store) == sorted(
+        [("new_paper", "2611.04321"), ("metadata_changed", renamed.arxiv_id)]
+    )
+    details = rows(store, "SELECT detail FROM paper_events WHERE kind = 'metadata_changed'")
+    assert details[0].detail == "authors"

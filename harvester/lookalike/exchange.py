@@ -78,7 +78,8 @@ def _int_or(text: str | None, default: int) -> int:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """What to send. ``content_length=None`` means no header and close after the body."""
+    """What to send. ``content_length=None`` means no header and close after the body;
+    ``drip`` is a pause (seconds) after each chunk of an iterable body."""
 
     status: int
     headers: tuple[tuple[str, str], ...] = ()
@@ -89,6 +90,7 @@ class Reply:
     cut_at: int | None = None
     reset: bool = False
     pause_before_close: float = 0.0
+    drip: float = 0.0
 
     @classmethod
     def of(cls, status: int, body: bytes, content_type: str, *extra: tuple[str, str]) -> Reply:

@@ -273,6 +273,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     server_version = "arxiv-lookalike/1.0"
+    disable_nagle_algorithm = True  # headers and body go out in separate writes: no 40 ms stall
     timeout = IDLE_TIMEOUT
     server: _HTTPServer
 
@@ -322,6 +323,7 @@ class _Handler(BaseHTTPRequestHandler):
         for chunk in chunks:
             piece = chunk if budget is None else chunk[:budget]
             self.wfile.write(piece)
+            self.server.owner._wait(reply.drip)
             if budget is not None:
                 budget -= len(piece)
                 if budget <= 0:

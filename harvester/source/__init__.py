@@ -1,6 +1,15 @@
 """The arXiv boundary: the only package that imports ``arxiv`` or ``requests``."""
 
 from .api import ArxivSource, Page, SearchResult, Validator
+from .breaker import CircuitBreaker
 from .transport import Pacer, parse_retry_after
 
-__all__ = ["ArxivSource", "Pacer", "Page", "SearchResult", "Validator", "parse_retry_after"]
+__all__ = [
+    "ArxivSource",
+    "CircuitBreaker",
+    "Pacer",
+    "Page",
+    "SearchResult",
+    "Validator",
+    "parse_retry_after",
+]

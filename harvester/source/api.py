@@ -2,14 +2,24 @@
 
 It builds an ``arxiv.Client`` with the package's own retries and delay switched off
 (``num_retries=0``, ``delay_seconds=0``), points it at ``[arxiv] api_url`` and swaps
-its session for a :class:`~harvester.source.transport.GuardedSession`. Retries are
-owned here, by tenacity, one page at a time; paging resumes from the offset
-already consumed. It hands out our own records (``RawEntry`` validated into
-``Paper`` by the caller's ``validate``), never ``arxiv.Result``.
+its session for a :class:`~harvester.source.transport.GuardedSession`; pages are
+parsed by :mod:`harvester.source.feed` (strict XML, one entry at a time, through the
+package's entry parser). Retries are owned here, by tenacity, one page at a time;
+paging resumes from the offset already consumed. It hands out our own records
+(``RawEntry`` validated into ``Paper`` by the caller's ``validate``), never
+``arxiv.Result``.
 
 A search is *complete* only when every page arrived and was valid and the distinct
 papers agree with the final page's ``totalResults``; a total that moves between
 pages restarts the search once (`arxiv.py#43 <https://github.com/lukasschwab/arxiv.py/issues/43>`_).
+A page with an invalid entry is retried; if the entry stays invalid, the search goes
+on without it and ends in :class:`~harvester.errors.EntriesRefusedError`, which
+carries every valid paper (so nothing is lost) but is not a complete result.
+
+Every request counts towards the :class:`~harvester.source.breaker.CircuitBreaker`
+(``breaker``): once ``[arxiv] max_consecutive_failures`` requests in a row failed,
+retries stop and further pages raise :class:`~harvester.errors.CircuitOpenError`
+without a request.
 """
 
 from __future__ import annotations
@@ -25,10 +35,11 @@ import arxiv
 import tenacity
 
 from ..errors import (
+    CircuitOpenError,
     EmptyPageError,
+    EntriesRefusedError,
     FetchError,
     HTTPStatusError,
-    IncompleteResponseError,
     InconsistentTotalError,
     InvalidPageError,
     StopRequested,
@@ -36,6 +47,8 @@ from ..errors import (
 )
 from ..records import Paper, RawAuthor, RawEntry
 from ..settings import ArxivSettings
+from .breaker import CircuitBreaker
+from .feed import ParsedEntry, parse_page
 from .transport import GuardedSession, Pacer
 
 logger = logging.getLogger(__name__)
@@ -45,10 +58,29 @@ Validator = Callable[[RawEntry], Paper]
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """One page of validated papers and the ``totalResults`` it announced."""
+    """One page of validated papers and the ``totalResults`` it announced.
+
+    ``refused`` lists ``(entry id, reason)`` of entries that stayed invalid.
+    """
 
     papers: tuple[Paper, ...]
     total_results: int
+    refused: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def size(self) -> int:
+        """Entries on the page, valid or not: how far the offset moves."""
+        return len(self.papers) + len(self.refused)
+
+
+class _InvalidEntries(InvalidPageError):
+    """A page with invalid entries; carries the page so a last attempt can keep the rest."""
+
+    def __init__(self, page: Page, url: str) -> None:
+        entry_id, reason = page.refused[0]
+        more = f" (and {len(page.refused) - 1} more)" if len(page.refused) > 1 else ""
+        super().__init__(f"invalid entry {entry_id}: {reason}{more}", url=url)
+        self.page = page
 
 
 @dataclass(slots=True)
@@ -64,7 +96,8 @@ class ArxivSource:
     """Fetches complete, validated result sets from the arXiv API.
 
     ``pacer`` is shared by every source of a process so the request spacing
-    holds across authors; ``stop_event`` cuts retry sleeps and waits short.
+    holds across authors; ``stop_event`` cuts retry sleeps and waits short;
+    ``breaker`` (default: one per source) counts consecutive failed requests.
     """
 
     def __init__(
@@ -74,10 +107,12 @@ class ArxivSource:
         pacer: Pacer | None = None,
         stop_event: threading.Event | None = None,
         rng: random.Random | None = None,
+        breaker: CircuitBreaker | None = None,
     ) -> None:
         self.settings = settings
         self.stop_event = stop_event or threading.Event()
         self.pacer = pacer or Pacer(settings.delay_seconds, stop_event=self.stop_event)
+        self.breaker = breaker or CircuitBreaker(settings.max_consecutive_failures)
         self._rng = rng or random.Random()
         self._session = GuardedSession(
             pacer=self.pacer,
@@ -136,9 +171,11 @@ class ArxivSource:
 
     def _search_once(self, search: arxiv.Search, validate: Validator, before: int) -> SearchResult:
         seen: dict[str, Paper] = {}
+        refused: dict[str, str] = {}
         first = self.fetch_page(search, 0, validate)
-        total, offset = first.total_results, len(first.papers)
+        total, offset = first.total_results, first.size
         _merge(seen, first.papers)
+        refused.update(first.refused)
         while offset < total:
             page = self.fetch_page(search, offset, validate)
             if page.total_results != total:
@@ -146,16 +183,23 @@ class ArxivSource:
                     f"totalResults changed from {total} to {page.total_results}"
                 )
             _merge(seen, page.papers)
-            offset += len(page.papers)
+            refused.update(page.refused)
+            offset += page.size
+        papers = sorted(seen.values(), key=lambda p: (p.published, p.arxiv_id), reverse=True)
+        if refused:
+            raise EntriesRefusedError(papers, sorted(refused.items()))
         if len(seen) != total:
             raise InconsistentTotalError(
                 f"{len(seen)} distinct papers for {total} announced results"
             )
-        papers = sorted(seen.values(), key=lambda p: (p.published, p.arxiv_id), reverse=True)
         return SearchResult(papers, total, self.requests_sent - before)
 
     def fetch_page(self, search: arxiv.Search, start: int, validate: Validator) -> Page:
-        """One page, retried by tenacity on every temporary failure."""
+        """One page, retried by tenacity on every temporary failure.
+
+        When entries stay invalid on the last attempt, the page's valid papers are
+        returned with the refused entries listed in :attr:`Page.refused`.
+        """
         retrying = tenacity.Retrying(
             retry=tenacity.retry_if_exception_type(TransientFetchError),
             stop=self._stop_policy(),
@@ -164,30 +208,36 @@ class ArxivSource:
             before_sleep=tenacity.before_sleep_log(logger, logging.WARNING),
             reraise=True,
         )
-        page: Page = retrying(self._fetch_page_once, search, start, validate)
+        try:
+            page: Page = retrying(self._fetch_page_once, search, start, validate)
+        except _InvalidEntries as exc:
+            for entry_id, reason in exc.page.refused:
+                logger.info("refused entry %s: %s", entry_id, reason)
+            return exc.page
         return page
 
     def _fetch_page_once(self, search: arxiv.Search, start: int, validate: Validator) -> Page:
+        if self.breaker.open:
+            raise CircuitOpenError(self.breaker.failures)
         url = self._client._format_url(search, start, self.settings.page_size)
         try:
-            feed = self._client._parse_feed(url, first_page=True)
-        except FetchError:
+            page = self._request_page(url, start, validate)
+        except FetchError as exc:
+            self.breaker.record(failed=exc.temporary)
             raise
-        except (ValueError, TypeError) as exc:
-            raise InvalidPageError(f"unparseable page: {exc}", url=url) from exc
-        if feed.malformed:
-            raise IncompleteResponseError(f"malformed feed: {feed.error}", url=url)
-        if len(feed.results) != self._session.last_entry_count:
-            raise InvalidPageError(
-                f"{self._session.last_entry_count - len(feed.results)} entries lack an id or "
-                "a date",
-                url=url,
-            )
-        if not feed.results and feed.header.total_results > start:
-            raise EmptyPageError(
-                f"empty page at offset {start} of {feed.header.total_results}", url=url
-            )
-        return Page(tuple(_validated(feed.results, validate, url)), feed.header.total_results)
+        self.breaker.record(failed=False)
+        return page
+
+    def _request_page(self, url: str, start: int, validate: Validator) -> Page:
+        """Send one request and turn its body into a :class:`Page`, or raise."""
+        parsed = parse_page(self._session.get(url).content, url)
+        if not parsed.entries and parsed.total_results > start:
+            raise EmptyPageError(f"empty page at offset {start} of {parsed.total_results}", url=url)
+        papers, refused = _validated(parsed.entries, validate)
+        page = Page(tuple(papers), parsed.total_results, tuple(refused))
+        if refused:
+            raise _InvalidEntries(page, url)
+        return page
 
     def _stop_policy(self) -> Any:
         s = self.settings
@@ -196,6 +246,7 @@ class ArxivSource:
             | tenacity.stop_before_delay(s.max_retry_seconds)
             | tenacity.stop_when_event_set(self.stop_event)
             | _stop_if_retry_after_exceeds(s.max_wait_seconds)
+            | _stop_if_breaker_open(self.breaker)
         )
 
     def _wait_policy(self) -> Callable[[tenacity.RetryCallState], float]:
@@ -230,14 +281,30 @@ class _stop_if_retry_after_exceeds(tenacity.stop.stop_base):
         return asked is not None and asked > self.cap
 
 
-def _validated(results: list[arxiv.Result], validate: Validator, url: str) -> list[Paper]:
-    papers = []
-    for result in results:
+class _stop_if_breaker_open(tenacity.stop.stop_base):
+    """Stop retrying once the cycle's circuit breaker has opened."""
+
+    def __init__(self, breaker: CircuitBreaker) -> None:
+        self.breaker = breaker
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
+        return self.breaker.open
+
+
+def _validated(
+    entries: tuple[ParsedEntry, ...], validate: Validator
+) -> tuple[list[Paper], list[tuple[str, str]]]:
+    """Valid papers, and ``(entry id, reason)`` for each entry that is not."""
+    papers, refused = [], []
+    for entry in entries:
+        if entry.result is None:
+            refused.append((entry.entry_id, entry.problem or "unreadable"))
+            continue
         try:
-            papers.append(validate(_raw_entry(result)))
+            papers.append(validate(_raw_entry(entry.result)))
         except ValueError as exc:
-            raise InvalidPageError(f"invalid entry {result.entry_id}: {exc}", url=url) from exc
-    return papers
+            refused.append((entry.entry_id, str(exc)))
+    return papers, refused
 
 
 def _raw_entry(result: arxiv.Result) -> RawEntry:

@@ -5,12 +5,16 @@ on its own and hides ``Retry-After`` (see ``shared/reference/operations.md``). W
 replace that session with :class:`GuardedSession`, whose ``request()``:
 
 * waits for the :class:`Pacer` (one request start per ``delay_seconds``);
-* applies a connect/read timeout and a total deadline while reading the body;
-* refuses bodies over ``max_bytes`` and bodies with a DOCTYPE (entities);
+* applies a connect/read timeout to every socket operation and a total deadline
+  to the whole body (read with ``read1``, so a server that drips bytes just under
+  the read timeout cannot hold us past the deadline);
+* refuses bodies over ``max_bytes`` without buffering them (the declared
+  ``Content-Length`` first, then a running count), and bodies whose prolog
+  declares a DOCTYPE or entities;
 * turns every non-200 answer and every transport failure into our own errors,
-  so no ``requests`` or ``arxiv`` exception escapes this package;
-* checks the body is a complete Atom feed (ends in ``</feed>``) and not an
-  arXiv error feed served with HTTP 200 (the legacy API did that).
+  so no ``requests``, ``urllib3`` or ``arxiv`` exception escapes this package;
+* checks the body looks like a complete Atom feed (a ``<feed`` root, ending in
+  ``</feed>``); :mod:`harvester.source.feed` then parses it strictly.
 """
 
 from __future__ import annotations
@@ -23,8 +27,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urljoin
 
 import requests
+import urllib3
 
 from ..errors import (
     ConnectionFailedError,
@@ -46,8 +52,10 @@ ERROR_BODY_LIMIT = 64 * 1024
 """How much of a non-200 body we read to find arXiv's error message."""
 
 CHUNK_SIZE = 64 * 1024
+MAX_REDIRECTS = 3
+"""arXiv redirects http to https once; more than a few hops is not arXiv."""
 
-_ENTRY_TAG = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?entry[\s>/]")
+_FEED_ROOT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?feed[\s>/]")
 _ERROR_SUMMARY = re.compile(rb"<(?:\w+:)?summary[^>]*>(.*?)</(?:\w+:)?summary>", re.S)
 _FEED_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?feed>\s*$")
 
@@ -114,9 +122,9 @@ def error_message(body: bytes) -> str | None:
 class GuardedSession(requests.Session):
     """A ``requests.Session`` that never hangs, never over-reads and never lies.
 
-    After each successful request ``last_entry_count`` holds the number of
-    ``<entry>`` elements in the body, so the caller can tell when the vendor
-    parser silently dropped an entry. ``request_count`` counts requests sent.
+    ``request_count`` counts requests sent; a redirect (at most ``MAX_REDIRECTS``,
+    followed here so that its body is read within bounds too) is part of its request.
+    The returned response's ``content`` is the checked body.
     """
 
     def __init__(
@@ -135,7 +143,6 @@ class GuardedSession(requests.Session):
         self.max_bytes = max_bytes
         self.user_agent = user_agent
         self.request_count = 0
-        self.last_entry_count = 0
         self._clock = clock
 
     def request(
@@ -147,14 +154,25 @@ class GuardedSession(requests.Session):
         headers = dict(kwargs.pop("headers", None) or {})
         headers = {k: v for k, v in headers.items() if k.lower() != "user-agent"}
         headers["User-Agent"] = self.user_agent
-        kwargs.update(headers=headers, timeout=self.timeout_seconds, stream=True)
+        kwargs.update(
+            headers=headers, timeout=self.timeout_seconds, stream=True, allow_redirects=False
+        )
         self.pacer.wait()
         started = self._clock()
         self.request_count += 1
-        try:
-            response = super().request(method, url, *args, **kwargs)
-        except requests.RequestException as exc:
-            raise _transport_error(exc, url) from exc
+        response = self._send(method, url, *args, **kwargs)
+        for _ in range(MAX_REDIRECTS):
+            if not response.is_redirect:
+                break
+            with response:  # drain a bounded part of the redirect's body
+                self._read(response, url, started, True)
+            url = urljoin(response.url, response.headers["Location"])
+            response = self._send(method, url, *args, **kwargs)
+        if response.is_redirect:
+            response.close()
+            raise FetchError(
+                f"more than {MAX_REDIRECTS} redirects", url=url, hint="check [arxiv] api_url"
+            )
         with response:
             if response.status_code != 200:
                 raise _status_error(response, url, self._read(response, url, started, True))
@@ -163,10 +181,21 @@ class GuardedSession(requests.Session):
         response._content = body
         return response
 
+    def _send(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
+        try:
+            return super().request(method, url, *args, **kwargs)
+        except requests.RequestException as exc:
+            raise _transport_error(exc, url) from exc
+
     def _read(
         self, response: requests.Response, url: str, started: float, error_body: bool
     ) -> bytes:
-        """Read the body in chunks, within the size cap and the total deadline."""
+        """Read the body within the size cap and the total deadline.
+
+        ``read1`` returns after at most one socket read (each bounded by the read
+        timeout), so the deadline is checked between reads however slowly the
+        bytes arrive.
+        """
         limit = ERROR_BODY_LIMIT if error_body else self.max_bytes
         declared = response.headers.get("Content-Length", "")
         if not error_body and declared.isdigit() and int(declared) > limit:
@@ -176,7 +205,7 @@ class GuardedSession(requests.Session):
         chunks: list[bytes] = []
         size = 0
         try:
-            for chunk in response.iter_content(CHUNK_SIZE):
+            while chunk := response.raw.read1(CHUNK_SIZE, decode_content=True):
                 size += len(chunk)
                 if size > limit:
                     if error_body:
@@ -189,22 +218,27 @@ class GuardedSession(requests.Session):
                     raise ConnectionFailedError(
                         f"response not complete after {self.deadline_seconds:g} s", url=url
                     )
-        except requests.RequestException as exc:
-            raise _transport_error(exc, url) from exc
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            timeouts = TimeoutError | urllib3.exceptions.TimeoutError
+            kind = "timed out" if isinstance(exc, timeouts) else "failed"
+            raise ConnectionFailedError(
+                f"reading the response {kind}: {type(exc).__name__}: {exc}", url=url
+            ) from exc
         return b"".join(chunks)
 
     def _check_feed(self, body: bytes, url: str) -> None:
-        head = body[:4096]
-        if b"<!DOCTYPE" in head or b"<!ENTITY" in body[:65536]:
+        """A feed root, no DTD before it, and the closing tag at the end."""
+        root = _FEED_ROOT.search(body)
+        if root is None:
+            raise IncompleteResponseError(
+                f"response is not an Atom feed ({len(body)} bytes, no <feed> element)", url=url
+            )
+        if b"<!DOCTYPE" in body[: root.start()] or b"<!ENTITY" in body:
             raise HostileResponseError("response declares a DOCTYPE or entities", url=url)
-        message = error_message(body)
-        if message is not None:
-            raise QueryRejectedError(f"arXiv rejected the query: {message}", url=url)
         if not _FEED_END.search(body[-256:]):
             raise IncompleteResponseError(
                 f"response is not a complete Atom feed ({len(body)} bytes)", url=url
             )
-        self.last_entry_count = len(_ENTRY_TAG.findall(body))
 
 
 def _transport_error(exc: requests.RequestException, url: str) -> FetchError:

@@ -15,6 +15,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
+from .problems import create_error
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 DATABASE_FILE_MODE = 0o640
 """New SQLite files are readable by their owner's group (the readers' group), not by all."""
@@ -44,8 +46,11 @@ def _prepare_sqlite_file(path: Path) -> None:
     """Create the directory and an empty file with ``DATABASE_FILE_MODE`` if missing."""
     if path.exists():
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, DATABASE_FILE_MODE)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, DATABASE_FILE_MODE)
+    except OSError as exc:
+        raise create_error(path, exc) from exc
     os.close(fd)
 
 

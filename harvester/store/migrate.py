@@ -12,7 +12,8 @@ from alembic.util import CommandError
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..errors import DatabaseError, SchemaTooNewError
+from ..errors import SchemaTooNewError
+from .problems import database_error
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ def upgrade_schema(engine: Engine) -> None:
     try:
         current = current_revision(engine)
     except SQLAlchemyError as exc:
-        raise DatabaseError(f"cannot read the schema version: {exc}") from exc
+        raise database_error(exc, "cannot read the schema version") from exc
     if current is not None and not _known(scripts, current):
         raise SchemaTooNewError(
             f"the database is at schema revision {current}, which this version does not know"
@@ -55,7 +56,7 @@ def upgrade_schema(engine: Engine) -> None:
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
     except SQLAlchemyError as exc:
-        raise DatabaseError(f"schema upgrade failed: {' '.join(str(exc).split())[:300]}") from exc
+        raise database_error(exc, "schema upgrade failed") from exc
     logger.info("schema upgraded from %s to %s", current, scripts.get_current_head())
 
 

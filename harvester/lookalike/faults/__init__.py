@@ -43,16 +43,18 @@ from harvester.lookalike.faults.replies import (
     Huge,
     LegacyError200,
     LegacyFormat,
+    Raw,
     Redirect,
     Status,
     Xxe,
 )
-from harvester.lookalike.faults.transport import Reset, Stall, Truncate
+from harvester.lookalike.faults.transport import Drip, Reset, Stall, Truncate
 
 __all__ = [
     "BadEntry",
     "BillionLaughs",
     "Chain",
+    "Drip",
     "Duplicate",
     "EmptyPage",
     "Fault",
@@ -63,6 +65,7 @@ __all__ = [
     "LegacyError200",
     "LegacyFormat",
     "Predicate",
+    "Raw",
     "Redirect",
     "Reorder",
     "Reset",

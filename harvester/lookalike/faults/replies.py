@@ -19,6 +19,7 @@ __all__ = [
     "Huge",
     "LegacyError200",
     "LegacyFormat",
+    "Raw",
     "Redirect",
     "Status",
     "Xxe",
@@ -127,10 +128,12 @@ def _same_query(ctx: FaultContext) -> str:
 @dataclass(frozen=True)
 class Huge(Fault):
     """A plausible feed padded to ``n_bytes`` (entries repeated), streamed in 64 KiB chunks
-    with an exact ``Content-Length``, so the server never holds it in memory."""
+    with an exact ``Content-Length`` (none with ``declare_length=False``: the client only
+    learns the size by reading), so the server never holds it in memory."""
 
     kind: ClassVar[str] = "huge"
     n_bytes: int
+    declare_length: bool = True
 
     def shape_reply(self, reply: Reply, ctx: FaultContext) -> Reply:
         body = render_feed(ctx.page, ctx.now)
@@ -140,7 +143,21 @@ class Huge(Fault):
         unit = unit[: unit.find(b"  </entry>\n") + 11] if start >= 0 else unit
         size = max(self.n_bytes, len(head) + len(_FEED_TAIL))
         stream = _padded(head, unit, size - len(head) - len(_FEED_TAIL))
-        return Reply(200, (("Content-Type", ATOM_CONTENT_TYPE),), stream, size)
+        length = size if self.declare_length else None
+        return Reply(200, (("Content-Type", ATOM_CONTENT_TYPE),), stream, length)
+
+
+@dataclass(frozen=True)
+class Raw(Fault):
+    """Answer exactly ``body`` (any bytes) with ``status`` and ``content_type``."""
+
+    kind: ClassVar[str] = "raw"
+    body: bytes
+    status: int = 200
+    content_type: str = ATOM_CONTENT_TYPE
+
+    def shape_reply(self, reply: Reply, ctx: FaultContext) -> Reply:
+        return Reply.of(self.status, self.body, self.content_type)
 
 
 def _padded(head: bytes, unit: bytes, room: int) -> Iterator[bytes]:

@@ -8,7 +8,7 @@ from typing import ClassVar
 from harvester.lookalike.exchange import Reply
 from harvester.lookalike.faults.base import Fault, FaultContext
 
-__all__ = ["Reset", "Stall", "Truncate"]
+__all__ = ["Drip", "Reset", "Stall", "Truncate"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,21 @@ class Reset(Fault):
             reset=True,
             pause_before_close=self.pause,
         )
+
+
+@dataclass(frozen=True)
+class Drip(Fault):
+    """Send the body ``piece`` bytes at a time, ``interval`` seconds apart: each read
+    succeeds within a read timeout, yet the whole body takes very long (a slow loris)."""
+
+    kind: ClassVar[str] = "drip"
+    interval: float
+    piece: int = 64
+
+    def shape_reply(self, reply: Reply, ctx: FaultContext) -> Reply:
+        body = reply.body_bytes
+        pieces = [body[i : i + self.piece] for i in range(0, len(body), self.piece)]
+        return replace(reply, body=pieces, content_length=len(body), drip=self.interval)
 
 
 @dataclass(frozen=True)

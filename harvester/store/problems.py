@@ -1,0 +1,51 @@
+"""Database failures as one line a user can act on.
+
+SQLAlchemy's messages carry the SQL statement, its parameters and a link; the
+driver's own message ("attempt to write a readonly database") is the useful part.
+:func:`database_error` keeps only that, names the problem in plain words and adds a
+hint. Exit codes follow sysexits: 73 the database cannot be created, 74 it cannot be
+opened or written (:mod:`harvester.errors`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import DatabaseCreateError, DatabaseError
+
+_WRITABLE = (
+    "give the user running harvest write access to the database file and to its directory,"
+    " where SQLite creates the -wal and -shm files"
+)
+_KNOWN: tuple[tuple[str, str, str], ...] = (
+    ("readonly database", "the database is read-only", _WRITABLE),
+    (
+        "database or disk is full",
+        "the disk holding the database is full",
+        "free space on that file system; nothing was half-written, so harvest again afterwards",
+    ),
+    ("disk i/o error", "disk I/O error on the database", "check the disk and its file system"),
+    ("unable to open database file", "cannot open the database file", _WRITABLE),
+    ("file is not a database", "the file is not an SQLite database", "check the [database] url"),
+)
+_DETAIL_CHARS = 200
+
+
+def database_error(exc: BaseException, doing: str) -> DatabaseError:
+    """``doing: problem (driver message)`` with a hint; never the SQL or its parameters."""
+    original = getattr(exc, "orig", None) or exc
+    detail = " ".join(str(original).split())[:_DETAIL_CHARS]
+    lowered = detail.lower()
+    for needle, problem, hint in _KNOWN:
+        if needle in lowered:
+            return DatabaseError(f"{doing}: {problem} ({detail})", hint=hint)
+    return DatabaseError(f"{doing}: {detail}")
+
+
+def create_error(path: Path, exc: OSError) -> DatabaseCreateError:
+    """The SQLite file (or its directory) cannot be created."""
+    reason = exc.strerror or str(exc)
+    return DatabaseCreateError(
+        f"cannot create the database file {path}: {reason}",
+        hint="create its directory, or make it writable by the user running harvest",
+    )

@@ -1,0 +1,244 @@
+"""Property-based tests (hypothesis) at the two boundaries where outside data comes in.
+
+* The Atom boundary: whatever bytes the server sends, ``ArxivSource`` hands out our records
+  or raises our :class:`~harvester.errors.FetchError`, never anything else. The bytes come
+  over real HTTP from the look-alike (its ``Raw`` fault answers exactly the bytes given):
+  random bytes, mutations of a real page (cuts, splices, insertions), and well-formed feeds
+  whose every field holds arbitrary text.
+* The store: an upsert batch holding the same paper several times leaves exactly the state
+  of the deduplicated batch (the last copy wins), on SQLite and PostgreSQL; saving a batch
+  again changes nothing.
+
+Identifier parsing/formatting and name folding/matching properties live in
+tests/test_normalise.py and tests/test_matching.py (docs/reliability.md lists them all).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import text
+
+from harvester.errors import FetchError
+from harvester.lookalike import LookalikeServer, Raw, seed_corpus
+from harvester.lookalike.atom import FeedPage, entry_view, render_feed
+from harvester.normalise import normalise_entry
+from harvester.records import Author, Paper
+from harvester.source import ArxivSource, SearchResult
+from harvester.source.feed import parse_page
+from harvester.store import Store
+
+from .conftest import make_settings
+
+BOUNDARY = settings(
+    max_examples=100, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
+STORE = settings(
+    max_examples=100,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+# --- the Atom boundary ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def lookalike() -> Iterator[LookalikeServer]:
+    with LookalikeServer(seed_corpus()) as server:
+        yield server
+
+
+def _real_page() -> bytes:
+    corpus = list(seed_corpus())
+    papers = [p for p in corpus if p.doi][:1] + [p for p in corpus if p.comment][:2]
+    page = FeedPage("au:x", "", 0, 3, len(papers), tuple(entry_view(p) for p in papers))
+    return render_feed(page, NOW)
+
+
+REAL_PAGE = _real_page()
+
+
+@st.composite
+def mutated_pages(draw: st.DrawFn) -> bytes:
+    """A real page cut, spliced or stuffed at random places."""
+    body = REAL_PAGE
+    for _ in range(draw(st.integers(1, 3))):
+        at = draw(st.integers(0, len(body)))
+        end = draw(st.integers(at, min(len(body), at + 200)))
+        junk = draw(st.binary(max_size=40) | st.sampled_from([b"<", b"&", b"]]>", b"\xff", b""]))
+        body = body[:at] + junk + body[end:]
+    if draw(st.booleans()):
+        body = body.rstrip() + b"</feed>\n"  # passes the completeness check
+    return body
+
+
+_TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=30)
+_VALID = {
+    "id": st.sampled_from(
+        ["http://arxiv.org/abs/2401.00001v1", "http://arxiv.org/abs/hep-th/9901001v2"]
+    ),
+    "title": st.just("A title"),
+    "updated": st.just("2024-01-02T00:00:00Z"),
+    "published": st.sampled_from(["2024-01-01T00:00:00Z", "1990-01-01T00:00:00Z"]),
+    "summary": st.just("An abstract."),
+    "author": st.just("Sham Kakade"),
+    "category": st.just("cs.LG"),
+}
+_ODD_DATES = st.sampled_from(["2024", "0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00", ""])
+
+
+def _xml(value: str) -> str:
+    value = "".join(c for c in value if c in "\t\n\r" or (c >= " " and c not in "\ufffe\uffff"))
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+@st.composite
+def odd_feeds(draw: st.DrawFn) -> bytes:
+    """Well-formed Atom feeds; each field valid, arbitrary text, an odd date, or missing."""
+    value = {field: draw(valid | _TEXT | _ODD_DATES | st.none()) for field, valid in _VALID.items()}
+    entry = "".join(
+        f"<{tag}>{_xml(value[tag])}</{tag}>"
+        for tag in ("id", "title", "updated", "published", "summary")
+        if value[tag] is not None
+    )
+    if value["author"] is not None:
+        entry += f"<author><name>{_xml(value['author'])}</name></author>"
+    if value["category"] is not None:
+        entry += f'<category term="{_xml(value["category"]).replace(chr(34), "")}"/>'
+    count = draw(st.integers(0, 2))
+    total = draw(st.sampled_from([str(count)] * 3) | _TEXT | st.none())
+    head = "" if total is None else f"<os:totalResults>{_xml(total)}</os:totalResults>"
+    entries = f"<entry>{entry}</entry>" * count
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom"'
+        f' xmlns:os="http://a9.com/-/spec/opensearch/1.1/">{head}{entries}</feed>\n'
+    ).encode()
+
+
+ANY_BODY = st.binary(max_size=3000) | mutated_pages() | odd_feeds()
+
+
+def fetch(server: LookalikeServer, body: bytes) -> SearchResult | FetchError:
+    server.faults.clear()
+    server.faults.add(Raw(body))
+    settings_ = make_settings("sqlite:///unused.db", server.url, max_attempts=1)
+    with ArxivSource(settings_.arxiv) as source:
+        try:
+            return source.search("au:x", normalise_entry)
+        except FetchError as exc:  # ours; anything else fails the test
+            return exc
+
+
+def check(outcome: SearchResult | FetchError) -> None:
+    event(type(outcome).__name__)
+    if isinstance(outcome, SearchResult):
+        assert all(isinstance(p, Paper) for p in outcome.papers)
+        assert len(outcome.papers) == outcome.total_results
+
+
+@BOUNDARY
+@given(st.binary(max_size=3000))
+def test_random_bytes_give_our_error(lookalike: LookalikeServer, body: bytes) -> None:
+    check(fetch(lookalike, body))
+
+
+@BOUNDARY
+@given(mutated_pages())
+def test_a_mutilated_page_gives_records_or_our_error(
+    lookalike: LookalikeServer, body: bytes
+) -> None:
+    check(fetch(lookalike, body))
+
+
+@BOUNDARY
+@given(odd_feeds())
+def test_a_feed_of_odd_values_gives_records_or_our_error(
+    lookalike: LookalikeServer, body: bytes
+) -> None:
+    check(fetch(lookalike, body))
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(ANY_BODY)
+def test_the_page_parser_raises_only_our_errors(body: bytes) -> None:
+    try:
+        page = parse_page(body, "http://test/")
+    except FetchError:
+        return
+    assert page.total_results >= 0
+    for entry in page.entries:
+        assert (entry.result is None) != (entry.problem is None)
+
+
+def test_the_real_page_is_read_whole() -> None:
+    page = parse_page(REAL_PAGE, "http://test/")
+    assert page.total_results == 3 and [e.problem for e in page.entries] == [None] * 3
+
+
+# --- upserts with duplicates --------------------------------------------------------------
+
+_IDS = ["2401.00001", "2401.00002", "2401.00003", "hep-th/9901001"]
+_WORDS = st.text(st.characters(exclude_categories=["Cs", "Cc"]), min_size=1, max_size=20)
+
+
+@st.composite
+def papers(draw: st.DrawFn) -> Paper:
+    names = draw(st.lists(_WORDS, min_size=1, max_size=3))
+    return Paper(
+        arxiv_id=draw(st.sampled_from(_IDS)),
+        version=draw(st.integers(1, 3)),
+        title=draw(_WORDS),
+        summary=draw(_WORDS),
+        published=datetime(2024, 1, draw(st.integers(1, 28)), tzinfo=UTC),
+        updated=datetime(2025, 1, draw(st.integers(1, 28)), tzinfo=UTC),
+        authors=tuple(Author(n, draw(st.lists(_WORDS, max_size=1).map(tuple))) for n in names),
+        primary_category="cs.LG",
+        categories=("cs.LG",),
+        comment=draw(st.none() | _WORDS),
+        journal_ref=None,
+        doi=draw(st.none() | st.just("10.1/x")),
+        withdrawn=draw(st.booleans()),
+    )
+
+
+def _state(store: Store) -> list[Any]:
+    with store.engine.connect() as conn:
+        return [
+            sorted(tuple(r) for r in conn.execute(text(f"SELECT * FROM {table}")))
+            for table in ("paper", "paper_author")
+        ]
+
+
+def _reset(store: Store, existing: list[Paper]) -> None:
+    with store.transaction() as conn:
+        conn.execute(text("DELETE FROM paper_author"))
+        conn.execute(text("DELETE FROM paper"))
+        store.save_papers(conn, existing, NOW)
+
+
+def _save(store: Store, batch: list[Paper]) -> int:
+    with store.transaction() as conn:
+        return store.save_papers(conn, batch, NOW)
+
+
+@STORE
+@given(st.lists(papers(), max_size=3), st.lists(papers(), max_size=8))
+def test_an_upsert_batch_with_duplicates_equals_the_deduplicated_batch(
+    store: Store, existing: list[Paper], batch: list[Paper]
+) -> None:
+    deduplicated = list({p.arxiv_id: p for p in batch}.values())  # the last copy wins
+    _reset(store, existing)
+    _save(store, batch)
+    with_duplicates = _state(store)
+    assert _save(store, batch) == 0  # saving again rewrites nothing
+    _reset(store, existing)
+    _save(store, deduplicated)
+    assert _state(store) == with_duplicates

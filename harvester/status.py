@@ -1,0 +1,293 @@
+"""``harvest status``: is every tracked author's data fresh, and is harvesting working?
+
+Per configured author: the last harvest (when it ended, its status, the paper count and
+how the count changed), the failures since the last complete harvest, the next scheduled
+run, and whether the data is *stale*: no complete harvest within two intervals of the
+``[schedule]`` (for a crontab line, its widest gap between runs, so that a weekday-only
+schedule does not raise a false alarm over the weekend). Runs that were skipped (the author
+was leased by another process) or are still running are not harvests and are left out.
+
+:attr:`StatusReport.exit_code` makes it a monitoring check: 0 healthy, 1 when any author
+is stale or failing. Reads only: the database is opened read-only.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from .errors import DatabaseError
+from .schedule import next_fire_time, schedule_trigger
+from .settings import AuthorSettings, ScheduleSettings, Settings
+from .store import schema as t
+
+NOT_HARVESTS = ("running", "skipped")
+"""Run statuses that are not (finished) harvests."""
+
+STALE_INTERVALS = 2
+"""Data is stale after this many schedule intervals without a complete harvest."""
+
+
+@dataclass(frozen=True, slots=True)
+class LastHarvest:
+    finished_at: datetime | None
+    status: str
+    new_papers: int
+    new_versions: int
+    events: int
+    error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorHealth:
+    """One author's line of ``harvest status``."""
+
+    key: str
+    name: str
+    last_harvest: LastHarvest | None
+    last_complete_at: datetime | None
+    paper_count: int | None
+    #: how the last complete harvest changed the paper count (None: it was the baseline)
+    count_change: int | None
+    consecutive_failures: int
+    stale: bool
+    next_run: datetime | None
+
+    @property
+    def failing(self) -> bool:
+        return self.consecutive_failures > 0
+
+    @property
+    def state(self) -> str:
+        if self.last_complete_at is None:
+            return "never harvested"
+        return "stale" if self.stale else "failing" if self.failing else "ok"
+
+    def to_dict(self) -> dict[str, Any]:
+        last = self.last_harvest
+        return {
+            "key": self.key,
+            "name": self.name,
+            "state": self.state,
+            "healthy": self.state == "ok",
+            "last_harvest": None
+            if last is None
+            else {
+                "finished_at": _iso(last.finished_at),
+                "status": last.status,
+                "new_papers": last.new_papers,
+                "new_versions": last.new_versions,
+                "events": last.events,
+                "error": last.error,
+            },
+            "last_complete_at": _iso(self.last_complete_at),
+            "paper_count": self.paper_count,
+            "count_change": self.count_change,
+            "consecutive_failures": self.consecutive_failures,
+            "stale": self.stale,
+            "failing": self.failing,
+            "next_run": _iso(self.next_run),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class StatusReport:
+    checked_at: datetime
+    schedule: ScheduleSettings
+    interval: timedelta
+    next_run: datetime | None
+    authors: tuple[AuthorHealth, ...]
+
+    @property
+    def healthy(self) -> bool:
+        return all(a.state == "ok" for a in self.authors)
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.healthy else 1
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "healthy": self.healthy,
+                "checked_at": _iso(self.checked_at),
+                "schedule": _describe(self.schedule),
+                "interval_seconds": self.interval.total_seconds(),
+                "stale_after_seconds": (STALE_INTERVALS * self.interval).total_seconds(),
+                "next_run": _iso(self.next_run),
+                "authors": [a.to_dict() for a in self.authors],
+            },
+            indent=2,
+        )
+
+    def render(self) -> str:
+        """A table, one author a line, then the schedule."""
+        rows: list[tuple[str, ...]] = [
+            ("author", "last harvest", "status", "papers", "change", "failures", "state")
+        ]
+        rows += [_row(a) for a in self.authors]
+        widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+        right = {3, 4, 5}
+        lines = [
+            "  ".join(
+                cell.rjust(widths[i]) if i in right else cell.ljust(widths[i])
+                for i, cell in enumerate(row)
+            ).rstrip()
+            for row in rows
+        ]
+        stale_after = _duration(STALE_INTERVALS * self.interval)
+        lines.append(
+            f"schedule: {_describe(self.schedule)}; next run {_when(self.next_run)}"
+            f"{_jitter(self.schedule)}; stale after {stale_after} without a complete harvest"
+        )
+        return "\n".join(lines)
+
+
+def collect_status(engine: Engine, settings: Settings, now: datetime) -> StatusReport:
+    """Read the run log for every configured author (read-only)."""
+    schedule = settings.schedule
+    interval = schedule.interval(now)
+    try:
+        with engine.connect() as conn:
+            next_run = _next_run(conn, settings, now, interval)
+            authors = tuple(
+                _health(conn, author, now, interval, next_run) for author in settings.authors
+            )
+    except SQLAlchemyError as exc:
+        raise DatabaseError(
+            f"cannot read the run log: {' '.join(str(getattr(exc, 'orig', exc)).split())[:300]}",
+            hint="run harvest db upgrade (or harvest once) first",
+        ) from exc
+    return StatusReport(now, schedule, interval, next_run, authors)
+
+
+def last_complete_harvests(conn: Connection, keys: list[str]) -> dict[str, datetime | None]:
+    """When each author's latest complete (``ok``) harvest ended; None if never."""
+    r = t.run.c
+    stmt = (
+        select(r.author_key, func.max(r.finished_at))
+        .where(r.author_key.in_(keys), r.status == "ok")
+        .group_by(r.author_key)
+    )
+    found = {key: finished for key, finished in conn.execute(stmt)}
+    return {key: found.get(key) for key in keys}
+
+
+def _health(
+    conn: Connection,
+    author: AuthorSettings,
+    now: datetime,
+    interval: timedelta,
+    next_run: datetime | None,
+) -> AuthorHealth:
+    r = t.run.c
+    columns = (r.run_id, r.finished_at, r.status, r.new_papers, r.new_versions, r.events, r.error)
+    harvests = (
+        select(*columns)
+        .where(r.author_key == author.key, r.status.not_in(NOT_HARVESTS))
+        .order_by(r.run_id.desc())
+        .limit(1)
+    )
+    last = conn.execute(harvests).one_or_none()
+    last_ok = conn.execute(harvests.where(r.status == "ok")).one_or_none()
+    failures = conn.execute(
+        select(func.count())
+        .select_from(t.run)
+        .where(
+            r.author_key == author.key,
+            r.status.not_in((*NOT_HARVESTS, "ok")),
+            r.run_id > (last_ok.run_id if last_ok is not None else 0),
+        )
+    ).scalar_one()
+    count, change = _count(conn, author.key, last_ok.run_id if last_ok is not None else None)
+    complete_at = last_ok.finished_at if last_ok is not None else None
+    stale = complete_at is None or now - complete_at > STALE_INTERVALS * interval
+    return AuthorHealth(
+        key=author.key,
+        name=author.name,
+        last_harvest=None if last is None else LastHarvest(*tuple(last)[1:]),
+        last_complete_at=complete_at,
+        paper_count=count,
+        count_change=change,
+        consecutive_failures=failures,
+        stale=stale,
+        next_run=next_run,
+    )
+
+
+def _count(conn: Connection, key: str, last_ok_run: int | None) -> tuple[int | None, int | None]:
+    """The paper count now, and the change the last complete harvest made to it."""
+    c = t.count_change.c
+    latest = conn.execute(
+        select(c.paper_count, c.previous_count, c.run_id)
+        .where(c.author_key == key)
+        .order_by(c.change_id.desc())
+        .limit(1)
+    ).one_or_none()
+    if latest is None:
+        return None, None
+    if latest.run_id != last_ok_run:
+        return latest.paper_count, 0
+    if latest.previous_count is None:
+        return latest.paper_count, None
+    return latest.paper_count, latest.paper_count - latest.previous_count
+
+
+def _next_run(
+    conn: Connection, settings: Settings, now: datetime, interval: timedelta
+) -> datetime | None:
+    """Cron: the next fire time. Interval: the latest cycle's start plus one interval."""
+    schedule = settings.schedule
+    if schedule.interval_seconds is None:
+        return next_fire_time(schedule_trigger(schedule.cron, None, 0.0), now)
+    r = t.run.c
+    keys = [a.key for a in settings.authors]
+    started: datetime | None = conn.execute(
+        select(func.max(r.started_at)).where(r.author_key.in_(keys))
+    ).scalar()
+    return None if started is None else started + interval
+
+
+def _row(a: AuthorHealth) -> tuple[str, ...]:
+    last = a.last_harvest
+    change = "base" if a.count_change is None else f"{a.count_change:+d}"  # base: the first
+    return (
+        a.key,
+        _when(last.finished_at) if last is not None else "never",
+        last.status if last is not None else "-",
+        "-" if a.paper_count is None else str(a.paper_count),
+        change if a.last_complete_at is not None else "-",
+        str(a.consecutive_failures),
+        a.state,
+    )
+
+
+def _describe(schedule: ScheduleSettings) -> str:
+    if schedule.interval_seconds is not None:
+        return f"every {schedule.interval_seconds:g} s"
+    return f"cron {schedule.cron!r} (UTC)"
+
+
+def _jitter(schedule: ScheduleSettings) -> str:
+    return f" (+ up to {schedule.jitter_seconds:g} s)" if schedule.jitter_seconds else ""
+
+
+def _when(moment: datetime | None) -> str:
+    return "unknown" if moment is None else f"{moment:%Y-%m-%d %H:%M} UTC"
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat().replace("+00:00", "Z")
+
+
+def _duration(span: timedelta) -> str:
+    seconds = span.total_seconds()
+    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g} {unit}"
+    return f"{seconds:g} s"

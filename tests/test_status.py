@@ -1,0 +1,231 @@
+"""``harvest status``: health per author from the run log, as a library and as a command."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from harvester.lookalike import LookalikeServer, Status
+from harvester.settings import Settings, parse_settings
+from harvester.status import StatusReport, collect_status
+from harvester.store import RunTotals, Store
+from harvester.store.reader import open_reader
+from harvester.sync import open_source, run_cycle
+
+from .conftest import SEED_AUTHOR, make_settings
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+def harvest(store: Store, settings: Settings) -> int:
+    with open_source(settings, store) as source:
+        return run_cycle(settings, store, source).exit_code
+
+
+def status(db_url: str, settings: Settings, now: datetime | None = None) -> StatusReport:
+    engine = open_reader(db_url)
+    try:
+        return collect_status(engine, settings, now or datetime.now(UTC))
+    finally:
+        engine.dispose()
+
+
+def test_a_fresh_complete_harvest_is_healthy(
+    store: Store, server: LookalikeServer, db_url: str
+) -> None:
+    settings = make_settings(db_url, server.url)
+    assert harvest(store, settings) == 0
+    report = status(db_url, settings)
+    assert (report.healthy, report.exit_code) == (True, 0)
+    [kakade] = report.authors
+    assert kakade.last_harvest is not None and kakade.last_harvest.status == "ok"
+    assert (kakade.paper_count, kakade.count_change, kakade.consecutive_failures) == (76, None, 0)
+    assert kakade.state == "ok"
+    assert report.interval == timedelta(days=1)  # the default cron, daily at 01:30 UTC
+    assert report.next_run is not None and (report.next_run.hour, report.next_run.minute) == (1, 30)
+    assert report.next_run > report.checked_at
+
+
+def test_failures_count_until_the_next_complete_harvest(
+    store: Store, server: LookalikeServer, db_url: str
+) -> None:
+    settings = make_settings(db_url, server.url, max_attempts=1)
+    harvest(store, settings)
+    server.faults.add(Status(503), times=2)
+    assert harvest(store, settings) == 75
+    assert harvest(store, settings) == 75
+    [kakade] = status(db_url, settings).authors
+    assert kakade.last_harvest is not None
+    assert (kakade.last_harvest.status, kakade.consecutive_failures) == ("incomplete", 2)
+    assert (kakade.state, kakade.failing, kakade.stale) == ("failing", True, False)
+    assert status(db_url, settings).exit_code == 1
+    harvest(store, settings)
+    assert status(db_url, settings).authors[0].consecutive_failures == 0
+
+
+def test_no_complete_harvest_within_two_intervals_is_stale(
+    store: Store, server: LookalikeServer, db_url: str
+) -> None:
+    settings = make_settings(db_url, server.url)
+    harvest(store, settings)
+    now = datetime.now(UTC)
+    assert status(db_url, settings, now + timedelta(hours=47)).healthy
+    late = status(db_url, settings, now + timedelta(hours=49))
+    assert (late.authors[0].state, late.exit_code) == ("stale", 1)
+
+
+def test_skipped_and_running_runs_are_not_harvests(store: Store, db_url: str) -> None:
+    settings = make_settings(db_url, "http://127.0.0.1:9/api/query")
+    store.sync_authors([("kakade", "Sham Kakade")])
+    ok = store.start_run("kakade", NOW)
+    store.finish_run(ok, NOW, RunTotals("ok", requests=3))
+    skip = store.start_run("kakade", NOW + timedelta(minutes=5))
+    store.finish_run(skip, NOW + timedelta(minutes=5), RunTotals("skipped", error="leased"))
+    store.start_run("kakade", NOW + timedelta(minutes=6))
+    [kakade] = status(db_url, settings, NOW + timedelta(hours=1)).authors
+    assert kakade.last_harvest is not None
+    assert (kakade.last_harvest.status, kakade.last_harvest.finished_at) == ("ok", NOW)
+    assert kakade.consecutive_failures == 0
+
+
+def test_never_harvested_is_unhealthy(store: Store, db_url: str) -> None:
+    settings = make_settings(db_url, "http://127.0.0.1:9/api/query")
+    report = status(db_url, settings)
+    assert report.authors[0].state == "never harvested"
+    assert report.authors[0].last_harvest is None
+    assert report.exit_code == 1
+    assert "never" in report.render()
+
+
+def test_interval_schedules_predict_from_the_last_cycle(store: Store, db_url: str) -> None:
+    data = {
+        "database": {"url": db_url},
+        "schedule": {"interval_seconds": 3600, "jitter_seconds": 0},
+        "authors": [SEED_AUTHOR],
+    }
+    settings = parse_settings(data, Path("<test>"), {})
+    store.sync_authors([("kakade", "Sham Kakade")])
+    store.finish_run(store.start_run("kakade", NOW), NOW, RunTotals("ok"))
+    report = status(db_url, settings, NOW)
+    assert report.next_run == NOW + timedelta(hours=1)
+    assert "every 3600 s" in report.render()
+    assert "stale after 2 hours" in report.render()
+
+
+def test_status_reads_while_a_writer_holds_the_sqlite_lock(tmp_path: Path) -> None:
+    """Read-only: no write lock needed, nothing created, the writer not disturbed."""
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    store = Store.open(url)
+    store.upgrade()
+    settings = make_settings(url, "http://127.0.0.1:9/api/query")
+    try:
+        with store.engine.begin() as writer:  # BEGIN IMMEDIATE: the write lock is taken
+            writer.execute(text("INSERT INTO author (key, name) VALUES ('x', 'X')"))
+            assert status(url, settings).authors[0].state == "never harvested"
+    finally:
+        store.close()
+
+
+# -- the command ------------------------------------------------------------------------------
+
+
+def run_status(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HARVESTER_")}
+    return subprocess.run(
+        [sys.executable, "-m", "harvester.cli", "status", "--config", str(config), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=env,
+    )
+
+
+def write_config(tmp_path: Path, db_url: str, api_url: str) -> Path:
+    path = tmp_path / "harvester.toml"
+    path.write_text(
+        f'[database]\nurl = "{db_url}"\n[arxiv]\napi_url = "{api_url}"\n'
+        '[[authors]]\nkey = "kakade"\nname = "Sham Kakade"\n'
+        'aliases = ["Sham M. Kakade", "Sham M Kakade"]\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_the_command_prints_a_table_or_json_and_exits_0_when_healthy(
+    tmp_path: Path, store: Store, server: LookalikeServer, db_url: str
+) -> None:
+    harvest(store, make_settings(db_url, server.url))
+    config = write_config(tmp_path, db_url, server.url)
+    table = run_status(config)
+    assert (table.returncode, table.stderr) == (0, "")
+    header, line, schedule = table.stdout.splitlines()
+    assert header == "author  last harvest          status  papers  change  failures  state"
+    assert line.startswith("kakade  ") and line.split()[-4:] == ["76", "base", "0", "ok"]
+    assert schedule.startswith("schedule: cron '30 1 * * *' (UTC); next run ")
+    result = run_status(config, "--json")
+    assert result.returncode == 0
+    data = json.loads(result.stdout)
+    assert data["healthy"] is True
+    assert data["stale_after_seconds"] == 2 * 86400
+    [author] = data["authors"]
+    assert (author["key"], author["state"], author["paper_count"]) == ("kakade", "ok", 76)
+    assert author["last_harvest"]["status"] == "ok"
+
+
+def test_the_command_exits_1_when_an_author_is_failing(
+    tmp_path: Path, store: Store, server: LookalikeServer, db_url: str
+) -> None:
+    settings = make_settings(db_url, server.url, max_attempts=1)
+    harvest(store, settings)
+    server.faults.add(Status(503))
+    harvest(store, settings)
+    result = run_status(write_config(tmp_path, db_url, server.url), "--json")
+    assert result.returncode == 1
+    assert json.loads(result.stdout)["authors"][0]["state"] == "failing"
+
+
+def test_a_missing_database_is_an_error_and_is_not_created(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'absent.db'}"
+    result = run_status(write_config(tmp_path, url, "http://127.0.0.1:9/api/query"))
+    assert result.returncode == 74
+    assert "no database at" in result.stderr
+    assert not (tmp_path / "absent.db").exists()
+
+
+@pytest.mark.parametrize("change", [0, 2])
+def test_the_count_change_of_the_last_complete_harvest(
+    store: Store, db_url: str, change: int
+) -> None:
+    settings = make_settings(db_url, "http://127.0.0.1:9/api/query")
+    store.sync_authors([("kakade", "Sham Kakade")])
+    first = store.start_run("kakade", NOW)
+    with store.transaction() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO count_change (author_key, recorded_at, paper_count,"
+                " withdrawn_count, previous_count, run_id) VALUES ('kakade', :t, 76, 1, NULL, :r)"
+            ),
+            {"t": NOW.replace(tzinfo=None), "r": first},
+        )
+    store.finish_run(first, NOW, RunTotals("ok"))
+    second = store.start_run("kakade", NOW)
+    if change:
+        with store.transaction() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO count_change (author_key, recorded_at, paper_count,"
+                    " withdrawn_count, previous_count, run_id) VALUES ('kakade', :t, :n, 1, 76, :r)"
+                ),
+                {"t": NOW.replace(tzinfo=None), "n": 76 + change, "r": second},
+            )
+    store.finish_run(second, NOW, RunTotals("ok"))
+    [kakade] = status(db_url, settings, NOW).authors
+    assert (kakade.paper_count, kakade.count_change) == (76 + change, change)

@@ -1,0 +1,112 @@
+"""Shared by the profile tests: one harvested database per module and dialect.
+
+Harvesting the seed corpus takes a moment, so the read-only profile tests share one
+harvest per module and database (``harvested_database``): the seed author plus one of
+their co-authors as a second tracked profile, harvested over real HTTP from the
+look-alike, then the after-cycle hook, exactly as ``harvest --once`` runs them.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from harvester.lookalike import Corpus, LookalikeServer, seed_corpus
+from harvester.profile import after_cycle
+from harvester.settings import OutputSettings, Settings
+from harvester.source import ArxivSource
+from harvester.store import Store
+from harvester.sync import CycleReport, run_cycle
+
+from .conftest import _PG_PROBLEM, PG_ADMIN_URL, SEED_AUTHOR, make_settings
+
+COAUTHOR = {"key": "morwani", "name": "Depen Morwani"}
+AUTHORS = [SEED_AUTHOR, COAUTHOR]
+
+
+@dataclass
+class Harvested:
+    """A database after one harvest of the seed corpus and the after-cycle hook."""
+
+    url: str
+    store: Store
+    settings: Settings
+    corpus: Corpus
+    server: LookalikeServer
+
+    def rows(self, sql: str, **params: Any) -> list[Any]:
+        with self.store.engine.connect() as conn:
+            return list(conn.execute(text(sql), params))
+
+
+def harvest(store: Store, settings: Settings) -> CycleReport:
+    """One cycle and the hook, as ``harvest --once`` runs them."""
+    with ArxivSource(settings.arxiv) as source:
+        report = run_cycle(settings, store, source)
+    after_cycle(settings, store)
+    return report
+
+
+@contextmanager
+def database_url(dialect: str, directory: Path) -> Iterator[str]:
+    """A fresh SQLite file or PostgreSQL schema (as the ``db_url`` fixture makes them)."""
+    if dialect == "sqlite":
+        yield f"sqlite:///{directory / 'harvester.db'}"
+        return
+    if _PG_PROBLEM is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL unreachable in CI: {_PG_PROBLEM}")
+        pytest.skip(f"PostgreSQL unreachable: {_PG_PROBLEM}")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield f"{PG_ADMIN_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@contextmanager
+def harvested_database(
+    dialect: str, directory: Path, *, html_dir: Path | None = None
+) -> Iterator[Harvested]:
+    corpus = Corpus.from_dicts(seed_corpus().to_dicts())
+    with database_url(dialect, directory) as url, LookalikeServer(corpus) as server:
+        settings = make_settings(url, server.url, authors=AUTHORS)
+        if html_dir is not None:
+            settings = with_html_dir(settings, html_dir)
+        store = Store.open(url)
+        try:
+            store.upgrade()
+            report = harvest(store, settings)
+            assert report.exit_code == 0, report
+            yield Harvested(url, store, settings, corpus, server)
+        finally:
+            store.close()
+
+
+def with_html_dir(settings: Settings, html_dir: Path) -> Settings:
+    return replace(settings, output=OutputSettings(html_dir=html_dir))
+
+
+def seed_papers(corpus: Corpus) -> list[Any]:
+    """The seed author's papers in the look-alike corpus."""
+    return [p for p in corpus if any(a.name == "Sham Kakade" for a in p.authors)]
+
+
+def months_ago_start(now: datetime, months: int) -> datetime:
+    """The first instant of the month ``months`` before ``now``'s month (UTC)."""
+    index = now.year * 12 + now.month - 1 - months
+    return datetime(index // 12, index % 12 + 1, 1, tzinfo=UTC)

@@ -1,0 +1,243 @@
+"""Profile statistics views, similar authors and the renderings, on SQLite and PostgreSQL.
+
+One harvest of the seed corpus per database (two tracked profiles: the seed author and
+a frequent co-author) serves every read-only test of this module.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from alembic import command
+from sqlalchemy import inspect, text
+
+from harvester.errors import SchemaOutdatedError
+from harvester.matching import fold_name
+from harvester.profile import check_schema, load_profile, refresh_similar_authors, render
+from harvester.profile.similar import WEIGHTS, coauthorship
+from harvester.store import PUBLIC_VIEWS, Store
+from harvester.store.migrate import alembic_config
+
+from .profile_support import Harvested, harvested_database, months_ago_start, seed_papers
+
+REPO = Path(__file__).resolve().parent.parent
+SEED_PROFILE = REPO / "tests" / "data" / "seed_profile.txt"
+"""A copy of the captured seed profile (../shared/seed/profile.txt) the text must resemble."""
+CORE_STATS_COLUMNS = [
+    "author_key",
+    "name",
+    "paper_count",
+    "withdrawn_count",
+    "first_published",
+    "latest_published",
+    "last_harvest_at",
+    "last_harvest_status",
+    "last_complete_at",
+]
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def harvested(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Harvested]:
+    with harvested_database(request.param, tmp_path_factory.mktemp("db")) as h:
+        yield h
+
+
+def test_papers_by_year_counts_every_year_from_first_to_last(harvested: Harvested) -> None:
+    rows = harvested.rows(
+        "SELECT year, papers FROM papers_by_year WHERE author_key = 'kakade' ORDER BY year"
+    )
+    expected = Counter(p.published.year for p in seed_papers(harvested.corpus))
+    assert [r.year for r in rows] == list(range(min(expected), max(expected) + 1))
+    assert {r.year: r.papers for r in rows} == {y: expected.get(y, 0) for y, _ in rows}
+
+
+def test_papers_by_category_counts_papers_and_primaries(harvested: Harvested) -> None:
+    rows = harvested.rows(
+        "SELECT category, papers, as_primary FROM papers_by_category WHERE author_key = 'kakade'"
+    )
+    papers, primary = Counter[str](), Counter[str]()
+    for p in seed_papers(harvested.corpus):
+        papers.update(list(dict.fromkeys([p.primary_category, *p.categories])))
+        primary[p.primary_category] += 1
+    assert {r.category: (r.papers, r.as_primary) for r in rows} == {
+        c: (n, primary[c]) for c, n in papers.items()
+    }
+
+
+def test_coauthors_are_counted_without_the_author(harvested: Harvested) -> None:
+    rows = harvested.rows(
+        "SELECT coauthor, shared_papers, first_year, last_year FROM coauthors"
+        " WHERE author_key = 'kakade'"
+    )
+    seed = seed_papers(harvested.corpus)
+    names = Counter(fold_name(a.name) for p in seed for a in p.authors)
+    del names["sham kakade"]
+    assert {fold_name(r.coauthor): r.shared_papers for r in rows} == dict(names)
+    morwani = [p for p in seed if any(a.name == "Depen Morwani" for a in p.authors)]
+    (row,) = [r for r in rows if r.coauthor == "Depen Morwani"]
+    assert (row.shared_papers, row.first_year, row.last_year) == (
+        len(morwani),
+        min(p.published.year for p in morwani),
+        max(p.published.year for p in morwani),
+    )
+
+
+def test_profile_stats_keeps_its_columns_and_adds_four(harvested: Harvested) -> None:
+    with harvested.store.engine.connect() as conn:
+        result = conn.execute(text("SELECT * FROM profile_stats WHERE author_key = 'kakade'"))
+        columns, row = list(result.keys()), result.one()
+    assert columns[: len(CORE_STATS_COLUMNS)] == CORE_STATS_COLUMNS
+    seed = seed_papers(harvested.corpus)
+    since = months_ago_start(datetime.now(UTC), 11)
+    coauthors = {fold_name(a.name) for p in seed for a in p.authors} - {"sham kakade"}
+    assert row.papers_last_12_months == sum(p.published >= since for p in seed)
+    assert row.coauthor_count == len(coauthors)
+    assert row.version_count == sum(p.version for p in seed)
+    assert row.journal_ref_or_doi_count == sum(bool(p.journal_ref or p.doi) for p in seed)
+
+
+def test_similar_authors_are_ranked_scored_and_explained(harvested: Harvested) -> None:
+    rows = harvested.rows(
+        "SELECT * FROM similar_authors WHERE author_key = 'kakade' ORDER BY position"
+    )
+    assert len(rows) == 10
+    assert [r.score for r in rows] == sorted((r.score for r in rows), reverse=True)
+    assert "Sham Kakade" not in {r.similar_name for r in rows}
+    for r in rows:
+        assert r.coauthor_score == pytest.approx(coauthorship(r.shared_papers), abs=1e-4)
+        parts = (r.coauthor_score, r.topic_score, r.category_score)
+        assert r.score == pytest.approx(
+            sum(w * p for w, p in zip(WEIGHTS, parts, strict=True)), abs=1e-3
+        )
+        assert r.reason.startswith(f"{r.shared_papers} shared paper")
+        assert "shared terms: " in r.reason and "shared categories: cs.LG" in r.reason
+    (morwani,) = [r for r in rows if r.similar_key == "morwani"]
+    assert (morwani.similar_name, morwani.shared_papers) == ("Depen Morwani", 12)
+    assert morwani.position == 1
+
+
+def test_a_tracked_coauthor_sees_the_author_as_a_tracked_profile(harvested: Harvested) -> None:
+    rows = harvested.rows("SELECT * FROM similar_authors WHERE author_key = 'morwani'")
+    (kakade,) = [r for r in rows if r.similar_key == "kakade"]
+    assert (kakade.similar_name, kakade.shared_papers) == ("Sham Kakade", 12)
+    assert "Depen Morwani" not in {r.similar_name for r in rows}
+
+
+def test_refresh_does_nothing_when_nothing_changed(harvested: Harvested) -> None:
+    assert refresh_similar_authors(harvested.store) is False
+
+
+def test_text_reads_like_the_seed_profile(harvested: Harvested) -> None:
+    rendered = render(load_profile(harvested.store, "kakade"), "text")
+    lines = rendered.splitlines()
+    assert lines[:2] == ["Sham Kakade", "76 papers on arXiv"]
+    headings = ["Academic Profile", "Statistics", "Similar Authors", "Papers on arXiv"]
+    assert [lines.index(h) for h in headings] == sorted(lines.index(h) for h in headings)
+    assert "    2024   15  " in rendered
+    assert "   1. Depen Morwani [morwani]  score " in rendered
+    papers = lines[lines.index("Papers on arXiv") + 1 :]
+    seed = SEED_PROFILE.read_text(encoding="utf-8").splitlines()
+    seed = seed[seed.index("Papers on arXiv") + 1 :]
+    for title, snippet in zip(seed[::2], seed[1::2], strict=True):
+        at = next(i for i, line in enumerate(papers) if line.split(" [WITHDRAWN]")[0] == title)
+        assert snippet.removesuffix("...").rstrip() == papers[at + 1].removesuffix("...").rstrip()
+    withdrawn = [line for line in papers if line.endswith(" [WITHDRAWN]")]
+    assert withdrawn == [
+        "Variance Reduction Methods for Sublinear Reinforcement Learning [WITHDRAWN]"
+    ]
+
+
+def test_papers_are_newest_first_and_linked(harvested: Harvested) -> None:
+    profile = load_profile(harvested.store, "kakade")
+    dates = [p.published for p in profile.papers]
+    assert dates == sorted(dates, reverse=True)
+    rendered = render(profile, "text")
+    for paper in profile.papers:
+        assert f"  https://arxiv.org/abs/{paper.arxiv_id} · v{paper.version} · " in rendered
+
+
+def test_json_carries_every_number(harvested: Harvested) -> None:
+    document = json.loads(render(load_profile(harvested.store, "kakade"), "json"))
+    (stats,) = harvested.rows("SELECT * FROM profile_stats WHERE author_key = 'kakade'")
+    for column in ("paper_count", "coauthor_count", "version_count", "papers_last_12_months"):
+        assert document["stats"][column] == getattr(stats, column)
+    assert sum(y["papers"] for y in document["papers_by_year"]) == 76
+    assert len(document["papers"]) == 76
+    assert all(p["url"].startswith("https://arxiv.org/abs/") for p in document["papers"])
+    first = document["similar_authors"][0]
+    assert {"score", "coauthor_score", "topic_score", "category_score", "shared_papers"} <= set(
+        first
+    )
+    assert document["papers_by_category"][0] == {
+        "category": "cs.LG",
+        "papers": 70,
+        "as_primary": 68,
+    }
+
+
+def test_markdown_links_every_paper(harvested: Harvested) -> None:
+    profile = load_profile(harvested.store, "kakade")
+    markdown = render(profile, "markdown")
+    assert markdown.startswith("# Sham Kakade\n\n**76 papers on arXiv**\n")
+    assert markdown.count("](https://arxiv.org/abs/") == 76
+    assert "## Similar Authors" in markdown and "**withdrawn**" in markdown
+
+
+def test_cli_prints_the_profile_and_refuses_an_unknown_key(
+    harvested: Harvested, tmp_path: Path
+) -> None:
+    config = tmp_path / "harvester.toml"
+    config.write_text(
+        f'[database]\nurl = "{harvested.url}"\n[[authors]]\nkey = "kakade"\nname = "Sham Kakade"\n',
+        encoding="utf-8",
+    )
+    shown = _harvest("profile", "kakade", "--format", "text", "--config", str(config))
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout == render(load_profile(harvested.store, "kakade"), "text")
+    unknown = _harvest("profile", "nobody", "--config", str(config))
+    assert unknown.returncode == 2
+    assert "no profile with key 'nobody'" in unknown.stderr and "kakade, morwani" in unknown.stderr
+
+
+def _harvest(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HARVESTER_")}
+    return subprocess.run(
+        [sys.executable, "-m", "harvester.cli", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_reading_commands_refuse_an_old_schema(store: Store) -> None:
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0002'"))
+    with pytest.raises(SchemaOutdatedError, match="revision 0002") as info:
+        check_schema(store)
+    assert "harvest db upgrade" in str(info.value) and info.value.exit_code == 74
+
+
+def test_migration_0003_downgrades_and_upgrades_again(store: Store) -> None:
+    config = alembic_config()
+    with store.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0002")
+    with store.engine.connect() as conn:
+        columns = list(conn.execute(text("SELECT * FROM profile_stats")).keys())
+    assert columns == CORE_STATS_COLUMNS
+    assert "similar_authors" not in inspect(store.engine).get_view_names()
+    store.upgrade()
+    assert set(PUBLIC_VIEWS) <= set(inspect(store.engine).get_view_names())

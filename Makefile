@@ -7,7 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test check pytest setup demo postgres clean
+.PHONY: run test check pytest setup demo postgres systemd-analyze chromium clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,11 +26,17 @@ demo: $(STAMP)
 postgres:
 	@scripts/ensure-postgres
 
+systemd-analyze:
+	@scripts/ensure-systemd-analyze
+
+chromium:
+	@scripts/ensure-chromium
+
 check: $(STAMP)
 	$(BIN)/ruff check harvester tests scripts
 	$(BIN)/mypy
 
-pytest: $(STAMP) postgres
+pytest: $(STAMP) postgres systemd-analyze chromium
 	$(BIN)/pytest -q -p no:cacheprovider
 
 test: check pytest

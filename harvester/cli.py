@@ -15,15 +15,31 @@ import os
 import sys
 import tempfile
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from . import __version__
 from .errors import HarvesterError
+from .logformat import OneLineFormatter, under_systemd
+from .profile import (
+    EXPORT_FORMATS,
+    FORMATS,
+    after_cycle,
+    check_schema,
+    export_profile,
+    load_history,
+    load_profile,
+    parse_since,
+    render,
+    render_history,
+    render_summary,
+)
 from .settings import Settings, load_settings, locate_config
-from .source import ArxivSource
+from .status import collect_status
 from .store import Store
-from .summary import profile_summary
-from .sync import run_cycle
+from .store.reader import open_reader
+from .sync import open_source, run_cycle
 
 logger = logging.getLogger("harvester")
 
@@ -66,7 +82,54 @@ def build_parser() -> argparse.ArgumentParser:
         help="offline demo: harvest the bundled seed corpus from a local arXiv look-alike",
         parents=[common],
     )
+    daemon = commands.add_parser(
+        "daemon",
+        help="harvest on the [schedule] until SIGTERM (systemd Type=notify service)",
+        parents=[common],
+    )
+    daemon.add_argument(
+        "--run-now", action="store_true", help="harvest at start, however recent the last one"
+    )
+    status = commands.add_parser(
+        "status",
+        help="per author: last harvest, failures, next run, staleness; exit 1 if unhealthy",
+        parents=[common],
+    )
+    status.add_argument("--json", action="store_true", help="print JSON (for monitoring)")
+    _profile_commands(commands, common)
     return parser
+
+
+def _profile_commands(commands: Any, common: argparse.ArgumentParser) -> None:
+    """``profile``, ``history`` and ``export``: read-only, from the views."""
+    profile = commands.add_parser(
+        "profile",
+        help="an author's profile: statistics, similar authors, papers newest first",
+        parents=[common],
+    )
+    profile.add_argument("key", help="the author's key in the config")
+    profile.add_argument("--format", choices=FORMATS, default="text", help="default: text")
+    history = commands.add_parser(
+        "history", help="an author's count changes and events, newest first", parents=[common]
+    )
+    history.add_argument("key", help="the author's key in the config")
+    history.add_argument(
+        "--since", type=_since, metavar="DATE", help="from DATE on (YYYY-MM-DD or ISO, UTC)"
+    )
+    export = commands.add_parser(
+        "export", help="an author's papers as BibTeX, CSV or JSON", parents=[common]
+    )
+    export.add_argument("key", help="the author's key in the config")
+    export.add_argument(
+        "--format", choices=EXPORT_FORMATS, default="bibtex", help="default: bibtex"
+    )
+
+
+def _since(value: str) -> datetime:
+    try:
+        return parse_since(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -87,6 +150,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.command == "demo":
         return run_demo(quiet=args.quiet)
+    if args.command == "daemon":
+        return run_daemon(args)
+    if args.command == "status":
+        return show_status(_settings(args), as_json=args.json)
+    if args.command in ("profile", "history", "export"):
+        return show_profile(_settings(args), args)
     if args.command == "db":
         settings = _settings(args)
         with _opened(settings) as store:
@@ -97,7 +166,10 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if args.once:
         return run_once(_settings(args), quiet=args.quiet)
     parser.print_usage(sys.stderr)
-    print("harvest: error: say what to do: --once, db upgrade or demo", file=sys.stderr)
+    print(
+        "harvest: error: say what to do: --once, daemon, status, db upgrade or demo",
+        file=sys.stderr,
+    )
     return EXIT_USAGE
 
 
@@ -125,13 +197,65 @@ class _opened:
 
 def run_once(settings: Settings, *, quiet: bool = False) -> int:
     """``harvest --once``: migrate, harvest every author, print a line each."""
-    with _opened(settings) as store, ArxivSource(settings.arxiv) as source:
+    with _opened(settings) as store:
         store.upgrade()
-        report = run_cycle(settings, store, source)
-    for author in report.authors:
-        if not quiet or author.status != "ok":
-            print(author.line(), file=sys.stdout if author.status == "ok" else sys.stderr)
+        with open_source(settings, store) as source:
+            report = run_cycle(settings, store, source)
+        code = report.exit_code
+        for author in report.authors:
+            fine = author.status == "ok" or (author.status == "skipped" and code == 0)
+            if not quiet or not fine:
+                print(author.line(), file=sys.stdout if fine else sys.stderr, flush=True)
+        after_cycle(settings, store)
+    return code
+
+
+def run_daemon(args: argparse.Namespace) -> int:
+    """``harvest daemon``: serve until SIGTERM; SIGHUP re-reads the same file."""
+    from .daemon import Daemon
+
+    path = locate_config(args.config, os.environ, Path.cwd())
+    level_fixed = args.verbose or args.quiet
+
+    def apply_level(settings: Settings) -> None:
+        if not level_fixed:
+            logging.getLogger().setLevel(settings.logging.level)
+
+    daemon = Daemon(
+        _settings(args),
+        load=lambda: load_settings(path, os.environ),
+        on_reload=apply_level,
+        run_now=args.run_now,
+    )
+    return daemon.run()
+
+
+def show_status(settings: Settings, *, as_json: bool = False) -> int:
+    """``harvest status``: health per author, read-only; exit 1 if any is stale or failing."""
+    engine = open_reader(settings.database.url)
+    try:
+        report = collect_status(engine, settings, datetime.now(UTC))
+    finally:
+        engine.dispose()
+    print(report.to_json() if as_json else report.render())
     return report.exit_code
+
+
+def show_profile(settings: Settings, args: argparse.Namespace) -> int:
+    """``harvest profile|history|export KEY``: read-only, from the views."""
+    store = Store(open_reader(settings.database.url))
+    try:
+        check_schema(store)
+        if args.command == "profile":
+            output = render(load_profile(store, args.key), args.format)
+        elif args.command == "history":
+            output = render_history(load_history(store, args.key, args.since))
+        else:
+            output = export_profile(store, args.key, args.format)
+    finally:
+        store.close()
+    sys.stdout.write(output)
+    return 0
 
 
 def run_demo(*, quiet: bool = False) -> int:
@@ -147,19 +271,20 @@ def run_demo(*, quiet: bool = False) -> int:
         code = run_once(settings, quiet=quiet)
         with _opened(settings) as store:
             for author in settings.authors:
-                summary = profile_summary(store, author.key)
-                if summary is not None:
-                    print(summary.render())
+                print(render_summary(load_profile(store, author.key)))
     return code
 
 
 def _configure_logging(args: argparse.Namespace) -> None:
     level = logging.DEBUG if args.verbose else logging.ERROR if args.quiet else logging.WARNING
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    journal = under_systemd(os.environ)
+    handler.setFormatter(OneLineFormatter(journal=journal, timestamps=args.command == "daemon"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    for chatty in ("alembic", "apscheduler"):  # their INFO lines repeat ours
+        logging.getLogger(chatty).setLevel(logging.DEBUG if args.verbose else logging.WARNING)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -10,15 +10,21 @@ root; they print ``str(error)`` on one line and exit with ``error.exit_code``.
     ├── ConfigError                    exit 2: the config file or environment is wrong
     ├── DatabaseError                  exit 74: the database cannot be opened or written
     │   ├── DatabaseCreateError        exit 73: the database file cannot be created
-    │   └── SchemaTooNewError          exit 74: the schema is newer than this code
+    │   ├── SchemaTooNewError          exit 74: the schema is newer than this code
+    │   └── SchemaOutdatedError        exit 74: a read-only command met an old schema
+    ├── ProfileNotFoundError           exit 2: no tracked author has that key
+    ├── OutputError                    exit 73: the HTML site cannot be written
+    ├── LeaseLostError                 exit 75: another process took over an author's lease
     ├── FetchError                     asking arXiv failed (per author; never fatal to a run)
     │   ├── TransientFetchError        worth retrying later (timeouts, 429, 5xx, broken pages)
     │   │   ├── ConnectionFailedError  connecting or reading failed, or timed out
     │   │   ├── HTTPStatusError        429, 408 or 5xx; ``retry_after`` when the server said so
     │   │   ├── IncompleteResponseError  the body is not a complete Atom feed
     │   │   ├── InvalidPageError       an entry of the page failed validation
+    │   │   │   └── EntriesRefusedError  entries stayed invalid; carries the valid papers
     │   │   ├── EmptyPageError         a later page came back empty
-    │   │   └── InconsistentTotalError   ``totalResults`` kept changing between pages
+    │   │   ├── InconsistentTotalError   ``totalResults`` kept changing between pages
+    │   │   └── CircuitOpenError       too many consecutive failed requests this cycle
     │   ├── QueryRejectedError         arXiv refused the query (HTTP 400 and other 4xx)
     │   ├── ResponseTooLargeError      the body exceeded the size cap
     │   └── HostileResponseError       the body declares a DTD or entities: refused unparsed
@@ -27,12 +33,20 @@ root; they print ``str(error)`` on one line and exit with ``error.exit_code``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .records import Paper
+
 __all__ = [
+    "CircuitOpenError",
     "ConfigError",
     "ConnectionFailedError",
     "DatabaseCreateError",
     "DatabaseError",
     "EmptyPageError",
+    "EntriesRefusedError",
     "FetchError",
     "HTTPStatusError",
     "HarvesterError",
@@ -40,8 +54,12 @@ __all__ = [
     "IncompleteResponseError",
     "InconsistentTotalError",
     "InvalidPageError",
+    "LeaseLostError",
+    "OutputError",
+    "ProfileNotFoundError",
     "QueryRejectedError",
     "ResponseTooLargeError",
+    "SchemaOutdatedError",
     "SchemaTooNewError",
     "StopRequested",
     "TransientFetchError",
@@ -95,6 +113,38 @@ class SchemaTooNewError(DatabaseError):
     default_hint = "upgrade arxiv-harvester; this version does not know that schema"
 
 
+class SchemaOutdatedError(DatabaseError):
+    """A command that only reads found a schema older than this code (or none)."""
+
+    default_hint = "run 'harvest db upgrade' (or 'harvest --once') first"
+
+
+class ProfileNotFoundError(HarvesterError):
+    """No tracked author has this key in the database."""
+
+    exit_code = 2
+
+    def __init__(self, key: str, known: Sequence[str]) -> None:
+        listed = ", ".join(known[:10]) + (" ..." if len(known) > 10 else "")
+        hint = f"known keys: {listed}" if known else "the database has no authors yet"
+        super().__init__(f"no profile with key {key!r} in the database", hint=hint)
+        self.key = key
+
+
+class OutputError(HarvesterError):
+    """A page or feed of the static site cannot be written."""
+
+    exit_code = 73
+    default_hint = "check [output] html_dir: the directory must be creatable and writable"
+
+
+class LeaseLostError(HarvesterError):
+    """This process no longer holds the author's lease (it expired and another took it)."""
+
+    exit_code = 75
+    default_hint = "another process harvests this author now; nothing was written"
+
+
 class StopRequested(HarvesterError):
     """A shutdown was requested while waiting (between retries or requests)."""
 
@@ -142,12 +192,47 @@ class InvalidPageError(TransientFetchError):
     """An entry of the page failed validation; the whole page is refused."""
 
 
+class EntriesRefusedError(InvalidPageError):
+    """Entries stayed invalid after every retry; the search went on without them.
+
+    ``papers`` holds every valid paper of the search (worth storing: nothing is
+    lost), ``refused`` the ``(entry id, reason)`` of each refused entry. The result
+    set is incomplete, so it must not be used to decide what went missing.
+    """
+
+    default_hint = "arXiv served entries that fail validation; the next harvest tries again"
+
+    def __init__(
+        self,
+        papers: Sequence[Paper],
+        refused: Sequence[tuple[str, str]],
+        *,
+        url: str | None = None,
+    ) -> None:
+        shown = "; ".join(f"{entry_id}: {reason}" for entry_id, reason in refused[:3])
+        more = f" (and {len(refused) - 3} more)" if len(refused) > 3 else ""
+        count = f"{len(refused)} {'entry' if len(refused) == 1 else 'entries'}"
+        super().__init__(f"{count} refused: {shown}{more}", url=url)
+        self.papers = tuple(papers)
+        self.refused = tuple(refused)
+
+
 class EmptyPageError(TransientFetchError):
     """A page after the first came back empty although more results were announced."""
 
 
 class InconsistentTotalError(TransientFetchError):
     """``totalResults`` changed between pages, twice in a row."""
+
+
+class CircuitOpenError(TransientFetchError):
+    """Too many consecutive requests failed in this cycle: stop asking until the next one."""
+
+    default_hint = "arXiv keeps failing; the remaining authors were skipped, try again later"
+
+    def __init__(self, failures: int) -> None:
+        super().__init__(f"circuit breaker open after {failures} consecutive failed requests")
+        self.failures = failures
 
 
 class QueryRejectedError(FetchError):

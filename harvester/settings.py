@@ -23,6 +23,8 @@ Decisions worth knowing:
 - ``include_ids``/``exclude_ids`` take whatever :func:`~harvester.normalise.parse_arxiv_id`
   does (``2409.11321v2``, ``arXiv:hep-th/9901001``, an abs URL) and keep the canonical versionless
   id, old style without its subject class (``math.GT/0309136`` is ``math/0309136``).
+- ``[schedule]``: ``interval_seconds``, when set, replaces ``cron``. A crontab line is read
+  the way cron(8) reads it, in UTC (:mod:`harvester.schedule` explains the APScheduler traps).
 """
 
 from __future__ import annotations
@@ -37,16 +39,19 @@ import tomllib
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from apscheduler.triggers.base import BaseTrigger
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from harvester import __version__
 from harvester.errors import ConfigError
 from harvester.normalise import InvalidIdentifierError, parse_arxiv_id
+from harvester.schedule import crontab_trigger, nominal_interval, schedule_trigger
 
 __all__ = [
     "CONFIG_ENV",
@@ -56,6 +61,8 @@ __all__ = [
     "AuthorSettings",
     "DatabaseSettings",
     "LoggingSettings",
+    "OutputSettings",
+    "ScheduleSettings",
     "Settings",
     "build_query",
     "load_settings",
@@ -72,6 +79,8 @@ ENV_OVERRIDES: Mapping[str, tuple[str, str]] = {
 }
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 MAX_QUERY_CHARS = 1000
+MAX_NAME_CHARS = 300
+"""The longest author name a feed entry may carry (``normalise.FieldLimits.author_name``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +101,8 @@ class ArxivSettings:
     #: cap on a single backoff or Retry-After wait
     max_wait_seconds: float = 300.0
     max_response_bytes: int = 20_000_000
+    #: failed requests in a row (across authors) that stop the cycle: the rest are skipped
+    max_consecutive_failures: int = 10
     #: an e-mail address, appended to the User-Agent as ``(mailto:...)``
     contact: str | None = None
 
@@ -104,6 +115,34 @@ class ArxivSettings:
 @dataclass(frozen=True, slots=True)
 class LoggingSettings:
     level: str = "WARNING"
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleSettings:
+    """When ``harvest daemon`` harvests (see :mod:`harvester.schedule`), in UTC."""
+
+    #: 5-field crontab line in UTC; daily, after arXiv's evening announcement
+    cron: str = "30 1 * * *"
+    #: when set, harvest every this many seconds instead of on ``cron``
+    interval_seconds: float | None = None
+    #: each run starts up to this many seconds late, at random
+    jitter_seconds: float = 300.0
+
+    def trigger(self) -> BaseTrigger:
+        """The APScheduler trigger, jitter included."""
+        return schedule_trigger(self.cron, self.interval_seconds, self.jitter_seconds)
+
+    def interval(self, now: datetime) -> timedelta:
+        """The longest gap between two scheduled runs (for "overdue" and "stale")."""
+        return nominal_interval(self.cron, self.interval_seconds, now)
+
+
+@dataclass(frozen=True, slots=True)
+class OutputSettings:
+    """What each harvest cycle writes besides the database."""
+
+    #: when set, every cycle rewrites a static HTML site here (see harvester.profile.site)
+    html_dir: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +184,8 @@ class Settings:
     arxiv: ArxivSettings
     authors: tuple[AuthorSettings, ...]
     logging: LoggingSettings
+    schedule: ScheduleSettings = ScheduleSettings()
+    output: OutputSettings = OutputSettings()
 
 
 def build_query(author: AuthorSettings) -> str:
@@ -176,6 +217,8 @@ def parse_settings(
         arxiv=ArxivSettings(**_section(data, "arxiv", path, environ)),
         authors=_authors(data, path),
         logging=LoggingSettings(**_section(data, "logging", path, environ)),
+        schedule=_schedule(_section(data, "schedule", path, environ), path),
+        output=OutputSettings(**_section(data, "output", path, environ)),
     )
 
 
@@ -305,6 +348,25 @@ def _log_level(value: object) -> str:
     return level
 
 
+def _cron(value: object) -> str:
+    text = " ".join(_string(value).split())
+    try:
+        crontab_trigger(text)
+    except ValueError as exc:
+        raise _Invalid(f"{exc}; expected a crontab line in UTC like '30 1 * * *'") from None
+    return text
+
+
+def _directory(value: object) -> Path:
+    """A directory path (``~`` expanded; relative to the working directory, like SQLite's)."""
+    text = _string(value).strip()
+    if not text:
+        raise _Invalid("must not be empty")
+    if not text.isprintable():
+        raise _Invalid(f"must not contain control characters, got {text!r}")
+    return Path(text).expanduser()
+
+
 _NAME_PUNCTUATION = frozenset(" .-',")
 _OPERATOR = re.compile(r"\b(?:ANDNOT|AND|OR)\b")
 
@@ -317,6 +379,8 @@ def _name(value: object) -> str:
     name = re.sub(" {2,}", " ", unicodedata.normalize("NFC", _string(value).strip()))
     if not name:
         raise _Invalid("must not be empty")
+    if len(name) > MAX_NAME_CHARS:
+        raise _Invalid(f"must be at most {MAX_NAME_CHARS} characters, got {len(name)}")
     if bad := next((char for char in name if not _allowed_in_name(char)), None):
         raise _Invalid(
             f"character {bad!r} (U+{ord(bad):04X}) is not allowed in a name"
@@ -373,9 +437,16 @@ _SECTIONS: dict[str, dict[str, _Check]] = {
         "max_retry_seconds": _seconds(zero_ok=False),
         "max_wait_seconds": _seconds(zero_ok=False),
         "max_response_bytes": _integer(1000),
+        "max_consecutive_failures": _integer(1),
         "contact": _matching(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", "an e-mail address"),
     },
     "logging": {"level": _log_level},
+    "output": {"html_dir": _directory},
+    "schedule": {
+        "cron": _cron,
+        "interval_seconds": _seconds(zero_ok=False),
+        "jitter_seconds": _seconds(zero_ok=True),
+    },
 }
 _AUTHOR_KEYS: dict[str, _Check] = {
     "key": _matching(r"[a-z0-9_-]{1,64}", "1 to 64 of a-z, 0-9, '-', '_'"),
@@ -420,6 +491,20 @@ def _section(
         if section == name and environ.get(variable):
             values[key] = _checked(path, f"env {variable}", checks[key], environ[variable])
     return values
+
+
+def _schedule(values: dict[str, Any], path: Path) -> ScheduleSettings:
+    """``interval_seconds`` replaces ``cron``; the jitter must leave a gap between runs."""
+    schedule = ScheduleSettings(**values)
+    interval = schedule.interval(datetime.now(UTC))
+    if timedelta(seconds=schedule.jitter_seconds) >= interval:
+        raise ConfigError(
+            path,
+            "schedule.jitter_seconds",
+            f"must be shorter than the time between runs ({interval.total_seconds():g} s),"
+            f" got {schedule.jitter_seconds:g}",
+        )
+    return schedule
 
 
 def _authors(data: Mapping[str, Any], path: Path) -> tuple[AuthorSettings, ...]:

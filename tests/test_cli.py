@@ -144,6 +144,15 @@ def test_rejected_query_exits_1(tmp_path: Path, server: LookalikeServer, db_url:
             "authors[1].key",
         ),
         ('[[authors]]\nkey = "a"\nname = "Smith OR ti:quantum"\n', "authors[0].name"),
+        ('[arxiv]\npage_size = "200"\n[[authors]]\nkey = "a"\nname = "A"\n', "arxiv.page_size"),
+        (
+            '[database]\nurl = "mysql://u@h/db"\n[[authors]]\nkey = "a"\nname = "A"\n',
+            "database.url",
+        ),
+        (
+            '[arxiv]\nmax_consecutive_failures = 0\n[[authors]]\nkey = "a"\nname = "A"\n',
+            "arxiv.max_consecutive_failures",
+        ),
     ],
 )
 def test_bad_config_is_one_line_exit_2_and_nothing_written(
@@ -189,8 +198,17 @@ def test_demo_runs_offline(tmp_path: Path) -> None:
 def test_every_command_has_help() -> None:
     parser = build_parser()
     text_ = parser.format_help()
-    for word in ("--once", "--config", "db", "demo"):
+    for word in ("--once", "--config", "db", "demo", "daemon", "status", "profile", "history"):
         assert word in text_
     readme = (REPO / "README.md").read_text(encoding="utf-8")
-    for command in ("harvest --once", "harvest db upgrade", "harvest demo"):
+    for command in (
+        "harvest --once",
+        "harvest db upgrade",
+        "harvest demo",
+        "harvest daemon",
+        "harvest status",
+        "harvest profile",
+        "harvest history",
+        "harvest export",
+    ):
         assert command in readme, f"{command} is not documented in the README"

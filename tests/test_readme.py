@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from harvester.lookalike import Corpus, LookalikeServer
+from harvester.profile import after_cycle
 from harvester.source import ArxivSource
 from harvester.store import PUBLIC_VIEWS, Store
 from harvester.sync import run_cycle
@@ -37,13 +38,17 @@ def test_every_view_is_documented() -> None:
 def test_readme_queries_run(
     query: str, store: Store, server: LookalikeServer, db_url: str, corpus: Corpus
 ) -> None:
-    """Two harvests with a new version in between, so every view has rows."""
+    """Two harvests with a new version in between, so every view has rows.
+
+    Each cycle is followed by the hook ``harvest --once`` runs (similar authors)."""
     settings = make_settings(db_url, server.url)
     with ArxivSource(settings.arxiv) as source:
         run_cycle(settings, store, source)
+        after_cycle(settings, store)
         newest = max(corpus, key=lambda p: p.published)
         corpus.revise(newest.arxiv_id, updated=datetime.now(UTC))
         run_cycle(settings, store, source)
+        after_cycle(settings, store)
     with store.engine.connect() as conn:
         result = conn.execute(text(query.strip().rstrip(";"))).all()
     assert result, f"README query returned no rows:\n{query}"

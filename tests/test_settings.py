@@ -20,6 +20,8 @@ from harvester.settings import (
     AuthorSettings,
     DatabaseSettings,
     LoggingSettings,
+    OutputSettings,
+    ScheduleSettings,
     Settings,
     build_query,
     load_settings,
@@ -139,7 +141,13 @@ def test_the_shipped_config_documents_every_key_with_its_default() -> None:
     shipped = tomllib.loads(text)
     everything = tomllib.loads(re.sub(r"(?m)^# (\w+ = )", r"\1", text))  # uncomment the keys
     parse_settings(everything, SHIPPED, {})  # the commented keys are valid too
-    sections = {"database": DatabaseSettings, "arxiv": ArxivSettings, "logging": LoggingSettings}
+    sections = {
+        "database": DatabaseSettings,
+        "arxiv": ArxivSettings,
+        "logging": LoggingSettings,
+        "schedule": ScheduleSettings,
+        "output": OutputSettings,
+    }
     for section, cls in sections.items():
         for field in dataclasses.fields(cls):
             assert field.name in everything[section], f"{section}.{field.name} undocumented"
@@ -147,7 +155,7 @@ def test_the_shipped_config_documents_every_key_with_its_default() -> None:
                 assert shipped[section][field.name] == field.default, f"{section}.{field.name}"
     for field in dataclasses.fields(AuthorSettings):
         assert field.name in everything["authors"][0], f"authors.{field.name} undocumented"
-    assert set(shipped) == {"database", "arxiv", "logging", "authors"}
+    assert set(shipped) == {"database", "arxiv", "logging", "schedule", "output", "authors"}
 
 
 # -- environment overrides ---------------------------------------------------------------------
@@ -308,6 +316,7 @@ def test_wrong_types_say_expected_and_got(
         ("[arxiv]\npage_size = 2001\n", "arxiv.page_size", "between 1 and 2000, got 2001"),
         ("[arxiv]\nmax_attempts = 0\n", "arxiv.max_attempts", "at least 1, got 0"),
         ("[arxiv]\nmax_response_bytes = 999\n", "arxiv.max_response_bytes", "at least 1000"),
+        ("[arxiv]\nmax_consecutive_failures = 0\n", "arxiv.max_consecutive_failures", "least 1"),
         ('[arxiv]\ncontact = "me at home"\n', "arxiv.contact", "expected an e-mail address"),
         ('[logging]\nlevel = "VERBOSE"\n', "logging.level", "one of DEBUG, INFO, WARNING, ERROR"),
     ],
@@ -422,6 +431,9 @@ def test_empty_alias(tmp_path: Path) -> None:
         ("Tab\tbed", "character '\\t' (U+0009)"),
         ("O\u2019Brien", "character '\u2019' (U+2019)"),  # a typographic apostrophe
         ("... -", "must contain a letter"),
+        ("Kakade; --", "character ';' (U+003B)"),
+        ("Sham\u200f Kakade", "character '\\u200f' (U+200F)"),  # a right-to-left mark
+        ("K" * 301, "must be at most 300 characters, got 301"),
     ],
 )
 def test_hostile_names_are_refused(tmp_path: Path, name: str, problem: str) -> None:

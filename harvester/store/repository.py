@@ -22,12 +22,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..changes import Plan, Seen
-from ..errors import DatabaseError
 from ..matching import fold_name
 from ..records import Author, Paper
 from . import schema as t
 from .engine import create_db_engine
 from .migrate import upgrade_schema
+from .problems import database_error
 
 logger = logging.getLogger(__name__)
 
@@ -56,7 +56,7 @@ class Store:
         try:
             return cls(create_db_engine(url))
         except (OSError, SQLAlchemyError) as exc:
-            raise DatabaseError(f"cannot open database {url}: {exc}") from exc
+            raise database_error(exc, "cannot open the database") from exc
 
     def close(self) -> None:
         self.engine.dispose()
@@ -72,7 +72,7 @@ class Store:
             with self.engine.begin() as conn:
                 yield conn
         except SQLAlchemyError as exc:
-            raise DatabaseError(f"database write failed: {_one_line(exc)}") from exc
+            raise database_error(exc, "database write failed") from exc
 
     def sync_authors(self, authors: Iterable[tuple[str, str]]) -> None:
         """Make sure every configured author has a row (key, display name)."""
@@ -107,11 +107,17 @@ class Store:
             own.execute(stmt)
 
     def close_abandoned_runs(self, now: datetime) -> int:
-        """Runs still 'running' from a process that died are marked failed."""
+        """Runs still 'running' from a process that died are marked failed.
+
+        A run whose author holds a live lease belongs to a process that is still
+        harvesting it (:mod:`harvester.store.leases`) and is left alone; a dead
+        process's lease expires within minutes.
+        """
+        leased = select(t.author.c.key).where(t.author.c.lease_until >= now)
         with self.transaction() as conn:
             stmt = (
                 update(t.run)
-                .where(t.run.c.status == "running")
+                .where(t.run.c.status == "running", t.run.c.author_key.not_in(leased))
                 .values(status="failed", finished_at=now, error="abandoned: the process ended")
             )
             return conn.execute(stmt).rowcount
@@ -320,7 +326,3 @@ def _paper(r: Any, authors: list[Author]) -> Paper:
         doi=r.doi,
         withdrawn=bool(r.withdrawn),
     )
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:300]

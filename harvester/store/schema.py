@@ -17,6 +17,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -174,6 +175,52 @@ request_slot = Table(
     Column("next_at", UTCDateTime, nullable=False, doc="earliest start of the next request"),
 )
 
+# UTC months 1990-2199: portable years and 12-month windows in the views
+calendar_month = Table(
+    "calendar_month",
+    metadata,
+    Column("year", Integer, primary_key=True, autoincrement=False),
+    Column("month", Integer, primary_key=True, autoincrement=False),
+    Column("starts_at", UTCDateTime, nullable=False, doc="first instant of the month, UTC"),
+    Column("ends_at", UTCDateTime, nullable=False, doc="first instant of the next month"),
+    Index("ix_calendar_month_starts_at", "starts_at"),
+    Index("ix_calendar_month_month", "month", "starts_at"),
+)
+
+# 1..100: splits space-separated categories into rows in the views
+ordinal = Table(
+    "ordinal",
+    metadata,
+    Column("n", Integer, primary_key=True, autoincrement=False),
+)
+
+# computed by harvester.profile.similar after each cycle that changed anything
+similar_author = Table(
+    "similar_author",
+    metadata,
+    Column("author_key", String(64), ForeignKey("author.key"), primary_key=True),
+    Column("position", Integer, primary_key=True, autoincrement=False, doc="1 = most similar"),
+    Column("similar_name", Text, nullable=False),
+    Column("similar_key", String(64), doc="the key when the similar author is tracked too"),
+    Column("score", Float, nullable=False),
+    Column("shared_papers", Integer, nullable=False),
+    Column("coauthor_score", Float, nullable=False),
+    Column("topic_score", Float, nullable=False),
+    Column("category_score", Float, nullable=False),
+    Column("shared_terms", Text, nullable=False, doc="', ' separated"),
+    Column("shared_categories", Text, nullable=False, doc="space separated"),
+    Column("reason", Text, nullable=False),
+    Column("computed_at", UTCDateTime, nullable=False),
+)
+
+derived_state = Table(
+    "derived_state",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("signature", String(64), nullable=False, doc="digest of the data it was derived from"),
+    Column("refreshed_at", UTCDateTime, nullable=False),
+)
+
 PUBLIC_VIEWS = (
     "profile_stats",
     "profile_papers",
@@ -181,5 +228,9 @@ PUBLIC_VIEWS = (
     "paper_events",
     "harvest_runs",
     "rejected_papers",
+    "papers_by_year",
+    "papers_by_category",
+    "coauthors",
+    "similar_authors",
 )
 """The documented read API, created by the migrations (see README, "Querying the database")."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -45,11 +46,11 @@ def _pg_available() -> str | None:
 _PG_PROBLEM = _pg_available()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty database URL: a SQLite file, or a PostgreSQL schema."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'harvester.db'}"
+@contextmanager
+def database_url(dialect: str, directory: Path, filename: str = "harvester.db") -> Iterator[str]:
+    """A fresh, empty database URL: a SQLite file, or a PostgreSQL schema dropped after."""
+    if dialect == "sqlite":
+        yield f"sqlite:///{directory / filename}"
         return
     if _PG_PROBLEM is not None:
         if os.environ.get("CI") == "true":
@@ -65,6 +66,13 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Every database test runs twice: on a SQLite file and on a PostgreSQL schema."""
+    with database_url(request.param, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

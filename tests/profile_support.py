@@ -8,8 +8,6 @@ look-alike, then the after-cycle hook, exactly as ``harvest --once`` runs them.
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -17,8 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from harvester.lookalike import Corpus, LookalikeServer, seed_corpus
 from harvester.profile import after_cycle
@@ -27,7 +24,7 @@ from harvester.source import ArxivSource
 from harvester.store import Store
 from harvester.sync import CycleReport, run_cycle
 
-from .conftest import _PG_PROBLEM, PG_ADMIN_URL, SEED_AUTHOR, make_settings
+from .conftest import SEED_AUTHOR, database_url, make_settings
 
 COAUTHOR = {"key": "morwani", "name": "Depen Morwani"}
 AUTHORS = [SEED_AUTHOR, COAUTHOR]
@@ -54,28 +51,6 @@ def harvest(store: Store, settings: Settings) -> CycleReport:
         report = run_cycle(settings, store, source)
     after_cycle(settings, store)
     return report
-
-
-@contextmanager
-def database_url(dialect: str, directory: Path) -> Iterator[str]:
-    """A fresh SQLite file or PostgreSQL schema (as the ``db_url`` fixture makes them)."""
-    if dialect == "sqlite":
-        yield f"sqlite:///{directory / 'harvester.db'}"
-        return
-    if _PG_PROBLEM is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL unreachable in CI: {_PG_PROBLEM}")
-        pytest.skip(f"PostgreSQL unreachable: {_PG_PROBLEM}")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        yield f"{PG_ADMIN_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
 
 
 @contextmanager

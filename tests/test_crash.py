@@ -43,7 +43,7 @@ from harvester.store import Store
 from harvester.store.leases import Leases
 from harvester.sync import run_cycle
 
-from .conftest import _PG_PROBLEM, PG_ADMIN_URL, SEED_AUTHOR, make_settings
+from .conftest import SEED_AUTHOR, database_url, make_settings
 
 pytestmark = pytest.mark.slow
 
@@ -98,26 +98,9 @@ def servers() -> Iterator[dict[str, LookalikeServer]]:
 # --- databases ----------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def database(backend: str, directory: Path) -> Iterator[str]:
-    """A fresh, empty database URL (a SQLite file, or a PostgreSQL schema dropped after)."""
-    if backend == "sqlite":
-        yield f"sqlite:///{directory / f'{uuid.uuid4().hex[:8]}.db'}"
-        return
-    if _PG_PROBLEM is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL unreachable in CI: {_PG_PROBLEM}")
-        pytest.skip(f"PostgreSQL unreachable: {_PG_PROBLEM}")
-    schema = f"crash_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        yield f"{PG_ADMIN_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+def database(backend: str, directory: Path) -> contextlib.AbstractContextManager[str]:
+    """A fresh, empty database URL (a SQLite file per trial, or a PostgreSQL schema)."""
+    return database_url(backend, directory, f"{uuid.uuid4().hex[:8]}.db")
 
 
 def settings_for(url: str, server: LookalikeServer) -> Settings:

@@ -8,6 +8,8 @@ unreachable PostgreSQL fails the run instead of skipping it.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +23,7 @@ from harvester.lookalike import Corpus, LookalikeServer, seed_corpus
 from harvester.settings import Settings, parse_settings
 from harvester.store import Store
 
+REPO = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get(
     "HARVESTER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
@@ -73,6 +76,23 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """Every database test runs twice: on a SQLite file and on a PostgreSQL schema."""
     with database_url(request.param, tmp_path) as url:
         yield url
+
+
+def run_cli(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """``harvest ARGS`` as a real subprocess, with no HARVESTER_* variables but ``env``."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("HARVESTER_")}
+    clean.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "harvester.cli", *args],
+        cwd=cwd or REPO,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 @pytest.fixture

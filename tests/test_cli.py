@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,6 +10,8 @@ from sqlalchemy import create_engine, inspect, text
 
 from harvester.cli import build_parser
 from harvester.lookalike import LookalikeServer, Status
+
+from .conftest import run_cli
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -38,17 +38,7 @@ aliases = ["Sham M. Kakade", "Sham M Kakade"]
 def run(
     *args: str, cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("HARVESTER_")}
-    full_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "harvester.cli", *args],
-        cwd=cwd,
-        env=full_env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_cli(*args, cwd=cwd, env=env)
 
 
 def write_config(tmp_path: Path, db_url: str, api_url: str, extra: str = "") -> Path:

@@ -5,10 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +15,7 @@ import pytest
 from harvester.profile import export_profile
 from harvester.profile.export import CSV_COLUMNS, ExportPaper, bibtex_text, to_bibtex
 
+from .conftest import run_cli
 from .profile_support import Harvested, harvested_database, seed_papers
 
 REPO = Path(__file__).resolve().parent.parent
@@ -124,17 +122,8 @@ def test_cli_exports(harvested: Harvested, tmp_path: Path) -> None:
         f'[database]\nurl = "{harvested.url}"\n[[authors]]\nkey = "kakade"\nname = "Sham Kakade"\n',
         encoding="utf-8",
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HARVESTER_")}
     command = ["export", "kakade", "--format", "csv", "--config", str(config)]
-    result = subprocess.run(
-        [sys.executable, "-m", "harvester.cli", *command],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_cli(*command, timeout=60)
     assert result.returncode == 0, result.stderr
     expected = export_profile(harvested.store, "kakade", "csv")  # RFC 4180: CRLF line ends
     assert result.stdout == expected.replace("\r\n", "\n")  # text mode reads them as \n

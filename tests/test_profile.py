@@ -7,9 +7,7 @@ a frequent co-author) serves every read-only test of this module.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -26,6 +24,7 @@ from harvester.profile.similar import WEIGHTS, coauthorship
 from harvester.store import PUBLIC_VIEWS, Store
 from harvester.store.migrate import alembic_config
 
+from .conftest import run_cli
 from .profile_support import Harvested, harvested_database, months_ago_start, seed_papers
 
 REPO = Path(__file__).resolve().parent.parent
@@ -210,16 +209,7 @@ def test_cli_prints_the_profile_and_refuses_an_unknown_key(
 
 
 def _harvest(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HARVESTER_")}
-    return subprocess.run(
-        [sys.executable, "-m", "harvester.cli", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_cli(*args, timeout=60)
 
 
 def test_reading_commands_refuse_an_old_schema(store: Store) -> None:

@@ -5,9 +5,7 @@ Harvests here run at fixed times (``run_cycle``'s clock), so the history is exac
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,7 +21,7 @@ from harvester.source import ArxivSource
 from harvester.store import Store
 from harvester.sync import run_cycle
 
-from .conftest import make_settings
+from .conftest import make_settings, run_cli
 from .profile_support import months_ago_start, seed_papers
 
 T0 = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
@@ -133,13 +131,4 @@ def test_last_12_months_are_the_current_month_and_the_eleven_before(
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HARVESTER_")}
-    return subprocess.run(
-        [sys.executable, "-m", "harvester.cli", *args],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_cli(*args, timeout=60)

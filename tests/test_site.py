@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import stat
-import subprocess
-import sys
 import threading
 import xml.etree.ElementTree as ET
 from dataclasses import replace
@@ -23,7 +20,7 @@ from harvester.settings import parse_settings
 from harvester.store import Store
 from harvester.store.schema import derived_state, similar_author
 
-from .conftest import SEED_AUTHOR, make_settings
+from .conftest import SEED_AUTHOR, make_settings, run_cli
 from .profile_support import AUTHORS, harvest, seed_papers, with_html_dir
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -143,16 +140,7 @@ def test_harvest_once_writes_the_site(tmp_path: Path, server: LookalikeServer) -
         '[[authors]]\nkey = "kakade"\nname = "Sham Kakade"\n',
         encoding="utf-8",
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HARVESTER_")}
-    result = subprocess.run(
-        [sys.executable, "-m", "harvester.cli", "--once", "--config", str(config)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_cli("--once", "--config", str(config), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     page = (tmp_path / "public" / "kakade.html").read_text(encoding="utf-8")
     assert "<h1>Sham Kakade</h1>" in page and "76 papers on arXiv" in page

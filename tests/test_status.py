@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,7 +17,7 @@ from harvester.store import RunTotals, Store
 from harvester.store.reader import open_reader
 from harvester.sync import open_source, run_cycle
 
-from .conftest import SEED_AUTHOR, make_settings
+from .conftest import SEED_AUTHOR, make_settings, run_cli
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
@@ -137,15 +135,7 @@ def test_status_reads_while_a_writer_holds_the_sqlite_lock(tmp_path: Path) -> No
 
 
 def run_status(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HARVESTER_")}
-    return subprocess.run(
-        [sys.executable, "-m", "harvester.cli", "status", "--config", str(config), *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env=env,
-    )
+    return run_cli("status", "--config", str(config), *args, timeout=60)
 
 
 def write_config(tmp_path: Path, db_url: str, api_url: str) -> Path:

@@ -90,8 +90,13 @@ def plan_changes(
     baseline: bool,
     identity_changed: bool,
     still_belongs: Callable[[str], bool],
+    partial: bool = False,
 ) -> Plan:
     """Compare the stored memberships with a complete harvest's observations.
+
+    ``partial``: the harvest was incremental (:mod:`harvester.batching`): it saw only the
+    papers submitted lately, so a paper it did not return is not missing; the count is
+    the previous one plus what this harvest added or took away.
 
     ``baseline``: the profile has no complete harvest yet, so no events are
     recorded. ``identity_changed``: the user changed name, aliases, query or
@@ -110,9 +115,9 @@ def plan_changes(
             removed += _rejected(plan, seen, obs, identity_changed)
     returned = {o.paper.arxiv_id for o in observations}
     for seen in previous.values():
-        if seen.status == ACTIVE and seen.arxiv_id not in returned:
+        if seen.status == ACTIVE and seen.arxiv_id not in returned and not partial:
             removed += _not_returned(plan, seen, identity_changed, still_belongs)
-    _count(plan, observations)
+    _count(plan, previous if partial else {}, observations)
     _judge(plan, removed)
     if baseline:
         plan.events.clear()
@@ -174,10 +179,16 @@ def _not_returned(
     return 1
 
 
-def _count(plan: Plan, observations: Sequence[Observation]) -> None:
-    accepted = [o.paper for o in observations if o.decision.accepted]
-    plan.paper_count = len(accepted)
-    plan.withdrawn_count = sum(1 for p in accepted if p.withdrawn)
+def _count(plan: Plan, kept: Mapping[str, Seen], observations: Sequence[Observation]) -> None:
+    """The papers of ``kept`` still active, updated by this harvest's verdicts."""
+    withdrawn = {s.arxiv_id: s.withdrawn for s in kept.values() if s.status == ACTIVE}
+    for obs in observations:
+        if obs.decision.accepted:
+            withdrawn[obs.paper.arxiv_id] = obs.paper.withdrawn
+        else:
+            withdrawn.pop(obs.paper.arxiv_id, None)
+    plan.paper_count = len(withdrawn)
+    plan.withdrawn_count = sum(withdrawn.values())
 
 
 def _judge(plan: Plan, removed: int) -> None:

@@ -71,6 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--once", action="store_true", help="harvest every configured author once, then exit"
     )
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="with --once: a full reconciliation of every author, not an incremental harvest",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     db = commands.add_parser("db", help="database maintenance", parents=[common])
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
@@ -164,7 +169,10 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             print(f"schema is up to date in {settings.database.url}")
         return 0
     if args.once:
-        return run_once(_settings(args), quiet=args.quiet)
+        return run_once(_settings(args), quiet=args.quiet, full=args.full)
+    if args.full:
+        print("harvest: error: --full goes with --once", file=sys.stderr)
+        return EXIT_USAGE
     parser.print_usage(sys.stderr)
     print(
         "harvest: error: say what to do: --once, daemon, status, db upgrade or demo",
@@ -195,12 +203,12 @@ class _opened:
         self.store.close()
 
 
-def run_once(settings: Settings, *, quiet: bool = False) -> int:
-    """``harvest --once``: migrate, harvest every author, print a line each."""
+def run_once(settings: Settings, *, quiet: bool = False, full: bool = False) -> int:
+    """``harvest --once [--full]``: migrate, harvest every author, print a line each."""
     with _opened(settings) as store:
         store.upgrade()
         with open_source(settings, store) as source:
-            report = run_cycle(settings, store, source)
+            report = run_cycle(settings, store, source, full=full)
         code = report.exit_code
         for author in report.authors:
             fine = author.status == "ok" or (author.status == "skipped" and code == 0)

@@ -39,7 +39,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import FrameType
 from typing import Any, NoReturn
 
@@ -127,6 +127,8 @@ class Daemon:
         self.settings = settings
         self.notifier = notifier or Notifier()
         self.run_now = run_now
+        #: ``--run-now``: the first cycle harvests even authors harvested lately
+        self._eager_since: datetime | None = None
         self.stop_event = threading.Event()
         self.owner = default_owner()
         self._load = load
@@ -175,6 +177,8 @@ class Daemon:
         )
         first: dict[str, Any] = {}
         due = "asked to (--run-now)" if self.run_now else self._overdue()
+        if self.run_now:
+            self._eager_since = self._clock()
         if due:
             logger.info("harvesting at once: %s", due)
             first["next_run_time"] = datetime.now(UTC)
@@ -311,6 +315,8 @@ class Daemon:
             if self.stop_event.is_set() or self._database is None:
                 return
             settings, store = self.settings, self._database.store
+            done_since = self._eager_since or cycle_window_start(settings, self._clock())
+            self._eager_since = None
             self._idle.clear()
         self._progress()
         self.notifier.status(f"harvesting {len(settings.authors)} authors")
@@ -324,6 +330,7 @@ class Daemon:
                     source,
                     stop_event=self.stop_event,
                     leases=Leases(store.engine, owner=self.owner),
+                    done_since=done_since,
                 )
             if not self.stop_event.is_set():  # not on the way out: it may take a while
                 after_cycle(settings, store)
@@ -367,6 +374,23 @@ class Daemon:
             logger.error("no progress for %.0f s: not feeding the systemd watchdog", quiet)
             self._stalled_logged = True
         return False
+
+
+SCHEDULE_SLACK = timedelta(seconds=60)
+"""How far apart daemons on one schedule may start beyond the configured jitter."""
+
+
+def cycle_window_start(settings: Settings, now: datetime) -> datetime:
+    """Since when a harvest counts as this scheduled cycle's.
+
+    Every daemon sharing a database fires on the same schedule, up to ``jitter_seconds``
+    (plus a minute of slack) apart; an author one of them harvested since then is not
+    harvested again by the others. Never more than half an interval back, so the
+    previous cycle's harvests do not count.
+    """
+    schedule = settings.schedule
+    back = timedelta(seconds=schedule.jitter_seconds) + SCHEDULE_SLACK
+    return now - min(back, schedule.interval(now) / 2)
 
 
 def _warm_up() -> None:

@@ -241,6 +241,18 @@ class QueryRejectedError(FetchError):
     default_hint = "check the author's name, aliases or explicit query in the config"
 
 
+class TooManyResultsError(FetchError):
+    """A query matches more papers than the API will page through (10,000)."""
+
+    def __init__(self, total: int, limit: int, *, url: str | None = None) -> None:
+        super().__init__(
+            f"the query matches {total} papers, more than the {limit} the API pages through",
+            url=url,
+            hint="narrow the author's query",
+        )
+        self.total = total
+
+
 class ResponseTooLargeError(FetchError):
     """The response exceeded the configured size cap and was refused unread."""
 

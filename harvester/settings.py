@@ -60,6 +60,7 @@ __all__ = [
     "ArxivSettings",
     "AuthorSettings",
     "DatabaseSettings",
+    "HarvestSettings",
     "LoggingSettings",
     "OutputSettings",
     "ScheduleSettings",
@@ -110,6 +111,18 @@ class ArxivSettings:
     def user_agent(self) -> str:
         base = f"arxiv-harvester/{__version__}"
         return f"{base} (mailto:{self.contact})" if self.contact else base
+
+
+@dataclass(frozen=True, slots=True)
+class HarvestSettings:
+    """How a cycle spends its requests (see :mod:`harvester.batching`)."""
+
+    #: authors share a query while its URL-encoded ``search_query`` stays this short
+    group_query_chars: int = 4000
+    #: an incremental harvest pages back to the watermark minus this many days
+    overlap_days: int = 7
+    #: every author gets a full reconciliation this often, spread over the days
+    full_every_days: int = 7
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +199,7 @@ class Settings:
     logging: LoggingSettings
     schedule: ScheduleSettings = ScheduleSettings()
     output: OutputSettings = OutputSettings()
+    harvest: HarvestSettings = HarvestSettings()
 
 
 def build_query(author: AuthorSettings) -> str:
@@ -219,6 +233,7 @@ def parse_settings(
         logging=LoggingSettings(**_section(data, "logging", path, environ)),
         schedule=_schedule(_section(data, "schedule", path, environ), path),
         output=OutputSettings(**_section(data, "output", path, environ)),
+        harvest=HarvestSettings(**_section(data, "harvest", path, environ)),
     )
 
 
@@ -439,6 +454,11 @@ _SECTIONS: dict[str, dict[str, _Check]] = {
         "max_response_bytes": _integer(1000),
         "max_consecutive_failures": _integer(1),
         "contact": _matching(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", "an e-mail address"),
+    },
+    "harvest": {
+        "group_query_chars": _integer(0, 8000),
+        "overlap_days": _integer(0, 365),
+        "full_every_days": _integer(1, 365),
     },
     "logging": {"level": _log_level},
     "output": {"html_dir": _directory},

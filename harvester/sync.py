@@ -1,18 +1,21 @@
 """One harvest cycle: every configured author, fetched, matched and stored.
 
-:func:`harvest_author` is one author: fetch a complete result set (no database
-transaction is open meanwhile), then in ONE transaction load what the profile last
-saw, plan the changes (:mod:`harvester.changes`), write them and close the run.
-A failed or incomplete fetch, or a suspect plan, changes nothing but the run log;
-when entries stayed invalid, the valid papers are stored too (paper rows only: no
-membership, event or count changes), so nothing arXiv sent is lost.
-
-:func:`run_cycle` is what ``harvest --once``, the daemon and the tests all call. It
-claims each author's lease first (:mod:`harvester.store.leases`), so that processes
-sharing a database never harvest one author at once: a leased author, or one that an
-overlapping run has just harvested, is skipped (a ``skipped`` run says why). The
-source from :func:`open_source` paces its requests through the database
+:func:`run_cycle` is what ``harvest --once``, the daemon and the tests all call. It plans
+the cycle's queries (:mod:`harvester.batching`: authors grouped into shared queries, each
+harvested fully or incrementally), claims each query's authors first
+(:mod:`harvester.store.leases`), so that processes sharing a database never harvest one
+author at once and split the work between them: a leased author, or one that an
+overlapping run has just harvested, is skipped (a ``skipped`` run says why). The source
+from :func:`open_source` paces its requests through the database
 (:mod:`harvester.store.pacing`), so the request spacing holds across those processes.
+
+:func:`harvest_group` is one query: fetch its answer (no database transaction is open
+meanwhile), split it between the authors, then for each author in ONE transaction load
+what the profile last saw, plan the changes (:mod:`harvester.changes`), write them, move
+the author's watermark and close the run. A failed or incomplete fetch, or a suspect
+plan, changes nothing but the run log; when entries stayed invalid, the valid papers are
+stored too (paper rows only: no membership, event or count changes), so nothing arXiv
+sent is lost.
 """
 
 from __future__ import annotations
@@ -20,9 +23,12 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
+from sqlalchemy import Connection
+
+from .batching import FULL, MAX_GROUP_RESULTS, Group, attribute, newest_submission, plan_groups
 from .changes import Observation, Plan, plan_changes
 from .errors import (
     CircuitOpenError,
@@ -30,6 +36,7 @@ from .errors import (
     FetchError,
     LeaseLostError,
     StopRequested,
+    TooManyResultsError,
 )
 from .matching import Matcher
 from .normalise import normalise_entry
@@ -37,7 +44,7 @@ from .records import Paper
 from .settings import AuthorSettings, Settings
 from .source import ArxivSource
 from .store import RunTotals, Store
-from .store.leases import Lease, Leases, Refusal
+from .store.leases import Lease, Leases
 from .store.pacing import DatabasePacer, slot_name
 
 logger = logging.getLogger(__name__)
@@ -64,6 +71,8 @@ class AuthorReport:
     requests: int = 0
     error: str | None = None
     temporary: bool = False
+    #: authors asked in the same query; its requests are booked on the first one
+    shared_by: int = 1
 
     def line(self) -> str:
         """``kakade  76 papers  +1 new  2 new versions  4 requests``."""
@@ -74,8 +83,16 @@ class AuthorReport:
             parts.append(f"{self.new_versions} new version{'' if self.new_versions == 1 else 's'}")
         if self.status != OK:
             parts.append(f"{self.status}: {self.error}")
-        parts.append(f"{self.requests} request{'' if self.requests == 1 else 's'}")
+        parts.append(self._requests())
         return "  ".join(parts)
+
+    def _requests(self) -> str:
+        count = f"{self.requests} request{'' if self.requests == 1 else 's'}"
+        if self.shared_by == 1:
+            return count
+        if self.requests:
+            return f"{count} (one query for {self.shared_by} authors)"
+        return f"in a query for {self.shared_by} authors"
 
 
 @dataclass(slots=True)
@@ -101,66 +118,165 @@ def harvest_author(
     clock: Clock = utcnow,
     lease: Lease | None = None,
 ) -> AuthorReport:
-    """Harvest one author completely, or record why not; never raises FetchError.
+    """Harvest one author fully, alone (see :func:`harvest_group`)."""
+    return harvest_group(store, source, Group((author,), FULL), clock, lease)[0]
 
-    With ``lease``, the write transaction first confirms the lease is still ours.
-    """
-    run_id = store.start_run(author.key, clock())
-    before = source.requests_sent
+
+def harvest_group(
+    store: Store,
+    source: ArxivSource,
+    group: Group,
+    clock: Clock = utcnow,
+    lease: Lease | None = None,
+) -> list[AuthorReport]:
+    """Harvest the authors of one query completely, or record why not; never raises
+    FetchError. With ``lease``, each write transaction first confirms it is still ours."""
+    runs = store.start_runs(group.keys, clock(), group.mode)
+    return _harvest_group(store, source, group, runs, clock, lease, source.requests_sent)
+
+
+def _harvest_group(
+    store: Store,
+    source: ArxivSource,
+    group: Group,
+    runs: dict[str, int],
+    clock: Clock,
+    lease: Lease | None,
+    before: int,
+) -> list[AuthorReport]:
+    """``before``: the request count when this query (or the one it was split from) began."""
     try:
-        papers = _fetch(source, author)
+        papers = _fetch(source, group)
     except StopRequested:
-        totals = RunTotals(INCOMPLETE, requests=source.requests_sent - before, error="stopped")
-        store.finish_run(run_id, clock(), totals)
+        totals = RunTotals(INCOMPLETE, error="stopped")
+        _finish_all(store, group, runs, clock(), totals, source.requests_sent - before)
         raise
     except EntriesRefusedError as exc:
-        return _keep_valid_papers(store, author, exc, run_id, source.requests_sent - before, clock)
+        requests = source.requests_sent - before
+        return _keep_valid_papers(store, group, exc, runs, requests, clock)
+    except TooManyResultsError as exc:
+        if len(group.authors) == 1:
+            return _failed(store, group, runs, exc, source.requests_sent - before, clock)
+        logger.info("%s; asking for half of the %d authors at a time", exc, len(group.authors))
+        first, second = group.halves()
+        reports = _harvest_group(store, source, first, runs, clock, lease, before)
+        return reports + _harvest_group(
+            store, source, second, runs, clock, lease, source.requests_sent
+        )
     except FetchError as exc:
-        logger.warning("%s: harvest not complete: %s", author.key, exc)
-        status = INCOMPLETE if exc.temporary else FAILED
-        totals = RunTotals(status, requests=source.requests_sent - before, error=str(exc))
-        store.finish_run(run_id, clock(), totals)
-        return AuthorReport(
-            author.key, status, requests=totals.requests, error=str(exc), temporary=exc.temporary
-        )
+        return _failed(store, group, runs, exc, source.requests_sent - before, clock)
     requests = source.requests_sent - before
-    try:
-        return _store(store, author, papers, run_id, requests, clock, lease)
-    except LeaseLostError as exc:
-        logger.warning("%s", exc)
-        store.finish_run(run_id, clock(), RunTotals(INCOMPLETE, requests, error=str(exc)))
-        return AuthorReport(
-            author.key, INCOMPLETE, requests=requests, error=str(exc), temporary=True
-        )
+    shares = attribute(group.authors, papers)
+    watermark = newest_submission(papers) or clock()
+    reports = []
+    for index, author in enumerate(group.authors):
+        spent = Spent(requests if index == 0 else 0, len(group.authors))
+        share = shares[author.key]
+        try:
+            reports.append(
+                _store(
+                    store, author, group, share, runs[author.key], spent, watermark, clock, lease
+                )
+            )
+        except LeaseLostError as exc:
+            logger.warning("%s", exc)
+            totals = RunTotals(INCOMPLETE, spent.requests, error=str(exc))
+            store.finish_run(runs[author.key], clock(), totals)
+            reports.append(_report(author, totals, spent, temporary=True))
+    return reports
+
+
+@dataclass(frozen=True, slots=True)
+class Spent:
+    """A query's requests, booked on its first author's run; ``shared_by``: its authors."""
+
+    requests: int
+    shared_by: int = 1
+
+
+def _failed(
+    store: Store,
+    group: Group,
+    runs: dict[str, int],
+    exc: FetchError,
+    requests: int,
+    clock: Clock,
+) -> list[AuthorReport]:
+    """A fetch that failed: every author's run says why; nothing else changes."""
+    logger.warning("%s: harvest not complete: %s", ", ".join(group.keys), exc)
+    totals = RunTotals(INCOMPLETE if exc.temporary else FAILED, error=str(exc))
+    return _finish_all(store, group, runs, clock(), totals, requests, temporary=exc.temporary)
+
+
+def _finish_all(
+    store: Store,
+    group: Group,
+    runs: dict[str, int],
+    now: datetime,
+    totals: RunTotals,
+    requests: int,
+    *,
+    temporary: bool = True,
+    conn: Connection | None = None,
+) -> list[AuthorReport]:
+    """Close every run of ``group`` with ``totals`` (the requests booked on the first)."""
+    reports = []
+    for index, author in enumerate(group.authors):
+        spent = Spent(requests if index == 0 else 0, len(group.authors))
+        mine = replace(totals, requests=spent.requests)
+        store.finish_run(runs[author.key], now, mine, conn)
+        reports.append(_report(author, mine, spent, temporary=temporary))
+    return reports
+
+
+def _report(
+    author: AuthorSettings, totals: RunTotals, spent: Spent, *, temporary: bool = False
+) -> AuthorReport:
+    return AuthorReport(
+        author.key,
+        totals.status,
+        requests=totals.requests,
+        error=totals.error,
+        temporary=temporary,
+        shared_by=spent.shared_by,
+    )
 
 
 def _keep_valid_papers(
     store: Store,
-    author: AuthorSettings,
+    group: Group,
     exc: EntriesRefusedError,
-    run_id: int,
+    runs: dict[str, int],
     requests: int,
     clock: Clock,
-) -> AuthorReport:
+) -> list[AuthorReport]:
     """An incomplete harvest whose valid papers are still worth keeping (paper rows only)."""
     for entry_id, reason in exc.refused:
-        logger.warning("%s: refused entry %s: %s", author.key, entry_id, reason)
+        logger.warning("%s: refused entry %s: %s", ", ".join(group.keys), entry_id, reason)
     seen = len(exc.papers) + len(exc.refused)
-    totals = RunTotals(INCOMPLETE, requests=requests, entries_seen=seen, error=str(exc))
+    totals = RunTotals(INCOMPLETE, entries_seen=seen, error=str(exc))
     with store.transaction() as conn:
         now = clock()
         store.save_papers(conn, exc.papers, now)
-        store.finish_run(run_id, now, totals, conn)
-    return AuthorReport(
-        author.key, INCOMPLETE, requests=requests, error=str(exc), temporary=exc.temporary
-    )
+        return _finish_all(
+            store, group, runs, now, totals, requests, temporary=exc.temporary, conn=conn
+        )
 
 
-def _fetch(source: ArxivSource, author: AuthorSettings) -> list[Paper]:
-    """The author's query, plus ``include_ids`` the query did not return."""
-    papers = source.search(author.search_query, normalise_entry).papers
+def _fetch(source: ArxivSource, group: Group) -> list[Paper]:
+    """The group's query; a full harvest adds the ``include_ids`` the query did not return.
+
+    An incremental harvest leaves ``include_ids`` to the full ones: they were fetched by the
+    last one, and an incremental harvest never takes a paper away.
+    """
+    max_total = MAX_GROUP_RESULTS if len(group.authors) > 1 else None
+    since = None if group.full else group.since
+    papers = source.search(group.query, normalise_entry, since=since, max_total=max_total).papers
+    if not group.full:
+        return papers
     returned = {p.arxiv_id for p in papers}
-    extra = [i for i in author.include_ids if i not in returned]
+    wanted = (i for a in group.authors for i in a.include_ids if i not in returned)
+    extra = list(dict.fromkeys(wanted))
     if extra:
         papers += source.search_ids(extra, normalise_entry).papers
     return papers
@@ -169,12 +285,15 @@ def _fetch(source: ArxivSource, author: AuthorSettings) -> list[Paper]:
 def _store(
     store: Store,
     author: AuthorSettings,
+    group: Group,
     papers: list[Paper],
     run_id: int,
-    requests: int,
+    spent: Spent,
+    watermark: datetime,
     clock: Clock,
     lease: Lease | None = None,
 ) -> AuthorReport:
+    """One author's share of a query's answer, planned and written in one transaction."""
     matcher = Matcher.for_profile(
         author.key, author.name, author.aliases, author.include_ids, author.exclude_ids
     )
@@ -197,12 +316,14 @@ def _store(
             baseline=baseline_identity is None,
             identity_changed=identity_changed,
             still_belongs=still_belongs,
+            partial=not group.full,
         )
-        totals = _totals(plan, requests, len(papers))
+        totals = _totals(plan, spent.requests, len(papers))
         if plan.suspect_reason is None:
             store.save_papers(conn, papers, now)
             store.apply_plan(conn, author.key, plan, run_id, now)
             store.set_baseline(conn, author.key, author.identity_fingerprint)
+            store.advance_coverage(conn, author.key, watermark, now if group.full else None)
         else:
             logger.warning(
                 "%s: suspect harvest, nothing changed: %s", author.key, plan.suspect_reason
@@ -215,8 +336,9 @@ def _store(
         totals.new_papers,
         totals.new_versions,
         totals.events,
-        requests,
+        spent.requests,
         totals.error,
+        shared_by=spent.shared_by,
     )
 
 
@@ -242,12 +364,18 @@ def run_cycle(
     stop_event: threading.Event | None = None,
     clock: Clock = utcnow,
     leases: Leases | None = None,
+    full: bool = False,
+    done_since: datetime | None = None,
 ) -> CycleReport:
-    """Harvest every author (or ``authors``) once; stops between authors on request.
+    """Harvest every author (or ``authors``) once; stops between queries on request.
 
-    Runs left ``running`` by a process that died are closed first. When the
-    source's circuit breaker opens, the remaining authors are not attempted: each
-    gets a ``skipped`` run saying why.
+    The authors are asked in groups, fully or incrementally (:mod:`harvester.batching`;
+    ``full`` makes every harvest full). Runs left ``running`` by a process that died are
+    closed first. Each query's authors are claimed first (:mod:`harvester.store.leases`):
+    one another process holds, or that a run has harvested completely since
+    ``done_since`` (default: the start of this cycle), is skipped. When the source's
+    circuit breaker opens, the remaining authors are not attempted: each gets a
+    ``skipped`` run saying why.
     """
     stop_event = stop_event or source.stop_event
     chosen = list(settings.authors if authors is None else authors)
@@ -258,24 +386,46 @@ def run_cycle(
     source.breaker.reset()
     leases = leases or Leases(store.engine)
     started = clock()
-    report = CycleReport()
-    for author in chosen:
-        if stop_event.is_set():
-            report.authors.append(_skipped(author, "stop requested"))
-            continue
-        if source.breaker.open:
-            report.authors.append(_breaker_skip(store, author, source, clock))
-            continue
-        claim = leases.claim(author.key, done_since=started)
-        if isinstance(claim, Refusal):
-            report.authors.append(_lease_skip(store, author, claim.reason, clock))
-            continue
-        with claim:
+    states = store.load_states([a.key for a in chosen])
+    groups = plan_groups(chosen, states, settings.harvest, started, full=full)
+    cycle = _Cycle(store, source, leases, stop_event, clock, done_since or started)
+    reports = {r.key: r for group in groups for r in cycle.run(group)}
+    return CycleReport([reports[a.key] for a in chosen])
+
+
+@dataclass(frozen=True, slots=True)
+class _Cycle:
+    """What every query of one cycle shares."""
+
+    store: Store
+    source: ArxivSource
+    leases: Leases
+    stop_event: threading.Event
+    clock: Clock
+    done_since: datetime
+
+    def run(self, group: Group) -> list[AuthorReport]:
+        """Claim the group's authors, harvest those won, and report on every one."""
+        if self.stop_event.is_set():
+            return [_skipped(a, "stop requested") for a in group.authors]
+        if self.source.breaker.open:
+            why = CircuitOpenError(self.source.breaker.failures).message
+            return [_skip(self.store, a, why, self.clock) for a in group.authors]
+        lease, refusals = self.leases.claim_many(group.keys, done_since=self.done_since)
+        reports = [
+            _skip(self.store, a, refusals[a.key].reason, self.clock)
+            for a in group.authors
+            if a.key in refusals
+        ]
+        if lease is None:
+            return reports
+        won = group.only(lease.author_keys)
+        with lease:
             try:
-                report.authors.append(harvest_author(store, source, author, clock, claim))
+                reports += harvest_group(self.store, self.source, won, self.clock, lease)
             except StopRequested:
-                report.authors.append(_skipped(author, "stop requested"))
-    return report
+                reports += [_skipped(a, "stop requested") for a in won.authors]
+        return reports
 
 
 def open_source(
@@ -298,19 +448,10 @@ def open_source(
     return ArxivSource(settings.arxiv, pacer=pacer, stop_event=stop_event)
 
 
-def _lease_skip(store: Store, author: AuthorSettings, why: str, clock: Clock) -> AuthorReport:
-    """Log a ``skipped`` run: another process has the author, or just harvested it."""
+def _skip(store: Store, author: AuthorSettings, why: str, clock: Clock) -> AuthorReport:
+    """Log a ``skipped`` run: another process has the author or just harvested it, or the
+    circuit breaker is open."""
     logger.info("%s: skipped: %s", author.key, why)
-    now = clock()
-    store.finish_run(store.start_run(author.key, now), now, RunTotals(SKIPPED, error=why))
-    return _skipped(author, why)
-
-
-def _breaker_skip(
-    store: Store, author: AuthorSettings, source: ArxivSource, clock: Clock
-) -> AuthorReport:
-    """Log a ``skipped`` run: the circuit breaker is open, so the author is not attempted."""
-    why = CircuitOpenError(source.breaker.failures).message
     now = clock()
     store.finish_run(store.start_run(author.key, now), now, RunTotals(SKIPPED, error=why))
     return _skipped(author, why)

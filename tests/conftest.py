@@ -110,6 +110,7 @@ def server(corpus: Corpus) -> Iterator[LookalikeServer]:
 def make_settings(db_url: str, api_url: str, **arxiv: Any) -> Settings:
     """Settings for tests: no delay, short timeouts, quick retries."""
     authors = arxiv.pop("authors", [SEED_AUTHOR])
+    harvest = arxiv.pop("harvest", {})
     options = {
         "api_url": api_url,
         "page_size": 25,
@@ -120,7 +121,7 @@ def make_settings(db_url: str, api_url: str, **arxiv: Any) -> Settings:
         "max_wait_seconds": 5,
         **arxiv,
     }
-    data = {"database": {"url": db_url}, "arxiv": options, "authors": authors}
+    data = {"database": {"url": db_url}, "arxiv": options, "authors": authors, "harvest": harvest}
     return parse_settings(data, Path("<test>"), {})
 
 

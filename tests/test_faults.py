@@ -292,6 +292,7 @@ def test_a_server_that_never_answers_ends_the_cycle_in_bounded_time(
         timeout_seconds=0.2,
         max_attempts=3,
         max_consecutive_failures=5,
+        harvest={"group_query_chars": 0},  # a query per author: five stalled queries
     )
     server.faults.add(Stall(30), times=None)
     began = time.monotonic()
@@ -498,7 +499,8 @@ def test_valid_papers_of_an_incomplete_first_harvest_are_stored(
 def breaker_settings(db_url: str, server: LookalikeServer, **arxiv: Any) -> Settings:
     authors = [SEED_AUTHOR, {"key": "zhao", "name": "Rosie Zhao"}, {"key": "x", "name": "X Y"}]
     options: dict[str, Any] = {"max_attempts": 2, "max_consecutive_failures": 3, **arxiv}
-    return make_settings(db_url, server.url, authors=authors, **options)
+    alone = {"group_query_chars": 0}  # a query per author, so failures count across authors
+    return make_settings(db_url, server.url, authors=authors, harvest=alone, **options)
 
 
 def test_the_breaker_skips_the_remaining_authors_and_says_why(
@@ -579,7 +581,8 @@ def test_harvest_once_reports_the_skipped_authors_and_exits_75(
     authors = '\n[[authors]]\nkey = "zhao"\nname = "Rosie Zhao"\n'
     config = write_config(tmp_path, db_url, server.url, authors)
     text = config.read_text(encoding="utf-8")
-    config.write_text(text.replace("[arxiv]\n", "[arxiv]\nmax_consecutive_failures = 2\n"))
+    text = text.replace("[arxiv]\n", "[arxiv]\nmax_consecutive_failures = 2\n")
+    config.write_text(text + "\n[harvest]\ngroup_query_chars = 0\n")  # a query per author
     server.faults.add(Status(503), times=None)
     result = run("--once", "--config", str(config), cwd=tmp_path)
     assert result.returncode == 75

@@ -89,7 +89,9 @@ def test_exactly_one_of_many_concurrent_claimers_wins(db_url: str, author: str) 
         thread.join()
     try:
         assert sum(isinstance(r, Lease) for r in results) == 1
-        assert all(r.reason.startswith("leased by p") for r in results if isinstance(r, Refusal))
+        # PostgreSQL passes over a row being claimed (SKIP LOCKED); SQLite serialises claims
+        reasons = {r.reason[:11] for r in results if isinstance(r, Refusal)}
+        assert reasons <= {"leased by p", "being claim"}, reasons
     finally:
         for s in stores:
             s.close()

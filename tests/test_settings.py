@@ -19,6 +19,7 @@ from harvester.settings import (
     ArxivSettings,
     AuthorSettings,
     DatabaseSettings,
+    HarvestSettings,
     LoggingSettings,
     OutputSettings,
     ScheduleSettings,
@@ -147,6 +148,7 @@ def test_the_shipped_config_documents_every_key_with_its_default() -> None:
         "logging": LoggingSettings,
         "schedule": ScheduleSettings,
         "output": OutputSettings,
+        "harvest": HarvestSettings,
     }
     for section, cls in sections.items():
         for field in dataclasses.fields(cls):
@@ -155,7 +157,7 @@ def test_the_shipped_config_documents_every_key_with_its_default() -> None:
                 assert shipped[section][field.name] == field.default, f"{section}.{field.name}"
     for field in dataclasses.fields(AuthorSettings):
         assert field.name in everything["authors"][0], f"authors.{field.name} undocumented"
-    assert set(shipped) == {"database", "arxiv", "logging", "schedule", "output", "authors"}
+    assert set(shipped) == {*sections, "authors"}
 
 
 # -- environment overrides ---------------------------------------------------------------------

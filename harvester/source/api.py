@@ -12,6 +12,8 @@ paging resumes from the offset already consumed. It hands out our own records
 A search is *complete* only when every page arrived and was valid and the distinct
 papers agree with the final page's ``totalResults``; a total that moves between
 pages restarts the search once (`arxiv.py#43 <https://github.com/lukasschwab/arxiv.py/issues/43>`_).
+An incremental search (``since``) stops after the first page that reaches a paper
+submitted before ``since``: sorted newest first, it is then complete from ``since`` on.
 A page with an invalid entry is retried; if the entry stays invalid, the search goes
 on without it and ends in :class:`~harvester.errors.EntriesRefusedError`, which
 carries every valid paper (so nothing is lost) but is not a complete result.
@@ -29,6 +31,7 @@ import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import arxiv
@@ -43,6 +46,7 @@ from ..errors import (
     InconsistentTotalError,
     InvalidPageError,
     StopRequested,
+    TooManyResultsError,
     TransientFetchError,
 )
 from ..records import Paper, RawAuthor, RawEntry
@@ -81,6 +85,18 @@ class _InvalidEntries(InvalidPageError):
         more = f" (and {len(page.refused) - 1} more)" if len(page.refused) > 1 else ""
         super().__init__(f"invalid entry {entry_id}: {reason}{more}", url=url)
         self.page = page
+
+
+@dataclass(frozen=True, slots=True)
+class _Bounds:
+    """Where a search may stop early (``since``) or must refuse (``max_total``)."""
+
+    since: datetime | None = None
+    max_total: int | None = None
+
+    def reached(self, page: Page) -> bool:
+        """Has paging newest-first reached a paper submitted before ``since``?"""
+        return self.since is not None and any(p.published < self.since for p in page.papers)
 
 
 @dataclass(slots=True)
@@ -138,45 +154,60 @@ class ArxivSource:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def search(self, query: str, validate: Validator) -> SearchResult:
-        """All papers for ``query``, newest submission first; complete or an error."""
-        return self._search(
-            arxiv.Search(
-                query=query,
-                max_results=None,
-                sort_by=arxiv.SortCriterion.SubmittedDate,
-                sort_order=arxiv.SortOrder.Descending,
-            ),
-            validate,
+    def search(
+        self,
+        query: str,
+        validate: Validator,
+        *,
+        since: datetime | None = None,
+        max_total: int | None = None,
+    ) -> SearchResult:
+        """All papers for ``query``, newest submission first; complete or an error.
+
+        ``since``: stop after the first page that reaches a paper submitted before it
+        (an incremental harvest); the result is then complete from ``since`` on.
+        ``max_total``: raise :class:`~harvester.errors.TooManyResultsError` at the first
+        page when the query matches more papers than that.
+        """
+        search = arxiv.Search(
+            query=query,
+            max_results=None,
+            sort_by=arxiv.SortCriterion.SubmittedDate,
+            sort_order=arxiv.SortOrder.Descending,
         )
+        return self._search(search, validate, _Bounds(since, max_total))
 
     def search_ids(self, ids: list[str], validate: Validator) -> SearchResult:
         """The papers named by ``ids`` (unknown ids are silently absent, as on arXiv)."""
-        return self._search(arxiv.Search(id_list=ids, max_results=None), validate)
+        return self._search(arxiv.Search(id_list=ids, max_results=None), validate, _Bounds())
 
-    def _search(self, search: arxiv.Search, validate: Validator) -> SearchResult:
+    def _search(self, search: arxiv.Search, validate: Validator, bounds: _Bounds) -> SearchResult:
         """Page through ``search``; restart once if ``totalResults`` moves."""
         before = self.requests_sent
         try:
-            return self._search_once(search, validate, before)
+            return self._search_once(search, validate, before, bounds)
         except InconsistentTotalError:
             logger.info("totalResults moved during the search; starting over once")
         try:
-            return self._search_once(search, validate, before)
+            return self._search_once(search, validate, before, bounds)
         except InconsistentTotalError as exc:
             raise InconsistentTotalError(
                 "totalResults kept changing between pages; the result set is incomplete",
                 url=exc.url,
             ) from exc
 
-    def _search_once(self, search: arxiv.Search, validate: Validator, before: int) -> SearchResult:
+    def _search_once(
+        self, search: arxiv.Search, validate: Validator, before: int, bounds: _Bounds
+    ) -> SearchResult:
         seen: dict[str, Paper] = {}
         refused: dict[str, str] = {}
-        first = self.fetch_page(search, 0, validate)
-        total, offset = first.total_results, first.size
-        _merge(seen, first.papers)
-        refused.update(first.refused)
-        while offset < total:
+        page = self.fetch_page(search, 0, validate)
+        total, offset = page.total_results, page.size
+        if bounds.max_total is not None and total > bounds.max_total:
+            raise TooManyResultsError(total, bounds.max_total)
+        _merge(seen, page.papers)
+        refused.update(page.refused)
+        while offset < total and not bounds.reached(page):
             page = self.fetch_page(search, offset, validate)
             if page.total_results != total:
                 raise InconsistentTotalError(
@@ -188,7 +219,7 @@ class ArxivSource:
         papers = sorted(seen.values(), key=lambda p: (p.published, p.arxiv_id), reverse=True)
         if refused:
             raise EntriesRefusedError(papers, sorted(refused.items()))
-        if len(seen) != total:
+        if offset >= total and len(seen) != total:
             raise InconsistentTotalError(
                 f"{len(seen)} distinct papers for {total} announced results"
             )

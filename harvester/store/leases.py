@@ -1,14 +1,16 @@
 """Per-author leases: never two harvests of one author at once, whoever runs them.
 
 The daemon and any number of ``harvest --once`` runs, from one machine or several, may share
-a database. Before harvesting an author a process claims that author's lease, the columns
-``author.lease_owner`` and ``author.lease_until``, with one conditional ``UPDATE``: it wins
-only if the lease is free or expired, on SQLite (whose writers are serialised by ``BEGIN
-IMMEDIATE``) and on PostgreSQL (whose row lock makes a concurrent claimer wait, then re-check
-the condition) alike. A lease expires on its own, so a killed process blocks nobody for
-long; while the harvest runs a background thread renews it; inside the transaction that
-writes the harvest, :meth:`Lease.confirm` checks it is still ours (a process that stalled
-past its lease must not write over the one that took over); at the end it is released.
+a database. Before harvesting, a process claims the leases of the authors one query asks
+for, the columns ``author.lease_owner`` and ``author.lease_until``: it selects the rows whose
+lease is free or expired ``FOR UPDATE SKIP LOCKED`` and leases them in the same transaction.
+On PostgreSQL, rows another process is claiming at that moment are passed over rather than
+waited for, so several workers split a cycle's queries between them; on SQLite, whose
+writers are serialised by ``BEGIN IMMEDIATE``, the clause is not needed. A lease expires
+on its own, so a killed process blocks nobody for long; while the harvest runs a background
+thread renews it; inside the transaction that writes the harvest, :meth:`Lease.confirm`
+checks it is still ours (a process that stalled past its lease must not write over the one
+that took over); at the end it is released.
 
 A claim also refuses an author that another run harvested completely *since this run
 began* (``done_since``): cycles that overlap share the work instead of repeating it.
@@ -22,7 +24,7 @@ import logging
 import os
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -78,27 +80,53 @@ class Leases:
 
     def claim(self, author_key: str, *, done_since: datetime | None = None) -> Lease | Refusal:
         """The author's lease, or why not: leased by another process, or already harvested."""
-        a = t.author.c
+        lease, refusals = self.claim_many([author_key], done_since=done_since)
+        return lease if lease is not None else refusals[author_key]
+
+    def claim_many(
+        self, author_keys: Sequence[str], *, done_since: datetime | None = None
+    ) -> tuple[Lease | None, dict[str, Refusal]]:
+        """One lease over every author of ``author_keys`` that is free; why not for the rest.
+
+        The free rows are selected ``FOR UPDATE SKIP LOCKED`` (on PostgreSQL: rows another
+        process is claiming right now are passed over, not waited for; SQLite serialises
+        the whole transaction instead), then leased in the same transaction.
+        """
         try:
-            with self.engine.connect() as conn, conn.begin() as transaction:
-                now = self.now(conn)
-                claimed = conn.execute(
-                    update(t.author)
-                    .where(a.key == author_key)
-                    .where(or_(a.lease_owner.is_(None), a.lease_until < now))
-                    .values(lease_owner=self.owner, lease_until=now + self.ttl)
-                ).rowcount
-                if not claimed:
-                    return Refusal(self._holder(conn, author_key))
-                done = _harvested_since(conn, author_key, done_since)
-                if done is not None:
-                    transaction.rollback()
-                    return Refusal(f"harvested at {_stamp(done)} by a run that overlapped this one")
+            with self.engine.connect() as conn, conn.begin():
+                return self._claim_many(conn, list(author_keys), done_since)
         except SQLAlchemyError as exc:
-            raise DatabaseError(
-                f"cannot claim the lease of {author_key}: {_one_line(exc)}"
-            ) from exc
-        return Lease(self, author_key)
+            keys = ", ".join(author_keys)
+            raise DatabaseError(f"cannot claim the lease of {keys}: {_one_line(exc)}") from exc
+
+    def _claim_many(
+        self, conn: Connection, keys: list[str], done_since: datetime | None
+    ) -> tuple[Lease | None, dict[str, Refusal]]:
+        a = t.author.c
+        now = self.now(conn)
+        free = (
+            select(a.key)
+            .where(a.key.in_(keys), or_(a.lease_owner.is_(None), a.lease_until < now))
+            .order_by(a.key)
+            .with_for_update(skip_locked=True)
+        )
+        got = list(conn.execute(free).scalars())
+        done = _harvested_since(conn, got, done_since)
+        won = [key for key in got if key not in done]
+        if won:
+            conn.execute(
+                update(t.author)
+                .where(a.key.in_(won))
+                .values(lease_owner=self.owner, lease_until=now + self.ttl)
+            )
+        refusals = {
+            key: Refusal(f"harvested at {_stamp(done[key])} by a run that overlapped this one")
+            for key in done
+        }
+        for key in keys:
+            if key not in got:
+                refusals[key] = Refusal(self._holder(conn, key))
+        return (Lease(self, *won) if won else None), refusals
 
     def abandon(self, now: datetime, reason: str) -> list[str]:
         """Give up every lease of this owner and close its runs still marked running.
@@ -135,15 +163,19 @@ class Leases:
         ).one_or_none()
         if row is None:
             return f"unknown author {author_key!r}"
+        if row.lease_owner is None:
+            return "being claimed by another process"
         return f"leased by {row.lease_owner} until {_stamp(row.lease_until)}"
 
 
 class Lease:
-    """A held lease. ``with lease:`` renews it in the background and releases it at the end."""
+    """A held lease over one or more authors (one query's). ``with lease:`` renews it in the
+    background and releases it at the end."""
 
-    def __init__(self, leases: Leases, author_key: str) -> None:
+    def __init__(self, leases: Leases, *author_keys: str) -> None:
         self.leases = leases
-        self.author_key = author_key
+        self.author_keys = author_keys
+        self.author_key = ", ".join(author_keys)
         self._done = threading.Event()
         self._renewer: threading.Thread | None = None
 
@@ -187,7 +219,7 @@ class Lease:
             with self.leases.engine.begin() as conn:
                 conn.execute(
                     update(t.author)
-                    .where(a.key == self.author_key, a.lease_owner == self.leases.owner)
+                    .where(a.key.in_(self.author_keys), a.lease_owner == self.leases.owner)
                     .values(lease_owner=None, lease_until=None)
                 )
         except SQLAlchemyError as exc:  # it expires on its own
@@ -196,8 +228,10 @@ class Lease:
     def _extend(self, conn: Connection) -> bool:
         a = t.author.c
         until = self.leases.now(conn) + self.leases.ttl
-        stmt = update(t.author).where(a.key == self.author_key, a.lease_owner == self.leases.owner)
-        return bool(conn.execute(stmt.values(lease_until=until)).rowcount)
+        stmt = update(t.author).where(
+            a.key.in_(self.author_keys), a.lease_owner == self.leases.owner
+        )
+        return conn.execute(stmt.values(lease_until=until)).rowcount == len(self.author_keys)
 
     def _keep(self, interval: float) -> None:
         while not self._done.wait(interval):
@@ -209,15 +243,19 @@ class Lease:
                 logger.warning("%s: could not renew the lease: %s", self.author_key, exc)
 
 
-def _harvested_since(conn: Connection, author_key: str, since: datetime | None) -> datetime | None:
-    if since is None:
-        return None
+def _harvested_since(
+    conn: Connection, author_keys: list[str], since: datetime | None
+) -> dict[str, datetime]:
+    """The authors of ``author_keys`` harvested completely after ``since``, and when."""
+    if since is None or not author_keys:
+        return {}
     r = t.run.c
-    stmt = select(func.max(r.finished_at)).where(
-        r.author_key == author_key, r.status == "ok", r.finished_at > since
+    stmt = (
+        select(r.author_key, func.max(r.finished_at))
+        .where(r.author_key.in_(author_keys), r.status == "ok", r.finished_at > since)
+        .group_by(r.author_key)
     )
-    done: datetime | None = conn.execute(stmt).scalar()
-    return done
+    return {key: done for key, done in conn.execute(stmt)}
 
 
 def _stamp(moment: datetime | None) -> str:

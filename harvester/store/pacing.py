@@ -9,6 +9,8 @@ earliest allowed start ``next_at``, reserves ``start = max(now, next_at)`` and m
 ``next_at`` to ``start + delay_seconds``; then, with no transaction open, it sleeps until
 ``start`` (timed from the moment the database clock was read, so the commit's latency does
 not shift it). Waiters therefore queue in order, and no transaction is ever held across HTTP.
+A process that wakes more than :data:`MAX_LATE` after its start (a loaded machine) lets the
+slot go and queues again rather than send late, close to the next process's request.
 
 A reserved slot that goes unused (the process stopped or died) costs the others at most
 one ``delay_seconds``.
@@ -35,6 +37,11 @@ _NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 _LEAD = timedelta(seconds=0.05)
 """A free slot starts this much after it is reserved, so that the reserving transaction's
 commit does not make its request late for its slot (and early for the next one's)."""
+
+
+MAX_LATE = timedelta(seconds=0.02)
+"""A process woken later than this after its slot start gives the slot up and queues
+again: a late request would start too close to the next process's."""
 
 
 def slot_name(api_url: str) -> str:
@@ -70,12 +77,16 @@ class DatabasePacer(Pacer):
         """Block until this process's reserved slot comes, then return (or raise
         :class:`~harvester.errors.StopRequested`)."""
         with self._turn:
-            if self._stop_event.is_set():
-                raise StopRequested("stop requested before sending a request")
-            wake_at = self._reserve()
-            delay = wake_at - time.monotonic()
-            if delay > 0 and self._stop_event.wait(delay):
-                raise StopRequested("stop requested while waiting to send a request")
+            while True:
+                if self._stop_event.is_set():
+                    raise StopRequested("stop requested before sending a request")
+                wake_at = self._reserve()
+                delay = wake_at - time.monotonic()
+                if delay > 0 and self._stop_event.wait(delay):
+                    raise StopRequested("stop requested while waiting to send a request")
+                if time.monotonic() - wake_at <= MAX_LATE.total_seconds():
+                    break
+                # woken too late (a busy machine): sending now would crowd the next slot
         if self._on_request is not None:
             self._on_request()
 

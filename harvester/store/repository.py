@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy import Connection, Engine, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..batching import AuthorState
 from ..changes import Plan, Seen
 from ..matching import fold_name
 from ..records import Author, Paper
@@ -75,23 +76,52 @@ class Store:
             raise database_error(exc, "database write failed") from exc
 
     def sync_authors(self, authors: Iterable[tuple[str, str]]) -> None:
-        """Make sure every configured author has a row (key, display name)."""
+        """Make sure every configured author has a row (key, display name).
+
+        Rows already right are not touched: an update would lock them, and workers
+        claiming leases (:mod:`harvester.store.leases`) pass locked rows over.
+        """
+        wanted = dict(authors)
+        a = t.author.c
         with self.transaction() as conn:
-            for key, name in authors:
+            stored = dict(conn.execute(select(a.key, a.name).where(a.key.in_(list(wanted)))).all())
+            for key, name in wanted.items():
+                if stored.get(key) == name:
+                    continue
                 stmt = _insert(conn)(t.author).values(key=key, name=name)
                 conn.execute(
                     stmt.on_conflict_do_update(index_elements=["key"], set_={"name": name})
                 )
 
-    def start_run(self, author_key: str, now: datetime) -> int:
+    def start_run(self, author_key: str, now: datetime, mode: str | None = None) -> int:
         """Log the start of a harvest in its own short transaction."""
+        return self.start_runs([author_key], now, mode)[author_key]
+
+    def start_runs(
+        self, author_keys: Sequence[str], now: datetime, mode: str | None = None
+    ) -> dict[str, int]:
+        """Log the start of several authors' harvests (one query) in one transaction."""
+        zero = dict.fromkeys(("requests", "entries_seen", "new_papers", "new_versions"), 0)
+        runs = {}
         with self.transaction() as conn:
-            values = {"author_key": author_key, "started_at": now, "status": "running"}
-            zero = dict.fromkeys(("requests", "entries_seen", "new_papers", "new_versions"), 0)
-            result = conn.execute(t.run.insert().values(**values, **zero, events=0))
-            key = result.inserted_primary_key
-            assert key is not None
-            return int(key[0])
+            for key in author_keys:
+                values = {"author_key": key, "started_at": now, "status": "running", "mode": mode}
+                result = conn.execute(t.run.insert().values(**values, **zero, events=0))
+                inserted = result.inserted_primary_key
+                assert inserted is not None
+                runs[key] = int(inserted[0])
+        return runs
+
+    def load_states(self, author_keys: Sequence[str]) -> dict[str, AuthorState]:
+        """What each author's past harvests left: watermark, last full harvest, identity."""
+        a = t.author.c
+        stmt = select(a.key, a.watermark, a.last_full_at, a.baseline_identity)
+        with self.engine.connect() as conn:
+            rows = conn.execute(stmt.where(a.key.in_(list(author_keys))))
+            return {
+                r.key: AuthorState(r.key, r.watermark, r.last_full_at, r.baseline_identity)
+                for r in rows
+            }
 
     def finish_run(
         self, run_id: int, now: datetime, totals: RunTotals, conn: Connection | None = None
@@ -230,6 +260,19 @@ class Store:
                     run_id=run_id,
                 )
             )
+
+    def advance_coverage(
+        self, conn: Connection, author_key: str, watermark: datetime, full_at: datetime | None
+    ) -> None:
+        """After a complete harvest: the watermark only moves forward; a full one is dated."""
+        a = t.author.c
+        conn.execute(
+            update(t.author)
+            .where(a.key == author_key, or_(a.watermark.is_(None), a.watermark < watermark))
+            .values(watermark=watermark)
+        )
+        if full_at is not None:
+            conn.execute(update(t.author).where(a.key == author_key).values(last_full_at=full_at))
 
     def set_baseline(self, conn: Connection, author_key: str, identity: str) -> None:
         """Remember the identity the profile was last completely harvested with."""

@@ -72,6 +72,8 @@ author = Table(
     ),
     Column("lease_owner", String(200), doc="process harvesting this author now (see leases)"),
     Column("lease_until", UTCDateTime, doc="the lease expires then, even if its owner died"),
+    Column("watermark", UTCDateTime, doc="newest submission seen by a complete harvest"),
+    Column("last_full_at", UTCDateTime, doc="end of the last complete full harvest"),
 )
 
 paper = Table(
@@ -139,6 +141,7 @@ run = Table(
     Column("new_versions", Integer, nullable=False, default=0),
     Column("events", Integer, nullable=False, default=0),
     Column("error", Text),
+    Column("mode", String(16), doc="full or incremental (see harvester.batching)"),
     Index("ix_run_author_key_started_at", "author_key", "started_at"),
 )
 
@@ -232,5 +235,6 @@ PUBLIC_VIEWS = (
     "papers_by_category",
     "coauthors",
     "similar_authors",
+    "author_coverage",
 )
 """The documented read API, created by the migrations (see README, "Querying the database")."""

@@ -1,0 +1,214 @@
+"""Which authors share a query, how far back it pages, and whose turn it is for a full one.
+
+A cycle asks arXiv as little as it can while keeping every profile exactly as true:
+
+- **Groups.** Authors identified by names (no explicit ``query``) share one query: every
+  name of every author in the group as a quoted ``au:`` phrase, ORed, for as long as the
+  URL-encoded ``search_query`` stays within ``[harvest] group_query_chars`` (default 4000,
+  which keeps the whole request URL well under the 8 KB many HTTP servers accept). An
+  author with an explicit ``query`` is asked alone. ``group_query_chars = 0`` asks every
+  author alone.
+- **Attribution.** A group's answer is split locally: a returned paper is *in scope* for an
+  author when it is what that author's own query would have returned (:func:`in_scope`: one
+  of the author's names as a contiguous run of words in the paper's author list, the way
+  ``au:"..."`` matches), and the matcher then accepts or rejects it as before. So the
+  papers, the rejections and their reasons are the ones a query per author would give.
+- **Incremental or full.** A *full* harvest pages through everything and is the only kind
+  that may record a paper as ``missing``. An *incremental* one, sorted newest submission
+  first, stops once a page reaches the group's oldest ``watermark - overlap_days``: it sees
+  every new paper, and new versions or metadata changes of the papers submitted in that
+  window, but nothing older. So every author also gets a full harvest when it has none yet
+  (or its identity changed), when ``harvest --once --full`` asks, and on a schedule
+  (:func:`full_due`): once every ``full_every_days``, on a day picked from a hash of the
+  key so that each day reconciles a fraction of the authors.
+
+Everything here is pure: no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
+
+from .matching import fold_name
+from .records import Paper
+from .settings import AuthorSettings, HarvestSettings
+
+FULL, INCREMENTAL = "full", "incremental"
+
+MAX_GROUP_RESULTS = 9000
+"""A full group answer larger than this is split: the API fails past 10,000 results."""
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorState:
+    """What the store knows of an author's harvests (see :class:`harvester.store.Store`)."""
+
+    key: str
+    watermark: datetime | None = None
+    last_full_at: datetime | None = None
+    identity: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """Authors asked in one query, and how far back it pages (``since``; None: all)."""
+
+    authors: tuple[AuthorSettings, ...]
+    mode: str
+    since: datetime | None = None
+
+    @property
+    def full(self) -> bool:
+        return self.mode == FULL
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(a.key for a in self.authors)
+
+    @property
+    def query(self) -> str:
+        return group_query(self.authors)
+
+    def only(self, keys: Sequence[str]) -> Group:
+        """The same group narrowed to ``keys`` (the authors whose leases were won)."""
+        return Group(tuple(a for a in self.authors if a.key in keys), self.mode, self.since)
+
+    def halves(self) -> tuple[Group, Group]:
+        middle = len(self.authors) // 2
+        return (
+            Group(self.authors[:middle], self.mode, self.since),
+            Group(self.authors[middle:], self.mode, self.since),
+        )
+
+
+def group_query(authors: Sequence[AuthorSettings]) -> str:
+    """One author's own query; for several, every name as an ``au:`` phrase, ORed."""
+    if len(authors) == 1:
+        return authors[0].search_query
+    names = dict.fromkeys(name for a in authors for name in a.names)
+    return "(" + " OR ".join(f'au:"{name}"' for name in names) + ")"
+
+
+def encoded_length(query: str) -> int:
+    """Characters ``query`` takes in the request URL, as the ``arxiv`` package encodes it."""
+    return len(urlencode({"search_query": query})) - len("search_query=")
+
+
+def mode_of(
+    author: AuthorSettings, state: AuthorState, settings: HarvestSettings, now: datetime, full: bool
+) -> str:
+    """Whether this cycle harvests ``author`` fully or incrementally."""
+    if full or state.watermark is None or state.identity != author.identity_fingerprint:
+        return FULL
+    due = full_due(author.key, now, state.last_full_at, settings.full_every_days)
+    return FULL if due else INCREMENTAL
+
+
+def full_due(key: str, now: datetime, last_full_at: datetime | None, every_days: int) -> bool:
+    """Is a scheduled full reconciliation due?
+
+    Counted in UTC calendar days, so the time of day a cycle happens to run does not
+    matter: on the author's own day of the ``every_days`` cycle (:func:`full_day`) if the
+    last full harvest was on an earlier day; on any day once ``every_days + 1`` days have
+    passed (the author's day was missed: the harvester was not running).
+    """
+    if last_full_at is None:
+        return True
+    days = (now.date() - last_full_at.astimezone(now.tzinfo).date()).days
+    if days >= every_days + 1:
+        return True
+    return days >= 1 and now.date().toordinal() % every_days == full_day(key, every_days)
+
+
+def full_day(key: str, every_days: int) -> int:
+    """The author's day (0 .. every_days-1) for scheduled full harvests: a stable hash."""
+    digest = hashlib.sha256(key.encode()).digest()
+    return int.from_bytes(digest[:8], "big") % every_days
+
+
+def since_of(state: AuthorState, settings: HarvestSettings) -> datetime | None:
+    """How far back an incremental harvest of this author pages."""
+    if state.watermark is None:
+        return None
+    return state.watermark - timedelta(days=settings.overlap_days)
+
+
+def plan_groups(
+    authors: Sequence[AuthorSettings],
+    states: dict[str, AuthorState],
+    settings: HarvestSettings,
+    now: datetime,
+    *,
+    full: bool = False,
+) -> list[Group]:
+    """The cycle's queries: full groups first, then incremental ones, authors in order."""
+    by_mode: dict[str, list[AuthorSettings]] = {FULL: [], INCREMENTAL: []}
+    for author in authors:
+        state = states.get(author.key, AuthorState(author.key))
+        by_mode[mode_of(author, state, settings, now, full)].append(author)
+    groups: list[Group] = []
+    for mode, members in by_mode.items():
+        for packed in pack(members, settings.group_query_chars):
+            since = None
+            if mode == INCREMENTAL:
+                since = min(_since(states[a.key], settings) for a in packed)
+            groups.append(Group(tuple(packed), mode, since))
+    return groups
+
+
+def _since(state: AuthorState, settings: HarvestSettings) -> datetime:
+    since = since_of(state, settings)
+    assert since is not None, "an incremental author always has a watermark"
+    return since
+
+
+def pack(authors: Sequence[AuthorSettings], budget: int) -> list[list[AuthorSettings]]:
+    """Authors in order, packed into groups whose query stays within ``budget`` characters.
+
+    An author with an explicit query, or whose own names exceed the budget, goes alone.
+    """
+    groups: list[list[AuthorSettings]] = []
+    current: list[AuthorSettings] = []
+    for author in authors:
+        if author.query is not None or budget <= 0:
+            groups.append([author])
+            continue
+        if current and encoded_length(group_query([*current, author])) > budget:
+            groups.append(current)
+            current = []
+        current.append(author)
+    if current:
+        groups.append(current)
+    return groups
+
+
+def attribute(authors: Sequence[AuthorSettings], papers: Sequence[Paper]) -> dict[str, list[Paper]]:
+    """Each author's share of a group's answer: what the author's own query would return.
+
+    An explicit query is asked alone, so all it returns is in scope. Otherwise a paper is
+    in scope when it is one of the ``include_ids`` or one of the author's names, folded
+    (:func:`~harvester.matching.fold_name`), is a contiguous run of words in the paper's
+    author list joined with ", ": how ``au:"..."`` matches, namesakes and all. Every
+    paper the matcher can accept by name is in scope, since a whole author name is such
+    a run.
+    """
+    joined = [(p, f" {fold_name(', '.join(a.name for a in p.authors))} ") for p in papers]
+    shares: dict[str, list[Paper]] = {}
+    for author in authors:
+        if author.query is not None:
+            shares[author.key] = list(papers)
+            continue
+        phrases = [f" {folded} " for folded in map(fold_name, author.names) if folded]
+        include = set(author.include_ids)
+        shares[author.key] = [
+            p for p, text in joined if p.arxiv_id in include or any(f in text for f in phrases)
+        ]
+    return shares
+
+
+def newest_submission(papers: Sequence[Paper]) -> datetime | None:
+    return max((p.published for p in papers), default=None)

@@ -1,0 +1,407 @@
+"""Shared queries, incremental harvests and scheduled full reconciliations.
+
+The pure rules first (grouping, attribution, the full-harvest days), then the harvest
+itself against the look-alike on SQLite and PostgreSQL: grouped and one-query-per-author
+harvests must leave exactly the same profiles, an incremental cycle finds every new paper
+in one request and never records ``missing``, and a full one catches what it cannot see.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text
+
+import harvester.sync
+from harvester.batching import (
+    FULL,
+    INCREMENTAL,
+    AuthorState,
+    attribute,
+    encoded_length,
+    full_day,
+    full_due,
+    group_query,
+    pack,
+    plan_groups,
+)
+from harvester.changes import Observation, Seen, plan_changes
+from harvester.lookalike import Corpus, LookalikeServer
+from harvester.matching import Matcher
+from harvester.records import Author, Paper
+from harvester.settings import AuthorSettings, HarvestSettings, Settings
+from harvester.store import Store
+from harvester.store import schema as t
+from harvester.sync import CycleReport, open_source, run_cycle
+
+from .conftest import SEED_AUTHOR, make_settings, run_cli
+
+T0 = datetime(2026, 11, 2, 1, 30, tzinfo=UTC)
+LATER = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
+
+def author(key: str, name: str, **extra: Any) -> AuthorSettings:
+    return AuthorSettings(key=key, name=name, **extra)
+
+
+def paper(arxiv_id: str, *names: str, published: datetime = T0) -> Paper:
+    return Paper(
+        arxiv_id=arxiv_id,
+        version=1,
+        title="A title",
+        summary="An abstract.",
+        published=published,
+        updated=published,
+        authors=tuple(Author(n, ()) for n in names),
+        primary_category="cs.LG",
+        categories=("cs.LG",),
+        comment=None,
+        journal_ref=None,
+        doi=None,
+        withdrawn=False,
+    )
+
+
+# -- the pure rules ----------------------------------------------------------------------------
+
+
+def test_authors_are_packed_in_order_within_the_budget() -> None:
+    authors = [author(f"a{i}", f"Author Number{i}", aliases=(f"A. Number{i}",)) for i in range(40)]
+    groups = pack(authors, 400)
+    assert [a for g in groups for a in g] == authors  # all of them, in order
+    assert len(groups) > 1
+    assert all(encoded_length(group_query(g)) <= 400 for g in groups)
+    assert all(
+        encoded_length(group_query([*g, nxt[0]])) > 400 for g, nxt in itertools.pairwise(groups)
+    )
+
+
+def test_an_explicit_query_goes_alone_and_budget_zero_asks_each_alone() -> None:
+    plain = [author("a", "Ada Lovelace"), author("b", "Alan Turing")]
+    custom = author("c", "Grace Hopper", query='au:"Hopper, G" AND cat:cs.PL')
+    assert pack([plain[0], custom, plain[1]], 4000) == [[custom], plain]
+    assert pack(plain, 0) == [[plain[0]], [plain[1]]]
+    assert group_query(plain) == '(au:"Ada Lovelace" OR au:"Alan Turing")'
+    assert group_query([custom]) == custom.query
+
+
+def test_the_encoded_length_is_what_the_request_carries() -> None:
+    query = group_query([author("a", "Shám Kakade"), author("b", "O'Neil Smith")])
+    assert encoded_length(query) == len(
+        "%28au%3A%22Sh%C3%A1m+Kakade%22+OR+au%3A%22O%27Neil+Smith%22%29"
+    )
+
+
+def test_a_share_is_what_the_authors_own_query_would_return() -> None:
+    kakade = author("kakade", "Sham Kakade", include_ids=("2401.00004",))
+    papers = [
+        paper("2401.00001", "Sham Kakade", "Ada Lovelace"),
+        paper("2401.00002", "Priya Sham", "Kakade Venkatesh"),  # the phrase spans two authors
+        paper("2401.00003", "Sham M. Kakade"),  # not the phrase: arXiv would not return it
+        paper("2401.00004", "Someone Else"),  # include_ids
+        paper("2401.00005", "Ada Lovelace"),
+    ]
+    lovelace = author("ada", "Ada Lovelace")
+    explicit = author("x", "X Y", query="cat:cs.LG")
+    shares = attribute([kakade, lovelace, explicit], papers)
+    assert [p.arxiv_id[-1] for p in shares["kakade"]] == ["1", "2", "4"]
+    assert [p.arxiv_id[-1] for p in shares["ada"]] == ["1", "5"]
+    assert shares["x"] == papers
+
+
+def test_every_paper_the_matcher_accepts_by_name_is_in_the_share() -> None:
+    kakade = author("kakade", "Sham Kakade", aliases=("S. M. Kakade",))
+    matcher = Matcher.for_profile(kakade.key, kakade.name, kakade.aliases)
+    papers = [
+        paper("2401.00001", "S.M. KAKADE"),
+        paper("2401.00002", "Shám Kakadé", "X"),
+        paper("2401.00003", "sham   kakade"),
+    ]
+    assert all(matcher.decide(p).accepted for p in papers)
+    assert attribute([kakade], papers)["kakade"] == papers
+
+
+def test_full_harvests_are_spread_over_the_days_and_never_skipped() -> None:
+    """1,000 authors, all harvested fully on day 0, then one cycle a day for five weeks:
+    every author gets a full harvest every 7 days (8 when its day was missed), and each day
+    reconciles about a seventh of them."""
+    keys = [f"author-{i}" for i in range(1000)]
+    last = dict.fromkeys(keys, T0)
+    per_day: list[int] = []
+    gaps: list[timedelta] = []
+    for day in range(1, 36):
+        now = T0 + timedelta(days=day, minutes=day % 5)
+        if day == 20:
+            continue  # the machine was off that day
+        due = [k for k in keys if full_due(k, now, last[k], 7)]
+        gaps += [now - last[k] for k in due if last[k] != T0]  # the first week is shorter
+        last.update(dict.fromkeys(due, now))
+        per_day.append(len(due))
+    assert all((now.date() - t.date()).days <= 8 for t in last.values())
+    assert max(gaps) < timedelta(days=9) and min(gaps) > timedelta(days=6)
+    steady = per_day[7:18]
+    assert min(steady) >= 100 and max(steady) <= 190, per_day  # 1000 / 7 = 143
+    assert Counter(full_day(k, 7) for k in keys).keys() == set(range(7))
+
+
+def test_modes_first_full_then_incremental_then_full_when_the_identity_changes() -> None:
+    settings = HarvestSettings()
+    kakade = author("kakade", "Sham Kakade")
+    fresh = AuthorState("kakade")
+    seen = AuthorState("kakade", T0, T0, kakade.identity_fingerprint)
+    moved = replace(seen, identity="something else")
+    day = next(
+        T0 + timedelta(days=d)
+        for d in range(1, 8)
+        if not full_due("kakade", T0 + timedelta(days=d), T0, 7)
+    )
+    [g1] = plan_groups([kakade], {"kakade": fresh}, settings, day)
+    [g2] = plan_groups([kakade], {"kakade": seen}, settings, day)
+    [g3] = plan_groups([kakade], {"kakade": moved}, settings, day)
+    [g4] = plan_groups([kakade], {"kakade": seen}, settings, day, full=True)
+    assert [g.mode for g in (g1, g2, g3, g4)] == [FULL, INCREMENTAL, FULL, FULL]
+    assert g2.since == T0 - timedelta(days=7)
+
+
+def seen_of(p: Paper, status: str = "active") -> Seen:
+    return Seen(p.arxiv_id, status, "Sham Kakade", None, 1, False, {})
+
+
+def test_an_incremental_plan_adds_and_takes_away_but_never_finds_a_paper_missing() -> None:
+    old = [paper(f"2001.0000{i}", "Sham Kakade") for i in range(5)]
+    previous = {p.arxiv_id: seen_of(p) for p in old}
+    matcher = Matcher.for_profile("kakade", "Sham Kakade")
+    new = paper("2611.00001", "Sham Kakade")
+    renamed = replace(old[0], authors=(Author("Sham Kakade-Rao", ()),))
+    observations = [Observation(p, matcher.decide(p)) for p in (new, renamed)]
+    plan = plan_changes(
+        previous,
+        observations,
+        baseline=False,
+        identity_changed=False,
+        still_belongs=lambda _: True,
+        partial=True,
+    )
+    assert sorted((e.kind, e.arxiv_id) for e in plan.events) == [
+        ("excluded", old[0].arxiv_id),
+        ("new_paper", new.arxiv_id),
+    ]
+    assert (plan.previous_count, plan.paper_count) == (5, 5)  # 5 + 1 - 1, nothing missing
+    full = plan_changes(
+        previous, observations, baseline=False, identity_changed=False, still_belongs=lambda _: True
+    )
+    assert full.count("missing") == 4 and full.suspect_reason is not None
+
+
+# -- against the look-alike --------------------------------------------------------------------
+
+COMPANIONS = [
+    {"key": "morwani", "name": "Depen Morwani"},
+    {"key": "zhang", "name": "Hanlin Zhang"},
+    {"key": "zhao", "name": "Rosie Zhao"},
+    {"key": "psham", "name": "Priya Sham"},
+]
+GROUP = [SEED_AUTHOR, *COMPANIONS]
+
+
+def prefixed(prefix: str) -> list[dict[str, Any]]:
+    return [{**a, "key": prefix + str(a["key"])} for a in GROUP]
+
+
+def cycle(
+    store: Store, settings: Settings, *, full: bool = False, when: datetime | None = None
+) -> CycleReport:
+    clock = (lambda: when) if when is not None else harvester.sync.utcnow
+    with open_source(settings, store) as source:
+        return run_cycle(settings, store, source, full=full, clock=clock)
+
+
+def rows(store: Store, sql: str, **params: Any) -> list[tuple[Any, ...]]:
+    with store.engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(text(sql), params)]
+
+
+def profile_state(store: Store, prefix: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Everything the profiles of ``prefix`` hold, the prefix taken off the keys."""
+    n = len(prefix) + 1
+    where = "WHERE author_key LIKE :p"
+    queries = {
+        "membership": f"SELECT SUBSTR(author_key, {n}), arxiv_id, status, matched_name, reason,"
+        f" seen_version, seen_withdrawn FROM membership {where}",
+        "events": f"SELECT SUBSTR(author_key, {n}), arxiv_id, kind, detail FROM event {where}",
+        "counts": f"SELECT SUBSTR(author_key, {n}), paper_count, withdrawn_count, previous_count"
+        f" FROM count_change {where}",
+    }
+    return {name: sorted(rows(store, sql, p=prefix + "%")) for name, sql in queries.items()}
+
+
+def requests_of(store: Store, prefix: str) -> int:
+    [(total,)] = rows(
+        store, "SELECT SUM(requests) FROM run WHERE author_key LIKE :p", p=prefix + "%"
+    )
+    return int(total)
+
+
+def kakade_papers(corpus: Corpus) -> list[Any]:
+    mine = [p for p in corpus if any(a.name == "Sham Kakade" for a in p.authors)]
+    return sorted(mine, key=lambda p: p.published)
+
+
+def change_upstream(corpus: Corpus) -> dict[str, str]:
+    """A new paper, a new version inside and one outside the incremental window, a removal."""
+    kakade = kakade_papers(corpus)
+    newest, oldest = kakade[-1], kakade[0]
+    assert newest.published == max(p.published for p in corpus)  # inside every window
+    template = kakade[len(kakade) // 2]
+    corpus.upsert(
+        replace(
+            template,
+            arxiv_id="2611.04321",
+            version=1,
+            title="Brand new",
+            published=LATER,
+            updated=LATER,
+        )
+    )
+    corpus.revise(newest.arxiv_id, updated=LATER)
+    corpus.revise(oldest.arxiv_id, updated=LATER)
+    gone = next(p for p in kakade if p.arxiv_id not in (newest.arxiv_id, oldest.arxiv_id))
+    corpus.remove(gone.arxiv_id)
+    return {
+        "new": "2611.04321",
+        "recent": newest.arxiv_id,
+        "old": oldest.arxiv_id,
+        "gone": gone.arxiv_id,
+    }
+
+
+def test_grouped_and_separate_queries_leave_identical_profiles(
+    store: Store, server: LookalikeServer, db_url: str, corpus: Corpus
+) -> None:
+    """The same five authors, once with a query each and once sharing queries: after a cold
+    harvest, an incremental one and a full one, every membership, rejection reason, event
+    and count row is the same; the shared queries cost fewer requests."""
+    alone = make_settings(
+        db_url, server.url, authors=prefixed("s-"), harvest={"group_query_chars": 0}
+    )
+    shared = make_settings(db_url, server.url, authors=prefixed("g-"))
+    assert cycle(store, alone).exit_code == cycle(store, shared).exit_code == 0
+    assert profile_state(store, "s-") == profile_state(store, "g-")
+    rejected = rows(store, "SELECT arxiv_id FROM rejected_papers WHERE author_key = 'g-kakade'")
+    assert len(rejected) == 4  # the namesakes, shared query or not
+    ids = change_upstream(corpus)
+    for full in (False, True):
+        assert (
+            cycle(store, alone, full=full).exit_code
+            == cycle(store, shared, full=full).exit_code
+            == 0
+        )
+        assert profile_state(store, "s-") == profile_state(store, "g-")
+    assert requests_of(store, "g-") < requests_of(store, "s-")
+    kinds = rows(store, "SELECT kind, arxiv_id FROM event WHERE author_key = 'g-kakade'")
+    assert sorted(kinds) == sorted(
+        [
+            ("new_paper", ids["new"]),
+            ("new_version", ids["recent"]),
+            ("new_version", ids["old"]),
+            ("missing", ids["gone"]),
+        ]
+    )
+
+
+def test_an_incremental_cycle_finds_new_papers_in_one_request_and_never_a_missing_one(
+    store: Store, server: LookalikeServer, db_url: str, corpus: Corpus
+) -> None:
+    settings = make_settings(db_url, server.url, page_size=25, authors=GROUP)
+    cycle(store, settings)
+    cold = len(server.requests)
+    assert cold >= 4  # 91 papers in shared scope, 25 a page
+    ids = change_upstream(corpus)
+    server.clear_requests()
+    report = cycle(store, settings)
+    assert report.exit_code == 0
+    assert len(server.requests) == 1
+    events = rows(
+        store, "SELECT kind, arxiv_id FROM event WHERE author_key = 'kakade' ORDER BY event_id"
+    )
+    assert events == [("new_paper", ids["new"]), ("new_version", ids["recent"])]
+    modes = rows(store, "SELECT DISTINCT mode FROM harvest_runs WHERE run_id > :r", r=len(GROUP))
+    assert modes == [("incremental",)]
+    [(count,)] = rows(store, "SELECT paper_count FROM profile_stats WHERE author_key = 'kakade'")
+    assert count == 77  # 76 + the new one; the removed paper is not missing yet
+
+    server.clear_requests()
+    assert cycle(store, settings, full=True).exit_code == 0
+    assert len(server.requests) >= cold
+    events = rows(
+        store, "SELECT kind, arxiv_id FROM event WHERE author_key = 'kakade' ORDER BY event_id"
+    )
+    assert events[2:] == [("new_version", ids["old"]), ("missing", ids["gone"])]
+    [(count,)] = rows(store, "SELECT paper_count FROM profile_stats WHERE author_key = 'kakade'")
+    assert count == 76
+
+
+def test_the_watermark_and_the_last_full_harvest_are_kept_per_author(
+    store: Store, server: LookalikeServer, db_url: str, corpus: Corpus
+) -> None:
+    settings = make_settings(db_url, server.url, authors=GROUP)
+    day0 = datetime(2026, 11, 2, 1, 30, tzinfo=UTC)
+    cycle(store, settings, when=day0)
+    newest = max(p.published for p in corpus)
+    a = t.author.c
+    with store.engine.connect() as conn:
+        coverage = set(conn.execute(select(a.key, a.watermark, a.last_full_at)).all())
+    assert coverage == {(str(a["key"]), newest, day0) for a in GROUP}
+    assert len(rows(store, "SELECT * FROM author_coverage")) == len(GROUP)
+    # the next days: incremental, except on each author's own day of the week
+    fulls: Counter[str] = Counter()
+    for day in range(1, 8):
+        when = day0 + timedelta(days=day)
+        before = rows(store, "SELECT MAX(run_id) FROM run")[0][0]
+        cycle(store, settings, when=when)
+        for key, mode in rows(
+            store, "SELECT author_key, mode FROM run WHERE run_id > :r", r=before
+        ):
+            expected = FULL if full_day(key, 7) == when.date().toordinal() % 7 else INCREMENTAL
+            assert mode == expected, (key, day)
+            fulls[key] += mode == FULL
+    assert fulls == Counter({str(a["key"]): 1 for a in GROUP})
+
+
+def test_a_group_whose_answer_is_too_large_is_split(
+    store: Store, server: LookalikeServer, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(harvester.sync, "MAX_GROUP_RESULTS", 30)
+    settings = make_settings(db_url, server.url, authors=GROUP, page_size=200)
+    report = cycle(store, settings)
+    assert report.exit_code == 0, [a.line() for a in report.authors]
+    queries = [r.params["search_query"] for r in server.requests]
+    assert queries[0].count("au:") == len(GROUP) + 2  # kakade has three names
+    assert len(queries) > 2 and all(q.count("au:") < queries[0].count("au:") for q in queries[1:])
+    [(count,)] = rows(store, "SELECT paper_count FROM profile_stats WHERE author_key = 'kakade'")
+    assert count == 76
+
+
+def test_harvest_once_full_from_the_command_line(tmp_path: Any, server: LookalikeServer) -> None:
+    from .test_cli import write_config
+
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'h.db'}", server.url)
+    assert run_cli("--once", "--config", str(config), cwd=tmp_path).returncode == 0
+    result = run_cli("--once", "--full", "--config", str(config), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("kakade  76 papers  +0 new")
+    store = Store.open(f"sqlite:///{tmp_path / 'h.db'}")
+    try:
+        assert rows(store, "SELECT mode FROM harvest_runs ORDER BY run_id") == [
+            ("full",),
+            ("full",),
+        ]
+    finally:
+        store.close()
+    misuse = run_cli("--full", "--config", str(config), cwd=tmp_path)
+    assert misuse.returncode == 2 and "--full goes with --once" in misuse.stderr

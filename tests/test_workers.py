@@ -1,0 +1,115 @@
+"""Four ``harvest daemon`` workers split 200 authors through one database.
+
+Each round, every worker's first request is held at the look-alike until all four hold
+one: so all four have begun their cycle, and each has claimed a different query (``FOR
+UPDATE SKIP LOCKED`` on PostgreSQL), before any harvest of the round completes. Then:
+every author is harvested exactly once per round, nothing is recorded twice, every worker
+did part of the work, and request starts stay ``delay_seconds`` apart across all four.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import pytest
+
+from harvester.lookalike import LookalikeServer, first_page
+from harvester.lookalike.synthetic import SyntheticAuthor, synthetic_corpus
+
+from .test_daemon import (
+    Daemon,
+    Gate,
+    environment,
+    ok_runs,
+    pre_migrate,
+    query,
+    wait_until,
+)
+
+WORKERS, AUTHORS, DELAY = 4, 200, 0.25
+
+
+def write_config(path: Path, db_url: str, api_url: str, authors: Sequence[SyntheticAuthor]) -> Path:
+    lines = [
+        f"[database]\nurl = {json.dumps(db_url)}",
+        f"[arxiv]\napi_url = {json.dumps(api_url)}\ndelay_seconds = {DELAY}\npage_size = 100",
+        "timeout_seconds = 30\nmax_attempts = 2",
+        '[logging]\nlevel = "INFO"',
+        '[schedule]\ncron = "0 3 * * *"\njitter_seconds = 0',
+        "[harvest]\ngroup_query_chars = 300",  # about ten authors a query: twenty queries
+    ]
+    for author in authors:
+        lines.append(
+            f"[[authors]]\nkey = {json.dumps(author.key)}\nname = {json.dumps(author.name)}"
+        )
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def workers() -> Iterator[list[Daemon]]:
+    started: list[Daemon] = []
+    yield started
+    for daemon in started:
+        daemon.kill()
+
+
+def run_round(
+    config: Path, gate: Gate, daemons: list[Daemon], held: list[tuple[float, float]], *args: str
+) -> list[Daemon]:
+    """Start the workers, hold their first requests until all four wait, let the round run.
+
+    ``held`` gets the span of monotonic time in which the round's requests were held."""
+    began = time.monotonic()
+    round_ = [Daemon(config, *args, env=environment()) for _ in range(WORKERS)]
+    daemons += round_
+    gate.open_when_holding(WORKERS)
+    held.append((began, time.monotonic()))
+    wait_until(
+        lambda: all("last cycle" in d.stderr for d in round_), timeout=120, what="every cycle"
+    )
+    assert [d.stop()[0] for d in round_] == [0] * WORKERS
+    gate.close()
+    return round_
+
+
+def harvested_by(daemon: Daemon) -> int:
+    """Authors this worker harvested, from its log (one line per author, ``N papers``)."""
+    return sum(" papers  +" in line for line in daemon.stderr.splitlines())
+
+
+def test_four_workers_split_the_authors_and_share_the_rate_limit(
+    tmp_path: Path, db_url: str, workers: list[Daemon]
+) -> None:
+    corpus, authors = synthetic_corpus(AUTHORS, 3, seed=11)
+    gate, held = Gate(), []
+    with LookalikeServer(corpus) as server:
+        server.faults.add(gate, times=None, when=first_page)
+        config = write_config(tmp_path / "h.toml", db_url, server.url, authors)
+        pre_migrate(db_url)
+        try:
+            first = run_round(config, gate, workers, held)  # never harvested: cycle at start
+            second = run_round(config, gate, workers, held, "--run-now")
+            assert ok_runs(db_url) == {a.key: 2 for a in authors}
+        finally:
+            gate.release()
+        starts = sorted(r.time for r in server.requests)
+    for worker in (*first, *second):
+        assert harvested_by(worker) > 0, worker.stderr
+    assert sum(map(harvested_by, first)) == sum(map(harvested_by, second)) == AUTHORS
+    other = "SELECT author_key, status, error FROM run WHERE status NOT IN ('ok', 'skipped')"
+    assert query(db_url, other) == []
+    modes = query(db_url, "SELECT mode, COUNT(*) FROM run WHERE status = 'ok' GROUP BY mode")
+    assert sorted(tuple(m) for m in modes) == [("full", AUTHORS), ("incremental", AUTHORS)]
+    assert query(db_url, "SELECT COUNT(*) FROM count_change")[0][0] == AUTHORS  # baselines only
+    assert len(starts) >= 2 * 19
+    # Arrival times at the server, but for the requests held at the gate: sent while the
+    # other workers are still starting (four Python processes on two cores), they can reach
+    # the server up to a tenth of a second after their slot began.
+    gated = [b for b in starts if any(lo <= b <= hi for lo, hi in held)]
+    gaps = [b - a for a, b in itertools.pairwise(starts) if b not in gated]
+    assert min(gaps) >= DELAY - 0.02, sorted(gaps)[:3]

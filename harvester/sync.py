@@ -167,7 +167,8 @@ def _harvest_group(
         return _failed(store, group, runs, exc, source.requests_sent - before, clock)
     requests = source.requests_sent - before
     shares = attribute(group.authors, papers)
-    watermark = newest_submission(papers) or clock()
+    now = clock()
+    watermark = min(newest_submission(papers) or now, now)  # a date from the future is wrong
     reports = []
     for index, author in enumerate(group.authors):
         spent = Spent(requests if index == 0 else 0, len(group.authors))

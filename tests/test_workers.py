@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -19,6 +20,7 @@ import pytest
 
 from harvester.lookalike import LookalikeServer, first_page
 from harvester.lookalike.synthetic import SyntheticAuthor, synthetic_corpus
+from harvester.store import Store, current_revision, head_revision
 
 from .test_daemon import (
     Daemon,
@@ -113,3 +115,28 @@ def test_four_workers_split_the_authors_and_share_the_rate_limit(
     gated = [b for b in starts if any(lo <= b <= hi for lo, hi in held)]
     gaps = [b - a for a, b in itertools.pairwise(starts) if b not in gated]
     assert min(gaps) >= DELAY - 0.02, sorted(gaps)[:3]
+
+
+def test_workers_starting_together_on_a_fresh_database_migrate_it_once(db_url: str) -> None:
+    stores = [Store.open(db_url) for _ in range(WORKERS)]
+    barrier = threading.Barrier(WORKERS)
+    errors: list[BaseException] = []
+
+    def upgrade(store: Store) -> None:
+        barrier.wait()
+        try:
+            store.upgrade()
+        except BaseException as exc:  # collected for the assertion
+            errors.append(exc)
+
+    threads = [threading.Thread(target=upgrade, args=(s,)) for s in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    try:
+        assert errors == []
+        assert {current_revision(s.engine) for s in stores} == {head_revision()}
+    finally:
+        for store in stores:
+            store.close()

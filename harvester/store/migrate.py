@@ -1,4 +1,8 @@
-"""Schema migrations with Alembic, run on our own engine (no alembic.ini needed)."""
+"""Schema migrations with Alembic, run on our own engine (no alembic.ini needed).
+
+Several processes may start on a fresh database at once (workers sharing PostgreSQL, a
+daemon and a cron run): upgrades take turns, and the later ones find nothing to do.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import SchemaTooNewError
@@ -53,11 +57,26 @@ def upgrade_schema(engine: Engine) -> None:
         return
     try:
         with engine.begin() as conn:
+            _exclusive(conn)
             config.attributes["connection"] = conn
             command.upgrade(config, "head")
     except SQLAlchemyError as exc:
         raise database_error(exc, "schema upgrade failed") from exc
     logger.info("schema upgraded from %s to %s", current, scripts.get_current_head())
+
+
+MIGRATION_LOCK = 0x6172786976  # "arxiv"
+"""The PostgreSQL advisory lock key that serialises schema upgrades."""
+
+
+def _exclusive(conn: Connection) -> None:
+    """Make concurrent upgrades take turns: the later one then finds the schema current.
+
+    SQLite transactions here begin ``IMMEDIATE``, which already excludes other writers;
+    PostgreSQL takes a transaction-scoped advisory lock (released at commit).
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
 
 
 def _known(scripts: ScriptDirectory, revision: str) -> bool:

@@ -31,6 +31,21 @@ def fold_name(name: str) -> str:
     (bidi marks, zero-width joiners) vanish; spaces collapsed and stripped.
     Idempotent, and the same for NFC and NFD input.
     """
+    if name.isascii():
+        return " ".join(name.lower().translate(_ASCII_FOLD).split())
+    return _fold_unicode(name)
+
+
+_ASCII_FOLD = str.maketrans(
+    dict.fromkeys((chr(c) for c in range(128) if not chr(c).isalnum()), " ")
+)
+"""The rules, for ASCII: it is its own NFKD, its casefold is ``lower()``, it has no marks
+or format characters, and its letters and digits are ``[A-Za-z0-9]``; every other ASCII
+character becomes a space (:func:`_fold_char`)."""
+
+
+def _fold_unicode(name: str) -> str:
+    """:func:`fold_name` by the rules, one character at a time (any text)."""
     decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", name).casefold())
     return " ".join("".join(map(_fold_char, decomposed)).split())
 

@@ -10,7 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harvester.matching import AuthorProfile, MatchDecision, Matcher, fold_name, fold_names
+from harvester.matching import (
+    AuthorProfile,
+    MatchDecision,
+    Matcher,
+    _fold_unicode,
+    fold_name,
+    fold_names,
+)
 from harvester.normalise import InvalidIdentifierError
 from harvester.records import Author, Paper
 
@@ -99,6 +106,32 @@ def test_fold_name_is_idempotent(name: str) -> None:
 def test_fold_name_ignores_the_normal_form(name: str) -> None:
     forms = {fold_name(unicodedata.normalize(form, name)) for form in ("NFC", "NFD", "NFKC")}
     assert forms == {fold_name(name)}
+
+
+_NAME_CHARS = st.characters(max_codepoint=0x7F) | st.sampled_from(
+    [
+        *"\u0301\u0308\u0338\u20dd",  # combining marks, an enclosing one
+        *"\u200b\u200d\u200e\u200f\u202e\u2066\ufeff",  # format: zero width, bidi
+        *"éßİﬁØ\u00a0\u3000\uff33\u2160\u00bd",  # precomposed, compatibility forms
+        *"محمدअर्जुन李Ἀ",  # right-to-left, Indic spelling marks, CJK, Greek
+    ]
+)
+
+
+@settings(max_examples=500, deadline=None, database=None)
+@given(st.text(_NAME_CHARS) | st.text())
+def test_the_ascii_shortcut_folds_as_the_rules_do(name: str) -> None:
+    """``fold_name`` skips the per-character rules for ASCII names: same result on any
+    text, in any normal form."""
+    for form in ("NFC", "NFD", "NFKC", "NFKD"):
+        text = unicodedata.normalize(form, name)
+        assert fold_name(text) == _fold_unicode(text)
+
+
+def test_the_ascii_shortcut_knows_every_ascii_character() -> None:
+    for code in range(0x80):
+        name = f"Ab{chr(code)}9 {chr(code)}{chr(code)}z"
+        assert fold_name(name) == _fold_unicode(name), repr(chr(code))
 
 
 _TOKENS = st.lists(st.text(st.characters(categories=("L", "Nd")), min_size=1), min_size=1)

@@ -16,22 +16,25 @@ tests/test_normalise.py and tests/test_matching.py (docs/reliability.md lists th
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from arxiv import _feed
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import text
+from lxml import etree
+from sqlalchemy import select, text
 
 from harvester.errors import FetchError
 from harvester.lookalike import LookalikeServer, Raw, seed_corpus
 from harvester.lookalike.atom import FeedPage, entry_view, render_feed
 from harvester.normalise import normalise_entry
 from harvester.records import Author, Paper
-from harvester.source import ArxivSource, SearchResult
+from harvester.source import ArxivSource, SearchResult, feed
 from harvester.source.feed import parse_page
 from harvester.store import Store
+from harvester.store import schema as t
 
 from .conftest import make_settings
 
@@ -183,6 +186,113 @@ def test_the_real_page_is_read_whole() -> None:
     assert page.total_results == 3 and [e.problem for e in page.entries] == [None] * 3
 
 
+# --- the one-walk entry reader against the package's parser ---------------------------------
+
+_ARXIV_NS = "http://arxiv.org/schemas/atom"
+_SOME_TEXT = _TEXT | st.sampled_from(["", "  two\n\t words  ", "a\u00a0b\u2028c"])
+
+
+def _attr(name: str, value: str | None) -> str:
+    return "" if value is None else f' {name}="{_xml(value).replace(chr(34), "&quot;")}"'
+
+
+def _leaf(tag: str) -> st.SearchStrategy[str]:
+    values = _SOME_TEXT | _ODD_DATES | st.sampled_from(["http://arxiv.org/abs/2401.00001v1"])
+    return st.one_of(
+        values.map(lambda v: f"<{tag}>{_xml(v)}</{tag}>"),
+        st.just(f"<{tag}/>"),
+        st.tuples(_SOME_TEXT, _SOME_TEXT).map(
+            lambda v: f"<{tag}>{_xml(v[0])}<b>x</b>{_xml(v[1])}</{tag}>"  # text, a child, text
+        ),
+    )
+
+
+@st.composite
+def _author(draw: st.DrawFn) -> str:
+    parts = draw(
+        st.lists(_leaf("name") | _leaf("arxiv:affiliation") | st.just("<!-- c -->"), max_size=4)
+    )
+    return f"<author>{''.join(parts)}</author>"
+
+
+@st.composite
+def _link(draw: st.DrawFn) -> str:
+    names = ("href", "rel", "type", "title")
+    attrs = "".join(_attr(n, draw(st.none() | _SOME_TEXT)) for n in names)
+    return f"<link{attrs}/>"
+
+
+_ENTRY_CHILDREN = (
+    *(_leaf(tag) for tag in ("id", "updated", "published", "title", "summary")),
+    *(_leaf(f"arxiv:{tag}") for tag in ("comment", "journal_ref", "doi")),
+    _author(),
+    _link(),
+    (st.none() | _SOME_TEXT).map(lambda v: f"<category{_attr('term', v)}/>"),
+    (st.none() | _SOME_TEXT).map(lambda v: f"<arxiv:primary_category{_attr('term', v)}/>"),
+    st.sampled_from(
+        [
+            "<!-- a comment -->",
+            "<?pi data?>",
+            "<other>x</other>",
+            '<o:title xmlns:o="urn:o">o</o:title>',
+            "<arxiv:title>in the wrong namespace</arxiv:title>",
+        ]
+    ),
+)
+"""Each kind of child an entry may hold, odd values included."""
+_GOOD_ENTRY = [
+    "<id>http://arxiv.org/abs/2401.00001v1</id>",
+    "<updated>2024-01-02T00:00:00Z</updated>",
+    "<published>2024-01-01T00:00:00Z</published>",
+]
+
+
+@st.composite
+def atom_entries(draw: st.DrawFn) -> Any:
+    """An ``<entry>`` element: none, one or more of each kind of child, in any order."""
+    children = [child for kind in _ENTRY_CHILDREN for child in draw(st.lists(kind, max_size=2))]
+    if draw(st.booleans()):  # mostly readable entries, so every field gets compared
+        children += _GOOD_ENTRY
+    body = (
+        f'<entry xmlns="http://www.w3.org/2005/Atom" xmlns:arxiv="{_ARXIV_NS}">'
+        f"{''.join(draw(st.permutations(children)))}</entry>"
+    )
+    return etree.fromstring(body.encode())
+
+
+def _read(build: Any, element: Any) -> tuple[object, ...]:
+    """Everything a ``Result`` carries, or the error building it raised."""
+    try:
+        r = build(element)
+    except (ValueError, OverflowError) as exc:
+        return ("error", type(exc), str(exc))
+    if r is None:
+        return ("skipped",)
+    return (
+        "result",
+        (r.entry_id, repr(r.updated), repr(r.published), r.title, r.summary),
+        (r.comment, r.journal_ref, r.doi, r.primary_category, r.categories, r.pdf_url),
+        [(a.name, a.affiliation) for a in r.authors],
+        [(k.href, k.title, k.rel, k.content_type) for k in r.links],
+    )
+
+
+@settings(max_examples=500, deadline=None, database=None)
+@given(atom_entries())
+def test_entries_are_read_as_the_package_reads_them(element: Any) -> None:
+    outcome = _read(feed._read_result, element)
+    event(str(outcome[0]))
+    assert outcome == _read(_feed._build_result, element)
+
+
+def test_the_real_page_is_read_as_the_package_reads_it() -> None:
+    root = etree.fromstring(REAL_PAGE)
+    entries = root.findall("{http://www.w3.org/2005/Atom}entry")
+    assert len(entries) == 3
+    for element in entries:
+        assert _read(feed._read_result, element) == _read(_feed._build_result, element)
+
+
 # --- upserts with duplicates --------------------------------------------------------------
 
 _IDS = ["2401.00001", "2401.00002", "2401.00003", "hep-th/9901001"]
@@ -242,3 +352,41 @@ def test_an_upsert_batch_with_duplicates_equals_the_deduplicated_batch(
     _reset(store, existing)
     _save(store, deduplicated)
     assert _state(store) == with_duplicates
+
+
+@STORE
+@given(st.lists(papers(), max_size=4), st.data())
+def test_a_batch_writes_exactly_its_new_and_changed_papers(
+    store: Store, existing: list[Paper], data: st.DataObject
+) -> None:
+    """Against a model: a paper is written, ``changed_at`` and authors, when it is new or
+    differs from the stored one in any field; ``first_seen_at`` never moves."""
+    kept = st.sampled_from(existing) if existing else papers()
+    batch = data.draw(st.lists(kept | papers(), max_size=6))
+    later = NOW + timedelta(days=1)
+    _reset(store, existing)
+    with store.transaction() as conn:
+        written = store.save_papers(conn, batch, later)
+    old, new = {p.arxiv_id: p for p in existing}, {p.arxiv_id: p for p in batch}
+    changed = {key for key, p in new.items() if old.get(key) != p}
+    assert written == len(changed)
+    final = {**old, **new}
+    with store.engine.connect() as conn:
+        p, pa = t.paper.c, t.paper_author.c
+        rows = conn.execute(select(p.arxiv_id, p.version, p.title, p.first_seen_at, p.changed_at))
+        assert sorted(tuple(r) for r in rows) == sorted(
+            (
+                key,
+                paper.version,
+                paper.title,
+                NOW if key in old else later,
+                later if key in changed else NOW,
+            )
+            for key, paper in final.items()
+        )
+        rows = conn.execute(select(pa.arxiv_id, pa.position, pa.name, pa.affiliations))
+        assert sorted(tuple(r) for r in rows) == sorted(
+            (key, i, a.name, "; ".join(a.affiliations))
+            for key, paper in final.items()
+            for i, a in enumerate(paper.authors)
+        )

@@ -28,6 +28,7 @@ def test_the_arxiv_internals_we_use_still_exist() -> None:
         "page_size",
     ]
     assert callable(_feed._build_result) and callable(_feed._text)
+    assert callable(_feed._parse_datetime)  # the one-pass entry reader (source/feed.py)
     client._session.close()
 
 

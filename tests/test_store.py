@@ -1,17 +1,24 @@
-"""The store itself: migrations, views, schema checks and SQLite file settings."""
+"""The store itself: migrations, views, schema checks, SQLite file settings, paper rows."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import stat
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 
 from harvester.errors import SchemaTooNewError
+from harvester.records import Author, Paper
 from harvester.store import PUBLIC_VIEWS, Store, current_revision, head_revision
+from harvester.store import schema as t
+from harvester.store.papers import ID_CHUNK, author_row, insert_rows, paper_row
 from harvester.store.schema import metadata
 
 
@@ -54,3 +61,124 @@ def test_sqlite_connections_use_wal_and_foreign_keys(tmp_path: Path) -> None:
     mode = stat.S_IMODE((tmp_path / "sub" / "h.db").stat().st_mode)
     assert mode & 0o007 == 0, "the database must not be readable by everyone"
     assert mode & 0o040, "the database must be readable by its group"
+
+
+# --- paper rows (harvester.store.papers) ------------------------------------------------
+
+T1 = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+T2 = datetime(2026, 2, 3, 4, 5, 6, tzinfo=UTC)
+
+
+def _paper(arxiv_id: str = "2401.00001", **changes: Any) -> Paper:
+    fields: dict[str, Any] = {
+        "arxiv_id": arxiv_id,
+        "version": 1,
+        "title": "Déjà vu: a title",
+        "summary": "An abstract.",
+        "published": datetime(2024, 1, 1, tzinfo=UTC),
+        "updated": datetime(2024, 1, 2, 12, 30, tzinfo=timezone(timedelta(hours=2))),
+        "authors": (Author("Sham Kakade", ("Harvard", "MSR")), Author("Jürgen Straße")),
+        "primary_category": "cs.LG",
+        "categories": ("cs.LG", "stat.ML"),
+        "comment": None,
+        "journal_ref": None,
+        "doi": "10.1/x",
+        "withdrawn": False,
+    }
+    return Paper(**{**fields, **changes})
+
+
+def _rows(store: Store, table: str) -> list[tuple[Any, ...]]:
+    with store.engine.connect() as conn:
+        return sorted(tuple(r) for r in conn.execute(text(f"SELECT * FROM {table}")))
+
+
+def test_the_fingerprint_keeps_its_format(store: Store) -> None:
+    """Databases written by earlier versions hold this fingerprint: if it changed, every
+    stored paper would look changed once and be rewritten, ``changed_at`` and all."""
+    p = _paper(comment="v2: 10 pages", withdrawn=True)
+    row = {
+        "arxiv_id": p.arxiv_id,
+        "version": p.version,
+        "title": p.title,
+        "summary": p.summary,
+        "published": p.published,
+        "updated": p.updated,
+        "primary_category": p.primary_category,
+        "categories": " ".join(p.categories),
+        "comment": p.comment,
+        "journal_ref": p.journal_ref,
+        "doi": p.doi,
+        "withdrawn": p.withdrawn,
+    }
+    authors = [[a.name, list(a.affiliations)] for a in p.authors]
+    digest = json.dumps([row, authors], default=str, sort_keys=True, ensure_ascii=False)
+    assert paper_row(p, T1)["fingerprint"] == hashlib.sha256(digest.encode()).hexdigest()
+    with store.transaction() as conn:
+        store.save_papers(conn, [p], T1)
+    with store.engine.connect() as conn:
+        stored = conn.execute(select(t.paper.c.fingerprint)).scalar_one()
+    assert stored == hashlib.sha256(digest.encode()).hexdigest()
+
+
+def test_insert_rows_stores_what_sqlalchemy_stores(store: Store) -> None:
+    """The driver-level ``executemany`` converts values exactly as ``conn.execute`` does."""
+    rows = [
+        paper_row(_paper("2401.00001"), T1),
+        paper_row(_paper("2401.00002", comment="c", journal_ref="J", doi=None), T1),
+        paper_row(_paper("hep-th/9901001", withdrawn=True, title="Ωmega"), T2),
+    ]
+    authors = [author_row("2401.00001", i, a) for i, a in enumerate(_paper().authors)]
+    stored = []
+    for insert in (
+        lambda conn, table, rows: conn.execute(table.insert(), rows),
+        insert_rows,
+    ):
+        with store.transaction() as conn:
+            conn.execute(t.paper_author.delete())
+            conn.execute(t.paper.delete())
+            insert(conn, t.paper, rows)
+            insert(conn, t.paper_author, authors)
+        stored.append((_rows(store, "paper"), _rows(store, "paper_author")))
+    assert stored[0] == stored[1]
+    assert len(stored[0][0]) == 3 and len(stored[0][1]) == 2
+
+
+def test_only_new_and_changed_papers_are_written(store: Store) -> None:
+    old, same, renamed = _paper("2401.00001"), _paper("2401.00002"), _paper("2401.00003")
+    with store.transaction() as conn:
+        assert store.save_papers(conn, [old, same, renamed], T1) == 3
+    new = _paper("2401.00004")
+    changed = _paper("2401.00001", version=2)
+    renamed = _paper("2401.00003", authors=(Author("Sham M. Kakade"),))
+    with store.transaction() as conn:
+        assert store.save_papers(conn, [changed, same, renamed, new], T2) == 3
+    with store.engine.connect() as conn:
+        p = t.paper.c
+        stmt = select(p.arxiv_id, p.version, p.first_seen_at, p.changed_at).order_by(p.arxiv_id)
+        assert [tuple(r) for r in conn.execute(stmt)] == [
+            ("2401.00001", 2, T1, T2),
+            ("2401.00002", 1, T1, T1),
+            ("2401.00003", 1, T1, T2),
+            ("2401.00004", 1, T2, T2),
+        ]
+        pa = t.paper_author.c
+        stmt = select(pa.arxiv_id, pa.name, pa.folded_name).where(pa.arxiv_id == "2401.00003")
+        assert [tuple(r) for r in conn.execute(stmt)] == [
+            ("2401.00003", "Sham M. Kakade", "sham m kakade")
+        ]
+    with store.transaction() as conn:
+        assert store.save_papers(conn, [changed, same, renamed, new], T2) == 0
+
+
+def test_a_batch_larger_than_an_id_chunk(store: Store) -> None:
+    batch = [_paper(f"2401.{n:05d}") for n in range(1, ID_CHUNK + 3)]
+    with store.transaction() as conn:
+        assert store.save_papers(conn, batch, T1) == len(batch)
+    with store.transaction() as conn:
+        edited = [_paper(p.arxiv_id, title="Edited") for p in batch]
+        assert store.save_papers(conn, edited, T2) == len(batch)
+    assert len(_rows(store, "paper_author")) == 2 * len(batch)
+    with store.engine.connect() as conn:
+        titles = conn.execute(select(t.paper.c.title).distinct()).scalars().all()
+    assert titles == ["Edited"]

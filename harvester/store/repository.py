@@ -8,7 +8,6 @@ canonical arXiv id; an unchanged paper row is not rewritten.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from collections.abc import Iterable, Iterator, Sequence
@@ -23,11 +22,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..batching import AuthorState
 from ..changes import Plan, Seen
-from ..matching import fold_name
 from ..records import Author, Paper
 from . import schema as t
 from .engine import create_db_engine
 from .migrate import upgrade_schema
+from .papers import save_papers
 from .problems import database_error
 
 logger = logging.getLogger(__name__)
@@ -188,32 +187,12 @@ class Store:
         return {r.arxiv_id: _paper(r, authors.get(r.arxiv_id, [])) for r in rows}
 
     def save_papers(self, conn: Connection, papers: Sequence[Paper], now: datetime) -> int:
-        """Upsert papers (deduplicated by id); rewrite authors of changed ones. Returns changes."""
-        unique = {p.arxiv_id: p for p in papers}
-        if not unique:
-            return 0
-        rows = [_paper_row(p, now) for p in unique.values()]
-        stmt = _insert(conn)(t.paper)
-        excluded = stmt.excluded
-        kept = {"first_seen_at"}
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["arxiv_id"],
-            set_={c.name: excluded[c.name] for c in t.paper.c if c.name not in kept | {"arxiv_id"}},
-            where=t.paper.c.fingerprint.is_distinct_from(excluded.fingerprint),
-        ).returning(t.paper.c.arxiv_id)
-        changed = [row[0] for row in conn.execute(stmt, rows)]
-        self._save_authors(conn, [unique[i] for i in changed])
-        return len(changed)
+        """Insert new papers, rewrite changed ones with their authors, leave unchanged ones.
 
-    def _save_authors(self, conn: Connection, papers: Sequence[Paper]) -> None:
-        if not papers:
-            return
-        ids = [p.arxiv_id for p in papers]
-        conn.execute(t.paper_author.delete().where(t.paper_author.c.arxiv_id.in_(ids)))
-        conn.execute(
-            t.paper_author.insert(),
-            [_author_row(p, i, a) for p in papers for i, a in enumerate(p.authors)],
-        )
+        Deduplicated by id (the last copy wins); returns how many papers were written.
+        See :mod:`harvester.store.papers`.
+        """
+        return save_papers(conn, papers, now)
 
     def apply_plan(
         self, conn: Connection, author_key: str, plan: Plan, run_id: int, now: datetime
@@ -305,38 +284,6 @@ def vars_of(totals: RunTotals) -> dict[str, Any]:
 
 def _insert(conn: Connection) -> Any:
     return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-
-
-def _paper_row(p: Paper, now: datetime) -> dict[str, Any]:
-    row: dict[str, Any] = {
-        "arxiv_id": p.arxiv_id,
-        "version": p.version,
-        "title": p.title,
-        "summary": p.summary,
-        "published": p.published,
-        "updated": p.updated,
-        "primary_category": p.primary_category,
-        "categories": " ".join(p.categories),
-        "comment": p.comment,
-        "journal_ref": p.journal_ref,
-        "doi": p.doi,
-        "withdrawn": p.withdrawn,
-    }
-    authors = [[a.name, list(a.affiliations)] for a in p.authors]
-    digest = json.dumps([row, authors], default=str, sort_keys=True, ensure_ascii=False)
-    row["fingerprint"] = hashlib.sha256(digest.encode()).hexdigest()
-    row["first_seen_at"] = row["changed_at"] = now
-    return row
-
-
-def _author_row(p: Paper, position: int, a: Author) -> dict[str, Any]:
-    return {
-        "arxiv_id": p.arxiv_id,
-        "position": position,
-        "name": a.name,
-        "folded_name": fold_name(a.name),
-        "affiliations": "; ".join(a.affiliations),
-    }
 
 
 def _membership_row(author_key: str, s: Seen, now: datetime) -> dict[str, Any]:

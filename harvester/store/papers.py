@@ -1,0 +1,198 @@
+"""Paper rows: a batch of papers becomes inserts and rewrites, never a no-op write.
+
+:meth:`Store.save_papers <harvester.store.repository.Store.save_papers>` runs
+:func:`save_papers` inside the caller's transaction. A paper's *fingerprint* is the
+SHA-256 of its stored fields and authors as sorted JSON. The batch's stored
+fingerprints are read first, then:
+
+* a new paper is inserted with its authors;
+* a stored paper whose fingerprint differs is rewritten (``first_seen_at`` kept) and
+  its authors replaced;
+* an unchanged paper is left alone, ``changed_at`` included.
+
+On SQLite the transaction began with ``BEGIN IMMEDIATE`` (:mod:`.engine`) and holds the
+write lock: nobody can store a paper between the read and the writes, so a plain
+INSERT and UPDATE are safe. On PostgreSQL another process may store the same paper in
+between, so new and changed rows go through ``INSERT ... ON CONFLICT DO UPDATE ...
+WHERE fingerprint IS DISTINCT FROM``, which writes only what still differs.
+
+Inserts are one driver ``executemany`` each (:func:`insert_rows`): SQLAlchemy's
+handling of each row's parameters costs more than SQLite's insert itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Table, bindparam, select, update
+from sqlalchemy.dialects import postgresql
+
+from ..matching import fold_name
+from ..records import Author, Paper
+from . import schema as t
+
+ID_CHUNK = 500
+"""Ids per ``IN (...)`` list, well under every backend's limit on bound parameters."""
+
+_FINGERPRINT_JSON = json.JSONEncoder(default=str, sort_keys=True, ensure_ascii=False)
+"""The encoder ``json.dumps(..., default=str, sort_keys=True, ensure_ascii=False)`` builds
+on every call, built once. Its output is the fingerprint's format: stored rows compare
+against it, so a change would rewrite every paper once (``tests/test_store.py``)."""
+
+
+def save_papers(conn: Connection, papers: Sequence[Paper], now: datetime) -> int:
+    """Store ``papers`` (deduplicated by id, the last copy wins); return how many were written."""
+    unique = {p.arxiv_id: p for p in papers}
+    if not unique:
+        return 0
+    rows = {key: paper_row(p, now) for key, p in unique.items()}
+    stored = _fingerprints(conn, list(rows))
+    new = [row for key, row in rows.items() if key not in stored]
+    changed = [
+        row for key, row in rows.items() if key in stored and stored[key] != row["fingerprint"]
+    ]
+    if conn.dialect.name == "postgresql":
+        written = _upsert_papers(conn, [*new, *changed])
+        _delete_authors(conn, written)
+    else:
+        written = _insert_update_papers(conn, new, changed)
+        _delete_authors(conn, [row["arxiv_id"] for row in changed])
+    authors = [author_row(key, i, a) for key in written for i, a in enumerate(unique[key].authors)]
+    insert_rows(conn, t.paper_author, authors)
+    return len(written)
+
+
+def paper_row(p: Paper, now: datetime) -> dict[str, Any]:
+    """The ``paper`` row of a new or changed paper, fingerprint included."""
+    row: dict[str, Any] = {
+        "arxiv_id": p.arxiv_id,
+        "version": p.version,
+        "title": p.title,
+        "summary": p.summary,
+        "published": p.published,
+        "updated": p.updated,
+        "primary_category": p.primary_category,
+        "categories": " ".join(p.categories),
+        "comment": p.comment,
+        "journal_ref": p.journal_ref,
+        "doi": p.doi,
+        "withdrawn": p.withdrawn,
+    }
+    authors = [[a.name, list(a.affiliations)] for a in p.authors]
+    digest = _FINGERPRINT_JSON.encode([row, authors])
+    row["fingerprint"] = hashlib.sha256(digest.encode()).hexdigest()
+    row["first_seen_at"] = row["changed_at"] = now
+    return row
+
+
+def author_row(arxiv_id: str, position: int, a: Author) -> dict[str, Any]:
+    return {
+        "arxiv_id": arxiv_id,
+        "position": position,
+        "name": a.name,
+        "folded_name": fold_name(a.name),
+        "affiliations": "; ".join(a.affiliations),
+    }
+
+
+def insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """``conn.execute(table.insert(), rows)`` as one ``executemany`` on the driver.
+
+    Every row has the keys of the first. Each value goes through its column type's
+    bind processor for this dialect, as SQLAlchemy runs it, so the same values are
+    stored; what is skipped is SQLAlchemy's bookkeeping per row. A value that is the
+    very object of the row before (``now`` in every row) is processed once.
+    """
+    if not rows:
+        return
+    dialect = conn.dialect
+    compiled = table.insert().compile(dialect=dialect, column_keys=list(rows[0]))
+    order = list(compiled.positiontup or compiled.binds)
+    processors = [
+        (index, _Processed(processor))
+        for index, key in enumerate(order)
+        if (processor := table.c[key].type.dialect_impl(dialect).bind_processor(dialect))
+    ]
+    params: list[Any] = []
+    for row in rows:
+        values = [row[key] for key in order]
+        for index, processed in processors:
+            values[index] = processed(values[index])
+        params.append(
+            tuple(values) if compiled.positional else dict(zip(order, values, strict=True))
+        )
+    conn.exec_driver_sql(compiled.string, params)
+
+
+class _Processed:
+    """A column's bind processor, remembering its last value (compared by identity)."""
+
+    __slots__ = ("last", "processor", "result")
+
+    def __init__(self, processor: Callable[[Any], Any]) -> None:
+        self.processor = processor
+        self.last: Any = _NOTHING
+        self.result: Any = None
+
+    def __call__(self, value: Any) -> Any:
+        if value is not self.last:
+            self.last, self.result = value, self.processor(value)
+        return self.result
+
+
+_NOTHING = object()
+
+
+def _fingerprints(conn: Connection, ids: list[str]) -> dict[str, str]:
+    """The stored fingerprint of each of ``ids`` that has a paper row."""
+    p = t.paper.c
+    found: dict[str, str] = {}
+    for start in range(0, len(ids), ID_CHUNK):
+        chunk = ids[start : start + ID_CHUNK]
+        stmt = select(p.arxiv_id, p.fingerprint).where(p.arxiv_id.in_(chunk))
+        found.update((key, fingerprint) for key, fingerprint in conn.execute(stmt))
+    return found
+
+
+def _insert_update_papers(
+    conn: Connection, new: list[dict[str, Any]], changed: list[dict[str, Any]]
+) -> list[str]:
+    """Plain INSERT and UPDATE (SQLite, under the write lock); returns the ids written."""
+    insert_rows(conn, t.paper, new)
+    if changed:
+        stmt = update(t.paper).where(t.paper.c.arxiv_id == bindparam("b_arxiv_id"))
+        conn.execute(stmt, [_update_params(row) for row in changed])
+    return [row["arxiv_id"] for row in (*new, *changed)]
+
+
+def _update_params(row: dict[str, Any]) -> dict[str, Any]:
+    """An UPDATE's parameters: every column but the key and ``first_seen_at``."""
+    params = {k: v for k, v in row.items() if k not in ("arxiv_id", "first_seen_at")}
+    params["b_arxiv_id"] = row["arxiv_id"]
+    return params
+
+
+def _upsert_papers(conn: Connection, rows: list[dict[str, Any]]) -> list[str]:
+    """Upsert (PostgreSQL), rewriting a row only if its fingerprint differs; returns
+    the ids written. Another process may have stored one of ``rows`` since the read."""
+    if not rows:
+        return []
+    insert = postgresql.insert(t.paper)
+    excluded = insert.excluded
+    kept = {"arxiv_id", "first_seen_at"}
+    stmt = insert.on_conflict_do_update(
+        index_elements=["arxiv_id"],
+        set_={c.name: excluded[c.name] for c in t.paper.c if c.name not in kept},
+        where=t.paper.c.fingerprint.is_distinct_from(excluded.fingerprint),
+    ).returning(t.paper.c.arxiv_id)
+    return [row[0] for row in conn.execute(stmt, rows)]
+
+
+def _delete_authors(conn: Connection, ids: list[str]) -> None:
+    pa = t.paper_author.c
+    for start in range(0, len(ids), ID_CHUNK):
+        conn.execute(t.paper_author.delete().where(pa.arxiv_id.in_(ids[start : start + ID_CHUNK])))

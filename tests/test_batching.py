@@ -40,6 +40,7 @@ from harvester.store import schema as t
 from harvester.sync import CycleReport, open_source, run_cycle
 
 from .conftest import SEED_AUTHOR, make_settings, run_cli
+from .test_matching import paper
 
 T0 = datetime(2026, 11, 2, 1, 30, tzinfo=UTC)
 LATER = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -47,24 +48,6 @@ LATER = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 def author(key: str, name: str, **extra: Any) -> AuthorSettings:
     return AuthorSettings(key=key, name=name, **extra)
-
-
-def paper(arxiv_id: str, *names: str, published: datetime = T0) -> Paper:
-    return Paper(
-        arxiv_id=arxiv_id,
-        version=1,
-        title="A title",
-        summary="An abstract.",
-        published=published,
-        updated=published,
-        authors=tuple(Author(n, ()) for n in names),
-        primary_category="cs.LG",
-        categories=("cs.LG",),
-        comment=None,
-        journal_ref=None,
-        doi=None,
-        withdrawn=False,
-    )
 
 
 # -- the pure rules ----------------------------------------------------------------------------
@@ -100,11 +83,13 @@ def test_the_encoded_length_is_what_the_request_carries() -> None:
 def test_a_share_is_what_the_authors_own_query_would_return() -> None:
     kakade = author("kakade", "Sham Kakade", include_ids=("2401.00004",))
     papers = [
-        paper("2401.00001", "Sham Kakade", "Ada Lovelace"),
-        paper("2401.00002", "Priya Sham", "Kakade Venkatesh"),  # the phrase spans two authors
-        paper("2401.00003", "Sham M. Kakade"),  # not the phrase: arXiv would not return it
-        paper("2401.00004", "Someone Else"),  # include_ids
-        paper("2401.00005", "Ada Lovelace"),
+        paper("Sham Kakade", "Ada Lovelace", arxiv_id="2401.00001"),
+        paper(
+            "Priya Sham", "Kakade Venkatesh", arxiv_id="2401.00002"
+        ),  # the phrase spans two authors
+        paper("Sham M. Kakade", arxiv_id="2401.00003"),  # not the phrase: arXiv would not return it
+        paper("Someone Else", arxiv_id="2401.00004"),  # include_ids
+        paper("Ada Lovelace", arxiv_id="2401.00005"),
     ]
     lovelace = author("ada", "Ada Lovelace")
     explicit = author("x", "X Y", query="cat:cs.LG")
@@ -118,9 +103,9 @@ def test_every_paper_the_matcher_accepts_by_name_is_in_the_share() -> None:
     kakade = author("kakade", "Sham Kakade", aliases=("S. M. Kakade",))
     matcher = Matcher.for_profile(kakade.key, kakade.name, kakade.aliases)
     papers = [
-        paper("2401.00001", "S.M. KAKADE"),
-        paper("2401.00002", "Shám Kakadé", "X"),
-        paper("2401.00003", "sham   kakade"),
+        paper("S.M. KAKADE", arxiv_id="2401.00001"),
+        paper("Shám Kakadé", "X", arxiv_id="2401.00002"),
+        paper("sham   kakade", arxiv_id="2401.00003"),
     ]
     assert all(matcher.decide(p).accepted for p in papers)
     assert attribute([kakade], papers)["kakade"] == papers
@@ -173,10 +158,10 @@ def seen_of(p: Paper, status: str = "active") -> Seen:
 
 
 def test_an_incremental_plan_adds_and_takes_away_but_never_finds_a_paper_missing() -> None:
-    old = [paper(f"2001.0000{i}", "Sham Kakade") for i in range(5)]
+    old = [paper("Sham Kakade", arxiv_id=f"2001.0000{i}") for i in range(5)]
     previous = {p.arxiv_id: seen_of(p) for p in old}
     matcher = Matcher.for_profile("kakade", "Sham Kakade")
-    new = paper("2611.00001", "Sham Kakade")
+    new = paper("Sham Kakade", arxiv_id="2611.00001")
     renamed = replace(old[0], authors=(Author("Sham Kakade-Rao", ()),))
     observations = [Observation(p, matcher.decide(p)) for p in (new, renamed)]
     plan = plan_changes(

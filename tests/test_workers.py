@@ -35,6 +35,15 @@ from .test_daemon import (
 WORKERS, AUTHORS, DELAY = 4, 200, 0.25
 
 
+@pytest.fixture
+def workers() -> Iterator[list[Daemon]]:
+    """The worker daemons a test started; any still running at the end are killed."""
+    started: list[Daemon] = []
+    yield started
+    for daemon in started:
+        daemon.kill()
+
+
 def write_config(path: Path, db_url: str, api_url: str, authors: Sequence[SyntheticAuthor]) -> Path:
     lines = [
         f"[database]\nurl = {json.dumps(db_url)}",
@@ -50,14 +59,6 @@ def write_config(path: Path, db_url: str, api_url: str, authors: Sequence[Synthe
         )
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
-
-
-@pytest.fixture
-def workers() -> Iterator[list[Daemon]]:
-    started: list[Daemon] = []
-    yield started
-    for daemon in started:
-        daemon.kill()
 
 
 def run_round(

@@ -134,8 +134,9 @@ def test_workers_starting_together_on_a_fresh_database_migrate_it_once(db_url: s
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        thread.join(60)
     try:
+        assert not any(t.is_alive() for t in threads), "the upgrades deadlocked"
         assert errors == []
         assert {current_revision(s.engine) for s in stores} == {head_revision()}
     finally:

@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,8 @@ import arxiv
 import pytest
 import requests
 from arxiv import _feed
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 import harvester.lookalike as lookalike
@@ -49,7 +51,9 @@ from harvester.lookalike import (
     parse_query,
     seed_corpus,
 )
-from harvester.lookalike.query import canonical
+from harvester.lookalike.query import canonical, fold
+from harvester.lookalike.search import IndexedSearch, SearchRequest, run_search
+from harvester.lookalike.synthetic import add_new_papers, synthetic_corpus
 
 NS = {
     "atom": "http://www.w3.org/2005/Atom",
@@ -122,6 +126,110 @@ def tags(element: Any) -> list[str]:
 def error_summary(response: requests.Response) -> str:
     root = etree.fromstring(response.content)
     return str(root.findtext("atom:entry/atom:summary", namespaces=NS))
+
+
+# --- the indexed search answers exactly as the plain one --------------------------------
+
+MIXED, MIXED_AUTHORS = synthetic_corpus(40, 5, seed=11)
+for _paper in SEED:  # the seed's namesakes: phrases across two authors, accents, initials
+    MIXED.upsert(_paper)
+MIXED_PAPERS = MIXED.papers()
+_NAMES = sorted({a.name for p in MIXED_PAPERS for a in p.authors})
+_SPANS = sorted(  # "Priya Sham, Kakade Venkatesh" holds the phrase "Sham Kakade"
+    f"{fold(first.name)[-1]} {fold(second.name)[0]}"
+    for p in MIXED_PAPERS
+    for first, second in zip(p.authors, p.authors[1:], strict=False)
+)
+_WORDS = sorted({w for p in MIXED_PAPERS for w in fold(f"{p.title} {p.comment or ''}")})
+_CATEGORIES = sorted({c for p in MIXED_PAPERS for c in p.categories})
+_IDS = [p.arxiv_id for p in MIXED_PAPERS]
+INDEXED = IndexedSearch(cache_size=4)  # shared by the examples: its cache is exercised too
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y%m%d%H%M")
+
+
+@st.composite
+def _date_range(draw: st.DrawFn) -> str:
+    field = draw(st.sampled_from(["submittedDate", "lastUpdatedDate"]))
+    first = datetime(2006, 1, 1, tzinfo=UTC) + timedelta(days=draw(st.integers(0, 7600)))
+    last = first + timedelta(days=draw(st.integers(0, 4000)), minutes=draw(st.integers(0, 99)))
+    return f"{field}:[{_stamp(first)} TO {_stamp(last)}]"
+
+
+_LEAVES = st.one_of(
+    st.sampled_from(_NAMES).map(lambda name: f'au:"{name}"'),
+    st.sampled_from(_SPANS).map(lambda span: f'au:"{span}"'),
+    st.sampled_from(_NAMES).map(lambda name: f"au:{name.split()[-1]}"),
+    st.sampled_from(_WORDS).map(lambda word: f"ti:{word}"),
+    st.lists(st.sampled_from(_WORDS), min_size=2, max_size=2).map(lambda w: f'ti:"{" ".join(w)}"'),
+    st.sampled_from(_WORDS).map(lambda word: f"{word}"),
+    st.sampled_from(_WORDS).map(lambda word: f"abs:{word}"),
+    st.sampled_from(["co", "jr", "rn"]).map(lambda field: f"{field}:the"),
+    st.sampled_from(_CATEGORIES).map(lambda category: f"cat:{category}"),
+    st.sampled_from(["cat:cs.*", "cat:math*", "cat:nope*", "all:cs"]),
+    st.sampled_from(_IDS).map(lambda arxiv_id: f"id:{arxiv_id}"),
+    _date_range(),
+)
+_QUERIES = st.recursive(
+    _LEAVES,
+    lambda inner: st.tuples(inner, st.sampled_from(["AND", "OR", "ANDNOT", ""]), inner).map(
+        lambda t: f"({t[0]} {t[1]} {t[2]})"
+    ),
+    max_leaves=8,
+)
+_GROUPED = st.lists(st.sampled_from(_NAMES + _SPANS), min_size=1, max_size=40).map(
+    lambda names: "(" + " OR ".join(f'au:"{name}"' for name in names) + ")"
+)
+
+
+@settings(max_examples=300, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
+@given(
+    st.one_of(_QUERIES, _GROUPED),
+    st.sampled_from(["relevance", "submittedDate", "lastUpdatedDate"]),
+    st.sampled_from(["ascending", "descending"]),
+    st.integers(0, 30),
+)
+def test_indexed_search_answers_as_the_plain_search(
+    query: str, sort_by: str, sort_order: str, start: int
+) -> None:
+    params = {"search_query": query, "sortBy": sort_by, "sortOrder": sort_order}
+    request = SearchRequest.from_params({**params, "start": str(start), "max_results": "7"})
+    expected = run_search(MIXED_PAPERS, request)
+    assert INDEXED(MIXED, request) == expected
+    assert INDEXED(MIXED, request).page() == expected.page()  # again, from the cache
+
+
+def test_indexed_search_follows_every_change_of_the_corpus() -> None:
+    corpus, authors = synthetic_corpus(30, 4, seed=5)
+    indexed = IndexedSearch()
+    queries = [
+        "(" + " OR ".join(f'au:"{a.name}"' for a in authors[:10]) + ")",
+        f"au:{authors[3].name.split()[-1]} ANDNOT submittedDate:[202001010000 TO 202612312359]",
+        "cat:cs.* AND ti:learning",
+    ]
+
+    def agree() -> None:
+        for query in queries:
+            for sort_by in ("relevance", "lastUpdatedDate"):
+                request = SearchRequest.from_params({"search_query": query, "sortBy": sort_by})
+                assert indexed(corpus, request) == run_search(corpus.papers(), request)
+
+    agree()
+    versions = [corpus.version]
+    for paper in corpus.papers()[::7]:
+        corpus.revise(paper.arxiv_id, updated=paper.updated + timedelta(days=1), title="Learning")
+        versions.append(corpus.version)
+        agree()
+    add_new_papers(corpus, authors[:10], 3, seed=1)
+    agree()
+    corpus.remove(corpus.papers()[0].arxiv_id)
+    versions.append(corpus.version)
+    agree()
+    assert versions == sorted(set(versions)) and corpus.snapshot()[0] == corpus.version
+    assert indexed(SEED, SearchRequest.from_params({"search_query": "au:kakade"})).total_results
 
 
 # --- the current format ------------------------------------------------------------------

@@ -54,7 +54,7 @@ from harvester.lookalike.faults import (
     later_pages,
 )
 from harvester.lookalike.query import QueryError, parse_query
-from harvester.lookalike.search import ApiError, SearchRequest, run_search
+from harvester.lookalike.search import ApiError, IndexedSearch, SearchRequest, run_search
 from harvester.lookalike.server import LookalikeServer
 
 __all__ = [
@@ -77,6 +77,7 @@ __all__ = [
     "Headers",
     "Html200",
     "Huge",
+    "IndexedSearch",
     "LegacyError200",
     "LegacyFormat",
     "LookalikeServer",

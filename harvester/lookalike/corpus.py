@@ -14,7 +14,9 @@ server does not know (``filled``, ``role``, ``confidence`` in the seed corpus) a
 verbatim so that :meth:`Corpus.to_dicts` round-trips a file.
 
 :class:`Corpus` is safe to share between the server's handler threads and a test that
-mutates it while the server runs: every read takes a snapshot under a lock.
+mutates it while the server runs: every read takes a snapshot under a lock. Its
+``version`` counts the changes, so a search index built on one snapshot knows when it is
+stale (:class:`harvester.lookalike.search.IndexedSearch`).
 """
 
 from __future__ import annotations
@@ -231,6 +233,7 @@ class Corpus:
     def __init__(self, papers: Iterable[CorpusPaper] = ()) -> None:
         self._lock = threading.Lock()
         self._papers: dict[str, CorpusPaper] = {}
+        self._version = 0
         for paper in papers:
             self._papers[paper.arxiv_id] = paper
 
@@ -265,6 +268,17 @@ class Corpus:
         with self._lock:
             return tuple(self._papers.values())
 
+    def snapshot(self) -> tuple[int, tuple[CorpusPaper, ...]]:
+        """``(version, papers)`` read together: the same version means the same papers."""
+        with self._lock:
+            return self._version, tuple(self._papers.values())
+
+    @property
+    def version(self) -> int:
+        """How many changes (upserts, revisions, removals) the corpus has had."""
+        with self._lock:
+            return self._version
+
     def get(self, arxiv_id: str) -> CorpusPaper | None:
         """The paper with this id (a ``vN`` suffix is ignored), or ``None``."""
         with self._lock:
@@ -276,6 +290,7 @@ class Corpus:
             paper = CorpusPaper.from_dict(paper)
         with self._lock:
             self._papers[paper.arxiv_id] = paper
+            self._version += 1
         return paper
 
     def revise(self, arxiv_id: str, *, updated: datetime, **changes: Any) -> CorpusPaper:
@@ -284,12 +299,15 @@ class Corpus:
             current = self._papers[_versionless(arxiv_id)]
             revised = replace(current, version=current.version + 1, updated=updated, **changes)
             self._papers[current.arxiv_id] = revised
+            self._version += 1
         return revised
 
     def remove(self, arxiv_id: str) -> CorpusPaper:
         """Remove and return a paper; raises :class:`KeyError` if it is not there."""
         with self._lock:
-            return self._papers.pop(_versionless(arxiv_id))
+            removed = self._papers.pop(_versionless(arxiv_id))
+            self._version += 1
+            return removed
 
     def __len__(self) -> int:
         with self._lock:

@@ -45,6 +45,8 @@ __all__ = [
     "matches",
     "parse_query",
     "score",
+    "term_fields",
+    "wanted_id",
 ]
 
 FIELDS = ("ti", "au", "abs", "co", "jr", "cat", "rn", "id", "all")
@@ -304,17 +306,26 @@ def canonical(node: Node | None) -> str:
     return f"{canonical(node.left)} {node.op} {canonical(node.right)}"
 
 
+def term_fields(term: Term) -> tuple[str, ...]:
+    """The token fields a text term (not ``id`` or ``cat``) is matched against."""
+    return _ALL_PARTS if term.field == "all" else (term.field,)
+
+
+def wanted_id(term: Term) -> str:
+    """The folded, versionless id an ``id:`` term matches."""
+    return _VERSION.sub("", term.text.casefold())
+
+
 def _match_term(term: Term, doc: Document) -> bool:
     if term.field == "id":
-        return _VERSION.sub("", term.text.casefold()) == doc.arxiv_id
+        return wanted_id(term) == doc.arxiv_id
     if term.field == "cat":
         wanted = term.text.casefold()
         if wanted.endswith("*"):
             return any(category.startswith(wanted[:-1]) for category in doc.categories)
         return wanted in doc.categories
-    fields = _ALL_PARTS if term.field == "all" else (term.field,)
     needle = term.tokens
-    return any(contains_run(doc.tokens.get(field, ()), needle) for field in fields)
+    return any(contains_run(doc.tokens.get(field, ()), needle) for field in term_fields(term))
 
 
 def _match_dates(span: DateRange, doc: Document) -> bool:

@@ -8,6 +8,10 @@ https://info.arxiv.org/help/api/user-manual.html#_start_and_max_results_paging.
 Relevance is simulated: papers matching more leaves of the query come first, ties are
 broken by a hash of (query, id), so the order is deterministic but *not* the date order,
 just as paging by relevance on the real API should not be trusted to follow dates.
+
+:func:`run_search` matches every paper; :class:`IndexedSearch`, which the server uses,
+gives the same answers faster on big corpora (an index narrows the candidates, and the
+pages of one query are searched once).
 """
 
 from __future__ import annotations
@@ -15,12 +19,26 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+import threading
+from collections import OrderedDict, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from harvester.lookalike.atom import FeedPage, entry_view
-from harvester.lookalike.corpus import CorpusPaper, split_version
-from harvester.lookalike.query import Document, Node, QueryError, canonical, matches, parse_query
+from harvester.lookalike.corpus import Corpus, CorpusPaper, split_version
+from harvester.lookalike.query import (
+    DateRange,
+    Document,
+    Group,
+    Node,
+    QueryError,
+    Term,
+    canonical,
+    matches,
+    parse_query,
+    term_fields,
+    wanted_id,
+)
 from harvester.lookalike.query import score as query_score
 
 __all__ = [
@@ -29,6 +47,7 @@ __all__ = [
     "MAX_QUERY_RESULTS",
     "SERVER_ERROR_OFFSET",
     "ApiError",
+    "IndexedSearch",
     "SearchRequest",
     "SearchResult",
     "document",
@@ -197,6 +216,10 @@ def run_search(papers: Sequence[CorpusPaper], request: SearchRequest) -> SearchR
         chosen = []
     else:
         chosen = [(paper, None) for paper in papers if matches(request.query, document(paper))]
+    return _ordered(request, chosen)
+
+
+def _ordered(request: SearchRequest, chosen: list[tuple[CorpusPaper, int | None]]) -> SearchResult:
     chosen.sort(key=_sort_key(request), reverse=request.sort_order == "descending")
     return SearchResult(request, tuple(p for p, _ in chosen), tuple(v for _, v in chosen))
 
@@ -229,3 +252,148 @@ def _key(
         return (paper.updated, paper.arxiv_id)
     shuffle = hashlib.sha1(f"{text}|{paper.arxiv_id}".encode(), usedforsecurity=False).digest()
     return (query_score(query, document(paper)), shuffle, paper.arxiv_id)
+
+
+# --- the same search, indexed ---------------------------------------------------------
+
+
+class IndexedSearch:
+    """:func:`run_search` over a live :class:`Corpus`: the same answers, far less work.
+
+    The plain search matches every paper against the query on every request: a harvester's
+    grouped query (a hundred ORed ``au:`` phrases) over 20,000 papers took 7 s a page. So,
+    for each version of the corpus (:attr:`Corpus.version`; any change starts afresh):
+
+    * an inverted index, built lazily field by field, from folded tokens, categories and
+      ids to papers narrows the candidates (:class:`_Index`), and the exact matcher then
+      runs on those alone;
+    * the last ``cache_size`` full results are kept, keyed on the canonical query and the
+      sort, so the pages of one query are searched once.
+
+    Thread-safe: one search at a time.
+    """
+
+    def __init__(self, cache_size: int = 8) -> None:
+        self.cache_size = cache_size
+        self._lock = threading.Lock()
+        self._corpus: Corpus | None = None
+        self._index = _Index(-1, ())
+        self._results: OrderedDict[tuple[str, str, str], SearchResult] = OrderedDict()
+
+    def __call__(self, corpus: Corpus, request: SearchRequest) -> SearchResult:
+        if request.id_list or request.query is None:
+            return run_search(corpus.papers(), request)
+        key = (request.search_query, request.sort_by, request.sort_order)
+        with self._lock:
+            self._refresh(corpus)
+            found = self._results.get(key)
+            if found is None:
+                found = self._index.search(request)
+            self._results[key] = found
+            self._results.move_to_end(key)
+            while len(self._results) > self.cache_size:
+                self._results.popitem(last=False)
+        return SearchResult(request, found.papers, found.versions)
+
+    def _refresh(self, corpus: Corpus) -> None:
+        """Drop the index and the results when ``corpus`` is another one or has changed."""
+        if corpus is self._corpus and corpus.version == self._index.version:
+            return
+        version, papers = corpus.snapshot()
+        self._corpus, self._index = corpus, _Index(version, papers)
+        self._results.clear()
+
+
+class _Index:
+    """Lookups into one snapshot of the corpus, and the query evaluated as sets of papers.
+
+    A term can only match a paper whose field holds every token of the term, so only the
+    papers holding its rarest token are matched against it; ``cat:`` and ``id:`` terms
+    look their values up. :meth:`select` combines the terms' matches the way
+    :func:`~harvester.lookalike.query.matches` combines truth values, so each leaf runs on
+    its own few candidates instead of the whole query on every paper.
+    """
+
+    def __init__(self, version: int, papers: tuple[CorpusPaper, ...]) -> None:
+        self.version = version
+        self.papers = papers
+        self._tokens: dict[str, dict[str, list[int]]] = {}
+        self._values: dict[str, dict[str, list[int]]] = {}
+
+    def search(self, request: SearchRequest) -> SearchResult:
+        found = sorted(self.select(request.query, None))
+        return _ordered(request, [(self.papers[i], None) for i in found])
+
+    def select(self, node: Node | None, within: set[int] | None) -> set[int]:
+        """Positions of the papers matching ``node``, among ``within`` (``None``: all)."""
+        if node is None:
+            return set(range(len(self.papers))) if within is None else within
+        if isinstance(node, Group):
+            return self.select(node.inner, within)
+        if isinstance(node, Term | DateRange):
+            candidates = self._candidates(node)
+            if within is not None:
+                candidates = within if candidates is None else candidates & within
+            return self._matching(node, candidates)
+        left = self.select(node.left, within)
+        if node.op == "OR":
+            return left | self.select(node.right, within)
+        if node.op == "AND":
+            return self.select(node.right, left)
+        return left - self.select(node.right, left)
+
+    def _matching(self, leaf: Term | DateRange, candidates: set[int] | None) -> set[int]:
+        """The exact matcher on ``candidates`` (``None``: every paper)."""
+        positions = range(len(self.papers)) if candidates is None else candidates
+        return {i for i in positions if matches(leaf, document(self.papers[i]))}
+
+    def _candidates(self, leaf: Term | DateRange) -> set[int] | None:
+        """A superset of the papers matching ``leaf`` (``None``: not narrowed, date ranges)."""
+        return self._term(leaf) if isinstance(leaf, Term) else None
+
+    def _term(self, term: Term) -> set[int]:
+        if term.field == "id":
+            return set(self._lookup("id").get(wanted_id(term), ()))
+        if term.field == "cat":
+            return self._categories(term.text.casefold())
+        found: set[int] = set()
+        for field in term_fields(term):
+            found.update(self._rarest(field, term.tokens))
+        return found
+
+    def _rarest(self, field: str, tokens: tuple[str, ...]) -> list[int]:
+        """The papers holding the rarest of ``tokens`` in ``field`` (none for no tokens)."""
+        postings = self._postings(field)
+        return min((postings.get(token, []) for token in tokens), key=len, default=[])
+
+    def _categories(self, wanted: str) -> set[int]:
+        by_category = self._lookup("cat")
+        if not wanted.endswith("*"):
+            return set(by_category.get(wanted, ()))
+        prefix = wanted[:-1]
+        found: set[int] = set()
+        for category, positions in by_category.items():
+            if category.startswith(prefix):
+                found.update(positions)
+        return found
+
+    def _postings(self, field: str) -> dict[str, list[int]]:
+        """Folded token → papers holding it in ``field`` (built on first use)."""
+        if field not in self._tokens:
+            postings: defaultdict[str, list[int]] = defaultdict(list)
+            for position, paper in enumerate(self.papers):
+                for token in dict.fromkeys(document(paper).tokens.get(field, ())):
+                    postings[token].append(position)
+            self._tokens[field] = dict(postings)
+        return self._tokens[field]
+
+    def _lookup(self, kind: str) -> dict[str, list[int]]:
+        """Folded id (``kind="id"``) or category (``"cat"``) → papers (built on first use)."""
+        if kind not in self._values:
+            values: defaultdict[str, list[int]] = defaultdict(list)
+            for position, paper in enumerate(self.papers):
+                doc = document(paper)
+                for value in (doc.arxiv_id,) if kind == "id" else doc.categories:
+                    values[value].append(position)
+            self._values[kind] = dict(values)
+        return self._values[kind]

@@ -29,7 +29,7 @@ from harvester.lookalike.atom import FeedPage
 from harvester.lookalike.corpus import Corpus, CorpusPaper, seed_corpus
 from harvester.lookalike.exchange import Headers, Reply, RequestRecord, feed_reply, text_reply
 from harvester.lookalike.faults import Fault, FaultContext, FaultScript
-from harvester.lookalike.search import ApiError, SearchRequest, run_search
+from harvester.lookalike.search import ApiError, IndexedSearch, SearchRequest
 
 __all__ = ["LEGACY_HTTP_PATH", "QUERY_PATH", "LookalikeServer"]
 
@@ -71,6 +71,7 @@ class LookalikeServer:
         self.corpus = corpus if corpus is not None else seed_corpus()
         self.faults = FaultScript()
         self.legacy = legacy
+        self._search = IndexedSearch()
         self._clock = clock or (lambda: datetime.now(UTC))
         self._address = (host, port)
         self._lock = threading.Lock()
@@ -186,7 +187,7 @@ class LookalikeServer:
         except ApiError as exc:
             page, error = _echo(record), exc
         else:
-            found = run_search(self.corpus.papers(), request)
+            found = self._search(self.corpus, request)
             page, results = found.page(), found.papers
         message = error.message if error is not None else None
         ctx = FaultContext(record, now, self.url, results, page, message)

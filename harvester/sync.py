@@ -391,10 +391,12 @@ def run_cycle(
     groups = plan_groups(chosen, states, settings.harvest, started, full=full)
     cycle = _Cycle(store, source, leases, stop_event, clock, done_since or started)
     reports = {r.key: r for group in groups for r in cycle.run(group)}
+    for group in cycle.retries():  # rows that were only locked a moment: once more
+        reports.update((r.key, r) for r in cycle.run(group, retry=False))
     return CycleReport([reports[a.key] for a in chosen])
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Cycle:
     """What every query of one cycle shares."""
 
@@ -404,15 +406,24 @@ class _Cycle:
     stop_event: threading.Event
     clock: Clock
     done_since: datetime
+    locked: list[Group] = field(default_factory=list)
 
-    def run(self, group: Group) -> list[AuthorReport]:
-        """Claim the group's authors, harvest those won, and report on every one."""
+    def run(self, group: Group, *, retry: bool = True) -> list[AuthorReport]:
+        """Claim the group's authors, harvest those won, and report on every one.
+
+        Authors whose rows another transaction held at that moment are remembered for
+        :meth:`retries` (unless ``retry`` is false): if that transaction was not a claim
+        that won them, nobody else may harvest them this cycle.
+        """
         if self.stop_event.is_set():
             return [_skipped(a, "stop requested") for a in group.authors]
         if self.source.breaker.open:
             why = CircuitOpenError(self.source.breaker.failures).message
             return [_skip(self.store, a, why, self.clock) for a in group.authors]
         lease, refusals = self.leases.claim_many(group.keys, done_since=self.done_since)
+        locked = [key for key, refusal in refusals.items() if refusal.locked]
+        if retry and locked:
+            self.locked.append(group.only(locked))
         reports = [
             _skip(self.store, a, refusals[a.key].reason, self.clock)
             for a in group.authors
@@ -427,6 +438,10 @@ class _Cycle:
             except StopRequested:
                 reports += [_skipped(a, "stop requested") for a in won.authors]
         return reports
+
+    def retries(self) -> list[Group]:
+        """The groups of authors found locked, to claim once more at the end of the cycle."""
+        return self.locked
 
 
 def open_source(

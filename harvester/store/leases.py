@@ -54,9 +54,14 @@ def default_owner() -> str:
 
 @dataclass(frozen=True, slots=True)
 class Refusal:
-    """Why an author's lease could not be had; ``reason`` is shown to the user."""
+    """Why an author's lease could not be had; ``reason`` is shown to the user.
+
+    ``locked``: another transaction held the row at that moment (claiming it, or writing
+    it), so it may well be free a little later.
+    """
 
     reason: str
+    locked: bool = False
 
 
 class Leases:
@@ -88,9 +93,12 @@ class Leases:
     ) -> tuple[Lease | None, dict[str, Refusal]]:
         """One lease over every author of ``author_keys`` that is free; why not for the rest.
 
-        The free rows are selected ``FOR UPDATE SKIP LOCKED`` (on PostgreSQL: rows another
-        process is claiming right now are passed over, not waited for; SQLite serialises
-        the whole transaction instead), then leased in the same transaction.
+        The free rows are selected ``FOR NO KEY UPDATE SKIP LOCKED`` (on PostgreSQL: rows
+        another process is claiming right now are passed over, not waited for; SQLite
+        serialises the whole transaction instead), then leased in the same transaction.
+        ``NO KEY``: the key-share locks that inserting a run or an event for the author
+        takes (its foreign key) do not make the row look claimed. A refusal says whether
+        the row was only locked at that moment (:attr:`Refusal.locked`): worth a retry.
         """
         try:
             with self.engine.connect() as conn, conn.begin():
@@ -108,7 +116,7 @@ class Leases:
             select(a.key)
             .where(a.key.in_(keys), or_(a.lease_owner.is_(None), a.lease_until < now))
             .order_by(a.key)
-            .with_for_update(skip_locked=True)
+            .with_for_update(skip_locked=True, key_share=True)
         )
         got = list(conn.execute(free).scalars())
         done = _harvested_since(conn, got, done_since)
@@ -125,7 +133,7 @@ class Leases:
         }
         for key in keys:
             if key not in got:
-                refusals[key] = Refusal(self._holder(conn, key))
+                refusals[key] = self._holder(conn, key)
         return (Lease(self, *won) if won else None), refusals
 
     def abandon(self, now: datetime, reason: str) -> list[str]:
@@ -156,16 +164,16 @@ class Leases:
                 )
         return keys
 
-    def _holder(self, conn: Connection, author_key: str) -> str:
+    def _holder(self, conn: Connection, author_key: str) -> Refusal:
         a = t.author.c
         row = conn.execute(
             select(a.lease_owner, a.lease_until).where(a.key == author_key)
         ).one_or_none()
         if row is None:
-            return f"unknown author {author_key!r}"
-        if row.lease_owner is None:
-            return "being claimed by another process"
-        return f"leased by {row.lease_owner} until {_stamp(row.lease_until)}"
+            return Refusal(f"unknown author {author_key!r}")
+        if row.lease_owner is None or row.lease_until < self.now(conn):
+            return Refusal("being claimed by another process", locked=True)
+        return Refusal(f"leased by {row.lease_owner} until {_stamp(row.lease_until)}")
 
 
 class Lease:

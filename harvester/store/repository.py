@@ -84,13 +84,13 @@ class Store:
         a = t.author.c
         with self.transaction() as conn:
             stored = dict(conn.execute(select(a.key, a.name).where(a.key.in_(list(wanted)))).all())
+            new = [{"key": k, "name": n} for k, n in wanted.items() if k not in stored]
+            if new:
+                stmt = _insert(conn)(t.author).on_conflict_do_nothing(index_elements=["key"])
+                conn.execute(stmt, new)
             for key, name in wanted.items():
-                if stored.get(key) == name:
-                    continue
-                stmt = _insert(conn)(t.author).values(key=key, name=name)
-                conn.execute(
-                    stmt.on_conflict_do_update(index_elements=["key"], set_={"name": name})
-                )
+                if key in stored and stored[key] != name:
+                    conn.execute(update(t.author).where(a.key == key).values(name=name))
 
     def start_run(self, author_key: str, now: datetime, mode: str | None = None) -> int:
         """Log the start of a harvest in its own short transaction."""

@@ -3,7 +3,8 @@
 The daemon and any number of ``harvest --once`` runs, from one machine or several, may share
 a database. Before harvesting, a process claims the leases of the authors one query asks
 for, the columns ``author.lease_owner`` and ``author.lease_until``: it selects the rows whose
-lease is free or expired ``FOR UPDATE SKIP LOCKED`` and leases them in the same transaction.
+lease is free or expired ``FOR NO KEY UPDATE SKIP LOCKED`` and leases them in the same
+transaction.
 On PostgreSQL, rows another process is claiming at that moment are passed over rather than
 waited for, so several workers split a cycle's queries between them; on SQLite, whose
 writers are serialised by ``BEGIN IMMEDIATE``, the clause is not needed. A lease expires

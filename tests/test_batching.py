@@ -390,3 +390,17 @@ def test_harvest_once_full_from_the_command_line(tmp_path: Any, server: Lookalik
         store.close()
     misuse = run_cli("--full", "--config", str(config), cwd=tmp_path)
     assert misuse.returncode == 2 and "--full goes with --once" in misuse.stderr
+
+
+def test_a_paper_dated_in_the_future_does_not_move_the_watermark_past_now(
+    store: Store, server: LookalikeServer, db_url: str, corpus: Corpus
+) -> None:
+    """A watermark past now would make incremental harvests stop before real new papers."""
+    future = datetime(2030, 1, 1, tzinfo=UTC)
+    template = kakade_papers(corpus)[0]
+    corpus.upsert(replace(template, arxiv_id="2611.07777", published=future, updated=future))
+    when = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
+    assert cycle(store, make_settings(db_url, server.url), when=when).exit_code == 0
+    with store.engine.connect() as conn:
+        watermark = conn.execute(select(t.author.c.watermark)).scalar_one()
+    assert watermark == when

@@ -389,8 +389,9 @@ class Gate(Fault):
         opened.wait(60)
         return reply
 
-    def open_when_holding(self, n: int) -> None:
-        wait_until(lambda: self.held >= n, timeout=60, what=f"{n} held requests")
+    def open_when(self, condition: Callable[[], bool], what: str) -> None:
+        """Open once a request is held and ``condition`` holds."""
+        wait_until(lambda: self.held >= 1 and condition(), timeout=60, what=what)
         self._open.set()
 
     def release(self) -> None:
@@ -415,10 +416,10 @@ def test_daemons_and_once_runs_never_overlap_and_share_the_rate_limit(
     once per round, no event or count change is recorded twice, and request starts stay
     ``delay_seconds`` apart across the processes.
 
-    Each round, every request is held until all four processes wait for one (each author
-    takes one request): so every process has begun its cycle before any harvest of the round
-    completes (a run that begins after a harvest ended would rightly harvest that author
-    again)."""
+    Each round, the first request is held until all four processes are harvesting an author
+    (one request in flight at a time: the others wait for it): so every process has begun
+    its cycle before any harvest of the round completes (a run that begins after a harvest
+    ended would rightly harvest that author again)."""
     delay, onces = 1.0, 3
     processes = 1 + onces
     pre_migrate(db_url)
@@ -439,20 +440,21 @@ def test_daemons_and_once_runs_never_overlap_and_share_the_rate_limit(
     added: dict[str, str] = {}
     try:
         for round_ in (1, 2):
+            if round_ == 2:
+                added = {
+                    a["key"]: new_paper(corpus, str(a["name"]), n) for n, a in enumerate(AUTHORS)
+                }
             notify = Notifications()
             try:
                 daemon = Daemon(config, "--run-now", env=environment(**notify.env))
                 daemons.append(daemon)
                 started = [once(config) for _ in range(onces)]
-                gate.open_when_holding(processes)
-                gate.close()  # later requests wait for the next round
-                if round_ == 1:  # the answers of round 1 were made as its requests arrived
-                    added = {
-                        a["key"]: new_paper(corpus, str(a["name"]), n)
-                        for n, a in enumerate(AUTHORS)
-                    }
+                gate.open_when(
+                    lambda: running_runs(db_url) >= processes, f"{processes} harvests begun"
+                )
                 results += [finish(p) for p in started]
                 notify.wait_for("STATUS=last cycle", timeout=60)
+                gate.close()  # the next round's first request waits again
             finally:
                 notify.close()
             assert ok_runs(db_url) == {a["key"]: round_ for a in AUTHORS}
@@ -480,6 +482,10 @@ def test_daemons_and_once_runs_never_overlap_and_share_the_rate_limit(
     # Slots are reserved delay_seconds apart; what the server sees also carries each
     # process's scheduling and commit latency on this busy two-core machine.
     assert gap >= delay - JITTER
+
+
+def running_runs(db_url: str) -> int:
+    return int(query(db_url, "SELECT COUNT(*) FROM run WHERE status = 'running'")[0][0])
 
 
 def ok_runs(db_url: str) -> dict[str, int]:

@@ -14,7 +14,8 @@ from alembic import command
 from sqlalchemy import inspect, text
 
 from harvester.errors import LeaseLostError, StopRequested
-from harvester.lookalike import LookalikeServer
+from harvester.lookalike import LookalikeServer, Stall
+from harvester.normalise import normalise_entry
 from harvester.store import RunTotals, Store, create_db_engine
 from harvester.store.leases import Lease, Leases, Refusal
 from harvester.store.migrate import alembic_config
@@ -237,6 +238,42 @@ def test_the_pacer_spaces_requests_across_processes(db_url: str, store: Store) -
     assert len(starts) == 2 * per_process
     assert min(gaps) >= 0.8 * delay, gaps  # 20 %: wake-up jitter of a loaded machine
     assert starts[-1] - starts[0] >= (len(starts) - 1) * delay * 0.95
+
+
+def test_requests_of_several_processes_never_overlap_on_a_slow_server(
+    db_url: str, store: Store, server: LookalikeServer
+) -> None:
+    """arXiv asks for one connection at a time: with answers taking four times the delay,
+    two sources on two engines (two processes) still send one request at a time, each
+    starting at least the delay after the one before."""
+    delay, per_process = 0.1, 3
+    server.faults.add(Stall(0.4, then_respond=True), times=None)
+    stores = [Store.open(db_url) for _ in range(2)]  # ``store`` made the schema
+    spans: list[tuple[float, float]] = []
+    lock = threading.Lock()
+    settings = make_settings(db_url, server.url, delay_seconds=delay, page_size=100)
+
+    def requests(store: Store) -> None:
+        with open_source(settings, store) as source:
+            for _ in range(per_process):
+                began = time.monotonic()
+                source.search_ids(["2409.11321"], normalise_entry)
+                with lock:
+                    spans.append((began, time.monotonic()))
+
+    threads = [threading.Thread(target=requests, args=(s,)) for s in stores]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    finally:
+        for s in stores:
+            s.close()
+    arrivals = sorted(r.time for r in server.requests)
+    assert len(arrivals) == 2 * per_process
+    gaps = [b - a for a, b in itertools.pairwise(arrivals)]
+    assert min(gaps) >= 0.4 * 0.95, gaps  # each request waited for the previous answer
 
 
 def test_a_stop_cuts_the_pacer_wait_short(store: Store) -> None:

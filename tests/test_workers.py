@@ -1,8 +1,9 @@
 """Four ``harvest daemon`` workers split 200 authors through one database.
 
-Each round, every worker's first request is held at the look-alike until all four hold
-one: so all four have begun their cycle, and each has claimed a different query (``FOR
-UPDATE SKIP LOCKED`` on PostgreSQL), before any harvest of the round completes. Then:
+Each round, the first request is held at the look-alike until all four workers have
+started: so all four have begun their cycle before any harvest of the round completes.
+Requests go one at a time (one connection at a time, as arXiv asks), and the workers claim
+different queries (``FOR NO KEY UPDATE SKIP LOCKED`` on PostgreSQL) meanwhile. Then:
 every author is harvested exactly once per round, nothing is recorded twice, every worker
 did part of the work, and request starts stay ``delay_seconds`` apart across all four.
 """
@@ -71,7 +72,9 @@ def run_round(
     began = time.monotonic()
     round_ = [Daemon(config, *args, env=environment()) for _ in range(WORKERS)]
     daemons += round_
-    gate.open_when_holding(WORKERS)
+    gate.open_when(
+        lambda: all("daemon started" in d.stderr for d in round_), "every worker started"
+    )
     held.append((began, time.monotonic()))
     wait_until(
         lambda: all("last cycle" in d.stderr for d in round_), timeout=120, what="every cycle"

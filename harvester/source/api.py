@@ -147,6 +147,7 @@ class ArxivSource:
 
     def close(self) -> None:
         self._session.close()
+        self.pacer.close()
 
     def __enter__(self) -> ArxivSource:
         return self

@@ -23,7 +23,8 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -80,6 +81,20 @@ class Pacer:
         self._stop = stop_event or threading.Event()
         self._lock = threading.Lock()
         self._last_start: float | None = None
+
+    def close(self) -> None:
+        """Release what the pacer holds (nothing here; see DatabasePacer)."""
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        """One request's turn: wait for its start, hold the turn until it has ended.
+
+        Within a process requests are sent one at a time anyway; a pacer shared between
+        processes (:class:`~harvester.store.pacing.DatabasePacer`) also keeps their
+        connections from overlapping.
+        """
+        self.wait()
+        yield
 
     def wait(self) -> None:
         """Block until a request may start, then claim that start time."""
@@ -157,9 +172,18 @@ class GuardedSession(requests.Session):
         kwargs.update(
             headers=headers, timeout=self.timeout_seconds, stream=True, allow_redirects=False
         )
-        self.pacer.wait()
+        with self.pacer.turn():  # the whole exchange, redirects and body included
+            self.request_count += 1
+            response, body, url = self._exchange(method, url, *args, **kwargs)
+        self._check_feed(body, url)
+        response._content = body
+        return response
+
+    def _exchange(
+        self, method: str, url: str, *args: Any, **kwargs: Any
+    ) -> tuple[requests.Response, bytes, str]:
+        """Send, follow redirects, read the body within bounds: response, body, final URL."""
         started = self._clock()
-        self.request_count += 1
         response = self._send(method, url, *args, **kwargs)
         for _ in range(MAX_REDIRECTS):
             if not response.is_redirect:
@@ -176,10 +200,7 @@ class GuardedSession(requests.Session):
         with response:
             if response.status_code != 200:
                 raise _status_error(response, url, self._read(response, url, started, True))
-            body = self._read(response, url, started, False)
-        self._check_feed(body, url)
-        response._content = body
-        return response
+            return response, self._read(response, url, started, False), url
 
     def _send(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
         try:

@@ -14,17 +14,30 @@ slot go and queues again rather than send late, close to the next process's requ
 
 A reserved slot that goes unused (the process stopped or died) costs the others at most
 one ``delay_seconds``.
+
+arXiv also asks for one connection at a time. :meth:`DatabasePacer.turn` therefore holds a
+second lock for as long as a request is in flight: a PostgreSQL advisory lock on a
+connection of its own, or ``flock`` on a file beside a SQLite database (both released if
+the process dies). A process whose slot comes while another's request is still running
+gives the slot up and reserves the next one.
 """
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import logging
+import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Protocol
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -32,6 +45,9 @@ from ..errors import DatabaseError, StopRequested
 from ..source import Pacer
 from . import schema as t
 from .dbclock import database_now
+from .engine import DATABASE_FILE_MODE, sqlite_path
+
+logger = logging.getLogger(__name__)
 
 _NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 _LEAD = timedelta(seconds=0.05)
@@ -72,6 +88,30 @@ class DatabasePacer(Pacer):
         self.name = name
         self._on_request = on_request
         self._turn = threading.Lock()
+        self._exchange = exchange_lock(engine, name)
+
+    def close(self) -> None:
+        """Let go of the request lock's connection or file (taken again when needed)."""
+        self._exchange.close()
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        """A request's turn: its slot has come and no other process's request is in flight.
+
+        arXiv asks for one connection at a time as well as one request every
+        ``delay_seconds``. When another process's request is still running as this slot
+        comes (a slow answer), the slot is given up and the next one reserved, so that
+        both rules hold: requests never overlap, and their starts stay apart.
+        """
+        while True:
+            self.wait()
+            if self._exchange.acquire(timeout=MAX_LATE.total_seconds()):
+                break
+            logger.debug("another process's request is still running; queueing again")
+        try:
+            yield
+        finally:
+            self._exchange.release()
 
     def wait(self) -> None:
         """Block until this process's reserved slot comes, then return (or raise
@@ -116,6 +156,133 @@ class DatabasePacer(Pacer):
             ) from exc
         wake_at: float = read_at + (start - now).total_seconds()
         return wake_at
+
+
+class ExchangeLock(Protocol):
+    """Held while one request is in flight, by one process of all that share a database."""
+
+    def acquire(self, timeout: float) -> bool: ...
+
+    def release(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def exchange_lock(engine: Engine, name: str) -> ExchangeLock:
+    """PostgreSQL: an advisory lock; a SQLite file: ``flock`` on a file beside it."""
+    if engine.dialect.name == "postgresql":
+        return _AdvisoryLock(engine, name)
+    path = sqlite_path(engine.url.render_as_string(hide_password=False))
+    if path is None:
+        return _ThreadLock()
+    return _FileLock(path.with_name(path.name + ".requests.lock"))
+
+
+def _poll(attempt: Callable[[], bool], timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while not attempt():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.005)
+    return True
+
+
+class _ThreadLock:
+    """One process only (an in-memory database): a plain lock is enough."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+
+    def acquire(self, timeout: float) -> bool:
+        return self._lock.acquire(timeout=timeout)
+
+    def release(self) -> None:
+        self._lock.release()
+
+    def close(self) -> None:
+        pass
+
+
+class _FileLock:
+    """``flock`` on a file beside the database: released by the kernel if the process dies."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd: int | None = None
+
+    def acquire(self, timeout: float) -> bool:
+        if self._fd is None:
+            try:
+                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, DATABASE_FILE_MODE)
+            except OSError as exc:
+                raise DatabaseError(
+                    f"cannot open the request lock {self.path}: {exc.strerror or exc}"
+                ) from exc
+        fd = self._fd
+        return _poll(lambda: _try_flock(fd), timeout)
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def _try_flock(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+class _AdvisoryLock:
+    """A session advisory lock on a connection of its own, kept open (no transaction):
+    released by the server if the process or its connection dies."""
+
+    def __init__(self, engine: Engine, name: str) -> None:
+        self.engine = engine
+        digest = hashlib.sha256(f"arxiv-harvester requests {name}".encode()).digest()
+        self.key = int.from_bytes(digest[:8], "big", signed=True)
+        self._conn: Connection | None = None
+
+    def acquire(self, timeout: float) -> bool:
+        try:
+            if self._conn is None:
+                self._conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            conn = self._conn
+            return _poll(lambda: bool(conn.execute(_TRY, {"key": self.key}).scalar()), timeout)
+        except SQLAlchemyError as exc:
+            self._conn = None
+            raise DatabaseError(f"cannot take the request lock: {_one_line(exc)}") from exc
+
+    def release(self) -> None:
+        if self._conn is None:
+            return
+        try:
+            self._conn.execute(_UNLOCK, {"key": self.key})
+        except SQLAlchemyError as exc:  # the connection is gone, and the lock with it
+            logger.warning("could not release the request lock: %s", _one_line(exc))
+            self._conn = None
+
+    def close(self) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            try:
+                conn.close()  # the server releases a lock still held
+            except SQLAlchemyError as exc:
+                logger.warning("could not close the request lock: %s", _one_line(exc))
+
+
+_TRY = text("SELECT pg_try_advisory_lock(:key)")
+_UNLOCK = text("SELECT pg_advisory_unlock(:key)")
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:300]
 
 
 def _insert(conn: Connection) -> Callable[..., postgresql.Insert | sqlite.Insert]:

@@ -130,13 +130,6 @@ def full_day(key: str, every_days: int) -> int:
     return int.from_bytes(digest[:8], "big") % every_days
 
 
-def since_of(state: AuthorState, settings: HarvestSettings) -> datetime | None:
-    """How far back an incremental harvest of this author pages."""
-    if state.watermark is None:
-        return None
-    return state.watermark - timedelta(days=settings.overlap_days)
-
-
 def plan_groups(
     authors: Sequence[AuthorSettings],
     states: dict[str, AuthorState],
@@ -161,9 +154,9 @@ def plan_groups(
 
 
 def _since(state: AuthorState, settings: HarvestSettings) -> datetime:
-    since = since_of(state, settings)
-    assert since is not None, "an incremental author always has a watermark"
-    return since
+    """How far back an incremental harvest of this author pages."""
+    assert state.watermark is not None, "an incremental author always has a watermark"
+    return state.watermark - timedelta(days=settings.overlap_days)
 
 
 def pack(authors: Sequence[AuthorSettings], budget: int) -> list[list[AuthorSettings]]:

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from harvester.profile import export_profile
-from harvester.profile.export import CSV_COLUMNS, ExportPaper, bibtex_text, to_bibtex
+from harvester.profile.export import CSV_COLUMNS, bibtex_text, to_bibtex
+from harvester.profile.model import PaperItem
 
 from .conftest import run_cli
 from .profile_support import Harvested, harvested_database, seed_papers
@@ -84,9 +85,9 @@ def test_bibtex_text_escapes_all_but_well_formed_math(raw: str, escaped: str) ->
 
 def test_bibtex_keys_are_unique_and_names_with_commas_are_braced() -> None:
     when = datetime(2024, 5, 1, tzinfo=UTC)
-    paper = ExportPaper(
-        "2405.00001", 1, "The Théorie of {Things}", ("Élise Müller", "Smith, Jr., John"), "",
-        when, when, "cs.LG", ("cs.LG",), "10.1/a_b{c}", None, None, False,
+    paper = PaperItem(
+        "2405.00001", 1, "The Théorie of {Things}", "", when, when, "cs.LG", ("cs.LG",),
+        "10.1/a_b{c}", None, None, False, None, authors=("Élise Müller", "Smith, Jr., John"),
     )  # fmt: skip
     text = to_bibtex([paper, paper])
     entries = parse_bibtex(text)

@@ -15,49 +15,21 @@ import json
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import Boolean, Connection, text
+from sqlalchemy import Connection, text
 
 from ..errors import ProfileNotFoundError
 from ..store import Store
-from ..store.schema import UTCDateTime
-from .model import ABS_URL
-from .stats import known_keys
+from .model import PaperItem
+from .stats import known_keys, read_paper_items
 
-_PAPERS = text(
-    "SELECT arxiv_id, version, title, summary, published, updated, primary_category,"
-    " categories, doi, journal_ref, comment, withdrawn FROM profile_papers"
-    " WHERE author_key = :key ORDER BY published DESC, arxiv_id DESC"
-).columns(published=UTCDateTime, updated=UTCDateTime, withdrawn=Boolean)
 _AUTHORS = text(
     "SELECT pa.arxiv_id, pa.name FROM membership m"
     " JOIN paper_author pa ON pa.arxiv_id = m.arxiv_id"
     " WHERE m.author_key = :key AND m.status = 'active' ORDER BY pa.arxiv_id, pa.position"
 )
-
-
-@dataclass(frozen=True, slots=True)
-class ExportPaper:
-    arxiv_id: str
-    version: int
-    title: str
-    authors: tuple[str, ...]
-    summary: str
-    published: datetime
-    updated: datetime
-    primary_category: str
-    categories: tuple[str, ...]
-    doi: str | None
-    journal_ref: str | None
-    comment: str | None
-    withdrawn: bool
-
-    @property
-    def url(self) -> str:
-        return ABS_URL.format(self.arxiv_id)
 
 
 def export_profile(store: Store, key: str, fmt: str) -> str:
@@ -67,29 +39,15 @@ def export_profile(store: Store, key: str, fmt: str) -> str:
     return EXPORTERS[fmt](papers)
 
 
-def read_papers(conn: Connection, key: str) -> list[ExportPaper]:
+def read_papers(conn: Connection, key: str) -> list[PaperItem]:
+    """The profile's papers, newest first, each with its authors."""
     if key not in known_keys(conn):
         raise ProfileNotFoundError(key, known_keys(conn))
     authors: dict[str, list[str]] = {}
     for arxiv_id, name in conn.execute(_AUTHORS, {"key": key}):
         authors.setdefault(arxiv_id, []).append(name)
     return [
-        ExportPaper(
-            arxiv_id=r.arxiv_id,
-            version=r.version,
-            title=r.title,
-            authors=tuple(authors.get(r.arxiv_id, ())),
-            summary=r.summary,
-            published=r.published,
-            updated=r.updated,
-            primary_category=r.primary_category,
-            categories=tuple(r.categories.split()),
-            doi=r.doi,
-            journal_ref=r.journal_ref,
-            comment=r.comment,
-            withdrawn=bool(r.withdrawn),
-        )
-        for r in conn.execute(_PAPERS, {"key": key})
+        replace(p, authors=tuple(authors.get(p.arxiv_id, ()))) for p in read_paper_items(conn, key)
     ]
 
 
@@ -141,12 +99,12 @@ def _escape(text_: str) -> str:
     return "".join(_LATEX_SPECIAL.get(char, char) for char in text_)
 
 
-def to_bibtex(papers: Sequence[ExportPaper]) -> str:
+def to_bibtex(papers: Sequence[PaperItem]) -> str:
     keys: set[str] = set()
     return "\n".join(_bibtex_entry(paper, _unique(bibtex_key(paper), keys)) for paper in papers)
 
 
-def bibtex_key(paper: ExportPaper) -> str:
+def bibtex_key(paper: PaperItem) -> str:
     """``kakade2024deconstructing``: first author's last name, year, first title word."""
     last = paper.authors[0].split()[-1] if paper.authors else "arxiv"
     words = [w for w in _ascii(paper.title).split() if w not in _TITLE_SKIP]
@@ -166,7 +124,7 @@ def _unique(key: str, taken: set[str]) -> str:
     return candidate
 
 
-def _bibtex_entry(p: ExportPaper, key: str) -> str:
+def _bibtex_entry(p: PaperItem, key: str) -> str:
     fields = [
         ("title", "{" + bibtex_text(p.title) + "}"),
         ("author", " and ".join(_bibtex_name(name) for name in p.authors)),
@@ -214,7 +172,7 @@ CSV_COLUMNS = (
 )
 
 
-def _record(p: ExportPaper) -> dict[str, Any]:
+def _record(p: PaperItem) -> dict[str, Any]:
     return {
         "arxiv_id": p.arxiv_id,
         "version": p.version,
@@ -233,7 +191,7 @@ def _record(p: ExportPaper) -> dict[str, Any]:
     }
 
 
-def to_csv(papers: Sequence[ExportPaper]) -> str:
+def to_csv(papers: Sequence[PaperItem]) -> str:
     """Authors ``; `` separated, categories space separated, ``withdrawn`` true/false."""
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
@@ -247,11 +205,11 @@ def to_csv(papers: Sequence[ExportPaper]) -> str:
     return out.getvalue()
 
 
-def to_json(papers: Sequence[ExportPaper]) -> str:
+def to_json(papers: Sequence[PaperItem]) -> str:
     return json.dumps([_record(p) for p in papers], indent=2, ensure_ascii=False) + "\n"
 
 
-EXPORTERS: dict[str, Callable[[Sequence[ExportPaper]], str]] = {
+EXPORTERS: dict[str, Callable[[Sequence[PaperItem]], str]] = {
     "bibtex": to_bibtex,
     "csv": to_csv,
     "json": to_json,

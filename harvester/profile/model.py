@@ -71,7 +71,7 @@ class SimilarAuthor:
 
 @dataclass(frozen=True, slots=True)
 class PaperItem:
-    """One row of ``profile_papers``."""
+    """One row of ``profile_papers`` (with the paper's authors when an export reads them)."""
 
     arxiv_id: str
     version: int
@@ -86,6 +86,8 @@ class PaperItem:
     comment: str | None
     withdrawn: bool
     matched_name: str | None
+    #: every author's name in order; read only where needed (exports)
+    authors: tuple[str, ...] = ()
 
     @property
     def url(self) -> str:

@@ -81,7 +81,7 @@ def read_profile(conn: Connection, key: str) -> Profile:
         categories=tuple(CategoryCount(*r) for r in _rows(conn, _CATEGORIES, key)),
         coauthors=tuple(Coauthor(*r) for r in _rows(conn, _COAUTHORS, key)),
         similar=tuple(_similar(r) for r in _rows(conn, _SIMILAR, key)),
-        papers=tuple(_paper(r) for r in _rows(conn, _PAPERS, key)),
+        papers=tuple(read_paper_items(conn, key)),
     )
 
 
@@ -108,6 +108,11 @@ def _similar(r: Any) -> SimilarAuthor:
         shared_categories=tuple(r.shared_categories.split()),
         reason=r.reason,
     )
+
+
+def read_paper_items(conn: Connection, key: str) -> list[PaperItem]:
+    """The papers of profile ``key``, newest first (``authors`` left empty)."""
+    return [_paper(r) for r in _rows(conn, _PAPERS, key)]
 
 
 def _paper(r: Any) -> PaperItem:

@@ -33,9 +33,10 @@ from types import TracebackType
 from sqlalchemy import Connection, Engine, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..errors import DatabaseError, LeaseLostError
+from ..errors import LeaseLostError
 from . import schema as t
 from .dbclock import database_now
+from .problems import database_error
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +107,7 @@ class Leases:
                 return self._claim_many(conn, list(author_keys), done_since)
         except SQLAlchemyError as exc:
             keys = ", ".join(author_keys)
-            raise DatabaseError(f"cannot claim the lease of {keys}: {_one_line(exc)}") from exc
+            raise database_error(exc, f"cannot claim the lease of {keys}") from exc
 
     def _claim_many(
         self, conn: Connection, keys: list[str], done_since: datetime | None
@@ -146,7 +147,7 @@ class Leases:
         try:
             return self._abandon(now, reason)
         except SQLAlchemyError as exc:
-            raise DatabaseError(f"cannot give up the leases: {_one_line(exc)}") from exc
+            raise database_error(exc, "cannot give up the leases") from exc
 
     def _abandon(self, now: datetime, reason: str) -> list[str]:
         a, r = t.author.c, t.run.c
@@ -269,7 +270,3 @@ def _harvested_since(
 
 def _stamp(moment: datetime | None) -> str:
     return "?" if moment is None else f"{moment:%Y-%m-%dT%H:%M:%S}Z"
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:300]

@@ -46,6 +46,7 @@ from ..source import Pacer
 from . import schema as t
 from .dbclock import database_now
 from .engine import DATABASE_FILE_MODE, sqlite_path
+from .problems import database_error
 
 logger = logging.getLogger(__name__)
 
@@ -151,9 +152,7 @@ class DatabasePacer(Pacer):
                     .values(next_at=start + timedelta(seconds=self.delay_seconds))
                 )
         except SQLAlchemyError as exc:
-            raise DatabaseError(
-                f"cannot reserve a request slot: {' '.join(str(exc).split())[:300]}"
-            ) from exc
+            raise database_error(exc, "cannot reserve a request slot") from exc
         wake_at: float = read_at + (start - now).total_seconds()
         return wake_at
 
@@ -257,7 +256,7 @@ class _AdvisoryLock:
             return _poll(lambda: bool(conn.execute(_TRY, {"key": self.key}).scalar()), timeout)
         except SQLAlchemyError as exc:
             self._conn = None
-            raise DatabaseError(f"cannot take the request lock: {_one_line(exc)}") from exc
+            raise database_error(exc, "cannot take the request lock") from exc
 
     def release(self) -> None:
         if self._conn is None:
@@ -265,7 +264,7 @@ class _AdvisoryLock:
         try:
             self._conn.execute(_UNLOCK, {"key": self.key})
         except SQLAlchemyError as exc:  # the connection is gone, and the lock with it
-            logger.warning("could not release the request lock: %s", _one_line(exc))
+            logger.warning("%s", database_error(exc, "could not release the request lock"))
             self._conn = None
 
     def close(self) -> None:
@@ -274,15 +273,11 @@ class _AdvisoryLock:
             try:
                 conn.close()  # the server releases a lock still held
             except SQLAlchemyError as exc:
-                logger.warning("could not close the request lock: %s", _one_line(exc))
+                logger.warning("%s", database_error(exc, "could not close the request lock"))
 
 
 _TRY = text("SELECT pg_try_advisory_lock(:key)")
 _UNLOCK = text("SELECT pg_advisory_unlock(:key)")
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:300]
 
 
 def _insert(conn: Connection) -> Callable[..., postgresql.Insert | sqlite.Insert]:

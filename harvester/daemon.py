@@ -51,9 +51,9 @@ from .errors import HarvesterError
 from .notify import Notifier
 from .profile import after_cycle
 from .settings import Settings
-from .status import last_complete_harvests
 from .store import Store
 from .store.leases import Leases, default_owner
+from .store.runlog import run_log
 from .sync import CycleReport, open_source, run_cycle, utcnow
 
 logger = logging.getLogger(__name__)
@@ -199,8 +199,8 @@ class Daemon:
         assert self._database is not None
         now = self._clock()
         keys = [a.key for a in self.settings.authors]
-        with self._database.store.engine.connect() as conn:
-            last = last_complete_harvests(conn, keys)
+        with run_log(self._database.store.engine) as log:
+            last = log.last_complete(keys)
         never = [key for key, finished in last.items() if finished is None]
         if never:
             return f"never completely harvested: {', '.join(never)}"

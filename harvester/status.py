@@ -18,29 +18,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Engine
 
-from .errors import DatabaseError
 from .schedule import next_fire_time, schedule_trigger
 from .settings import AuthorSettings, ScheduleSettings, Settings
-from .store import schema as t
-
-NOT_HARVESTS = ("running", "skipped")
-"""Run statuses that are not (finished) harvests."""
+from .store.runlog import AuthorRuns, LastHarvest, RunLog, run_log
 
 STALE_INTERVALS = 2
 """Data is stale after this many schedule intervals without a complete harvest."""
-
-
-@dataclass(frozen=True, slots=True)
-class LastHarvest:
-    finished_at: datetime | None
-    status: str
-    new_papers: int
-    new_versions: int
-    events: int
-    error: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,104 +137,44 @@ def collect_status(engine: Engine, settings: Settings, now: datetime) -> StatusR
     """Read the run log for every configured author (read-only)."""
     schedule = settings.schedule
     interval = schedule.interval(now)
-    try:
-        with engine.connect() as conn:
-            next_run = _next_run(conn, settings, now, interval)
-            authors = tuple(
-                _health(conn, author, now, interval, next_run) for author in settings.authors
-            )
-    except SQLAlchemyError as exc:
-        raise DatabaseError(
-            f"cannot read the run log: {' '.join(str(getattr(exc, 'orig', exc)).split())[:300]}",
-            hint="run harvest db upgrade (or harvest once) first",
-        ) from exc
+    with run_log(engine) as log:
+        next_run = _next_run(log, settings, now, interval)
+        authors = tuple(
+            _health(log.author(a.key), a, now, interval, next_run) for a in settings.authors
+        )
     return StatusReport(now, schedule, interval, next_run, authors)
 
 
-def last_complete_harvests(conn: Connection, keys: list[str]) -> dict[str, datetime | None]:
-    """When each author's latest complete (``ok``) harvest ended; None if never."""
-    r = t.run.c
-    stmt = (
-        select(r.author_key, func.max(r.finished_at))
-        .where(r.author_key.in_(keys), r.status == "ok")
-        .group_by(r.author_key)
-    )
-    found = {key: finished for key, finished in conn.execute(stmt)}
-    return {key: found.get(key) for key in keys}
-
-
 def _health(
-    conn: Connection,
+    runs: AuthorRuns,
     author: AuthorSettings,
     now: datetime,
     interval: timedelta,
     next_run: datetime | None,
 ) -> AuthorHealth:
-    r = t.run.c
-    columns = (r.run_id, r.finished_at, r.status, r.new_papers, r.new_versions, r.events, r.error)
-    harvests = (
-        select(*columns)
-        .where(r.author_key == author.key, r.status.not_in(NOT_HARVESTS))
-        .order_by(r.run_id.desc())
-        .limit(1)
-    )
-    last = conn.execute(harvests).one_or_none()
-    last_ok = conn.execute(harvests.where(r.status == "ok")).one_or_none()
-    failures = conn.execute(
-        select(func.count())
-        .select_from(t.run)
-        .where(
-            r.author_key == author.key,
-            r.status.not_in((*NOT_HARVESTS, "ok")),
-            r.run_id > (last_ok.run_id if last_ok is not None else 0),
-        )
-    ).scalar_one()
-    count, change = _count(conn, author.key, last_ok.run_id if last_ok is not None else None)
-    complete_at = last_ok.finished_at if last_ok is not None else None
+    complete_at = runs.last_complete_at
     stale = complete_at is None or now - complete_at > STALE_INTERVALS * interval
     return AuthorHealth(
         key=author.key,
         name=author.name,
-        last_harvest=None if last is None else LastHarvest(*tuple(last)[1:]),
+        last_harvest=runs.last_harvest,
         last_complete_at=complete_at,
-        paper_count=count,
-        count_change=change,
-        consecutive_failures=failures,
+        paper_count=runs.paper_count,
+        count_change=runs.count_change,
+        consecutive_failures=runs.consecutive_failures,
         stale=stale,
         next_run=next_run,
     )
 
 
-def _count(conn: Connection, key: str, last_ok_run: int | None) -> tuple[int | None, int | None]:
-    """The paper count now, and the change the last complete harvest made to it."""
-    c = t.count_change.c
-    latest = conn.execute(
-        select(c.paper_count, c.previous_count, c.run_id)
-        .where(c.author_key == key)
-        .order_by(c.change_id.desc())
-        .limit(1)
-    ).one_or_none()
-    if latest is None:
-        return None, None
-    if latest.run_id != last_ok_run:
-        return latest.paper_count, 0
-    if latest.previous_count is None:
-        return latest.paper_count, None
-    return latest.paper_count, latest.paper_count - latest.previous_count
-
-
 def _next_run(
-    conn: Connection, settings: Settings, now: datetime, interval: timedelta
+    log: RunLog, settings: Settings, now: datetime, interval: timedelta
 ) -> datetime | None:
     """Cron: the next fire time. Interval: the latest cycle's start plus one interval."""
     schedule = settings.schedule
     if schedule.interval_seconds is None:
         return next_fire_time(schedule_trigger(schedule.cron, None, 0.0), now)
-    r = t.run.c
-    keys = [a.key for a in settings.authors]
-    started: datetime | None = conn.execute(
-        select(func.max(r.started_at)).where(r.author_key.in_(keys))
-    ).scalar()
+    started = log.latest_start([a.key for a in settings.authors])
     return None if started is None else started + interval
 
 

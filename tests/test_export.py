@@ -14,7 +14,7 @@ import pytest
 
 from harvester.profile import export_profile
 from harvester.profile.export import CSV_COLUMNS, bibtex_text, to_bibtex
-from harvester.profile.model import PaperItem
+from harvester.records import PaperItem
 
 from .conftest import run_cli
 from .profile_support import Harvested, harvested_database, seed_papers

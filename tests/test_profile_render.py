@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from html.parser import HTMLParser
 
 from harvester.profile import render, render_summary
-from harvester.profile.model import (
+from harvester.records import (
     PaperItem,
     Profile,
     SimilarAuthor,

@@ -7,15 +7,14 @@
     export_profile(store, "kakade", "bibtex")   # bibtex, csv or json
     after_cycle(settings, store)                # after each harvest cycle
 
-Modules: :mod:`.model` (the records), :mod:`.stats` (reading the views), :mod:`.corpus`
-and :mod:`.similar` (similar authors: TF-IDF with scikit-learn), :mod:`.render_text`,
+Modules: :mod:`.stats` (a profile, from the store's reader), :mod:`.corpus` and
+:mod:`.similar` (similar authors: TF-IDF with scikit-learn), :mod:`.render_text`,
 :mod:`.render_html`, :mod:`.render`, :mod:`.feed` (Atom), :mod:`.site` (the static
 site), :mod:`.export`, :mod:`.history`, :mod:`.refresh` (the after-cycle hook).
 """
 
 from .export import EXPORT_FORMATS, export_profile
 from .history import load_history, parse_since, render_history
-from .model import Profile
 from .refresh import after_cycle, refresh_similar_authors
 from .render import FORMATS, render
 from .render_text import render_summary
@@ -25,7 +24,6 @@ from .stats import check_schema, load_profile
 __all__ = [
     "EXPORT_FORMATS",
     "FORMATS",
-    "Profile",
     "after_cycle",
     "check_schema",
     "export_profile",

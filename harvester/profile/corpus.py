@@ -1,8 +1,8 @@
 """The database read once for :mod:`.similar`: papers, their authors and the profiles.
 
-The tables are read one after the other while harvests may be committing: rows that refer
-to a paper or an author read by none of the earlier queries are left for the next refresh
-(the data signature will have changed, so there is one).
+The rows come from one snapshot (:func:`harvester.store.derived.corpus_snapshot`); rows
+that refer to a paper or an author read by none of the earlier queries are skipped all the
+same (the data signature will have changed, so the next refresh takes them).
 
 Names are compared folded (:func:`harvester.matching.fold_name`, the folding used for
 matching and stored in ``paper_author.folded_name``). A profile's *own* folded names are
@@ -15,10 +15,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, text
-
 from ..matching import fold_name
-from ..store.schema import UTCDateTime
+from ..store.derived import CorpusRows
 
 
 @dataclass(slots=True)
@@ -46,19 +44,16 @@ class Corpus:
         return min(counts, key=lambda name: (-counts[name], name))
 
 
-def read_corpus(conn: Connection) -> Corpus:
+def read_corpus(rows: CorpusRows) -> Corpus:
     corpus = Corpus()
-    _read_papers(conn, corpus)
-    _read_authors(conn, corpus)
-    _read_profiles(conn, corpus)
+    _read_papers(rows, corpus)
+    _read_authors(rows, corpus)
+    _read_profiles(rows, corpus)
     return corpus
 
 
-def _read_papers(conn: Connection, corpus: Corpus) -> None:
-    query = text(
-        "SELECT arxiv_id, title, summary, categories, published FROM paper ORDER BY arxiv_id"
-    ).columns(published=UTCDateTime)
-    for arxiv_id, title, summary, categories, published in conn.execute(query):
+def _read_papers(rows: CorpusRows, corpus: Corpus) -> None:
+    for arxiv_id, title, summary, categories, published in rows.papers():
         corpus.ids.append(arxiv_id)
         corpus.texts.append(f"{title}. {summary}")
         corpus.categories.append(categories)
@@ -66,12 +61,11 @@ def _read_papers(conn: Connection, corpus: Corpus) -> None:
         corpus.authors.append(set())
 
 
-def _read_authors(conn: Connection, corpus: Corpus) -> None:
+def _read_authors(rows: CorpusRows, corpus: Corpus) -> None:
     row_of = {arxiv_id: i for i, arxiv_id in enumerate(corpus.ids)}
-    rows = conn.execute(text("SELECT arxiv_id, name, folded_name FROM paper_author"))
-    for arxiv_id, name, folded in rows:
+    for arxiv_id, name, folded in rows.paper_authors():
         i = row_of.get(arxiv_id)
-        if i is None:  # written after the papers were read (each SELECT is its own snapshot)
+        if i is None:  # written after the papers were read
             continue
         if folded not in corpus.authors[i]:
             corpus.authors[i].add(folded)
@@ -79,18 +73,12 @@ def _read_authors(conn: Connection, corpus: Corpus) -> None:
         corpus.spellings[folded][name] += 1
 
 
-def _read_profiles(conn: Connection, corpus: Corpus) -> None:
+def _read_profiles(rows: CorpusRows, corpus: Corpus) -> None:
     row_of = {arxiv_id: i for i, arxiv_id in enumerate(corpus.ids)}
-    for key, name in conn.execute(text("SELECT key, name FROM author ORDER BY key")):
+    for key, name in rows.profiles():
         corpus.profiles[key] = name
         corpus.own_names[key].add(fold_name(name))
-    rows = conn.execute(
-        text(
-            "SELECT author_key, arxiv_id, matched_name FROM membership"
-            " WHERE status = 'active' ORDER BY author_key, arxiv_id"
-        )
-    )
-    for key, arxiv_id, matched_name in rows:
+    for key, arxiv_id, matched_name in rows.memberships():
         if arxiv_id not in row_of or key not in corpus.profiles:  # written since: next time
             continue
         corpus.profile_papers[key].append(row_of[arxiv_id])

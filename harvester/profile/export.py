@@ -15,40 +15,18 @@ import json
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import Connection, text
-
-from ..errors import ProfileNotFoundError
+from ..records import PaperItem
 from ..store import Store
-from .model import PaperItem
-from .stats import known_keys, read_paper_items
-
-_AUTHORS = text(
-    "SELECT pa.arxiv_id, pa.name FROM membership m"
-    " JOIN paper_author pa ON pa.arxiv_id = m.arxiv_id"
-    " WHERE m.author_key = :key AND m.status = 'active' ORDER BY pa.arxiv_id, pa.position"
-)
+from ..store.profiles import profile_reader
 
 
 def export_profile(store: Store, key: str, fmt: str) -> str:
     """The papers of profile ``key`` in ``fmt`` (one of :data:`EXPORT_FORMATS`)."""
-    with store.engine.connect() as conn:
-        papers = read_papers(conn, key)
+    with profile_reader(store.engine) as reader:
+        papers = reader.papers_with_authors(key)
     return EXPORTERS[fmt](papers)
-
-
-def read_papers(conn: Connection, key: str) -> list[PaperItem]:
-    """The profile's papers, newest first, each with its authors."""
-    if key not in known_keys(conn):
-        raise ProfileNotFoundError(key, known_keys(conn))
-    authors: dict[str, list[str]] = {}
-    for arxiv_id, name in conn.execute(_AUTHORS, {"key": key}):
-        authors.setdefault(arxiv_id, []).append(name)
-    return [
-        replace(p, authors=tuple(authors.get(p.arxiv_id, ()))) for p in read_paper_items(conn, key)
-    ]
 
 
 # -- BibTeX ------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""An Atom feed (RFC 4287) of a profile's new papers, from ``paper_events`` (``new_paper``).
+"""An Atom feed (RFC 4287) of a profile's new papers (its ``new_paper`` events).
 
 Entry ids are the papers' arXiv pages, so a feed reader shows each paper once however
 often the feed is rewritten; the feed id is a UUID derived from the profile key. The
@@ -9,57 +9,12 @@ from __future__ import annotations
 
 import uuid
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, text
-
-from ..store.schema import UTCDateTime
-from .model import ABS_URL
+from ..records import ABS_URL, FeedEntry
 
 ATOM = "http://www.w3.org/2005/Atom"
-FEED_ENTRIES = 50
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-_NEW_PAPERS = text(
-    "SELECT e.arxiv_id, e.recorded_at, p.title, p.summary, p.published, p.categories"
-    " FROM paper_events e JOIN paper p ON p.arxiv_id = e.arxiv_id"
-    " WHERE e.author_key = :key AND e.kind = 'new_paper'"
-    " ORDER BY e.event_id DESC"
-).columns(recorded_at=UTCDateTime, published=UTCDateTime)
-_AUTHORS = text("SELECT name FROM paper_author WHERE arxiv_id = :id ORDER BY position")
-
-
-@dataclass(frozen=True, slots=True)
-class FeedEntry:
-    arxiv_id: str
-    recorded_at: datetime
-    title: str
-    summary: str
-    published: datetime
-    categories: tuple[str, ...]
-    authors: tuple[str, ...]
-
-
-def new_papers(conn: Connection, key: str, limit: int = FEED_ENTRIES) -> list[FeedEntry]:
-    """The newest ``new_paper`` events of a profile, one per paper, newest first."""
-    entries: dict[str, FeedEntry] = {}
-    for r in conn.execute(_NEW_PAPERS, {"key": key}):
-        if r.arxiv_id in entries:
-            continue
-        authors = tuple(conn.execute(_AUTHORS, {"id": r.arxiv_id}).scalars())
-        entries[r.arxiv_id] = FeedEntry(
-            r.arxiv_id,
-            r.recorded_at,
-            r.title,
-            r.summary,
-            r.published,
-            tuple(r.categories.split()),
-            authors,
-        )
-        if len(entries) == limit:
-            break
-    return list(entries.values())
 
 
 def render_feed(key: str, name: str, entries: list[FeedEntry], updated: datetime | None) -> bytes:

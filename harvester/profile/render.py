@@ -12,7 +12,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from .model import Profile
+from ..records import Profile
 from .render_html import render_html
 from .render_text import render_markdown, render_text
 

@@ -9,12 +9,11 @@ text from the database goes through :func:`html.escape`.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 from urllib.parse import quote
 
-from .model import PaperItem, Profile, SimilarAuthor, YearCount
+from ..records import IndexRow, PaperItem, Profile, SimilarAuthor, YearCount
 from .render_text import CATEGORIES_SHOWN, facts
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -51,20 +50,6 @@ ol.papers li{margin-bottom:.9rem}
  font-weight:700;margin-left:.4rem}
 footer{margin-top:2.5rem;color:#59636e;font-size:.85rem}
 """.strip()
-
-
-@dataclass(frozen=True, slots=True)
-class IndexRow:
-    """One profile on the index page (a row of ``profile_stats``)."""
-
-    key: str
-    name: str
-    paper_count: int
-    withdrawn_count: int
-    papers_last_12_months: int
-    latest_published: datetime | None
-    last_harvest_at: datetime | None
-    last_harvest_status: str | None
 
 
 def render_html(profile: Profile, *, site: bool = False) -> str:

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 
-from .model import PaperItem, Profile, SimilarAuthor, YearCount
+from ..records import PaperItem, Profile, SimilarAuthor, YearCount
 
 BAR_WIDTH = 30
 WITHDRAWN = "[WITHDRAWN]"

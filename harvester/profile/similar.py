@@ -39,6 +39,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.preprocessing import normalize
 
+from ..records import SimilarAuthor
 from .corpus import Corpus
 
 WEIGHTS = (0.50, 0.35, 0.15)
@@ -56,33 +57,22 @@ CATEGORIES_SHOWN = 3
 Vector = np.ndarray[Any, np.dtype[np.float64]]
 
 
-@dataclass(frozen=True, slots=True)
-class Similar:
-    """One similar author of a profile, with the parts of its score."""
-
-    name: str
-    key: str | None
-    score: float
-    shared_papers: int
-    coauthor_score: float
-    topic_score: float
-    category_score: float
-    shared_terms: tuple[str, ...]
-    shared_categories: tuple[str, ...]
-    years: tuple[int, int] | None
-
-    @property
-    def reason(self) -> str:
-        """``12 shared papers (2023-2026); shared terms: ...; shared categories: ...``."""
-        parts = []
-        if self.shared_papers:
-            plural = "s" if self.shared_papers > 1 else ""
-            parts.append(f"{self.shared_papers} shared paper{plural}{_span(self.years)}")
-        if self.shared_terms:
-            parts.append("shared terms: " + ", ".join(self.shared_terms))
-        if self.shared_categories:
-            parts.append("shared categories: " + ", ".join(self.shared_categories))
-        return "; ".join(parts) or "no shared papers, terms or categories"
+def explain(
+    shared_papers: int,
+    years: tuple[int, int] | None,
+    shared_terms: Sequence[str],
+    shared_categories: Sequence[str],
+) -> str:
+    """``12 shared papers (2023-2026); shared terms: ...; shared categories: ...``."""
+    parts = []
+    if shared_papers:
+        plural = "s" if shared_papers > 1 else ""
+        parts.append(f"{shared_papers} shared paper{plural}{_span(years)}")
+    if shared_terms:
+        parts.append("shared terms: " + ", ".join(shared_terms))
+    if shared_categories:
+        parts.append("shared categories: " + ", ".join(shared_categories))
+    return "; ".join(parts) or "no shared papers, terms or categories"
 
 
 @dataclass(slots=True)
@@ -114,7 +104,7 @@ def coauthorship(shared_papers: Any) -> Any:
     return shared_papers / (shared_papers + HALF_SATURATION)
 
 
-def compute_similar(corpus: Corpus) -> dict[str, list[Similar]]:
+def compute_similar(corpus: Corpus) -> dict[str, list[SimilarAuthor]]:
     """The similar authors of every tracked profile that has papers, best first."""
     keys = [key for key in corpus.profiles if corpus.profile_papers.get(key)]
     if not keys:
@@ -130,7 +120,7 @@ def compute_similar(corpus: Corpus) -> dict[str, list[Similar]]:
     tracked = _Tracked(corpus, space, keys)
     pairs = (np.array(owners, dtype=np.int64), np.arange(len(keys), len(groups)))
     topic, category = space.pair_similarity(*pairs)
-    result: dict[str, list[Similar]] = {}
+    result: dict[str, list[SimilarAuthor]] = {}
     offset = len(keys)
     for me, key in enumerate(keys):
         found = tracked.candidates(me)
@@ -215,15 +205,19 @@ def _coauthor_candidates(
     )
 
 
-def _best(corpus: Corpus, space: _Space, key: str, me: int, found: _Candidates) -> list[Similar]:
+def _best(
+    corpus: Corpus, space: _Space, key: str, me: int, found: _Candidates
+) -> list[SimilarAuthor]:
     coauthor = coauthorship(found.shared)
     score = WEIGHTS[0] * coauthor + WEIGHTS[1] * found.topic + WEIGHTS[2] * found.category
     mine = set(corpus.profile_papers[key])
     result = []
     for j in _top(score, found.names):
         shared = sorted(found.written[j] & mine)
+        terms = space.shared_terms(me, found.rows[j])
+        categories = space.shared_categories(me, found.rows[j])
         result.append(
-            Similar(
+            SimilarAuthor(
                 name=found.names[j],
                 key=found.keys[j],
                 score=round(float(score[j]), 4),
@@ -231,9 +225,9 @@ def _best(corpus: Corpus, space: _Space, key: str, me: int, found: _Candidates) 
                 coauthor_score=round(float(coauthor[j]), 4),
                 topic_score=round(float(found.topic[j]), 4),
                 category_score=round(float(found.category[j]), 4),
-                shared_terms=space.shared_terms(me, found.rows[j]),
-                shared_categories=space.shared_categories(me, found.rows[j]),
-                years=_years(corpus, shared),
+                shared_terms=terms,
+                shared_categories=categories,
+                reason=explain(len(shared), _years(corpus, shared), terms, categories),
             )
         )
     return result

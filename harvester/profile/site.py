@@ -13,34 +13,30 @@ import os
 import tempfile
 from pathlib import Path
 
-from sqlalchemy import Connection, text
-
 from ..errors import OutputError
+from ..records import FeedEntry, IndexRow, Profile
 from ..store import Store
-from ..store.schema import UTCDateTime
-from .feed import new_papers, render_feed
-from .render_html import IndexRow, render_html, render_index
-from .stats import read_profile
+from ..store.profiles import profile_reader
+from .feed import render_feed
+from .render_html import render_html, render_index
 
 logger = logging.getLogger(__name__)
 
 FILE_MODE = 0o644
 
-_INDEX = text(
-    "SELECT author_key, name, paper_count, withdrawn_count, papers_last_12_months,"
-    " latest_published, last_harvest_at, last_harvest_status"
-    " FROM profile_stats ORDER BY name, author_key"
-).columns(latest_published=UTCDateTime, last_harvest_at=UTCDateTime)
-
-
 def write_site(store: Store, directory: Path) -> list[Path]:
-    """Rewrite every page and feed, then the index; returns the files written."""
+    """Rewrite every page and feed, then the index; returns the files written.
+
+    Every row is read first, on one connection closed before any file is written, so a
+    slow disk never holds the database up.
+    """
     _make_directory(directory)
+    with profile_reader(store.engine) as reader:
+        rows = reader.index()
+        pages = [(row, reader.profile(row.key), reader.new_papers(row.key)) for row in rows]
     written = []
-    with store.engine.connect() as conn:
-        rows = [IndexRow(*r) for r in conn.execute(_INDEX)]
-        for row in rows:
-            written += _write_profile(conn, directory, row)
+    for row, profile, entries in pages:
+        written += _write_profile(directory, row, profile, entries)
     index = directory / "index.html"
     latest = max((r.last_harvest_at for r in rows if r.last_harvest_at), default=None)
     atomic_write(index, render_index(rows, latest).encode())
@@ -48,11 +44,11 @@ def write_site(store: Store, directory: Path) -> list[Path]:
     return [*written, index]
 
 
-def _write_profile(conn: Connection, directory: Path, row: IndexRow) -> list[Path]:
-    profile = read_profile(conn, row.key)
+def _write_profile(
+    directory: Path, row: IndexRow, profile: Profile, entries: list[FeedEntry]
+) -> list[Path]:
     page, feed = directory / f"{row.key}.html", directory / f"{row.key}.atom"
     atomic_write(page, render_html(profile, site=True).encode())
-    entries = new_papers(conn, row.key)
     atomic_write(feed, render_feed(row.key, row.name, entries, row.last_harvest_at))
     return [page, feed]
 

@@ -1,9 +1,12 @@
 """Engines for SQLite and PostgreSQL, configured the way a harvester needs them.
 
 SQLite: every connection gets WAL, a busy timeout, foreign keys and
-``synchronous=NORMAL``; transactions start with ``BEGIN IMMEDIATE`` so a writer
-takes the write lock up front instead of failing half-way (the recipe from
-SQLAlchemy's SQLite dialect docs, "Serializable isolation / Savepoints / Transactional DDL").
+``synchronous=NORMAL``; a transaction that will write starts with ``BEGIN IMMEDIATE``,
+so a writer takes the write lock up front instead of failing half-way (the recipe from
+SQLAlchemy's SQLite dialect docs, "Serializable isolation / Savepoints / Transactional
+DDL"). A connection opened with :func:`reading` begins a plain (deferred) transaction
+instead: it reads a snapshot and never takes the write lock, so in WAL mode a reader
+never waits for a writer and never makes one wait.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 from .problems import create_error
@@ -35,6 +38,15 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)
     return engine
+
+
+READ_ONLY = "harvester_read_only"
+"""The execution option :func:`reading` sets: the transaction only reads."""
+
+
+def reading(engine: Engine) -> Connection:
+    """A connection for reading only: on SQLite its transactions never take the write lock."""
+    return engine.connect().execution_options(**{READ_ONLY: True})
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -85,5 +97,6 @@ def _use_wal(cursor: Any) -> None:
             time.sleep(0.02)
 
 
-def _sqlite_on_begin(connection: Any) -> None:
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+def _sqlite_on_begin(connection: Connection) -> None:
+    read_only = connection.get_execution_options().get(READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")

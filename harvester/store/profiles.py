@@ -1,0 +1,257 @@
+"""The read side: profiles, histories, feeds and the site index, from the public views.
+
+A :class:`ProfileReader` reads exactly what a person querying the database sees: it only
+selects from the documented views (and ``paper``/``paper_author`` for titles and author
+lists), each query filtered on the author's key so that the filter reaches the base
+tables (see ``harvester/migrations/versions/0003_profile_views.py``). It returns the
+plain records of :mod:`harvester.records`; nothing here renders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import Boolean, Connection, Engine, Executable, bindparam, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..errors import ProfileNotFoundError
+from ..records import (
+    CategoryCount,
+    Coauthor,
+    FeedEntry,
+    HistoryItem,
+    IndexRow,
+    PaperItem,
+    Profile,
+    SimilarAuthor,
+    Stats,
+    YearCount,
+)
+from ..vocabulary import EventKind, Membership
+from .engine import reading
+from .problems import database_error
+from .schema import UTCDateTime
+
+TOP_COAUTHORS = 10
+FEED_ENTRIES = 50
+BEGINNING = datetime(1970, 1, 1, tzinfo=UTC)
+COUNT_FIRST = 1 << 62
+"""Sorts a run's count change above its events (event ids are smaller)."""
+
+_STATS = text(
+    "SELECT name, paper_count, withdrawn_count, first_published, latest_published,"
+    " last_harvest_at, last_harvest_status, last_complete_at, papers_last_12_months,"
+    " coauthor_count, version_count, journal_ref_or_doi_count"
+    " FROM profile_stats WHERE author_key = :key"
+).columns(
+    first_published=UTCDateTime,
+    latest_published=UTCDateTime,
+    last_harvest_at=UTCDateTime,
+    last_complete_at=UTCDateTime,
+)
+_KEYS = text("SELECT author_key FROM profile_stats ORDER BY author_key")
+_YEARS = text("SELECT year, papers FROM papers_by_year WHERE author_key = :key ORDER BY year")
+_CATEGORIES = text(
+    "SELECT category, papers, as_primary FROM papers_by_category"
+    " WHERE author_key = :key ORDER BY papers DESC, as_primary DESC, category"
+)
+_COAUTHORS = text(
+    "SELECT coauthor, shared_papers, first_year, last_year FROM coauthors"
+    " WHERE author_key = :key ORDER BY shared_papers DESC, coauthor"
+    f" LIMIT {TOP_COAUTHORS}"
+)
+_SIMILAR = text(
+    "SELECT similar_name, similar_key, score, shared_papers, coauthor_score, topic_score,"
+    " category_score, shared_terms, shared_categories, reason"
+    " FROM similar_authors WHERE author_key = :key ORDER BY position"
+)
+_PAPERS = text(
+    "SELECT arxiv_id, version, title, summary, published, updated, primary_category,"
+    " categories, doi, journal_ref, comment, withdrawn, matched_name"
+    " FROM profile_papers WHERE author_key = :key ORDER BY published DESC, arxiv_id DESC"
+).columns(published=UTCDateTime, updated=UTCDateTime, withdrawn=Boolean)
+_PAPER_AUTHORS = text(
+    "SELECT pa.arxiv_id, pa.name FROM membership m"
+    " JOIN paper_author pa ON pa.arxiv_id = m.arxiv_id"
+    " WHERE m.author_key = :key AND m.status = :active ORDER BY pa.arxiv_id, pa.position"
+).bindparams(active=Membership.ACTIVE.value)
+_SINCE = bindparam("since", type_=UTCDateTime)
+_COUNTS = (
+    text(
+        "SELECT recorded_at, run_id, paper_count, previous_count, withdrawn_count"
+        " FROM count_history WHERE author_key = :key AND recorded_at >= :since"
+    )
+    .bindparams(_SINCE)
+    .columns(recorded_at=UTCDateTime)
+)
+_EVENTS = (
+    text(
+        "SELECT e.recorded_at, e.run_id, e.event_id, e.kind, e.arxiv_id, e.detail, p.title"
+        " FROM paper_events e LEFT JOIN paper p ON p.arxiv_id = e.arxiv_id"
+        " WHERE e.author_key = :key AND e.recorded_at >= :since"
+    )
+    .bindparams(_SINCE)
+    .columns(recorded_at=UTCDateTime)
+)
+_NEW_PAPERS = (
+    text(
+        "SELECT e.arxiv_id, e.recorded_at, p.title, p.summary, p.published, p.categories"
+        " FROM paper_events e JOIN paper p ON p.arxiv_id = e.arxiv_id"
+        " WHERE e.author_key = :key AND e.kind = :kind"
+        " ORDER BY e.event_id DESC"
+    )
+    .bindparams(kind=EventKind.NEW_PAPER.value)
+    .columns(recorded_at=UTCDateTime, published=UTCDateTime)
+)
+_AUTHOR_NAMES = text("SELECT name FROM paper_author WHERE arxiv_id = :id ORDER BY position")
+_INDEX = text(
+    "SELECT author_key, name, paper_count, withdrawn_count, papers_last_12_months,"
+    " latest_published, last_harvest_at, last_harvest_status"
+    " FROM profile_stats ORDER BY name, author_key"
+).columns(latest_published=UTCDateTime, last_harvest_at=UTCDateTime)
+
+
+@contextmanager
+def profile_reader(engine: Engine) -> Iterator[ProfileReader]:
+    """A reader on one connection of ``engine``; a database failure becomes a
+    :class:`~harvester.errors.DatabaseError` (one line, the driver's words)."""
+    try:
+        with reading(engine) as conn:
+            yield ProfileReader(conn)
+    except SQLAlchemyError as exc:
+        raise database_error(exc, "cannot read the database") from exc
+
+
+class ProfileReader:
+    """Profiles, histories, exports, feeds and the site index, on one open connection."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def known_keys(self) -> list[str]:
+        return list(self.conn.execute(_KEYS).scalars())
+
+    def profile(self, key: str) -> Profile:
+        """Everything a rendering shows; raises :class:`ProfileNotFoundError` for an unknown key."""
+        row = self.conn.execute(_STATS, {"key": key}).one_or_none()
+        if row is None:
+            raise ProfileNotFoundError(key, self.known_keys())
+        return Profile(
+            key=key,
+            name=row.name,
+            stats=Stats(*row[1:]),
+            years=tuple(YearCount(*r) for r in self._rows(_YEARS, key)),
+            categories=tuple(CategoryCount(*r) for r in self._rows(_CATEGORIES, key)),
+            coauthors=tuple(Coauthor(*r) for r in self._rows(_COAUTHORS, key)),
+            similar=tuple(_similar(r) for r in self._rows(_SIMILAR, key)),
+            papers=tuple(self.paper_items(key)),
+        )
+
+    def paper_items(self, key: str) -> list[PaperItem]:
+        """The papers of profile ``key``, newest first (``authors`` left empty)."""
+        return [_paper(r) for r in self._rows(_PAPERS, key)]
+
+    def papers_with_authors(self, key: str) -> list[PaperItem]:
+        """The profile's papers, newest first, each with its authors (for exports)."""
+        self._require(key)
+        authors: dict[str, list[str]] = {}
+        for arxiv_id, name in self.conn.execute(_PAPER_AUTHORS, {"key": key}):
+            authors.setdefault(arxiv_id, []).append(name)
+        return [
+            replace(p, authors=tuple(authors.get(p.arxiv_id, ()))) for p in self.paper_items(key)
+        ]
+
+    def history(self, key: str, since: datetime | date | None = None) -> list[HistoryItem]:
+        """Count changes and events, newest first; a run's count change before its events."""
+        self._require(key)
+        if isinstance(since, date) and not isinstance(since, datetime):
+            since = datetime(since.year, since.month, since.day, tzinfo=UTC)
+        params = {"key": key, "since": since or BEGINNING}
+        items = [_count_item(r) for r in self.conn.execute(_COUNTS, params)]
+        items += [_event_item(r) for r in self.conn.execute(_EVENTS, params)]
+        return sorted(items, key=lambda i: (i.recorded_at, i.run_id, i.order), reverse=True)
+
+    def new_papers(self, key: str, limit: int = FEED_ENTRIES) -> list[FeedEntry]:
+        """The newest ``new_paper`` events of a profile, one per paper, newest first."""
+        entries: dict[str, FeedEntry] = {}
+        for r in self.conn.execute(_NEW_PAPERS, {"key": key}):
+            if r.arxiv_id in entries:
+                continue
+            authors = tuple(self.conn.execute(_AUTHOR_NAMES, {"id": r.arxiv_id}).scalars())
+            entries[r.arxiv_id] = FeedEntry(
+                r.arxiv_id,
+                r.recorded_at,
+                r.title,
+                r.summary,
+                r.published,
+                tuple(r.categories.split()),
+                authors,
+            )
+            if len(entries) == limit:
+                break
+        return list(entries.values())
+
+    def index(self) -> list[IndexRow]:
+        """Every profile, by name: the rows of the site's index page."""
+        return [IndexRow(*r) for r in self.conn.execute(_INDEX)]
+
+    def _require(self, key: str) -> None:
+        keys = self.known_keys()
+        if key not in keys:
+            raise ProfileNotFoundError(key, keys)
+
+    def _rows(self, query: Executable, key: str) -> list[Any]:
+        return list(self.conn.execute(query, {"key": key}).all())
+
+
+def _similar(r: Any) -> SimilarAuthor:
+    return SimilarAuthor(
+        name=r.similar_name,
+        key=r.similar_key,
+        score=float(r.score),
+        shared_papers=r.shared_papers,
+        coauthor_score=float(r.coauthor_score),
+        topic_score=float(r.topic_score),
+        category_score=float(r.category_score),
+        shared_terms=tuple(t for t in r.shared_terms.split(", ") if t),
+        shared_categories=tuple(r.shared_categories.split()),
+        reason=r.reason,
+    )
+
+
+def _paper(r: Any) -> PaperItem:
+    return PaperItem(
+        arxiv_id=r.arxiv_id,
+        version=r.version,
+        title=r.title,
+        summary=r.summary,
+        published=r.published,
+        updated=r.updated,
+        primary_category=r.primary_category,
+        categories=tuple(r.categories.split()),
+        doi=r.doi,
+        journal_ref=r.journal_ref,
+        comment=r.comment,
+        withdrawn=bool(r.withdrawn),
+        matched_name=r.matched_name,
+    )
+
+
+def _count_item(r: Any) -> HistoryItem:
+    if r.previous_count is None:
+        detail = f"{r.paper_count} papers (baseline)"
+    else:
+        detail = f"{r.previous_count} -> {r.paper_count} papers"
+    if r.withdrawn_count:
+        detail += f", {r.withdrawn_count} withdrawn"
+    return HistoryItem(r.recorded_at, r.run_id, COUNT_FIRST, "count", None, detail, None)
+
+
+def _event_item(r: Any) -> HistoryItem:
+    return HistoryItem(
+        r.recorded_at, r.run_id, r.event_id, r.kind, r.arxiv_id, r.detail or "", r.title
+    )

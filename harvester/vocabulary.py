@@ -1,0 +1,52 @@
+"""The words the harvester stores and compares: run statuses, memberships, events, modes.
+
+Each is a :class:`~enum.StrEnum`, so a member *is* its string: it goes into SQL parameters
+and comparisons as is, reads back from the database as a plain ``str`` that compares equal,
+and a typo in code is an ``AttributeError`` (and a mypy error), not a silent mismatch.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+__all__ = ["EventKind", "HarvestMode", "Membership", "RunStatus"]
+
+
+class RunStatus(StrEnum):
+    """``run.status``: how one author's harvest ended (``running`` while it runs)."""
+
+    RUNNING = "running"
+    OK = "ok"
+    INCOMPLETE = "incomplete"
+    SUSPECT = "suspect"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class Membership(StrEnum):
+    """``membership.status``: what a paper is to a profile."""
+
+    ACTIVE = "active"
+    MISSING = "missing"
+    EXCLUDED = "excluded"
+    REJECTED = "rejected"
+
+
+class EventKind(StrEnum):
+    """``event.kind``: what a harvest recorded about a paper of a profile."""
+
+    NEW_PAPER = "new_paper"
+    NEW_VERSION = "new_version"
+    METADATA_CHANGED = "metadata_changed"
+    WITHDRAWN = "withdrawn"
+    MISSING = "missing"
+    REAPPEARED = "reappeared"
+    EXCLUDED = "excluded"
+    INCLUDED = "included"
+
+
+class HarvestMode(StrEnum):
+    """``run.mode``: a full reconciliation, or an incremental harvest of recent changes."""
+
+    FULL = "full"
+    INCREMENTAL = "incremental"

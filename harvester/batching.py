@@ -36,8 +36,9 @@ from urllib.parse import urlencode
 from .matching import fold_name
 from .records import Paper
 from .settings import AuthorSettings, HarvestSettings
+from .vocabulary import HarvestMode
 
-FULL, INCREMENTAL = "full", "incremental"
+FULL, INCREMENTAL = HarvestMode.FULL, HarvestMode.INCREMENTAL
 
 MAX_GROUP_RESULTS = 9000
 """A full group answer larger than this is split: the API fails past 10,000 results."""
@@ -58,7 +59,7 @@ class Group:
     """Authors asked in one query, and how far back it pages (``since``; None: all)."""
 
     authors: tuple[AuthorSettings, ...]
-    mode: str
+    mode: HarvestMode
     since: datetime | None = None
 
     @property
@@ -100,7 +101,7 @@ def encoded_length(query: str) -> int:
 
 def mode_of(
     author: AuthorSettings, state: AuthorState, settings: HarvestSettings, now: datetime, full: bool
-) -> str:
+) -> HarvestMode:
     """Whether this cycle harvests ``author`` fully or incrementally."""
     if full or state.watermark is None or state.identity != author.identity_fingerprint:
         return FULL
@@ -139,7 +140,7 @@ def plan_groups(
     full: bool = False,
 ) -> list[Group]:
     """The cycle's queries: full groups first, then incremental ones, authors in order."""
-    by_mode: dict[str, list[AuthorSettings]] = {FULL: [], INCREMENTAL: []}
+    by_mode: dict[HarvestMode, list[AuthorSettings]] = {FULL: [], INCREMENTAL: []}
     for author in authors:
         state = states.get(author.key, AuthorState(author.key))
         by_mode[mode_of(author, state, settings, now, full)].append(author)

@@ -6,9 +6,8 @@ that with what a complete harvest returned and says which memberships to write,
 which events to record and what the paper count becomes. The store applies the
 plan in one transaction; nothing here touches the database or the clock.
 
-Event kinds: ``new_paper``, ``new_version``, ``metadata_changed``, ``withdrawn``,
-``missing``, ``reappeared``, ``excluded`` and ``included`` (a paper that joins the
-profile because the user changed how the author is identified).
+Event kinds are :class:`~harvester.vocabulary.EventKind`; ``included`` is a paper that
+joins the profile because the user changed how the author is identified.
 """
 
 from __future__ import annotations
@@ -20,8 +19,7 @@ from dataclasses import dataclass, field
 from .matching import MatchDecision
 from .normalise import diff_metadata, paper_fingerprint_fields
 from .records import Paper
-
-ACTIVE, MISSING, EXCLUDED, REJECTED = "active", "missing", "excluded", "rejected"
+from .vocabulary import EventKind, Membership
 
 SUSPECT_MIN_REMOVED = 2
 """A harvest may take away at most this many papers at once regardless of the ratio."""
@@ -53,7 +51,7 @@ class Observation:
 @dataclass(frozen=True, slots=True)
 class Event:
     arxiv_id: str
-    kind: str
+    kind: EventKind
     detail: str | None = None
 
 
@@ -73,7 +71,7 @@ class Plan:
     def count_changed(self) -> bool:
         return self.baseline or self.paper_count != self.previous_count
 
-    def count(self, kind: str) -> int:
+    def count(self, kind: EventKind) -> int:
         return sum(1 for e in self.events if e.kind == kind)
 
 
@@ -105,7 +103,7 @@ def plan_changes(
     ``still_belongs(arxiv_id)`` re-checks a stored paper the harvest did not return.
     """
     plan = Plan(baseline=baseline)
-    plan.previous_count = sum(1 for s in previous.values() if s.status == ACTIVE)
+    plan.previous_count = sum(1 for s in previous.values() if s.status == Membership.ACTIVE)
     removed = 0
     for obs in observations:
         seen = previous.get(obs.paper.arxiv_id)
@@ -115,7 +113,7 @@ def plan_changes(
             removed += _rejected(plan, seen, obs, identity_changed)
     returned = {o.paper.arxiv_id for o in observations}
     for seen in previous.values():
-        if seen.status == ACTIVE and seen.arxiv_id not in returned and not partial:
+        if seen.status == Membership.ACTIVE and seen.arxiv_id not in returned and not partial:
             removed += _not_returned(plan, seen, identity_changed, still_belongs)
     _count(plan, previous if partial else {}, observations)
     _judge(plan, removed)
@@ -125,13 +123,13 @@ def plan_changes(
 
 
 def _accepted(plan: Plan, seen: Seen | None, obs: Observation, identity_changed: bool) -> None:
-    paper, now = obs.paper, _membership(obs, ACTIVE, obs.decision.matched_name, None)
+    paper, now = obs.paper, _membership(obs, Membership.ACTIVE, obs.decision.matched_name, None)
     arxiv_id = paper.arxiv_id
-    if seen is None or seen.status in (REJECTED, EXCLUDED):
-        kind = "included" if identity_changed else "new_paper"
+    if seen is None or seen.status in (Membership.REJECTED, Membership.EXCLUDED):
+        kind = EventKind.INCLUDED if identity_changed else EventKind.NEW_PAPER
         plan.events.append(Event(arxiv_id, kind, f"v{paper.version}: {paper.title}"))
-    elif seen.status == MISSING:
-        plan.events.append(Event(arxiv_id, "reappeared", f"back at v{paper.version}"))
+    elif seen.status == Membership.MISSING:
+        plan.events.append(Event(arxiv_id, EventKind.REAPPEARED, f"back at v{paper.version}"))
         _compare(plan, seen, paper, metadata=False)
     else:
         _compare(plan, seen, paper, metadata=True)
@@ -143,22 +141,26 @@ def _compare(plan: Plan, seen: Seen, paper: Paper, *, metadata: bool) -> None:
     """Version, withdrawal and metadata events of a paper the profile already had."""
     if paper.version > seen.version:
         detail = f"v{seen.version} -> v{paper.version}"
-        plan.events.append(Event(paper.arxiv_id, "new_version", detail))
+        plan.events.append(Event(paper.arxiv_id, EventKind.NEW_VERSION, detail))
     if paper.withdrawn and not seen.withdrawn:
-        plan.events.append(Event(paper.arxiv_id, "withdrawn", paper.comment))
+        plan.events.append(Event(paper.arxiv_id, EventKind.WITHDRAWN, paper.comment))
     changed = diff_metadata(seen.meta, meta_of(paper)) if metadata else []
     if changed:
-        plan.events.append(Event(paper.arxiv_id, "metadata_changed", ", ".join(changed)))
+        plan.events.append(Event(paper.arxiv_id, EventKind.METADATA_CHANGED, ", ".join(changed)))
 
 
 def _rejected(plan: Plan, seen: Seen | None, obs: Observation, identity_changed: bool) -> int:
     """Record a rejection; returns 1 when it takes a paper out of the profile."""
     reason = obs.decision.reason
-    if seen is not None and seen.status == ACTIVE:
-        plan.events.append(Event(obs.paper.arxiv_id, "excluded", reason))
-        plan.writes.append(_membership(obs, EXCLUDED, None, reason))
+    if seen is not None and seen.status == Membership.ACTIVE:
+        plan.events.append(Event(obs.paper.arxiv_id, EventKind.EXCLUDED, reason))
+        plan.writes.append(_membership(obs, Membership.EXCLUDED, None, reason))
         return 0 if identity_changed else 1
-    status = EXCLUDED if seen is not None and seen.status == EXCLUDED else REJECTED
+    status = (
+        Membership.EXCLUDED
+        if seen is not None and seen.status == Membership.EXCLUDED
+        else Membership.REJECTED
+    )
     now = _membership(obs, status, None, reason)
     if seen != now:
         plan.writes.append(now)
@@ -171,17 +173,19 @@ def _not_returned(
     """A paper the profile had that this complete harvest did not return."""
     if identity_changed and not still_belongs(seen.arxiv_id):
         reason = "no longer matches the author's configured identity"
-        plan.events.append(Event(seen.arxiv_id, "excluded", reason))
-        plan.writes.append(_replace(seen, EXCLUDED, reason))
+        plan.events.append(Event(seen.arxiv_id, EventKind.EXCLUDED, reason))
+        plan.writes.append(_replace(seen, Membership.EXCLUDED, reason))
         return 0
-    plan.events.append(Event(seen.arxiv_id, "missing", "not returned by a complete harvest"))
-    plan.writes.append(_replace(seen, MISSING, seen.reason))
+    plan.events.append(
+        Event(seen.arxiv_id, EventKind.MISSING, "not returned by a complete harvest")
+    )
+    plan.writes.append(_replace(seen, Membership.MISSING, seen.reason))
     return 1
 
 
 def _count(plan: Plan, kept: Mapping[str, Seen], observations: Sequence[Observation]) -> None:
     """The papers of ``kept`` still active, updated by this harvest's verdicts."""
-    withdrawn = {s.arxiv_id: s.withdrawn for s in kept.values() if s.status == ACTIVE}
+    withdrawn = {s.arxiv_id: s.withdrawn for s in kept.values() if s.status == Membership.ACTIVE}
     for obs in observations:
         if obs.decision.accepted:
             withdrawn[obs.paper.arxiv_id] = obs.paper.withdrawn
@@ -200,12 +204,14 @@ def _judge(plan: Plan, removed: int) -> None:
         )
 
 
-def _membership(obs: Observation, status: str, matched: str | None, reason: str | None) -> Seen:
+def _membership(
+    obs: Observation, status: Membership, matched: str | None, reason: str | None
+) -> Seen:
     p = obs.paper
     return Seen(p.arxiv_id, status, matched, reason, p.version, p.withdrawn, meta_of(p))
 
 
-def _replace(seen: Seen, status: str, reason: str | None) -> Seen:
+def _replace(seen: Seen, status: Membership, reason: str | None) -> Seen:
     return Seen(
         seen.arxiv_id, status, seen.matched_name, reason, seen.version, seen.withdrawn, seen.meta
     )

@@ -19,13 +19,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from . import __version__, exits
 from .errors import HarvesterError
+from .harvest import harvest_once
 from .logformat import OneLineFormatter, under_systemd
 from .profile import (
     EXPORT_FORMATS,
     FORMATS,
-    after_cycle,
     check_schema,
     export_profile,
     load_history,
@@ -39,11 +39,11 @@ from .settings import Settings, load_settings, locate_config
 from .status import collect_status
 from .store import Store
 from .store.reader import open_reader
-from .sync import open_source, run_cycle
+from .vocabulary import RunStatus
 
 logger = logging.getLogger("harvester")
 
-EXIT_USAGE = 2
+EXIT_USAGE = exits.USAGE
 
 
 def _common_options() -> argparse.ArgumentParser:
@@ -149,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         print("harvest: interrupted", file=sys.stderr)
-        return 130
+        return exits.INTERRUPTED
 
 
 def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
@@ -207,14 +207,12 @@ def run_once(settings: Settings, *, quiet: bool = False, full: bool = False) -> 
     """``harvest --once [--full]``: migrate, harvest every author, print a line each."""
     with _opened(settings) as store:
         store.upgrade()
-        with open_source(settings, store) as source:
-            report = run_cycle(settings, store, source, full=full)
-        code = report.exit_code
-        for author in report.authors:
-            fine = author.status == "ok" or (author.status == "skipped" and code == 0)
-            if not quiet or not fine:
-                print(author.line(), file=sys.stdout if fine else sys.stderr, flush=True)
-        after_cycle(settings, store)
+        report = harvest_once(settings, store, full=full)
+    code = report.exit_code
+    for author in report.authors:
+        fine = author.status == RunStatus.OK or (author.status == RunStatus.SKIPPED and code == 0)
+        if not quiet or not fine:
+            print(author.line(), file=sys.stdout if fine else sys.stderr, flush=True)
     return code
 
 

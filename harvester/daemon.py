@@ -1,10 +1,8 @@
 """``harvest daemon``: the one-shot harvest on a timer, as a well-behaved systemd service.
 
-The scheduled job runs what ``harvest --once`` runs: :func:`harvester.sync.run_cycle`
-through the same :func:`~harvester.sync.open_source`, then
-:func:`harvester.profile.after_cycle`; it adds only bookkeeping (progress for the watchdog,
-a status line). Decisions, with the reasons in the project's
-operations notes:
+The scheduled job runs what ``harvest --once`` runs, :func:`harvester.harvest.harvest_once`;
+it adds only bookkeeping (progress for the watchdog, a status line). Decisions, with the
+reasons in the project's operations notes:
 
 - **APScheduler 3**, a ``BackgroundScheduler`` with one worker thread and explicit job
   defaults (:data:`JOB_DEFAULTS`: the library's 1 s misfire grace silently drops late runs),
@@ -48,13 +46,13 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Connection
 
 from .errors import HarvesterError
+from .harvest import CycleProgress, harvest_once
 from .notify import Notifier
-from .profile import after_cycle
 from .settings import Settings
 from .store import Store
 from .store.leases import Leases, default_owner
 from .store.runlog import run_log
-from .sync import CycleReport, open_source, run_cycle, utcnow
+from .sync import AuthorReport, CycleReport, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -309,8 +307,7 @@ class Daemon:
     # -- the scheduler's worker thread ------------------------------------------------
 
     def _cycle(self) -> None:
-        """The scheduled job: :func:`~harvester.sync.run_cycle` and
-        :func:`~harvester.profile.after_cycle`, as ``harvest --once``."""
+        """The scheduled job: :func:`~harvester.harvest.harvest_once`, as ``harvest --once``."""
         with self._lock:
             if self.stop_event.is_set() or self._database is None:
                 return
@@ -321,19 +318,14 @@ class Daemon:
         self._progress()
         self.notifier.status(f"harvesting {len(settings.authors)} authors")
         try:
-            with open_source(
-                settings, store, stop_event=self.stop_event, on_request=self._progress
-            ) as source:
-                report = run_cycle(
-                    settings,
-                    store,
-                    source,
-                    stop_event=self.stop_event,
-                    leases=Leases(store.engine, owner=self.owner),
-                    done_since=done_since,
-                )
-            if not self.stop_event.is_set():  # not on the way out: it may take a while
-                after_cycle(settings, store)
+            report = harvest_once(
+                settings,
+                store,
+                stop=self.stop_event,
+                progress=_Watchdog(self._progress),
+                leases=Leases(store.engine, owner=self.owner),
+                done_since=done_since,
+            )
         except HarvesterError as exc:
             logger.error("harvest cycle failed: %s", exc)
             self.notifier.status(f"last cycle {_stamp(self._clock())} failed: {exc}")
@@ -374,6 +366,19 @@ class Daemon:
             logger.error("no progress for %.0f s: not feeding the systemd watchdog", quiet)
             self._stalled_logged = True
         return False
+
+
+class _Watchdog(CycleProgress):
+    """Every request and every author done counts as progress for the systemd watchdog."""
+
+    def __init__(self, progressed: Callable[[], None]) -> None:
+        self.progressed = progressed
+
+    def request(self) -> None:
+        self.progressed()
+
+    def author_done(self, report: AuthorReport) -> None:
+        self.progressed()
 
 
 SCHEDULE_SLACK = timedelta(seconds=60)

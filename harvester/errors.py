@@ -26,6 +26,7 @@ root; they print ``str(error)`` on one line and exit with ``error.exit_code``.
     │   │   ├── InconsistentTotalError   ``totalResults`` kept changing between pages
     │   │   └── CircuitOpenError       too many consecutive failed requests this cycle
     │   ├── QueryRejectedError         arXiv refused the query (HTTP 400 and other 4xx)
+    │   ├── TooManyResultsError        the query matches more papers than the API pages through
     │   ├── ResponseTooLargeError      the body exceeded the size cap
     │   └── HostileResponseError       the body declares a DTD or entities: refused unparsed
     └── StopRequested                  a shutdown was requested while waiting
@@ -35,6 +36,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
+
+from . import exits
 
 if TYPE_CHECKING:
     from .records import Paper
@@ -62,6 +65,7 @@ __all__ = [
     "SchemaOutdatedError",
     "SchemaTooNewError",
     "StopRequested",
+    "TooManyResultsError",
     "TransientFetchError",
 ]
 
@@ -69,7 +73,7 @@ __all__ = [
 class HarvesterError(Exception):
     """Base of every error arxiv-harvester raises on purpose."""
 
-    exit_code = 70
+    exit_code = exits.INTERNAL
     default_hint = ""
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
@@ -84,7 +88,7 @@ class HarvesterError(Exception):
 class ConfigError(HarvesterError):
     """The configuration is unusable: names the file, the key and the problem."""
 
-    exit_code = 2
+    exit_code = exits.USAGE
 
     def __init__(self, path: object, key: str | None, problem: str) -> None:
         where = f"{path}: {key}" if key else f"{path}"
@@ -97,14 +101,14 @@ class ConfigError(HarvesterError):
 class DatabaseError(HarvesterError):
     """The database cannot be opened, migrated or written."""
 
-    exit_code = 74
+    exit_code = exits.DATABASE
     default_hint = "check the [database] url and that the file and its directory are writable"
 
 
 class DatabaseCreateError(DatabaseError):
     """The database (file) cannot be created."""
 
-    exit_code = 73
+    exit_code = exits.CANNOT_CREATE
 
 
 class SchemaTooNewError(DatabaseError):
@@ -122,7 +126,7 @@ class SchemaOutdatedError(DatabaseError):
 class ProfileNotFoundError(HarvesterError):
     """No tracked author has this key in the database."""
 
-    exit_code = 2
+    exit_code = exits.USAGE
 
     def __init__(self, key: str, known: Sequence[str]) -> None:
         listed = ", ".join(known[:10]) + (" ..." if len(known) > 10 else "")
@@ -134,27 +138,27 @@ class ProfileNotFoundError(HarvesterError):
 class OutputError(HarvesterError):
     """A page or feed of the static site cannot be written."""
 
-    exit_code = 73
+    exit_code = exits.CANNOT_CREATE
     default_hint = "check [output] html_dir: the directory must be creatable and writable"
 
 
 class LeaseLostError(HarvesterError):
     """This process no longer holds the author's lease (it expired and another took it)."""
 
-    exit_code = 75
+    exit_code = exits.TEMPORARY
     default_hint = "another process harvests this author now; nothing was written"
 
 
 class StopRequested(HarvesterError):
     """A shutdown was requested while waiting (between retries or requests)."""
 
-    exit_code = 0
+    exit_code = exits.OK
 
 
 class FetchError(HarvesterError):
     """Asking the arXiv API failed. ``temporary`` says whether a later try may succeed."""
 
-    exit_code = 69
+    exit_code = exits.UNAVAILABLE
     temporary = False
 
     def __init__(self, message: str, *, url: str | None = None, hint: str | None = None) -> None:

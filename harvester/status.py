@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from . import exits
 from .schedule import next_fire_time, schedule_trigger
 from .settings import AuthorSettings, ScheduleSettings, Settings
 from .store.runlog import AuthorRuns, LastHarvest, RunLog, run_log
@@ -94,7 +95,7 @@ class StatusReport:
 
     @property
     def exit_code(self) -> int:
-        return 0 if self.healthy else 1
+        return exits.OK if self.healthy else exits.INCOMPLETE
 
     def to_json(self) -> str:
         return json.dumps(

@@ -62,6 +62,7 @@ import requests
 from arxiv import _feed
 from sqlalchemy import text
 
+from harvester.harvest import harvest_once
 from harvester.lookalike import Corpus, FeedPage, LookalikeServer, render_feed
 from harvester.lookalike.atom import entry_view
 from harvester.lookalike.corpus import split_version
@@ -78,7 +79,7 @@ from harvester.settings import ArxivSettings, HarvestSettings, Settings, load_se
 from harvester.source.api import _validated
 from harvester.source.feed import parse_page
 from harvester.store import Store
-from harvester.sync import Clock, open_source, run_cycle, utcnow
+from harvester.sync import Clock, utcnow
 
 ARXIV_DELAY = 3.0
 """Seconds between requests under arXiv's API terms of use."""
@@ -181,12 +182,12 @@ def _toml(value: object) -> str:
 def one_harvest(
     settings: Settings, *, full: bool = False, clock: Clock = utcnow
 ) -> tuple[int, int]:
-    """One ``run_cycle`` as ``harvest --once`` runs it: (requests sent, new papers recorded)."""
+    """One harvest as ``harvest --once`` runs it, the derived data aside: (requests sent,
+    new papers recorded)."""
     store = Store.open(settings.database.url)
     try:
-        with open_source(settings, store) as source:
-            report = run_cycle(settings, store, source, full=full, clock=clock)
-            sent = source.requests_sent
+        report = harvest_once(settings, store, full=full, clock=clock, derive=False)
+        sent = sum(a.requests for a in report.authors)
     finally:
         store.close()
     if report.exit_code != 0:

@@ -18,16 +18,15 @@ from pathlib import Path
 
 import requests
 
+from harvester.harvest import harvest_once
 from harvester.lookalike import LookalikeServer, seed_corpus
 from harvester.settings import parse_settings
-from harvester.source import ArxivSource
 from harvester.store import Store
-from harvester.sync import run_cycle
 
 AUTHOR = {"key": "kakade", "name": "Sham Kakade", "aliases": ["Sham M. Kakade", "Sham M Kakade"]}
 
 
-def harvest_once(url: str, db: Path, page_size: int, delay: float) -> float:
+def timed_harvest(url: str, db: Path, page_size: int, delay: float) -> float:
     data = {
         "database": {"url": f"sqlite:///{db}"},
         "arxiv": {"api_url": url, "page_size": page_size, "delay_seconds": delay},
@@ -37,10 +36,9 @@ def harvest_once(url: str, db: Path, page_size: int, delay: float) -> float:
     store = Store.open(settings.database.url)
     store.upgrade()
     try:
-        with ArxivSource(settings.arxiv) as source:
-            started = time.perf_counter()
-            report = run_cycle(settings, store, source)
-            elapsed = time.perf_counter() - started
+        started = time.perf_counter()
+        report = harvest_once(settings, store, derive=False)
+        elapsed = time.perf_counter() - started
     finally:
         store.close()
     assert report.exit_code == 0, report
@@ -65,7 +63,7 @@ def main() -> None:
     with LookalikeServer(seed_corpus()) as server, tempfile.TemporaryDirectory() as tmp:
         for run in range(args.runs):
             server.clear_requests()
-            elapsed = harvest_once(server.url, Path(tmp) / f"{run}.db", args.page_size, 0.0)
+            elapsed = timed_harvest(server.url, Path(tmp) / f"{run}.db", args.page_size, 0.0)
             targets = [f"{r.path}?{r.query}" for r in server.requests]
             requests_made = len(targets)
             harvests.append(elapsed)

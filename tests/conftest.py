@@ -1,5 +1,7 @@
 """Shared fixtures: real databases (SQLite file and PostgreSQL), the arXiv look-alike.
 
+Helpers a test calls by hand are in ``tests/support.py``.
+
 Database tests run twice, on SQLite and on PostgreSQL. Each PostgreSQL test gets
 its own schema (via ``search_path``), dropped afterwards. With ``CI=true`` an
 unreachable PostgreSQL fails the run instead of skipping it.
@@ -8,31 +10,20 @@ unreachable PostgreSQL fails the run instead of skipping it.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
 
 from harvester.lookalike import Corpus, LookalikeServer, seed_corpus
-from harvester.settings import Settings, parse_settings
 from harvester.store import Store
 
-REPO = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get(
     "HARVESTER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-SEED_KEY = "kakade"
-SEED_AUTHOR = {
-    "key": SEED_KEY,
-    "name": "Sham Kakade",
-    "aliases": ["Sham M. Kakade", "Sham M Kakade"],
-}
 
 
 def _pg_available() -> str | None:
@@ -78,23 +69,6 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield url
 
 
-def run_cli(
-    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 120
-) -> subprocess.CompletedProcess[str]:
-    """``harvest ARGS`` as a real subprocess, with no HARVESTER_* variables but ``env``."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("HARVESTER_")}
-    clean.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "harvester.cli", *args],
-        cwd=cwd or REPO,
-        env=clean,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
-
-
 @pytest.fixture
 def corpus() -> Corpus:
     """A private copy of the seed corpus (76 papers + namesakes + unrelated)."""
@@ -105,24 +79,6 @@ def corpus() -> Corpus:
 def server(corpus: Corpus) -> Iterator[LookalikeServer]:
     with LookalikeServer(corpus) as srv:
         yield srv
-
-
-def make_settings(db_url: str, api_url: str, **arxiv: Any) -> Settings:
-    """Settings for tests: no delay, short timeouts, quick retries."""
-    authors = arxiv.pop("authors", [SEED_AUTHOR])
-    harvest = arxiv.pop("harvest", {})
-    options = {
-        "api_url": api_url,
-        "page_size": 25,
-        "delay_seconds": 0,
-        "timeout_seconds": 2,
-        "max_attempts": 4,
-        "max_retry_seconds": 20,
-        "max_wait_seconds": 5,
-        **arxiv,
-    }
-    data = {"database": {"url": db_url}, "arxiv": options, "authors": authors, "harvest": harvest}
-    return parse_settings(data, Path("<test>"), {})
 
 
 @pytest.fixture

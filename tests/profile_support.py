@@ -18,13 +18,11 @@ from typing import Any
 from sqlalchemy import text
 
 from harvester.lookalike import Corpus, LookalikeServer, seed_corpus
-from harvester.profile import after_cycle
 from harvester.settings import OutputSettings, Settings
-from harvester.source import ArxivSource
 from harvester.store import Store
-from harvester.sync import CycleReport, run_cycle
 
-from .conftest import SEED_AUTHOR, database_url, make_settings
+from .conftest import database_url
+from .support import SEED_AUTHOR, harvest, make_settings
 
 COAUTHOR = {"key": "morwani", "name": "Depen Morwani"}
 AUTHORS = [SEED_AUTHOR, COAUTHOR]
@@ -45,14 +43,6 @@ class Harvested:
             return list(conn.execute(text(sql), params))
 
 
-def harvest(store: Store, settings: Settings) -> CycleReport:
-    """One cycle and the hook, as ``harvest --once`` runs them."""
-    with ArxivSource(settings.arxiv) as source:
-        report = run_cycle(settings, store, source)
-    after_cycle(settings, store)
-    return report
-
-
 @contextmanager
 def harvested_database(
     dialect: str, directory: Path, *, html_dir: Path | None = None
@@ -65,7 +55,7 @@ def harvested_database(
         store = Store.open(url)
         try:
             store.upgrade()
-            report = harvest(store, settings)
+            report = harvest(store, settings, derive=True)
             assert report.exit_code == 0, report
             yield Harvested(url, store, settings, corpus, server)
         finally:

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 import harvester.sync
 from harvester.batching import (
@@ -34,12 +34,11 @@ from harvester.changes import Observation, Seen, plan_changes
 from harvester.lookalike import Corpus, LookalikeServer
 from harvester.matching import Matcher
 from harvester.records import Author, Paper
-from harvester.settings import AuthorSettings, HarvestSettings, Settings
+from harvester.settings import AuthorSettings, HarvestSettings
 from harvester.store import Store
 from harvester.store import schema as t
-from harvester.sync import CycleReport, open_source, run_cycle
 
-from .conftest import SEED_AUTHOR, make_settings, run_cli
+from .support import SEED_AUTHOR, harvest, make_settings, rows, run_cli
 from .test_matching import paper
 
 T0 = datetime(2026, 11, 2, 1, 30, tzinfo=UTC)
@@ -198,19 +197,6 @@ def prefixed(prefix: str) -> list[dict[str, Any]]:
     return [{**a, "key": prefix + str(a["key"])} for a in GROUP]
 
 
-def cycle(
-    store: Store, settings: Settings, *, full: bool = False, when: datetime | None = None
-) -> CycleReport:
-    clock = (lambda: when) if when is not None else harvester.sync.utcnow
-    with open_source(settings, store) as source:
-        return run_cycle(settings, store, source, full=full, clock=clock)
-
-
-def rows(store: Store, sql: str, **params: Any) -> list[tuple[Any, ...]]:
-    with store.engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(text(sql), params)]
-
-
 def profile_state(store: Store, prefix: str) -> dict[str, list[tuple[Any, ...]]]:
     """Everything the profiles of ``prefix`` hold, the prefix taken off the keys."""
     n = len(prefix) + 1
@@ -275,15 +261,15 @@ def test_grouped_and_separate_queries_leave_identical_profiles(
         db_url, server.url, authors=prefixed("s-"), harvest={"group_query_chars": 0}
     )
     shared = make_settings(db_url, server.url, authors=prefixed("g-"))
-    assert cycle(store, alone).exit_code == cycle(store, shared).exit_code == 0
+    assert harvest(store, alone).exit_code == harvest(store, shared).exit_code == 0
     assert profile_state(store, "s-") == profile_state(store, "g-")
     rejected = rows(store, "SELECT arxiv_id FROM rejected_papers WHERE author_key = 'g-kakade'")
     assert len(rejected) == 4  # the namesakes, shared query or not
     ids = change_upstream(corpus)
     for full in (False, True):
         assert (
-            cycle(store, alone, full=full).exit_code
-            == cycle(store, shared, full=full).exit_code
+            harvest(store, alone, full=full).exit_code
+            == harvest(store, shared, full=full).exit_code
             == 0
         )
         assert profile_state(store, "s-") == profile_state(store, "g-")
@@ -303,12 +289,12 @@ def test_an_incremental_cycle_finds_new_papers_in_one_request_and_never_a_missin
     store: Store, server: LookalikeServer, db_url: str, corpus: Corpus
 ) -> None:
     settings = make_settings(db_url, server.url, page_size=25, authors=GROUP)
-    cycle(store, settings)
+    harvest(store, settings)
     cold = len(server.requests)
     assert cold >= 4  # 91 papers in shared scope, 25 a page
     ids = change_upstream(corpus)
     server.clear_requests()
-    report = cycle(store, settings)
+    report = harvest(store, settings)
     assert report.exit_code == 0
     assert len(server.requests) == 1
     events = rows(
@@ -321,7 +307,7 @@ def test_an_incremental_cycle_finds_new_papers_in_one_request_and_never_a_missin
     assert count == 77  # 76 + the new one; the removed paper is not missing yet
 
     server.clear_requests()
-    assert cycle(store, settings, full=True).exit_code == 0
+    assert harvest(store, settings, full=True).exit_code == 0
     assert len(server.requests) >= cold
     events = rows(
         store, "SELECT kind, arxiv_id FROM event WHERE author_key = 'kakade' ORDER BY event_id"
@@ -336,7 +322,7 @@ def test_the_watermark_and_the_last_full_harvest_are_kept_per_author(
 ) -> None:
     settings = make_settings(db_url, server.url, authors=GROUP)
     day0 = datetime(2026, 11, 2, 1, 30, tzinfo=UTC)
-    cycle(store, settings, when=day0)
+    harvest(store, settings, when=day0)
     newest = max(p.published for p in corpus)
     a = t.author.c
     with store.engine.connect() as conn:
@@ -348,7 +334,7 @@ def test_the_watermark_and_the_last_full_harvest_are_kept_per_author(
     for day in range(1, 8):
         when = day0 + timedelta(days=day)
         before = rows(store, "SELECT MAX(run_id) FROM run")[0][0]
-        cycle(store, settings, when=when)
+        harvest(store, settings, when=when)
         for key, mode in rows(
             store, "SELECT author_key, mode FROM run WHERE run_id > :r", r=before
         ):
@@ -363,7 +349,7 @@ def test_a_group_whose_answer_is_too_large_is_split(
 ) -> None:
     monkeypatch.setattr(harvester.sync, "MAX_GROUP_RESULTS", 30)
     settings = make_settings(db_url, server.url, authors=GROUP, page_size=200)
-    report = cycle(store, settings)
+    report = harvest(store, settings)
     assert report.exit_code == 0, [a.line() for a in report.authors]
     queries = [r.params["search_query"] for r in server.requests]
     assert queries[0].count("au:") == len(GROUP) + 2  # kakade has three names
@@ -400,7 +386,7 @@ def test_a_paper_dated_in_the_future_does_not_move_the_watermark_past_now(
     template = kakade_papers(corpus)[0]
     corpus.upsert(replace(template, arxiv_id="2611.07777", published=future, updated=future))
     when = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
-    assert cycle(store, make_settings(db_url, server.url), when=when).exit_code == 0
+    assert harvest(store, make_settings(db_url, server.url), when=when).exit_code == 0
     with store.engine.connect() as conn:
         watermark = conn.execute(select(t.author.c.watermark)).scalar_one()
     assert watermark == when

@@ -11,7 +11,7 @@ import re
 import subprocess
 import sys
 
-from .conftest import REPO
+from .support import REPO
 
 
 def test_the_quick_benchmark_runs_and_finds_every_new_paper() -> None:

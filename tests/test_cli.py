@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, inspect, text
 from harvester.cli import build_parser
 from harvester.lookalike import LookalikeServer, Status
 
-from .conftest import run_cli
+from .support import run_cli
 
 REPO = Path(__file__).resolve().parent.parent
 

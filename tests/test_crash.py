@@ -38,12 +38,11 @@ from sqlalchemy import DateTime, Engine, MetaData, create_engine, select, text
 
 from harvester.lookalike import Corpus, LookalikeServer, seed_corpus
 from harvester.settings import Settings
-from harvester.source import ArxivSource
 from harvester.store import Store
 from harvester.store.leases import Leases
-from harvester.sync import run_cycle
 
-from .conftest import SEED_AUTHOR, database_url, make_settings
+from .conftest import database_url
+from .support import SEED_AUTHOR, harvest, make_settings
 
 pytestmark = pytest.mark.slow
 
@@ -118,9 +117,8 @@ def harvest_in_process(url: str, server: LookalikeServer, *, later: bool = False
     store = Store.open(url)
     try:
         store.upgrade()
-        with ArxivSource(settings.arxiv) as source:
-            leases = Leases(store.engine, clock=clock)
-            report = run_cycle(settings, store, source, clock=clock, leases=leases)
+        leases = Leases(store.engine, clock=clock)
+        report = harvest(store, settings, clock=clock, leases=leases)
         assert report.exit_code == 0, [a.line() for a in report.authors]
     finally:
         store.close()
@@ -384,8 +382,7 @@ def test_every_cycle_first_closes_runs_a_dead_process_left_running(
     settings = make_settings(db_url, server.url)
     store.sync_authors([("kakade", "Sham Kakade")])
     dead = store.start_run("kakade", datetime.now(UTC) - timedelta(hours=2))
-    with ArxivSource(settings.arxiv) as source:
-        report = run_cycle(settings, store, source)
+    report = harvest(store, settings)
     assert report.exit_code == 0
     with store.engine.connect() as conn:
         rows = conn.execute(

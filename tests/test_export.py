@@ -16,8 +16,8 @@ from harvester.profile import export_profile
 from harvester.profile.export import CSV_COLUMNS, bibtex_text, to_bibtex
 from harvester.records import PaperItem
 
-from .conftest import run_cli
 from .profile_support import Harvested, harvested_database, seed_papers
+from .support import run_cli
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -1,5 +1,5 @@
 """Every server fault of issue 3, through the real stack: the look-alike over real HTTP,
-``ArxivSource`` and ``run_cycle`` on SQLite and PostgreSQL, ``harvest --once`` as cron runs it.
+``ArxivSource`` and ``harvest_once`` on SQLite and PostgreSQL, ``harvest --once`` as cron runs it.
 
 Each test says what the harvester did: retried and completed, or stopped with nothing but
 the run log written (never a ``missing`` event). Source-level tests (no database) check
@@ -55,9 +55,9 @@ from harvester.normalise import normalise_entry
 from harvester.settings import Settings
 from harvester.source import ArxivSource, SearchResult
 from harvester.store import Store
-from harvester.sync import CycleReport, run_cycle
 
-from .conftest import SEED_AUTHOR, SEED_KEY, make_settings
+from . import support
+from .support import SEED_AUTHOR, SEED_KEY, make_settings
 from .test_harvest import SEED_PAPERS, harvest, rows, snapshot
 
 QUERY_RESULTS = 80
@@ -556,11 +556,6 @@ def test_max_consecutive_failures_is_a_setting(server: LookalikeServer) -> None:
     assert len(server.requests) == 1 and source.breaker.open
 
 
-def run_cycle_for(store: Store, settings: Settings) -> CycleReport:
-    with ArxivSource(settings.arxiv) as source:
-        return run_cycle(settings, store, source)
-
-
 def test_a_query_rejection_is_not_a_failure_of_the_service(
     store: Store, server: LookalikeServer, db_url: str
 ) -> None:
@@ -569,7 +564,7 @@ def test_a_query_rejection_is_not_a_failure_of_the_service(
     settings = make_settings(
         db_url, server.url, authors=authors, max_attempts=2, max_consecutive_failures=1
     )
-    report = run_cycle_for(store, settings)
+    report = support.harvest(store, settings)
     assert [a.status for a in report.authors] == ["failed", "failed", "ok"]
 
 

@@ -6,30 +6,22 @@ import hashlib
 import itertools
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
-
-from sqlalchemy import text
 
 from harvester.lookalike import Corpus, LookalikeServer
 from harvester.settings import Settings
-from harvester.source import ArxivSource
 from harvester.store import Store
-from harvester.sync import CycleReport, run_cycle
+from harvester.sync import CycleReport
 
-from .conftest import SEED_AUTHOR, SEED_KEY, make_settings
+from . import support
+from .support import SEED_AUTHOR, SEED_KEY, make_settings, rows
 
 SEED_PAPERS = 76
 LATER = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 
 
 def harvest(store: Store, settings: Settings) -> CycleReport:
-    with ArxivSource(settings.arxiv) as source:
-        return run_cycle(settings, store, source, full=True)
-
-
-def rows(store: Store, sql: str, **params: Any) -> list[Any]:
-    with store.engine.connect() as conn:
-        return list(conn.execute(text(sql), params))
+    """A full harvest: these tests check what a complete reconciliation records."""
+    return support.harvest(store, settings, full=True)
 
 
 def snapshot(store: Store) -> str:

@@ -22,10 +22,9 @@ from harvester.errors import ConfigError
 from harvester.lookalike import Corpus, CorpusAuthor, LookalikeServer
 from harvester.lookalike.query import BoolOp, Group, Node, Term, parse_query
 from harvester.settings import load_settings
-from harvester.source import ArxivSource
 from harvester.store import Store
-from harvester.sync import run_cycle
 
+from .support import harvest
 from .test_harvest import rows
 
 SQL = "Robert'); DROP TABLE paper;--"
@@ -82,8 +81,7 @@ def test_hostile_names_are_stored_and_matched_literally(
 ) -> None:
     with LookalikeServer(hostile_corpus) as server:
         settings = load_settings(write_config(tmp_path / "h.toml", db_url, server.url), {})
-        with ArxivSource(settings.arxiv) as source:
-            report = run_cycle(settings, store, source)
+        report = harvest(store, settings)
         queries = [r.params["search_query"] for r in server.requests]
     assert report.exit_code == 0, [a.line() for a in report.authors]
 

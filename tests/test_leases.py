@@ -7,33 +7,28 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from alembic import command
 from sqlalchemy import inspect, text
 
 from harvester.errors import LeaseLostError, StopRequested
+from harvester.harvest import open_source
 from harvester.lookalike import LookalikeServer, Stall
 from harvester.normalise import normalise_entry
 from harvester.store import RunTotals, Store, create_db_engine
 from harvester.store.leases import Lease, Leases, Refusal
 from harvester.store.migrate import alembic_config
 from harvester.store.pacing import DatabasePacer, slot_name
-from harvester.sync import harvest_author, open_source, run_cycle
+from harvester.sync import harvest_author
 
-from .conftest import SEED_KEY, make_settings
+from .support import SEED_KEY, harvest, make_settings, rows
 
 T0 = datetime(2026, 11, 28, 1, 30, tzinfo=UTC)
 
 
 def at(moment: datetime) -> Callable[[], datetime]:
     return lambda: moment
-
-
-def rows(store: Store, sql: str, **params: Any) -> list[Any]:
-    with store.engine.connect() as conn:
-        return list(conn.execute(text(sql), params))
 
 
 def held(claim: Lease | Refusal) -> Lease:
@@ -142,10 +137,9 @@ def test_a_cycle_skips_a_leased_author_and_says_why(
     store: Store, server: LookalikeServer, db_url: str
 ) -> None:
     settings = make_settings(db_url, server.url)
-    with open_source(settings, store) as source:
-        assert run_cycle(settings, store, source).exit_code == 0
-        held(Leases(store.engine, owner="daemon-host:4242").claim(SEED_KEY))
-        report = run_cycle(settings, store, source)
+    assert harvest(store, settings).exit_code == 0
+    held(Leases(store.engine, owner="daemon-host:4242").claim(SEED_KEY))
+    report = harvest(store, settings)
     [author] = report.authors
     assert author.status == "skipped"
     assert author.line().startswith("kakade  skipped: leased by daemon-host:4242 until ")

@@ -24,8 +24,8 @@ from harvester.profile.similar import WEIGHTS, coauthorship
 from harvester.store import PUBLIC_VIEWS, Store
 from harvester.store.migrate import alembic_config
 
-from .conftest import run_cli
 from .profile_support import Harvested, harvested_database, months_ago_start, seed_papers
+from .support import run_cli
 
 REPO = Path(__file__).resolve().parent.parent
 SEED_PROFILE = REPO / "tests" / "data" / "seed_profile.txt"

@@ -1,6 +1,6 @@
 """``harvest history`` and the statistics views where dates are tricky.
 
-Harvests here run at fixed times (``run_cycle``'s clock), so the history is exact.
+Harvests here run at fixed times (``harvest_once``'s clock), so the history is exact.
 """
 
 from __future__ import annotations
@@ -17,12 +17,10 @@ from harvester.errors import ProfileNotFoundError
 from harvester.lookalike import Corpus, LookalikeServer
 from harvester.profile import load_history, parse_since, render_history
 from harvester.settings import Settings
-from harvester.source import ArxivSource
 from harvester.store import Store
-from harvester.sync import run_cycle
 
-from .conftest import make_settings, run_cli
 from .profile_support import months_ago_start, seed_papers
+from .support import harvest, make_settings, run_cli
 
 T0 = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
 T1 = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
@@ -30,9 +28,7 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def harvest_at(store: Store, settings: Settings, when: datetime) -> None:
-    with ArxivSource(settings.arxiv) as source:
-        report = run_cycle(settings, store, source, clock=lambda: when)
-    assert report.exit_code == 0
+    assert harvest(store, settings, when=when).exit_code == 0
 
 
 def test_history_lists_count_changes_and_events_newest_first(

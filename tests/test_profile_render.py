@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from html.parser import HTMLParser
 
 from harvester.profile import render, render_summary
+from harvester.profile.render_html import year_chart
 from harvester.records import (
     PaperItem,
     Profile,
@@ -14,7 +15,6 @@ from harvester.records import (
     Stats,
     YearCount,
 )
-from harvester.profile.render_html import year_chart
 
 WHEN = datetime(2024, 3, 5, 17, 0, tzinfo=UTC)
 NASTY = '<script>alert("x")</script> & Co: $\\|w\\|_2 < 1$ [sic] *bold* _it_'

@@ -36,7 +36,7 @@ from harvester.source.feed import parse_page
 from harvester.store import Store
 from harvester.store import schema as t
 
-from .conftest import make_settings
+from .support import make_settings
 
 BOUNDARY = settings(
     max_examples=100, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]

@@ -10,12 +10,9 @@ import pytest
 from sqlalchemy import text
 
 from harvester.lookalike import Corpus, LookalikeServer
-from harvester.profile import after_cycle
-from harvester.source import ArxivSource
 from harvester.store import PUBLIC_VIEWS, Store
-from harvester.sync import run_cycle
 
-from .conftest import make_settings
+from .support import harvest, make_settings
 
 README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
 QUERIES = re.findall(r"```sql\n(.*?)```", README, re.S)
@@ -42,13 +39,10 @@ def test_readme_queries_run(
 
     Each cycle is followed by the hook ``harvest --once`` runs (similar authors)."""
     settings = make_settings(db_url, server.url)
-    with ArxivSource(settings.arxiv) as source:
-        run_cycle(settings, store, source)
-        after_cycle(settings, store)
-        newest = max(corpus, key=lambda p: p.published)
-        corpus.revise(newest.arxiv_id, updated=datetime.now(UTC))
-        run_cycle(settings, store, source)
-        after_cycle(settings, store)
+    harvest(store, settings, derive=True)
+    newest = max(corpus, key=lambda p: p.published)
+    corpus.revise(newest.arxiv_id, updated=datetime.now(UTC))
+    harvest(store, settings, derive=True)
     with store.engine.connect() as conn:
         result = conn.execute(text(query.strip().rstrip(";"))).all()
     assert result, f"README query returned no rows:\n{query}"

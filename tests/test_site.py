@@ -20,8 +20,8 @@ from harvester.settings import parse_settings
 from harvester.store import Store
 from harvester.store.schema import derived_state, similar_author
 
-from .conftest import SEED_AUTHOR, make_settings, run_cli
-from .profile_support import AUTHORS, harvest, seed_papers, with_html_dir
+from .profile_support import AUTHORS, seed_papers, with_html_dir
+from .support import SEED_AUTHOR, harvest, make_settings, run_cli
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 LATER = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -33,7 +33,7 @@ def test_every_harvest_rewrites_pages_index_and_feeds(
 ) -> None:
     site = tmp_path / "site"
     settings = with_html_dir(make_settings(db_url, server.url, authors=AUTHORS), site)
-    harvest(store, settings)
+    harvest(store, settings, derive=True)
     names = {"index.html", "kakade.html", "kakade.atom", "morwani.html", "morwani.atom"}
     assert {p.name for p in site.iterdir()} == names  # no temporary file left behind
     for path in site.iterdir():
@@ -44,7 +44,7 @@ def test_every_harvest_rewrites_pages_index_and_feeds(
 
     new = _add_paper(corpus, "2611.09999", "A Brand New Paper on Shampoo & Adam")
     before = (site / "kakade.html").stat().st_ino
-    harvest(store, settings)
+    harvest(store, settings, derive=True)
     assert (site / "kakade.html").stat().st_ino != before  # replaced, not rewritten in place
     (entry,) = _entries(site / "kakade.atom")
     assert entry.findtext(f"{ATOM}id") == f"https://arxiv.org/abs/{new}"
@@ -60,12 +60,12 @@ def test_similar_authors_are_recomputed_only_when_data_changed(
     store: Store, server: LookalikeServer, db_url: str, corpus: Corpus
 ) -> None:
     settings = make_settings(db_url, server.url, authors=AUTHORS)
-    harvest(store, settings)
+    harvest(store, settings, derive=True)
     first = _refreshed_at(store)
-    harvest(store, settings)  # nothing changed upstream
+    harvest(store, settings, derive=True)  # nothing changed upstream
     assert _refreshed_at(store) == first
     _add_paper(corpus, "2611.09998", "Another New Paper")
-    harvest(store, settings)
+    harvest(store, settings, derive=True)
     assert _refreshed_at(store) > first
 
 
@@ -73,7 +73,7 @@ def test_concurrent_refreshes_take_turns(
     store: Store, server: LookalikeServer, db_url: str
 ) -> None:
     """Processes sharing a database may refresh at once: each writes whole results."""
-    harvest(store, make_settings(db_url, server.url, authors=AUTHORS))
+    harvest(store, make_settings(db_url, server.url, authors=AUTHORS), derive=True)
     errors: list[BaseException] = []
 
     def refresh() -> None:

@@ -15,16 +15,10 @@ from harvester.settings import Settings, parse_settings
 from harvester.status import StatusReport, collect_status
 from harvester.store import RunTotals, Store
 from harvester.store.reader import open_reader
-from harvester.sync import open_source, run_cycle
 
-from .conftest import SEED_AUTHOR, make_settings, run_cli
+from .support import SEED_AUTHOR, harvest, make_settings, run_cli
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
-
-
-def harvest(store: Store, settings: Settings) -> int:
-    with open_source(settings, store) as source:
-        return run_cycle(settings, store, source).exit_code
 
 
 def status(db_url: str, settings: Settings, now: datetime | None = None) -> StatusReport:
@@ -39,7 +33,7 @@ def test_a_fresh_complete_harvest_is_healthy(
     store: Store, server: LookalikeServer, db_url: str
 ) -> None:
     settings = make_settings(db_url, server.url)
-    assert harvest(store, settings) == 0
+    assert harvest(store, settings).exit_code == 0
     report = status(db_url, settings)
     assert (report.healthy, report.exit_code) == (True, 0)
     [kakade] = report.authors
@@ -57,8 +51,8 @@ def test_failures_count_until_the_next_complete_harvest(
     settings = make_settings(db_url, server.url, max_attempts=1)
     harvest(store, settings)
     server.faults.add(Status(503), times=2)
-    assert harvest(store, settings) == 75
-    assert harvest(store, settings) == 75
+    assert harvest(store, settings).exit_code == 75
+    assert harvest(store, settings).exit_code == 75
     [kakade] = status(db_url, settings).authors
     assert kakade.last_harvest is not None
     assert (kakade.last_harvest.status, kakade.consecutive_failures) == ("incomplete", 2)

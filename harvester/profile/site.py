@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 FILE_MODE = 0o644
 
+
 def write_site(store: Store, directory: Path) -> list[Path]:
     """Rewrite every page and feed, then the index; returns the files written.
 

@@ -1,12 +1,20 @@
-"""The SQLAlchemy store: schema, migrations, engines and transactions."""
+"""The SQLAlchemy store: schema, migrations, engines, and every SQL statement.
+
+Write side: :class:`Store` (:mod:`.repository`, :mod:`.harvests`, :mod:`.papers`,
+:mod:`.leases`, :mod:`.pacing`). Read side: :mod:`.profiles`, :mod:`.derived`,
+:mod:`.runlog`, and :mod:`.reader` for read-only engines.
+"""
 
 from .engine import create_db_engine, sqlite_path
+from .harvests import AuthorHarvest, Recorded, RunTotals
 from .migrate import current_revision, head_revision, upgrade_schema
-from .repository import RunTotals, Store
+from .repository import Store
 from .schema import PUBLIC_VIEWS
 
 __all__ = [
     "PUBLIC_VIEWS",
+    "AuthorHarvest",
+    "Recorded",
     "RunTotals",
     "Store",
     "create_db_engine",

@@ -34,6 +34,7 @@ from sqlalchemy import Connection, Engine, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import LeaseLostError
+from ..vocabulary import RunStatus
 from . import schema as t
 from .dbclock import database_now
 from .problems import database_error
@@ -156,8 +157,8 @@ class Leases:
             if keys:
                 conn.execute(
                     update(t.run)
-                    .where(r.author_key.in_(keys), r.status == "running")
-                    .values(status="incomplete", finished_at=now, error=reason)
+                    .where(r.author_key.in_(keys), r.status == RunStatus.RUNNING)
+                    .values(status=RunStatus.INCOMPLETE, finished_at=now, error=reason)
                 )
                 conn.execute(
                     update(t.author)
@@ -262,7 +263,7 @@ def _harvested_since(
     r = t.run.c
     stmt = (
         select(r.author_key, func.max(r.finished_at))
-        .where(r.author_key.in_(author_keys), r.status == "ok", r.finished_at > since)
+        .where(r.author_key.in_(author_keys), r.status == RunStatus.OK, r.finished_at > since)
         .group_by(r.author_key)
     )
     return {key: done for key, done in conn.execute(stmt)}

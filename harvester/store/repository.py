@@ -1,48 +1,42 @@
 """The store: owns the engine, the migrations and every transaction.
 
-One harvest of one author is one transaction (:meth:`Store.profile`): the
-memberships, the events, the count change and the run's final status are
-committed together or not at all. Writes are idempotent upserts keyed on the
-canonical arXiv id; an unchanged paper row is not rewritten.
+One harvest of one author is one transaction (:meth:`Store.record_harvest`): the
+papers, memberships, events, count change, watermark and the run's final status are
+committed together or not at all (:mod:`.harvests`). Writes are idempotent upserts keyed
+on the canonical arXiv id; an unchanged paper row is not rewritten. The read side is
+:mod:`.profiles`, :mod:`.derived` and :mod:`.runlog`.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Connection, Engine, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..batching import AuthorState
-from ..changes import Plan, Seen
-from ..records import Author, Paper
+from ..records import Paper
+from ..vocabulary import HarvestMode, RunStatus
 from . import schema as t
-from .engine import create_db_engine
+from .engine import create_db_engine, reading
+from .harvests import (
+    AuthorHarvest,
+    Recorded,
+    RunTotals,
+    finish_run,
+    insert_for,
+    load_papers,
+    record_harvest,
+)
+from .leases import Lease
 from .migrate import upgrade_schema
 from .papers import save_papers
 from .problems import database_error
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class RunTotals:
-    """What a finished run reports in ``harvest_runs``."""
-
-    status: str
-    requests: int = 0
-    entries_seen: int = 0
-    new_papers: int = 0
-    new_versions: int = 0
-    events: int = 0
-    error: str | None = None
 
 
 class Store:
@@ -86,54 +80,63 @@ class Store:
             stored = dict(conn.execute(select(a.key, a.name).where(a.key.in_(list(wanted)))).all())
             new = [{"key": k, "name": n} for k, n in wanted.items() if k not in stored]
             if new:
-                stmt = _insert(conn)(t.author).on_conflict_do_nothing(index_elements=["key"])
+                stmt = insert_for(conn)(t.author).on_conflict_do_nothing(index_elements=["key"])
                 conn.execute(stmt, new)
             for key, name in wanted.items():
                 if key in stored and stored[key] != name:
                     conn.execute(update(t.author).where(a.key == key).values(name=name))
 
-    def start_run(self, author_key: str, now: datetime, mode: str | None = None) -> int:
+    def start_run(self, author_key: str, now: datetime, mode: HarvestMode | None = None) -> int:
         """Log the start of a harvest in its own short transaction."""
         return self.start_runs([author_key], now, mode)[author_key]
 
     def start_runs(
-        self, author_keys: Sequence[str], now: datetime, mode: str | None = None
+        self, author_keys: Sequence[str], now: datetime, mode: HarvestMode | None = None
     ) -> dict[str, int]:
         """Log the start of several authors' harvests (one query) in one transaction."""
-        zero = dict.fromkeys(("requests", "entries_seen", "new_papers", "new_versions"), 0)
-        runs = {}
         with self.transaction() as conn:
-            for key in author_keys:
-                values = {"author_key": key, "started_at": now, "status": "running", "mode": mode}
-                result = conn.execute(t.run.insert().values(**values, **zero, events=0))
-                inserted = result.inserted_primary_key
-                assert inserted is not None
-                runs[key] = int(inserted[0])
-        return runs
+            return _insert_runs(conn, author_keys, now, mode)
 
     def load_states(self, author_keys: Sequence[str]) -> dict[str, AuthorState]:
         """What each author's past harvests left: watermark, last full harvest, identity."""
         a = t.author.c
         stmt = select(a.key, a.watermark, a.last_full_at, a.baseline_identity)
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             rows = conn.execute(stmt.where(a.key.in_(list(author_keys))))
             return {
                 r.key: AuthorState(r.key, r.watermark, r.last_full_at, r.baseline_identity)
                 for r in rows
             }
 
-    def finish_run(
-        self, run_id: int, now: datetime, totals: RunTotals, conn: Connection | None = None
+    def finish_run(self, run_id: int, now: datetime, totals: RunTotals) -> None:
+        """Record a run's outcome in its own transaction."""
+        with self.transaction() as conn:
+            finish_run(conn, run_id, now, totals)
+
+    def record_harvest(
+        self, harvest: AuthorHarvest, clock: Callable[[], datetime], lease: Lease | None = None
+    ) -> Recorded:
+        """Plan and write one author's complete harvest in ONE transaction (:mod:`.harvests`);
+        with ``lease``, the transaction first confirms it is still ours."""
+        with self.transaction() as conn:
+            return record_harvest(conn, harvest, clock(), lease)
+
+    def record_incomplete(
+        self, runs: Sequence[tuple[int, RunTotals]], now: datetime, papers: Sequence[Paper] = ()
     ) -> None:
-        """Record a run's outcome (inside ``conn``'s transaction when given)."""
-        stmt = (
-            update(t.run).where(t.run.c.run_id == run_id).values(finished_at=now, **vars_of(totals))
-        )
-        if conn is not None:
-            conn.execute(stmt)
-            return
-        with self.transaction() as own:
-            own.execute(stmt)
+        """Close runs that did not harvest completely, in one transaction; ``papers`` that
+        did arrive valid are stored too (paper rows only), so nothing arXiv sent is lost."""
+        with self.transaction() as conn:
+            if papers:
+                save_papers(conn, papers, now)
+            for run_id, totals in runs:
+                finish_run(conn, run_id, now, totals)
+
+    def record_skip(self, author_key: str, why: str, now: datetime) -> None:
+        """A ``skipped`` run: another process has the author, or the cycle gave up on it."""
+        with self.transaction() as conn:
+            run_id = _insert_runs(conn, [author_key], now, None)[author_key]
+            finish_run(conn, run_id, now, RunTotals(RunStatus.SKIPPED, error=why))
 
     def close_abandoned_runs(self, now: datetime) -> int:
         """Runs still 'running' from a process that died are marked failed.
@@ -146,45 +149,18 @@ class Store:
         with self.transaction() as conn:
             stmt = (
                 update(t.run)
-                .where(t.run.c.status == "running", t.run.c.author_key.not_in(leased))
-                .values(status="failed", finished_at=now, error="abandoned: the process ended")
+                .where(t.run.c.status == RunStatus.RUNNING, t.run.c.author_key.not_in(leased))
+                .values(
+                    status=RunStatus.FAILED, finished_at=now, error="abandoned: the process ended"
+                )
             )
             return conn.execute(stmt).rowcount
 
-    # -- inside one author's transaction ------------------------------------------------
-
-    def baseline_identity(self, conn: Connection, author_key: str) -> str | None:
-        stmt = select(t.author.c.baseline_identity).where(t.author.c.key == author_key)
-        return conn.execute(stmt).scalar_one_or_none()
-
-    def load_seen(self, conn: Connection, author_key: str) -> dict[str, Seen]:
-        m = t.membership.c
-        rows = conn.execute(select(t.membership).where(m.author_key == author_key))
-        return {
-            r.arxiv_id: Seen(
-                r.arxiv_id,
-                r.status,
-                r.matched_name,
-                r.reason,
-                r.seen_version,
-                bool(r.seen_withdrawn),
-                json.loads(r.seen_meta),
-            )
-            for r in rows
-        }
+    # -- inside a caller's transaction ------------------------------------------------------
 
     def load_papers(self, conn: Connection, ids: Sequence[str]) -> dict[str, Paper]:
-        """Stored papers by id, with their authors (used to re-check membership)."""
-        if not ids:
-            return {}
-        authors: dict[str, list[Author]] = {}
-        pa = t.paper_author.c
-        stmt = select(t.paper_author).where(pa.arxiv_id.in_(ids)).order_by(pa.arxiv_id, pa.position)
-        for row in conn.execute(stmt):
-            affiliations = tuple(a for a in row.affiliations.split("; ") if a)
-            authors.setdefault(row.arxiv_id, []).append(Author(row.name, affiliations))
-        rows = conn.execute(select(t.paper).where(t.paper.c.arxiv_id.in_(ids)))
-        return {r.arxiv_id: _paper(r, authors.get(r.arxiv_id, [])) for r in rows}
+        """Stored papers by id, with their authors."""
+        return load_papers(conn, ids)
 
     def save_papers(self, conn: Connection, papers: Sequence[Paper], now: datetime) -> int:
         """Insert new papers, rewrite changed ones with their authors, leave unchanged ones.
@@ -194,125 +170,23 @@ class Store:
         """
         return save_papers(conn, papers, now)
 
-    def apply_plan(
-        self, conn: Connection, author_key: str, plan: Plan, run_id: int, now: datetime
-    ) -> None:
-        """Write a plan's memberships, events and count change."""
-        if plan.writes:
-            stmt = _insert(conn)(t.membership)
-            cols = (
-                "status",
-                "matched_name",
-                "reason",
-                "seen_version",
-                "seen_withdrawn",
-                "seen_meta",
-            )
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["author_key", "arxiv_id"],
-                set_={c: stmt.excluded[c] for c in (*cols, "since")},
-            )
-            conn.execute(stmt, [_membership_row(author_key, s, now) for s in plan.writes])
-        if plan.events:
-            conn.execute(
-                t.event.insert(),
-                [
-                    {
-                        "author_key": author_key,
-                        "arxiv_id": e.arxiv_id,
-                        "kind": e.kind,
-                        "detail": e.detail,
-                        "recorded_at": now,
-                        "run_id": run_id,
-                    }
-                    for e in plan.events
-                ],
-            )
-        if plan.count_changed:
-            conn.execute(
-                t.count_change.insert().values(
-                    author_key=author_key,
-                    recorded_at=now,
-                    paper_count=plan.paper_count,
-                    withdrawn_count=plan.withdrawn_count,
-                    previous_count=None if plan.baseline else plan.previous_count,
-                    run_id=run_id,
-                )
-            )
-
-    def advance_coverage(
-        self, conn: Connection, author_key: str, watermark: datetime, full_at: datetime | None
-    ) -> None:
-        """After a complete harvest: the watermark only moves forward; a full one is dated."""
-        a = t.author.c
-        conn.execute(
-            update(t.author)
-            .where(a.key == author_key, or_(a.watermark.is_(None), a.watermark < watermark))
-            .values(watermark=watermark)
-        )
-        if full_at is not None:
-            conn.execute(update(t.author).where(a.key == author_key).values(last_full_at=full_at))
-
-    def set_baseline(self, conn: Connection, author_key: str, identity: str) -> None:
-        """Remember the identity the profile was last completely harvested with."""
-        stmt = update(t.author).where(
-            t.author.c.key == author_key,
-            t.author.c.baseline_identity.is_distinct_from(identity),
-        )
-        conn.execute(stmt.values(baseline_identity=identity))
-
     def row_counts(self) -> dict[str, int]:
         """Rows per table (for tests and ``harvest status``)."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return {
                 table.name: conn.execute(select(func.count()).select_from(table)).scalar_one()
                 for table in t.metadata.sorted_tables
             }
 
 
-def vars_of(totals: RunTotals) -> dict[str, Any]:
-    return {
-        "status": totals.status,
-        "requests": totals.requests,
-        "entries_seen": totals.entries_seen,
-        "new_papers": totals.new_papers,
-        "new_versions": totals.new_versions,
-        "events": totals.events,
-        "error": totals.error,
-    }
-
-
-def _insert(conn: Connection) -> Any:
-    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-
-
-def _membership_row(author_key: str, s: Seen, now: datetime) -> dict[str, Any]:
-    return {
-        "author_key": author_key,
-        "arxiv_id": s.arxiv_id,
-        "status": s.status,
-        "matched_name": s.matched_name,
-        "reason": s.reason,
-        "seen_version": s.version,
-        "seen_withdrawn": s.withdrawn,
-        "seen_meta": json.dumps(s.meta, sort_keys=True),
-        "since": now,
-    }
-
-
-def _paper(r: Any, authors: list[Author]) -> Paper:
-    return Paper(
-        arxiv_id=r.arxiv_id,
-        version=r.version,
-        title=r.title,
-        summary=r.summary,
-        published=r.published,
-        updated=r.updated,
-        authors=tuple(authors),
-        primary_category=r.primary_category,
-        categories=tuple(r.categories.split()),
-        comment=r.comment,
-        journal_ref=r.journal_ref,
-        doi=r.doi,
-        withdrawn=bool(r.withdrawn),
-    )
+def _insert_runs(
+    conn: Connection, author_keys: Sequence[str], now: datetime, mode: HarvestMode | None
+) -> dict[str, int]:
+    zero = dict.fromkeys(("requests", "entries_seen", "new_papers", "new_versions", "events"), 0)
+    runs = {}
+    for key in author_keys:
+        values = {"author_key": key, "started_at": now, "status": RunStatus.RUNNING, "mode": mode}
+        inserted = conn.execute(t.run.insert().values(**values, **zero)).inserted_primary_key
+        assert inserted is not None
+        runs[key] = int(inserted[0])
+    return runs

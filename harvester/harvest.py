@@ -1,0 +1,103 @@
+"""The one-shot job: :func:`harvest_once`, what ``harvest --once``, the daemon's scheduled
+job, the benchmarks and the tests all run.
+
+It opens the production source (requests paced through the database, so ``[arxiv]
+delay_seconds`` and the one-connection rule hold across every process sharing it), runs
+one cycle (:func:`harvester.sync.run_cycle`), then the derived steps (similar authors and
+the static site: :func:`harvester.profile.after_cycle`) unless a stop was requested.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from .settings import AuthorSettings, Settings
+from .source import ArxivSource
+from .store import Store
+from .store.leases import Leases
+from .store.pacing import DatabasePacer, slot_name
+from .sync import AuthorReport, Clock, CycleReport, run_cycle, utcnow
+
+__all__ = ["CycleProgress", "harvest_once", "open_source"]
+
+
+class CycleProgress:
+    """What a cycle tells whoever watches it; the default hears nothing.
+
+    :meth:`started` comes first with the number of authors, then :meth:`request` before
+    each request to arXiv and :meth:`author_done` as each author's outcome is known.
+    """
+
+    def started(self, authors: int) -> None:
+        """The cycle is about to ask for ``authors`` authors."""
+
+    def request(self) -> None:
+        """A request to arXiv is about to be sent."""
+
+    def author_done(self, report: AuthorReport) -> None:
+        """One author's harvest ended (harvested, failed or skipped)."""
+
+
+def harvest_once(
+    settings: Settings,
+    store: Store,
+    *,
+    full: bool = False,
+    stop: threading.Event | None = None,
+    progress: CycleProgress | None = None,
+    derive: bool = True,
+    authors: Sequence[AuthorSettings] | None = None,
+    clock: Clock = utcnow,
+    leases: Leases | None = None,
+    done_since: datetime | None = None,
+) -> CycleReport:
+    """Harvest every configured author (or ``authors``) once; then, with ``derive`` and
+    unless ``stop`` was set, refresh the derived data.
+
+    ``full``: a full reconciliation of every author. ``leases`` (default: this process's)
+    and ``done_since`` (default: the cycle's start) decide which authors another process
+    has, or has just harvested (:mod:`harvester.store.leases`). The schema must be current
+    (:meth:`Store.upgrade`).
+    """
+    progress = progress or CycleProgress()
+    progress.started(len(settings.authors if authors is None else authors))
+    with open_source(settings, store, stop_event=stop, on_request=progress.request) as source:
+        report = run_cycle(
+            settings,
+            store,
+            source,
+            authors=authors,
+            clock=clock,
+            leases=leases,
+            full=full,
+            done_since=done_since,
+            on_author=progress.author_done,
+        )
+        stopped = source.stop_event.is_set()
+    if derive and not stopped:
+        from .profile import after_cycle  # the renderers are not needed to harvest
+
+        after_cycle(settings, store)
+    return report
+
+
+def open_source(
+    settings: Settings,
+    store: Store,
+    *,
+    stop_event: threading.Event | None = None,
+    on_request: Callable[[], None] | None = None,
+) -> ArxivSource:
+    """The source every harvest uses: its requests take turns through the database, so
+    ``[arxiv] delay_seconds`` holds across every process sharing it."""
+    stop_event = stop_event or threading.Event()
+    pacer = DatabasePacer(
+        store.engine,
+        settings.arxiv.delay_seconds,
+        name=slot_name(settings.arxiv.api_url),
+        stop_event=stop_event,
+        on_request=on_request,
+    )
+    return ArxivSource(settings.arxiv, pacer=pacer, stop_event=stop_event)

@@ -1,0 +1,271 @@
+"""One author's harvest outcome, recorded in one transaction.
+
+:meth:`Store.record_harvest <harvester.store.repository.Store.record_harvest>` is the whole
+write side of a complete harvest: inside ONE transaction it confirms the lease, loads what
+the profile last saw, plans the changes (:func:`harvester.changes.plan_changes`, pure),
+writes the papers, memberships, events and count change, moves the watermark and closes
+the run. Either all of it is committed or none. The other outcomes (a failed or incomplete
+fetch, a skipped author) only close runs, and keep whatever valid papers arrived.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..changes import Observation, Plan, Seen, plan_changes
+from ..matching import MatchDecision
+from ..records import Author, Paper
+from ..vocabulary import EventKind, RunStatus
+from . import schema as t
+from .leases import Lease
+from .papers import save_papers
+
+
+@dataclass(frozen=True, slots=True)
+class RunTotals:
+    """What a finished run reports in ``harvest_runs``."""
+
+    status: RunStatus
+    requests: int = 0
+    entries_seen: int = 0
+    new_papers: int = 0
+    new_versions: int = 0
+    events: int = 0
+    error: str | None = None
+
+    @classmethod
+    def of_plan(cls, plan: Plan, requests: int, entries_seen: int) -> RunTotals:
+        if plan.suspect_reason is not None:
+            return cls(RunStatus.SUSPECT, requests, entries_seen, error=plan.suspect_reason)
+        return cls(
+            RunStatus.OK,
+            requests,
+            entries_seen,
+            plan.count(EventKind.NEW_PAPER),
+            plan.count(EventKind.NEW_VERSION),
+            len(plan.events),
+        )
+
+    def values(self) -> dict[str, Any]:
+        """The ``run`` columns these totals set."""
+        return {
+            "status": self.status,
+            "requests": self.requests,
+            "entries_seen": self.entries_seen,
+            "new_papers": self.new_papers,
+            "new_versions": self.new_versions,
+            "events": self.events,
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorHarvest:
+    """One author's share of a complete answer, ready to be planned and written.
+
+    ``decide`` is the author's matcher; it also re-checks a stored paper the answer did
+    not return when the identity changed. ``full``: the answer covered every paper (only
+    then may one go ``missing``). ``identity``: the fingerprint of the configured identity.
+    """
+
+    key: str
+    run_id: int
+    identity: str
+    papers: Sequence[Paper]
+    decide: Callable[[Paper], MatchDecision]
+    full: bool
+    watermark: datetime
+    requests: int
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """What :func:`record_harvest` wrote (nothing but the run when the plan is suspect)."""
+
+    plan: Plan
+    totals: RunTotals
+
+
+def record_harvest(
+    conn: Connection, harvest: AuthorHarvest, now: datetime, lease: Lease | None
+) -> Recorded:
+    """Plan and write one author's complete harvest inside ``conn``'s transaction."""
+    if lease is not None:
+        lease.confirm(conn)
+    key = harvest.key
+    baseline = _baseline_identity(conn, key)
+    observations = [Observation(p, harvest.decide(p)) for p in harvest.papers]
+
+    def still_belongs(arxiv_id: str) -> bool:
+        stored = load_papers(conn, [arxiv_id]).get(arxiv_id)
+        return stored is not None and harvest.decide(stored).accepted
+
+    plan = plan_changes(
+        _load_seen(conn, key),
+        observations,
+        baseline=baseline is None,
+        identity_changed=baseline not in (None, harvest.identity),
+        still_belongs=still_belongs,
+        partial=not harvest.full,
+    )
+    totals = RunTotals.of_plan(plan, harvest.requests, len(harvest.papers))
+    if plan.suspect_reason is None:
+        save_papers(conn, harvest.papers, now)
+        _apply_plan(conn, key, plan, harvest.run_id, now)
+        _set_baseline(conn, key, harvest.identity)
+        _advance_coverage(conn, key, harvest.watermark, now if harvest.full else None)
+    finish_run(conn, harvest.run_id, now, totals)
+    return Recorded(plan, totals)
+
+
+def finish_run(conn: Connection, run_id: int, now: datetime, totals: RunTotals) -> None:
+    stmt = update(t.run).where(t.run.c.run_id == run_id)
+    conn.execute(stmt.values(finished_at=now, **totals.values()))
+
+
+def load_papers(conn: Connection, ids: Sequence[str]) -> dict[str, Paper]:
+    """Stored papers by id, with their authors (used to re-check membership)."""
+    if not ids:
+        return {}
+    authors: dict[str, list[Author]] = {}
+    pa = t.paper_author.c
+    stmt = select(t.paper_author).where(pa.arxiv_id.in_(ids)).order_by(pa.arxiv_id, pa.position)
+    for row in conn.execute(stmt):
+        affiliations = tuple(a for a in row.affiliations.split("; ") if a)
+        authors.setdefault(row.arxiv_id, []).append(Author(row.name, affiliations))
+    rows = conn.execute(select(t.paper).where(t.paper.c.arxiv_id.in_(ids)))
+    return {r.arxiv_id: _paper(r, authors.get(r.arxiv_id, [])) for r in rows}
+
+
+def insert_for(conn: Connection) -> Any:
+    """The dialect's ``insert`` (with ``on_conflict_do_*``)."""
+    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+
+
+def _baseline_identity(conn: Connection, author_key: str) -> str | None:
+    stmt = select(t.author.c.baseline_identity).where(t.author.c.key == author_key)
+    return conn.execute(stmt).scalar_one_or_none()
+
+
+def _load_seen(conn: Connection, author_key: str) -> dict[str, Seen]:
+    m = t.membership.c
+    rows = conn.execute(select(t.membership).where(m.author_key == author_key))
+    return {
+        r.arxiv_id: Seen(
+            r.arxiv_id,
+            r.status,
+            r.matched_name,
+            r.reason,
+            r.seen_version,
+            bool(r.seen_withdrawn),
+            json.loads(r.seen_meta),
+        )
+        for r in rows
+    }
+
+
+def _apply_plan(conn: Connection, author_key: str, plan: Plan, run_id: int, now: datetime) -> None:
+    """Write a plan's memberships, events and count change."""
+    if plan.writes:
+        _upsert_memberships(conn, [_membership_row(author_key, s, now) for s in plan.writes])
+    if plan.events:
+        events = [
+            _event_row(author_key, e.arxiv_id, e.kind, e.detail, now, run_id) for e in plan.events
+        ]
+        conn.execute(t.event.insert(), events)
+    if plan.count_changed:
+        conn.execute(
+            t.count_change.insert().values(
+                author_key=author_key,
+                recorded_at=now,
+                paper_count=plan.paper_count,
+                withdrawn_count=plan.withdrawn_count,
+                previous_count=None if plan.baseline else plan.previous_count,
+                run_id=run_id,
+            )
+        )
+
+
+def _upsert_memberships(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    stmt = insert_for(conn)(t.membership)
+    changing = ("status", "matched_name", "reason", "seen_version", "seen_withdrawn", "seen_meta")
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["author_key", "arxiv_id"],
+        set_={c: stmt.excluded[c] for c in (*changing, "since")},
+    )
+    conn.execute(stmt, rows)
+
+
+def _advance_coverage(
+    conn: Connection, author_key: str, watermark: datetime, full_at: datetime | None
+) -> None:
+    """After a complete harvest: the watermark only moves forward; a full one is dated."""
+    a = t.author.c
+    conn.execute(
+        update(t.author)
+        .where(a.key == author_key, or_(a.watermark.is_(None), a.watermark < watermark))
+        .values(watermark=watermark)
+    )
+    if full_at is not None:
+        conn.execute(update(t.author).where(a.key == author_key).values(last_full_at=full_at))
+
+
+def _set_baseline(conn: Connection, author_key: str, identity: str) -> None:
+    """Remember the identity the profile was last completely harvested with."""
+    stmt = update(t.author).where(
+        t.author.c.key == author_key,
+        t.author.c.baseline_identity.is_distinct_from(identity),
+    )
+    conn.execute(stmt.values(baseline_identity=identity))
+
+
+def _membership_row(author_key: str, s: Seen, now: datetime) -> dict[str, Any]:
+    return {
+        "author_key": author_key,
+        "arxiv_id": s.arxiv_id,
+        "status": s.status,
+        "matched_name": s.matched_name,
+        "reason": s.reason,
+        "seen_version": s.version,
+        "seen_withdrawn": s.withdrawn,
+        "seen_meta": json.dumps(s.meta, sort_keys=True),
+        "since": now,
+    }
+
+
+def _event_row(
+    author_key: str, arxiv_id: str, kind: str, detail: str | None, now: datetime, run_id: int
+) -> dict[str, Any]:
+    return {
+        "author_key": author_key,
+        "arxiv_id": arxiv_id,
+        "kind": kind,
+        "detail": detail,
+        "recorded_at": now,
+        "run_id": run_id,
+    }
+
+
+def _paper(r: Any, authors: list[Author]) -> Paper:
+    return Paper(
+        arxiv_id=r.arxiv_id,
+        version=r.version,
+        title=r.title,
+        summary=r.summary,
+        published=r.published,
+        updated=r.updated,
+        authors=tuple(authors),
+        primary_category=r.primary_category,
+        categories=tuple(r.categories.split()),
+        comment=r.comment,
+        journal_ref=r.journal_ref,
+        doi=r.doi,
+        withdrawn=bool(r.withdrawn),
+    )

@@ -41,9 +41,8 @@ def sql_outside_the_store(path: Path, tree: ast.Module) -> list[str]:
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
             if node.func.id in imported & SQL_BUILDERS:
                 found.append(f"{path.name}:{node.lineno} {node.func.id}()")
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            if SQL_KEYWORD.match(node.value):
-                found.append(f"{path.name}:{node.lineno} {node.value[:40]!r}")
+        elif isinstance(node, ast.Constant) and SQL_KEYWORD.match(str(node.value)):
+            found.append(f"{path.name}:{node.lineno} {str(node.value)[:40]!r}")
     return found
 
 

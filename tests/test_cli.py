@@ -11,40 +11,24 @@ from sqlalchemy import create_engine, inspect, text
 from harvester.cli import build_parser
 from harvester.lookalike import LookalikeServer, Status
 
-from .support import run_cli
+from .support import run_cli, write_config
 
 REPO = Path(__file__).resolve().parent.parent
 
-CONFIG = """
-[database]
-url = "{db_url}"
-
-[arxiv]
-api_url = "{api_url}"
-page_size = 30
-delay_seconds = 0
-timeout_seconds = 2
-max_attempts = 2
-max_retry_seconds = 5
-max_wait_seconds = 1
-
-[[authors]]
-key = "kakade"
-name = "Sham Kakade"
-aliases = ["Sham M. Kakade", "Sham M Kakade"]
-"""
+ARXIV = {
+    "page_size": 30,
+    "delay_seconds": 0,
+    "timeout_seconds": 2,
+    "max_attempts": 2,
+    "max_retry_seconds": 5,
+    "max_wait_seconds": 1,
+}
 
 
 def run(
     *args: str, cwd: Path, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     return run_cli(*args, cwd=cwd, env=env)
-
-
-def write_config(tmp_path: Path, db_url: str, api_url: str, extra: str = "") -> Path:
-    path = tmp_path / "harvester.toml"
-    path.write_text(CONFIG.format(db_url=db_url, api_url=api_url) + extra, encoding="utf-8")
-    return path
 
 
 def tables(db_url: str) -> list[str]:
@@ -58,7 +42,7 @@ def tables(db_url: str) -> list[str]:
 def test_once_prints_one_line_per_author_and_exits_0(
     tmp_path: Path, server: LookalikeServer, db_url: str
 ) -> None:
-    config = write_config(tmp_path, db_url, server.url)
+    config = write_config(tmp_path, db_url, server.url, arxiv=ARXIV)
     result = run("--once", "--config", str(config), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout == "kakade  76 papers  +0 new  0 new versions  3 requests\n"
@@ -73,7 +57,7 @@ def test_once_prints_one_line_per_author_and_exits_0(
 def test_quiet_once_prints_nothing_on_success(
     tmp_path: Path, server: LookalikeServer, db_url: str
 ) -> None:
-    config = write_config(tmp_path, db_url, server.url)
+    config = write_config(tmp_path, db_url, server.url, arxiv=ARXIV)
     result = run("-q", "--once", "--config", str(config), cwd=tmp_path)
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
 
@@ -81,7 +65,9 @@ def test_quiet_once_prints_nothing_on_success(
 def test_config_found_through_environment_and_overrides(
     tmp_path: Path, server: LookalikeServer, db_url: str
 ) -> None:
-    config = write_config(tmp_path, "sqlite:///elsewhere.db", "http://127.0.0.1:9/api/query")
+    config = write_config(
+        tmp_path, "sqlite:///elsewhere.db", "http://127.0.0.1:9/api/query", arxiv=ARXIV
+    )
     env = {
         "HARVESTER_CONFIG": str(config),
         "HARVESTER_DATABASE_URL": db_url,
@@ -95,7 +81,7 @@ def test_config_found_through_environment_and_overrides(
 def test_outage_exits_75_and_records_only_the_run(
     tmp_path: Path, server: LookalikeServer, db_url: str
 ) -> None:
-    config = write_config(tmp_path, db_url, server.url)
+    config = write_config(tmp_path, db_url, server.url, arxiv=ARXIV)
     assert run("--once", "--config", str(config), cwd=tmp_path).returncode == 0
     server.faults.add(Status(503), times=10)
     result = run("--once", "--config", str(config), cwd=tmp_path)
@@ -111,7 +97,7 @@ def test_outage_exits_75_and_records_only_the_run(
 
 def test_rejected_query_exits_1(tmp_path: Path, server: LookalikeServer, db_url: str) -> None:
     extra = '\n[[authors]]\nkey = "broken"\nname = "X"\nquery = "au:(unbalanced"\n'
-    config = write_config(tmp_path, db_url, server.url, extra)
+    config = write_config(tmp_path, db_url, server.url, arxiv=ARXIV, extra=extra)
     result = run("--once", "--config", str(config), cwd=tmp_path)
     assert result.returncode == 1
     assert "kakade  76 papers" in result.stdout
@@ -171,7 +157,7 @@ def test_no_command_is_a_usage_error(tmp_path: Path) -> None:
 
 
 def test_db_upgrade_creates_schema_and_views(tmp_path: Path, db_url: str) -> None:
-    config = write_config(tmp_path, db_url, "http://127.0.0.1:9/api/query")
+    config = write_config(tmp_path, db_url, "http://127.0.0.1:9/api/query", arxiv=ARXIV)
     result = run("db", "upgrade", "--config", str(config), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert {"author", "paper", "membership", "run", "event"} <= set(tables(db_url))

@@ -31,6 +31,8 @@ from harvester.lookalike import (
 )
 from harvester.store import Store
 
+from .support import write_config
+
 REPO = Path(__file__).resolve().parent.parent
 JITTER = 0.25
 """Allowed lateness of a request behind its slot, as the server measures arrivals."""
@@ -46,27 +48,28 @@ AUTHORS = [
 # -- helpers ----------------------------------------------------------------------------------
 
 
-def write_config(
+def daemon_config(
     path: Path,
     db_url: str,
     api_url: str,
     *,
     authors: Sequence[dict[str, Any]] = (KAKADE,),
-    schedule: str = "interval_seconds = 1.5\njitter_seconds = 0",
-    harvest: str = "",
+    schedule: dict[str, Any] | None = None,
+    harvest: dict[str, Any] | None = None,
     **arxiv: Any,
 ) -> Path:
+    """A daemon's configuration: every 1.5 s by default, INFO logging, no delay."""
     options = {"page_size": 30, "delay_seconds": 0, "timeout_seconds": 2, "max_attempts": 2}
-    options.update(arxiv)
-    lines = [f'[database]\nurl = "{db_url}"', f'[arxiv]\napi_url = "{api_url}"']
-    lines += [f"{key} = {value}" for key, value in options.items()]
-    lines += ['[logging]\nlevel = "INFO"', f"[schedule]\n{schedule}", f"[harvest]\n{harvest}"]
-    for author in authors:
-        lines.append(f'[[authors]]\nkey = "{author["key"]}"\nname = "{author["name"]}"')
-        if "aliases" in author:
-            lines.append("aliases = [" + ", ".join(f'"{a}"' for a in author["aliases"]) + "]")
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+    return write_config(
+        path,
+        db_url,
+        api_url,
+        authors=authors,
+        arxiv={**options, **arxiv},
+        logging={"level": "INFO"},
+        schedule=schedule or {"interval_seconds": 1.5, "jitter_seconds": 0},
+        harvest=harvest or {},
+    )
 
 
 def environment(**extra: str) -> dict[str, str]:
@@ -238,7 +241,7 @@ def test_cycles_pick_up_upstream_changes_and_signals_behave(
     """Baseline, then a new version, then a new paper: each found by the next cycle. A
     ``--once`` run beside it, a bad config on SIGHUP, the watchdog, then SIGTERM."""
     db_url = f"sqlite:///{tmp_path / 'h.db'}"
-    config = write_config(tmp_path / "harvester.toml", db_url, server.url)
+    config = daemon_config(tmp_path / "harvester.toml", db_url, server.url)
     env = environment(**notifications.env, WATCHDOG_USEC="1000000", JOURNAL_STREAM="8:1")
     daemon = Daemon(config, env=env)
     daemons.append(daemon)
@@ -282,7 +285,7 @@ def test_sigterm_while_waiting_between_requests_stops_at_once(
     daemons: list[Daemon],
 ) -> None:
     """A long ``delay_seconds``: SIGTERM lands in the pacer's wait before page 2."""
-    config = write_config(tmp_path / "h.toml", db_url, server.url, delay_seconds=30)
+    config = daemon_config(tmp_path / "h.toml", db_url, server.url, delay_seconds=30)
     daemon = Daemon(config, "--run-now", env=environment(**notifications.env))
     daemons.append(daemon)
     wait_until(lambda: len(server.requests) == 1, what="the first request")
@@ -299,7 +302,7 @@ def test_sigterm_with_a_request_in_flight_leaves_within_10_seconds(
     """The server stalls; the request's timeout is longer than the stop may take."""
     db_url = f"sqlite:///{tmp_path / 'h.db'}"
     server.faults.add(Stall(60))
-    config = write_config(tmp_path / "h.toml", db_url, server.url, timeout_seconds=30)
+    config = daemon_config(tmp_path / "h.toml", db_url, server.url, timeout_seconds=30)
     daemon = Daemon(config, "--run-now", env=environment())
     daemons.append(daemon)
     wait_until(lambda: len(server.requests) == 1, what="the stalled request")
@@ -328,7 +331,9 @@ def test_a_recent_harvest_is_not_repeated_at_start_unless_asked(
     daemons: list[Daemon],
 ) -> None:
     db_url = f"sqlite:///{tmp_path / 'h.db'}"
-    config = write_config(tmp_path / "h.toml", db_url, server.url, schedule='cron = "0 3 * * 1-5"')
+    config = daemon_config(
+        tmp_path / "h.toml", db_url, server.url, schedule={"cron": "0 3 * * 1-5"}
+    )
     assert finish(once(config))[0] == 0
     server.clear_requests()
     daemon = Daemon(config, env=environment(**notifications.env))
@@ -346,11 +351,11 @@ def test_a_recent_harvest_is_not_repeated_at_start_unless_asked(
 
 
 def test_a_bad_schedule_exits_2_naming_the_key(tmp_path: Path) -> None:
-    config = write_config(
+    config = daemon_config(
         tmp_path / "h.toml",
         f"sqlite:///{tmp_path / 'h.db'}",
         "http://127.0.0.1:9/api/query",
-        schedule='cron = "0 2 * * 8"',
+        schedule={"cron": "0 2 * * 8"},
     )
     result = subprocess.run(
         [sys.executable, "-m", "harvester.cli", "daemon", "--config", str(config)],
@@ -425,16 +430,16 @@ def test_daemons_and_once_runs_never_overlap_and_share_the_rate_limit(
     pre_migrate(db_url)
     gate = Gate()
     server.faults.add(gate, times=None, when=first_page)
-    config = write_config(
+    config = daemon_config(
         tmp_path / "h.toml",
         db_url,
         server.url,
         authors=AUTHORS,
-        schedule="interval_seconds = 3600\njitter_seconds = 0",
+        schedule={"interval_seconds": 3600, "jitter_seconds": 0},
         delay_seconds=delay,
         timeout_seconds=60,
         page_size=100,  # one request per author: every harvest ends as the gate opens
-        harvest="group_query_chars = 0",  # a query per author: four to hold at the gate
+        harvest={"group_query_chars": 0},  # a query per author: four to hold at the gate
     )
     results: list[tuple[int, str]] = []
     added: dict[str, str] = {}

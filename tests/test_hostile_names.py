@@ -24,7 +24,7 @@ from harvester.lookalike.query import BoolOp, Group, Node, Term, parse_query
 from harvester.settings import load_settings
 from harvester.store import Store
 
-from .support import harvest
+from .support import harvest, write_config
 from .test_harvest import rows
 
 SQL = "Robert'); DROP TABLE paper;--"
@@ -55,17 +55,6 @@ def hostile_corpus(corpus: Corpus) -> Corpus:
     return corpus
 
 
-def write_config(path: Path, db_url: str, api_url: str) -> Path:
-    """A TOML file with the hostile names as basic strings (JSON escapes are TOML escapes)."""
-    lines = [f"[database]\nurl = {json.dumps(db_url)}\n"]
-    lines.append(f"[arxiv]\napi_url = {json.dumps(api_url)}\ndelay_seconds = 0\n")
-    for profile in PROFILES:
-        lines.append("[[authors]]")
-        lines += [f"{key} = {json.dumps(value)}" for key, value in profile.items()]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
-
 def terms(node: Node | None) -> list[Term]:
     """The leaves of a parsed query, checking that only ``OR`` joins them."""
     if isinstance(node, Term):
@@ -80,7 +69,16 @@ def test_hostile_names_are_stored_and_matched_literally(
     store: Store, db_url: str, hostile_corpus: Corpus, tmp_path: Path
 ) -> None:
     with LookalikeServer(hostile_corpus) as server:
-        settings = load_settings(write_config(tmp_path / "h.toml", db_url, server.url), {})
+        settings = load_settings(
+            write_config(
+                tmp_path / "h.toml",
+                db_url,
+                server.url,
+                arxiv={"delay_seconds": 0},
+                authors=PROFILES,
+            ),
+            {},
+        )
         report = harvest(store, settings)
         queries = [r.params["search_query"] for r in server.requests]
     assert report.exit_code == 0, [a.line() for a in report.authors]

@@ -16,7 +16,7 @@ from harvester.status import StatusReport, collect_status
 from harvester.store import RunTotals, Store
 from harvester.store.reader import open_reader
 
-from .support import SEED_AUTHOR, harvest, make_settings, run_cli
+from .support import SEED_AUTHOR, harvest, make_settings, run_cli, write_config
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
@@ -130,17 +130,6 @@ def test_status_reads_while_a_writer_holds_the_sqlite_lock(tmp_path: Path) -> No
 
 def run_status(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return run_cli("status", "--config", str(config), *args, timeout=60)
-
-
-def write_config(tmp_path: Path, db_url: str, api_url: str) -> Path:
-    path = tmp_path / "harvester.toml"
-    path.write_text(
-        f'[database]\nurl = "{db_url}"\n[arxiv]\napi_url = "{api_url}"\n'
-        '[[authors]]\nkey = "kakade"\nname = "Sham Kakade"\n'
-        'aliases = ["Sham M. Kakade", "Sham M Kakade"]\n',
-        encoding="utf-8",
-    )
-    return path
 
 
 def test_the_command_prints_a_table_or_json_and_exits_0_when_healthy(

@@ -11,7 +11,6 @@ did part of the work, and request starts stay ``delay_seconds`` apart across all
 from __future__ import annotations
 
 import itertools
-import json
 import statistics
 import threading
 import time
@@ -24,6 +23,7 @@ from harvester.lookalike import LookalikeServer, first_page
 from harvester.lookalike.synthetic import SyntheticAuthor, synthetic_corpus
 from harvester.store import Store, current_revision, head_revision
 
+from .support import write_config
 from .test_daemon import (
     Daemon,
     Gate,
@@ -46,21 +46,19 @@ def workers() -> Iterator[list[Daemon]]:
         daemon.kill()
 
 
-def write_config(path: Path, db_url: str, api_url: str, authors: Sequence[SyntheticAuthor]) -> Path:
-    lines = [
-        f"[database]\nurl = {json.dumps(db_url)}",
-        f"[arxiv]\napi_url = {json.dumps(api_url)}\ndelay_seconds = {DELAY}\npage_size = 100",
-        "timeout_seconds = 30\nmax_attempts = 2",
-        '[logging]\nlevel = "INFO"',
-        '[schedule]\ncron = "0 3 * * *"\njitter_seconds = 0',
-        "[harvest]\ngroup_query_chars = 300",  # about ten authors a query: twenty queries
-    ]
-    for author in authors:
-        lines.append(
-            f"[[authors]]\nkey = {json.dumps(author.key)}\nname = {json.dumps(author.name)}"
-        )
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+def worker_config(
+    path: Path, db_url: str, api_url: str, authors: Sequence[SyntheticAuthor]
+) -> Path:
+    return write_config(
+        path,
+        db_url,
+        api_url,
+        authors=[{"key": a.key, "name": a.name} for a in authors],
+        arxiv={"delay_seconds": DELAY, "page_size": 100, "timeout_seconds": 30, "max_attempts": 2},
+        logging={"level": "INFO"},
+        schedule={"cron": "0 3 * * *", "jitter_seconds": 0},
+        harvest={"group_query_chars": 300},  # about ten authors a query: twenty queries
+    )
 
 
 def run_round(
@@ -105,7 +103,7 @@ def test_four_workers_split_the_authors_and_share_the_rate_limit(
     gate, held = Gate(), []
     with LookalikeServer(corpus) as server:
         server.faults.add(gate, times=None, when=first_page)
-        config = write_config(tmp_path / "h.toml", db_url, server.url, authors)
+        config = worker_config(tmp_path / "h.toml", db_url, server.url, authors)
         pre_migrate(db_url)
         try:
             first = run_round(config, gate, workers, held)  # never harvested: cycle at start

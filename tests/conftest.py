@@ -9,57 +9,15 @@ unreachable PostgreSQL fails the run instead of skipping it.
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from harvester.lookalike import Corpus, LookalikeServer, seed_corpus
 from harvester.store import Store
 
-PG_ADMIN_URL = os.environ.get(
-    "HARVESTER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-
-
-def _pg_available() -> str | None:
-    try:
-        engine = create_engine(PG_ADMIN_URL)
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        engine.dispose()
-    except Exception as exc:
-        return str(exc).splitlines()[0]
-    return None
-
-
-_PG_PROBLEM = _pg_available()
-
-
-@contextmanager
-def database_url(dialect: str, directory: Path, filename: str = "harvester.db") -> Iterator[str]:
-    """A fresh, empty database URL: a SQLite file, or a PostgreSQL schema dropped after."""
-    if dialect == "sqlite":
-        yield f"sqlite:///{directory / filename}"
-        return
-    if _PG_PROBLEM is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL unreachable in CI: {_PG_PROBLEM}")
-        pytest.skip(f"PostgreSQL unreachable: {_PG_PROBLEM}")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        yield f"{PG_ADMIN_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-        admin.dispose()
+from .support import Harvested, database_url, harvested_database
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -87,3 +45,12 @@ def store(db_url: str) -> Iterator[Store]:
     s.upgrade()
     yield s
     s.close()
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def harvested(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Harvested]:
+    """One harvested seed database per test module and dialect, shared by read-only tests."""
+    with harvested_database(request.param, tmp_path_factory.mktemp("db")) as h:
+        yield h

@@ -1,4 +1,5 @@
-"""The one helper module of the tests: configuration files, harvests, CLI runs, view reads.
+"""The one helper module of the tests: databases, configuration files, harvests, CLI runs,
+view reads, and the harvested seed database the read-only profile tests share.
 
 Fixtures live in ``conftest.py``; everything a test calls by hand lives here.
 """
@@ -9,15 +10,20 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Mapping, Sequence
-from datetime import datetime
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Row, text
+import pytest
+from sqlalchemy import Engine, Row, create_engine, text
 
 from harvester.harvest import harvest_once
-from harvester.settings import Settings, parse_settings
+from harvester.lookalike import Corpus, LookalikeServer, seed_corpus
+from harvester.settings import OutputSettings, Settings, parse_settings
 from harvester.store import Store
 from harvester.sync import CycleReport
 
@@ -28,6 +34,47 @@ SEED_AUTHOR: dict[str, Any] = {
     "name": "Sham Kakade",
     "aliases": ["Sham M. Kakade", "Sham M Kakade"],
 }
+
+PG_ADMIN_URL = os.environ.get(
+    "HARVESTER_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def _pg_available() -> str | None:
+    try:
+        engine = create_engine(PG_ADMIN_URL)
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as exc:
+        return str(exc).splitlines()[0]
+    return None
+
+
+_PG_PROBLEM = _pg_available()
+
+
+@contextmanager
+def database_url(dialect: str, directory: Path, filename: str = "harvester.db") -> Iterator[str]:
+    """A fresh, empty database URL: a SQLite file, or a PostgreSQL schema dropped after."""
+    if dialect == "sqlite":
+        yield f"sqlite:///{directory / filename}"
+        return
+    if _PG_PROBLEM is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL unreachable in CI: {_PG_PROBLEM}")
+        pytest.skip(f"PostgreSQL unreachable: {_PG_PROBLEM}")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield f"{PG_ADMIN_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
 
 TEST_ARXIV: dict[str, Any] = {
     "page_size": 25,
@@ -131,3 +178,58 @@ def _value(value: Any) -> str:
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
     return repr(value)
+
+
+# -- profile tests: one harvested database per module and dialect ---------------------------
+
+COAUTHOR = {"key": "morwani", "name": "Depen Morwani"}
+AUTHORS = [SEED_AUTHOR, COAUTHOR]
+
+
+@dataclass
+class Harvested:
+    """A database after one harvest of the seed corpus and the after-cycle hook."""
+
+    url: str
+    store: Store
+    settings: Settings
+    corpus: Corpus
+    server: LookalikeServer
+
+    def rows(self, sql: str, **params: Any) -> list[Any]:
+        with self.store.engine.connect() as conn:
+            return list(conn.execute(text(sql), params))
+
+
+@contextmanager
+def harvested_database(
+    dialect: str, directory: Path, *, html_dir: Path | None = None
+) -> Iterator[Harvested]:
+    corpus = Corpus.from_dicts(seed_corpus().to_dicts())
+    with database_url(dialect, directory) as url, LookalikeServer(corpus) as server:
+        settings = make_settings(url, server.url, authors=AUTHORS)
+        if html_dir is not None:
+            settings = with_html_dir(settings, html_dir)
+        store = Store.open(url)
+        try:
+            store.upgrade()
+            report = harvest(store, settings, derive=True)
+            assert report.exit_code == 0, report
+            yield Harvested(url, store, settings, corpus, server)
+        finally:
+            store.close()
+
+
+def with_html_dir(settings: Settings, html_dir: Path) -> Settings:
+    return replace(settings, output=OutputSettings(html_dir=html_dir))
+
+
+def seed_papers(corpus: Corpus) -> list[Any]:
+    """The seed author's papers in the look-alike corpus."""
+    return [p for p in corpus if any(a.name == "Sham Kakade" for a in p.authors)]
+
+
+def months_ago_start(now: datetime, months: int) -> datetime:
+    """The first instant of the month ``months`` before ``now``'s month (UTC)."""
+    index = now.year * 12 + now.month - 1 - months
+    return datetime(index // 12, index % 12 + 1, 1, tzinfo=UTC)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from .profile_support import Harvested, harvested_database
+from .support import Harvested, harvested_database
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 WINDOW = (1100, 1500)

@@ -11,9 +11,7 @@ from sqlalchemy import create_engine, inspect, text
 from harvester.cli import build_parser
 from harvester.lookalike import LookalikeServer, Status
 
-from .support import run_cli, write_config
-
-REPO = Path(__file__).resolve().parent.parent
+from .support import REPO, run_cli, write_config
 
 ARXIV = {
     "page_size": 30,

@@ -41,8 +41,7 @@ from harvester.settings import Settings
 from harvester.store import Store
 from harvester.store.leases import Leases
 
-from .conftest import database_url
-from .support import SEED_AUTHOR, harvest, make_settings
+from .support import SEED_AUTHOR, database_url, harvest, make_settings, write_config
 
 pytestmark = pytest.mark.slow
 
@@ -56,6 +55,7 @@ AUTHORS = [
 PAGE_SIZE = 5
 DELAY = 0.01
 """Small pages and a little spacing: 21 requests, so kills land mid-harvest."""
+ARXIV = {"page_size": PAGE_SIZE, "delay_seconds": DELAY, "timeout_seconds": 5, "max_attempts": 2}
 STARTUP_TRIALS = {2, 7, 12, 17}
 """Trials killed by the clock during start-up (the migrations) rather than after a request."""
 LATER = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -269,36 +269,6 @@ def abandoned_runs(url: str) -> tuple[int, int]:
 # --- one trial ---------------------------------------------------------------------------------
 
 
-CONFIG = """
-[database]
-url = "{url}"
-
-[arxiv]
-api_url = "{api_url}"
-page_size = {page_size}
-delay_seconds = {delay}
-timeout_seconds = 5
-max_attempts = 2
-
-{authors}
-"""
-
-
-def write_config(path: Path, url: str, server: LookalikeServer) -> Path:
-    authors = "\n".join(
-        f'[[authors]]\nkey = "{a["key"]}"\nname = "{a["name"]}"\n'
-        + (f"aliases = {list(a['aliases'])!r}\n".replace("'", '"') if "aliases" in a else "")
-        for a in AUTHORS
-    )
-    path.write_text(
-        CONFIG.format(
-            url=url, api_url=server.url, page_size=PAGE_SIZE, delay=DELAY, authors=authors
-        ),
-        encoding="utf-8",
-    )
-    return path
-
-
 @dataclass
 class Kill:
     """Where a trial's SIGKILL landed."""
@@ -359,7 +329,7 @@ def test_a_killed_harvest_leaves_a_consistent_database_and_converges(
         if scenario == "update":
             baseline(url, servers["first"])
         kill = run_and_kill(
-            write_config(tmp_path / "h.toml", url, server),
+            write_config(tmp_path / "h.toml", url, server.url, authors=AUTHORS, arxiv=ARXIV),
             server,
             rng,
             expected.requests,

@@ -33,7 +33,6 @@ from harvester.store import Store
 
 from .support import write_config
 
-REPO = Path(__file__).resolve().parent.parent
 JITTER = 0.25
 """Allowed lateness of a request behind its slot, as the server measures arrivals."""
 KAKADE = {"key": "kakade", "name": "Sham Kakade", "aliases": ["Sham M. Kakade", "Sham M Kakade"]}

@@ -6,7 +6,6 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,18 +15,7 @@ from harvester.profile import export_profile
 from harvester.profile.export import CSV_COLUMNS, bibtex_text, to_bibtex
 from harvester.records import PaperItem
 
-from .profile_support import Harvested, harvested_database, seed_papers
-from .support import run_cli
-
-REPO = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def harvested(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Harvested]:
-    with harvested_database(request.param, tmp_path_factory.mktemp("db")) as h:
-        yield h
+from .support import Harvested, run_cli, seed_papers
 
 
 def parse_bibtex(text: str) -> dict[str, dict[str, str]]:

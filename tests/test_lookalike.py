@@ -55,6 +55,8 @@ from harvester.lookalike.query import canonical, fold
 from harvester.lookalike.search import IndexedSearch, SearchRequest, run_search
 from harvester.lookalike.synthetic import add_new_papers, synthetic_corpus
 
+from .support import REPO
+
 NS = {
     "atom": "http://www.w3.org/2005/Atom",
     "arxiv": "http://arxiv.org/schemas/atom",
@@ -63,7 +65,6 @@ NS = {
 PREFIX = {uri: name for name, uri in NS.items()}
 ALIASES = 'au:"Sham Kakade" OR au:"Sham M. Kakade" OR au:"Sham M Kakade"'
 NOW = datetime(2026, 3, 2, 2, 0, 5, tzinfo=UTC)
-REPO = Path(__file__).resolve().parent.parent
 SEED_PAPERS = REPO.parent / "shared" / "seed" / "papers.json"
 SHIPPED = REPO / "harvester" / "lookalike" / "data" / "seed_corpus.json"
 SEED = seed_corpus()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import subprocess
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -24,10 +23,8 @@ from harvester.profile.similar import WEIGHTS, coauthorship
 from harvester.store import PUBLIC_VIEWS, Store
 from harvester.store.migrate import alembic_config
 
-from .profile_support import Harvested, harvested_database, months_ago_start, seed_papers
-from .support import run_cli
+from .support import REPO, Harvested, months_ago_start, run_cli, seed_papers
 
-REPO = Path(__file__).resolve().parent.parent
 SEED_PROFILE = REPO / "tests" / "data" / "seed_profile.txt"
 """A copy of the captured seed profile (../shared/seed/profile.txt) the text must resemble."""
 CORE_STATS_COLUMNS = [
@@ -41,14 +38,6 @@ CORE_STATS_COLUMNS = [
     "last_harvest_status",
     "last_complete_at",
 ]
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def harvested(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Harvested]:
-    with harvested_database(request.param, tmp_path_factory.mktemp("db")) as h:
-        yield h
 
 
 def test_papers_by_year_counts_every_year_from_first_to_last(harvested: Harvested) -> None:

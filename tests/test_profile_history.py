@@ -19,12 +19,10 @@ from harvester.profile import load_history, parse_since, render_history
 from harvester.settings import Settings
 from harvester.store import Store
 
-from .profile_support import months_ago_start, seed_papers
-from .support import harvest, make_settings, run_cli
+from .support import harvest, make_settings, months_ago_start, run_cli, seed_papers
 
 T0 = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
 T1 = datetime(2026, 11, 20, 6, 0, tzinfo=UTC)
-REPO = Path(__file__).resolve().parent.parent
 
 
 def harvest_at(store: Store, settings: Settings, when: datetime) -> None:

@@ -20,12 +20,18 @@ from harvester.settings import parse_settings
 from harvester.store import Store
 from harvester.store.schema import derived_state, similar_author
 
-from .profile_support import AUTHORS, seed_papers, with_html_dir
-from .support import SEED_AUTHOR, harvest, make_settings, run_cli
+from .support import (
+    AUTHORS,
+    SEED_AUTHOR,
+    harvest,
+    make_settings,
+    run_cli,
+    seed_papers,
+    with_html_dir,
+)
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 LATER = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
-REPO = Path(__file__).resolve().parent.parent
 
 
 def test_every_harvest_rewrites_pages_index_and_feeds(

@@ -14,7 +14,8 @@ import pytest
 
 from harvester.cli import build_parser
 
-REPO = Path(__file__).resolve().parent.parent
+from .support import REPO
+
 UNITS = REPO / "systemd"
 SERVICES = ("arxiv-harvester.service", "arxiv-harvester-once.service")
 ALL_UNITS = (*SERVICES, "arxiv-harvester-once.timer")

@@ -1,10 +1,11 @@
 """``harvest``: a thin command line over the library.
 
-Parses arguments, loads the settings, calls one library function, and turns our
-error root into one line on stderr and an exit code (sysexits where they fit):
-0 ok, 1 some author not harvested, 2 configuration or usage error, 69 arXiv
-unreachable, 70 internal error, 73/74 database cannot be created/written,
-75 temporary failure (cron may simply try again later).
+Parses arguments, loads the settings, calls one library function, and turns every failure
+into one line on stderr and an exit code (:mod:`harvester.exits`; ``-v`` adds the
+traceback). Options common to every command (``--config``, ``-v``, ``-q``) mean the same
+before or after the command name. ``-q`` prints nothing on success; a reader that closes
+the pipe early (``| head``) ends the command quietly. Modules a command does not need are
+imported only when it runs, so ``--help`` and ``--version`` start at once.
 """
 
 from __future__ import annotations
@@ -13,60 +14,57 @@ import argparse
 import logging
 import os
 import sys
-import tempfile
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__, exits
-from .errors import HarvesterError
-from .harvest import harvest_once
+from .errors import ConfigError, HarvesterError
 from .logformat import OneLineFormatter, under_systemd
-from .profile import (
-    EXPORT_FORMATS,
-    FORMATS,
-    check_schema,
-    export_profile,
-    load_history,
-    load_profile,
-    parse_since,
-    render,
-    render_history,
-    render_summary,
-)
-from .settings import Settings, load_settings, locate_config
-from .status import collect_status
-from .store import Store
-from .store.reader import open_reader
-from .vocabulary import RunStatus
+
+if TYPE_CHECKING:
+    from .settings import Settings
+    from .store import Store
 
 logger = logging.getLogger("harvester")
 
-EXIT_USAGE = exits.USAGE
+FORMATS = ("text", "markdown", "json", "html")
+EXPORT_FORMATS = ("bibtex", "csv", "json")
+COMMANDS = "--once, daemon, status, profile, history, export, db upgrade or demo"
 
 
-def _common_options() -> argparse.ArgumentParser:
-    """Options every command takes, before or after the command name."""
-    common = argparse.ArgumentParser(add_help=False, argument_default=argparse.SUPPRESS)
+def _common_options(*, top: bool) -> argparse.ArgumentParser:
+    """Options every command takes, before or after the command name.
+
+    The top-level parser and the commands get separate copies: argparse lets a command's
+    parser overwrite what the top level parsed with the command's defaults, so only the
+    top level has defaults and a command's options are left out unless given.
+    """
+    default = None if top else argparse.SUPPRESS
+    flag = False if top else argparse.SUPPRESS
+    common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
         "--config",
         metavar="PATH",
+        default=default,
         help="configuration file (default: $HARVESTER_CONFIG, else ./config/harvester.toml)",
     )
-    common.add_argument("-v", "--verbose", action="store_true", help="debug logging, tracebacks")
-    common.add_argument("-q", "--quiet", action="store_true", help="print nothing on success")
+    common.add_argument(
+        "-v", "--verbose", action="store_true", default=flag, help="debug logging, tracebacks"
+    )
+    common.add_argument(
+        "-q", "--quiet", action="store_true", default=flag, help="print nothing on success"
+    )
     return common
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = _common_options()
     parser = argparse.ArgumentParser(
         prog="harvest",
         description="Keep arXiv author profiles true and current in a SQL database.",
-        parents=[common],
+        parents=[_common_options(top=True)],
     )
-    parser.set_defaults(config=None, verbose=False, quiet=False)
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
         "--once", action="store_true", help="harvest every configured author once, then exit"
@@ -76,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --once: a full reconciliation of every author, not an incremental harvest",
     )
+    common = _common_options(top=False)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     db = commands.add_parser("db", help="database maintenance", parents=[common])
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
@@ -130,70 +129,126 @@ def _profile_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     )
 
 
-def _since(value: str) -> datetime:
+def _since(value: str) -> Any:
+    from .profile.history import parse_since
+
     try:
         return parse_since(value)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+@dataclass
+class _Context:
+    """What a failure message names: the configuration file and the database."""
+
+    config: Path | None = None
+    database: str | None = None
+
+    def describe(self) -> str:
+        known = [f"config {self.config}"] if self.config else []
+        known += [f"database {self.database}"] if self.database else []
+        return f" [{'; '.join(known)}]" if known else ""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    _check_usage(parser, args)
     _configure_logging(args)
+    context = _Context()
     try:
-        return _dispatch(parser, args)
+        code = _dispatch(parser, args, context)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return _pipe_closed()
     except HarvesterError as exc:
-        logger.debug("failure", exc_info=True)
-        print(f"harvest: error: {exc}", file=sys.stderr)
-        return exc.exit_code
+        return _failed(exc, exc.exit_code, context, args.verbose)
     except KeyboardInterrupt:
         print("harvest: interrupted", file=sys.stderr)
         return exits.INTERRUPTED
+    except Exception as exc:  # the last resort: one line and exit 70, never a traceback
+        return _failed(exc, exits.INTERNAL, context, args.verbose, internal=True)
+    return code
 
 
-def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+def _check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Options that make no sense together are a usage error (exit 2)."""
+    if args.once and args.command:
+        parser.error(f"--once is a command of its own: drop it, or drop {args.command}")
+    if args.full and not args.once:
+        parser.error("--full goes with --once")
+    if args.quiet and args.verbose:
+        parser.error("-q and -v contradict each other: choose one")
+    if args.command == "demo" and args.config is not None:
+        parser.error("demo uses a configuration of its own: drop --config")
+
+
+def _failed(
+    exc: BaseException, code: int, context: _Context, verbose: bool, *, internal: bool = False
+) -> int:
+    logger.debug("failure", exc_info=exc)
+    where = "" if isinstance(exc, ConfigError) else context.describe()
+    if internal:
+        hint = "" if verbose else " (run with -v for the traceback)"
+        message = f"internal error: {type(exc).__name__}: {exc}{hint}"
+    else:
+        message = f"error: {exc}"
+    print(f"harvest: {_one_line(message)}{where}", file=sys.stderr)
+    return code
+
+
+def _pipe_closed() -> int:
+    """The reader went away (``| head``): stop writing, quietly, as a killed writer would."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return exits.PIPE_CLOSED
+
+
+def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace, context: _Context) -> int:
     if args.command == "demo":
         return run_demo(quiet=args.quiet)
     if args.command == "daemon":
-        return run_daemon(args)
+        return run_daemon(args, context)
+    if args.command is None and not args.once:
+        parser.print_usage(sys.stderr)
+        print(f"harvest: error: say what to do: {COMMANDS}", file=sys.stderr)
+        return exits.USAGE
+    settings = _settings(args, context)
     if args.command == "status":
-        return show_status(_settings(args), as_json=args.json)
+        return show_status(settings, as_json=args.json, quiet=args.quiet)
     if args.command in ("profile", "history", "export"):
-        return show_profile(_settings(args), args)
+        return show_profile(settings, args)
     if args.command == "db":
-        settings = _settings(args)
-        with _opened(settings) as store:
-            store.upgrade()
-        if not args.quiet:
-            print(f"schema is up to date in {settings.database.url}")
-        return 0
-    if args.once:
-        return run_once(_settings(args), quiet=args.quiet, full=args.full)
-    if args.full:
-        print("harvest: error: --full goes with --once", file=sys.stderr)
-        return EXIT_USAGE
-    parser.print_usage(sys.stderr)
-    print(
-        "harvest: error: say what to do: --once, daemon, status, db upgrade or demo",
-        file=sys.stderr,
-    )
-    return EXIT_USAGE
+        return upgrade_database(settings, quiet=args.quiet)
+    return run_once(settings, quiet=args.quiet, full=args.full)
 
 
-def _settings(args: argparse.Namespace) -> Settings:
+def _settings(args: argparse.Namespace, context: _Context) -> Settings:
     """Load the settings; ``[logging] level`` applies unless -v or -q was given."""
-    path = locate_config(args.config, os.environ, Path.cwd())
-    settings = load_settings(path, os.environ)
+    from .settings import load_settings, locate_config
+
+    context.config = locate_config(args.config, os.environ, Path.cwd())
+    settings = load_settings(context.config, os.environ)
+    context.database = _masked(settings.database.url)
     if not (args.verbose or args.quiet):
         logging.getLogger().setLevel(settings.logging.level)
     return settings
+
+
+def _masked(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
 
 
 class _opened:
     """``with _opened(settings) as store``: a Store closed on the way out."""
 
     def __init__(self, settings: Settings) -> None:
+        from .store import Store
+
         self.store = Store.open(settings.database.url)
 
     def __enter__(self) -> Store:
@@ -203,11 +258,24 @@ class _opened:
         self.store.close()
 
 
-def run_once(settings: Settings, *, quiet: bool = False, full: bool = False) -> int:
-    """``harvest --once [--full]``: migrate, harvest every author, print a line each."""
+def upgrade_database(settings: Settings, *, quiet: bool = False) -> int:
+    """``harvest db upgrade``: create or upgrade the schema."""
     with _opened(settings) as store:
         store.upgrade()
-        report = harvest_once(settings, store, full=full)
+    _say(f"schema is up to date in {_masked(settings.database.url)}", quiet=quiet)
+    return exits.OK
+
+
+def run_once(settings: Settings, *, quiet: bool = False, full: bool = False) -> int:
+    """``harvest --once [--full]``: migrate, harvest every author, print a line each."""
+    from .harvest import harvest_once
+    from .progress import terminal_progress
+    from .vocabulary import RunStatus
+
+    progress = terminal_progress(settings.arxiv.delay_seconds, quiet=quiet)
+    with _opened(settings) as store:
+        store.upgrade()
+        report = harvest_once(settings, store, full=full, progress=progress)
     code = report.exit_code
     for author in report.authors:
         fine = author.status == RunStatus.OK or (author.status == RunStatus.SKIPPED and code == 0)
@@ -216,39 +284,61 @@ def run_once(settings: Settings, *, quiet: bool = False, full: bool = False) -> 
     return code
 
 
-def run_daemon(args: argparse.Namespace) -> int:
+def run_daemon(args: argparse.Namespace, context: _Context) -> int:
     """``harvest daemon``: serve until SIGTERM; SIGHUP re-reads the same file."""
     from .daemon import Daemon
+    from .progress import terminal_progress
+    from .settings import load_settings
 
-    path = locate_config(args.config, os.environ, Path.cwd())
+    settings = _settings(args, context)
+    path = context.config
+    assert path is not None
     level_fixed = args.verbose or args.quiet
 
     def apply_level(settings: Settings) -> None:
         if not level_fixed:
             logging.getLogger().setLevel(settings.logging.level)
 
+    watched = args.run_now and terminal_progress(settings.arxiv.delay_seconds, quiet=args.quiet)
     daemon = Daemon(
-        _settings(args),
+        settings,
         load=lambda: load_settings(path, os.environ),
         on_reload=apply_level,
         run_now=args.run_now,
+        first_progress=watched or None,
     )
     return daemon.run()
 
 
-def show_status(settings: Settings, *, as_json: bool = False) -> int:
+def show_status(settings: Settings, *, as_json: bool = False, quiet: bool = False) -> int:
     """``harvest status``: health per author, read-only; exit 1 if any is stale or failing."""
+    from datetime import UTC, datetime
+
+    from .status import collect_status
+    from .store.reader import open_reader
+
     engine = open_reader(settings.database.url)
     try:
         report = collect_status(engine, settings, datetime.now(UTC))
     finally:
         engine.dispose()
-    print(report.to_json() if as_json else report.render())
+    _say(report.to_json() if as_json else report.render(), quiet=quiet and report.healthy)
     return report.exit_code
 
 
 def show_profile(settings: Settings, args: argparse.Namespace) -> int:
     """``harvest profile|history|export KEY``: read-only, from the views."""
+    from .profile import (
+        check_schema,
+        export_profile,
+        load_history,
+        load_profile,
+        render,
+        render_history,
+    )
+    from .store import Store
+    from .store.reader import open_reader
+
     store = Store(open_reader(settings.database.url))
     try:
         check_schema(store)
@@ -260,14 +350,18 @@ def show_profile(settings: Settings, args: argparse.Namespace) -> int:
             output = export_profile(store, args.key, args.format)
     finally:
         store.close()
-    sys.stdout.write(output)
-    return 0
+    if not args.quiet:
+        sys.stdout.write(output)
+    return exits.OK
 
 
 def run_demo(*, quiet: bool = False) -> int:
     """``harvest demo``: the whole pipeline against the bundled look-alike, offline."""
+    import tempfile
+
     from .demo import demo_settings
     from .lookalike import LookalikeServer, seed_corpus
+    from .profile import load_profile, render_summary
 
     with (
         tempfile.TemporaryDirectory(prefix="harvest-demo-") as tmp,
@@ -276,9 +370,18 @@ def run_demo(*, quiet: bool = False) -> int:
         settings = demo_settings(server.url, Path(tmp) / "demo.db")
         code = run_once(settings, quiet=quiet)
         with _opened(settings) as store:
-            for author in settings.authors:
-                print(render_summary(load_profile(store, author.key)))
+            summaries = [render_summary(load_profile(store, a.key)) for a in settings.authors]
+    _say("\n".join(summaries), quiet=quiet and code == exits.OK)
     return code
+
+
+def _say(text: str, *, quiet: bool) -> None:
+    if not quiet:
+        print(text)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _configure_logging(args: argparse.Namespace) -> None:

@@ -46,13 +46,13 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Connection
 
 from .errors import HarvesterError
-from .harvest import CycleProgress, harvest_once
+from .harvest import harvest_once
 from .notify import Notifier
 from .settings import Settings
 from .store import Store
 from .store.leases import Leases, default_owner
 from .store.runlog import run_log
-from .sync import AuthorReport, CycleReport, utcnow
+from .sync import AuthorReport, CycleProgress, CycleReport, utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -119,12 +119,15 @@ class Daemon:
         on_reload: Callable[[Settings], None] = lambda settings: None,
         notifier: Notifier | None = None,
         run_now: bool = False,
+        first_progress: CycleProgress | None = None,
         clock: Clock = utcnow,
         exit_now: Callable[[int], NoReturn] = os._exit,
     ) -> None:
         self.settings = settings
         self.notifier = notifier or Notifier()
         self.run_now = run_now
+        #: shown on a terminal during the first cycle (``--run-now``), then dropped
+        self._first_progress = first_progress
         #: ``--run-now``: the first cycle harvests even authors harvested lately
         self._eager_since: datetime | None = None
         self.stop_event = threading.Event()
@@ -314,6 +317,7 @@ class Daemon:
             settings, store = self.settings, self._database.store
             done_since = self._eager_since or cycle_window_start(settings, self._clock())
             self._eager_since = None
+            shown, self._first_progress = self._first_progress, None
             self._idle.clear()
         self._progress()
         self.notifier.status(f"harvesting {len(settings.authors)} authors")
@@ -322,7 +326,7 @@ class Daemon:
                 settings,
                 store,
                 stop=self.stop_event,
-                progress=_Watchdog(self._progress),
+                progress=_Watchdog(self._progress, shown),
                 leases=Leases(store.engine, owner=self.owner),
                 done_since=done_since,
             )
@@ -369,16 +373,29 @@ class Daemon:
 
 
 class _Watchdog(CycleProgress):
-    """Every request and every author done counts as progress for the systemd watchdog."""
+    """Every request and every author done counts as progress for the systemd watchdog;
+    ``shown`` (a terminal's progress display) hears of the cycle too."""
 
-    def __init__(self, progressed: Callable[[], None]) -> None:
+    def __init__(self, progressed: Callable[[], None], shown: CycleProgress | None) -> None:
         self.progressed = progressed
+        self.shown = shown or CycleProgress()
+
+    def started(self, authors: int, queries: int) -> None:
+        self.shown.started(authors, queries)
 
     def request(self) -> None:
         self.progressed()
+        self.shown.request()
 
     def author_done(self, report: AuthorReport) -> None:
         self.progressed()
+        self.shown.author_done(report)
+
+    def query_done(self) -> None:
+        self.shown.query_done()
+
+    def close(self) -> None:
+        self.shown.close()
 
 
 SCHEDULE_SLACK = timedelta(seconds=60)

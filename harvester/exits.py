@@ -30,6 +30,8 @@ TEMPORARY = 75
 """Nothing could be done now and every failure was temporary: try again later."""
 INTERRUPTED = 130
 """Interrupted from the keyboard (128 + SIGINT)."""
+PIPE_CLOSED = 141
+"""The reader of the output went away (``| head``), as for a writer killed by SIGPIPE."""
 
 
 def cycle_exit_code(outcomes: Iterable[tuple[RunStatus, bool]]) -> int:

@@ -18,26 +18,9 @@ from .source import ArxivSource
 from .store import Store
 from .store.leases import Leases
 from .store.pacing import DatabasePacer, slot_name
-from .sync import AuthorReport, Clock, CycleReport, run_cycle, utcnow
+from .sync import Clock, CycleProgress, CycleReport, run_cycle, utcnow
 
 __all__ = ["CycleProgress", "harvest_once", "open_source"]
-
-
-class CycleProgress:
-    """What a cycle tells whoever watches it; the default hears nothing.
-
-    :meth:`started` comes first with the number of authors, then :meth:`request` before
-    each request to arXiv and :meth:`author_done` as each author's outcome is known.
-    """
-
-    def started(self, authors: int) -> None:
-        """The cycle is about to ask for ``authors`` authors."""
-
-    def request(self) -> None:
-        """A request to arXiv is about to be sent."""
-
-    def author_done(self, report: AuthorReport) -> None:
-        """One author's harvest ended (harvested, failed or skipped)."""
 
 
 def harvest_once(
@@ -62,8 +45,8 @@ def harvest_once(
     (:meth:`Store.upgrade`).
     """
     progress = progress or CycleProgress()
-    progress.started(len(settings.authors if authors is None else authors))
-    with open_source(settings, store, stop_event=stop, on_request=progress.request) as source:
+    source = open_source(settings, store, stop_event=stop, on_request=progress.request)
+    try:
         report = run_cycle(
             settings,
             store,
@@ -73,9 +56,12 @@ def harvest_once(
             leases=leases,
             full=full,
             done_since=done_since,
-            on_author=progress.author_done,
+            progress=progress,
         )
         stopped = source.stop_event.is_set()
+    finally:
+        source.close()
+        progress.close()
     if derive and not stopped:
         from .profile import after_cycle  # the renderers are not needed to harvest
 

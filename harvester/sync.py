@@ -101,6 +101,30 @@ class AuthorReport:
         )
 
 
+class CycleProgress:
+    """What a cycle tells whoever watches it; the default hears nothing.
+
+    :meth:`started` comes first with the numbers of authors and of queries planned, then
+    :meth:`request` before each request to arXiv, :meth:`author_done` as each author's
+    outcome is known, :meth:`query_done` after each query, and :meth:`close` at the end.
+    """
+
+    def started(self, authors: int, queries: int) -> None:
+        """The cycle is about to ask ``queries`` queries for ``authors`` authors."""
+
+    def request(self) -> None:
+        """A request to arXiv is about to be sent."""
+
+    def author_done(self, report: AuthorReport) -> None:
+        """One author's harvest ended (harvested, failed, stopped or skipped)."""
+
+    def query_done(self) -> None:
+        """One query (one group of authors) is done."""
+
+    def close(self) -> None:
+        """The cycle's harvests are over (the derived steps may follow)."""
+
+
 @dataclass(slots=True)
 class CycleReport:
     authors: list[AuthorReport] = field(default_factory=list)
@@ -120,7 +144,7 @@ def run_cycle(
     leases: Leases | None = None,
     full: bool = False,
     done_since: datetime | None = None,
-    on_author: Callable[[AuthorReport], None] | None = None,
+    progress: CycleProgress | None = None,
 ) -> CycleReport:
     """Harvest every author (or ``authors``) once; stops between queries when the source's
     stop event is set.
@@ -130,7 +154,7 @@ def run_cycle(
     authors are claimed first: one another process holds, or that a run has harvested
     completely since ``done_since`` (default: the start of this cycle), is skipped. When
     the source's circuit breaker opens, the remaining authors get a ``skipped`` run saying
-    why. ``on_author`` hears of each author as soon as it is done.
+    why. ``progress`` hears of each request and each author as they happen.
     """
     chosen = list(settings.authors if authors is None else authors)
     abandoned = store.close_abandoned_runs(clock())
@@ -141,9 +165,10 @@ def run_cycle(
     started = clock()
     states = store.load_states([a.key for a in chosen])
     groups = plan_groups(chosen, states, settings.harvest, started, full=full)
-    cycle = _Cycle(
-        store, source, leases or Leases(store.engine), clock, done_since or started, on_author
-    )
+    progress = progress or CycleProgress()
+    progress.started(len(chosen), len(groups))
+    leases = leases or Leases(store.engine)
+    cycle = _Cycle(store, source, leases, clock, done_since or started, progress)
     reports = {r.key: r for group in groups for r in cycle.run(group)}
     for group in cycle.locked:  # rows that were only locked a moment: once more
         reports.update((r.key, r) for r in cycle.run(group, retry=False))
@@ -170,7 +195,7 @@ class _Cycle:
     leases: Leases
     clock: Clock
     done_since: datetime
-    on_author: Callable[[AuthorReport], None] | None = None
+    progress: CycleProgress = field(default_factory=CycleProgress)
     #: groups of authors whose rows another transaction held when claimed
     locked: list[Group] = field(default_factory=list)
 
@@ -182,9 +207,9 @@ class _Cycle:
         that won them, nobody else may harvest them this cycle.
         """
         reports = self._claim_and_harvest(group, retry)
-        if self.on_author is not None:
-            for report in reports:
-                self.on_author(report)
+        for report in reports:
+            self.progress.author_done(report)
+        self.progress.query_done()
         return reports
 
     def _claim_and_harvest(self, group: Group, retry: bool) -> list[AuthorReport]:

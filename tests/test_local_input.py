@@ -35,7 +35,8 @@ from sqlalchemy import create_engine, text
 from harvester.lookalike import LookalikeServer
 from harvester.store import Store
 
-from .test_cli import CONFIG
+from .support import write_config
+from .test_cli import ARXIV
 
 DROP_FILE_CAPABILITIES = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", "--"]
 """Root keeps its uid but must obey file modes (util-linux ``setpriv``, then ``exec``)."""
@@ -71,9 +72,7 @@ def harvest(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def config(tmp_path: Path, db_url: str, api_url: str = "http://127.0.0.1:9/api/query") -> Path:
-    path = tmp_path / "harvester.toml"
-    path.write_text(CONFIG.format(db_url=db_url, api_url=api_url), encoding="utf-8")
-    return path
+    return write_config(tmp_path, db_url, api_url, arxiv=ARXIV)
 
 
 def one_line_error(result: subprocess.CompletedProcess[str], code: int, *needles: str) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import SchemaTooNewError
+from .engine import reading
 from .problems import database_error
 
 logger = logging.getLogger(__name__)
@@ -37,18 +38,19 @@ def head_revision() -> str:
 
 
 def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+    """The schema's revision (None: no schema yet); a failure to read it is a DatabaseError."""
+    try:
+        with reading(engine) as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    except SQLAlchemyError as exc:
+        raise database_error(exc, "cannot read the schema version") from exc
 
 
 def upgrade_schema(engine: Engine) -> None:
     """Bring the schema to the newest revision; refuse a schema newer than the code."""
     config = alembic_config()
     scripts = ScriptDirectory.from_config(config)
-    try:
-        current = current_revision(engine)
-    except SQLAlchemyError as exc:
-        raise database_error(exc, "cannot read the schema version") from exc
+    current = current_revision(engine)
     if current is not None and not _known(scripts, current):
         raise SchemaTooNewError(
             f"the database is at schema revision {current}, which this version does not know"

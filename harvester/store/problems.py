@@ -17,6 +17,7 @@ _WRITABLE = (
     "give the user running harvest write access to the database file and to its directory,"
     " where SQLite creates the -wal and -shm files"
 )
+_UPGRADE = "run 'harvest db upgrade' (or 'harvest --once') first"
 _KNOWN: tuple[tuple[str, str, str], ...] = (
     ("readonly database", "the database is read-only", _WRITABLE),
     (
@@ -27,6 +28,18 @@ _KNOWN: tuple[tuple[str, str, str], ...] = (
     ("disk i/o error", "disk I/O error on the database", "check the disk and its file system"),
     ("unable to open database file", "cannot open the database file", _WRITABLE),
     ("file is not a database", "the file is not an SQLite database", "check the [database] url"),
+    (
+        "fatal: database ",
+        "the database does not exist",
+        "create it (createdb NAME), or check the [database] url",
+    ),
+    (
+        "connection refused",
+        "the database server refuses connections",
+        "start PostgreSQL, or check the host and port in the [database] url",
+    ),
+    ("no such table", "the schema is missing", _UPGRADE),
+    ("does not exist", "the schema is missing or out of date", _UPGRADE),
 )
 _DETAIL_CHARS = 200
 
@@ -34,7 +47,8 @@ _DETAIL_CHARS = 200
 def database_error(exc: BaseException, doing: str) -> DatabaseError:
     """``doing: problem (driver message)`` with a hint; never the SQL or its parameters."""
     original = getattr(exc, "orig", None) or exc
-    detail = " ".join(str(original).split())[:_DETAIL_CHARS]
+    first_line = next((line for line in str(original).splitlines() if line.strip()), "")
+    detail = " ".join(first_line.split())[:_DETAIL_CHARS]
     lowered = detail.lower()
     for needle, problem, hint in _KNOWN:
         if needle in lowered:

@@ -14,10 +14,10 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..errors import DatabaseError
 from ..vocabulary import RunStatus
 from . import schema as t
 from .engine import reading
+from .problems import database_error
 
 NOT_HARVESTS = (RunStatus.RUNNING, RunStatus.SKIPPED)
 """Run statuses that are not (finished) harvests."""
@@ -53,11 +53,7 @@ def run_log(engine: Engine) -> Iterator[RunLog]:
         with reading(engine) as conn:
             yield RunLog(conn)
     except SQLAlchemyError as exc:
-        detail = " ".join(str(getattr(exc, "orig", exc)).split())[:300]
-        raise DatabaseError(
-            f"cannot read the run log: {detail}",
-            hint="run 'harvest db upgrade' (or 'harvest --once') first",
-        ) from exc
+        raise database_error(exc, "cannot read the run log") from exc
 
 
 class RunLog:

@@ -1,0 +1,92 @@
+"""Progress of a long cycle on a terminal: authors done of total, requests, time left.
+
+Shown with ``tqdm`` on stderr only when a person watches: stderr is a terminal, the
+command was not asked to be quiet, and systemd does not run us; and only for a cycle that
+lasts more than :data:`SHOW_AFTER_SECONDS`. The time left is estimated at the configured
+``delay_seconds`` per request: a query still to ask costs at least one request, and the
+queries asked so far tell how many pages one takes.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, TextIO
+
+from .logformat import under_systemd
+from .sync import AuthorReport, CycleProgress
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
+
+SHOW_AFTER_SECONDS = 3.0
+"""A cycle shorter than this shows nothing."""
+
+
+def wants_progress(stream: TextIO, environ: Mapping[str, str], *, quiet: bool) -> bool:
+    """Whether a person is watching ``stream``: a terminal, not ``-q``, not systemd."""
+    return not quiet and stream.isatty() and not under_systemd(environ)
+
+
+class TerminalProgress(CycleProgress):
+    """A ``tqdm`` bar: ``harvest  12/40 authors [00:36<01:24, 17 requests, ~84 s left]``."""
+
+    def __init__(self, delay_seconds: float, stream: TextIO | None = None) -> None:
+        self.delay = delay_seconds
+        self.stream = stream or sys.stderr
+        self.requests = 0
+        self.queries = 0
+        self.queries_done = 0
+        self._bar: tqdm[None] | None = None
+
+    def started(self, authors: int, queries: int) -> None:
+        from tqdm import tqdm  # only a terminal run needs it
+
+        self.queries = queries
+        self._bar = tqdm(
+            total=authors,
+            desc="harvest",
+            unit=" authors",
+            file=self.stream,
+            delay=SHOW_AFTER_SECONDS,
+            leave=False,
+            dynamic_ncols=True,
+            bar_format="{desc} {n_fmt}/{total_fmt}{unit} [{elapsed}{postfix}]",
+        )
+
+    def request(self) -> None:
+        self.requests += 1
+        self._show()
+
+    def author_done(self, report: AuthorReport) -> None:
+        if self._bar is not None:
+            self._bar.update(1)
+        self._show()
+
+    def query_done(self) -> None:
+        self.queries_done += 1
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+    def seconds_left(self) -> float:
+        """Requests still to come, at the configured delay each."""
+        done = self.queries_done
+        per_query = self.requests / done if done else 1.0
+        return max(self.queries - done, 0) * max(per_query, 1.0) * self.delay
+
+    def _show(self) -> None:
+        if self._bar is None:
+            return
+        left = f", ~{self.seconds_left():.0f} s left" if self.delay else ""
+        self._bar.set_postfix_str(f"{self.requests} requests{left}", refresh=True)
+
+
+def terminal_progress(delay_seconds: float, *, quiet: bool) -> TerminalProgress | None:
+    """A :class:`TerminalProgress` when a person watches stderr, else None."""
+    if not wants_progress(sys.stderr, os.environ, quiet=quiet):
+        return None
+    return TerminalProgress(delay_seconds)

@@ -34,12 +34,16 @@ PIPE_CLOSED = 141
 """The reader of the output went away (``| head``), as for a writer killed by SIGPIPE."""
 
 
+NOT_TRIED = (RunStatus.SKIPPED, RunStatus.STOPPED)
+"""Authors another process had, or a shutdown reached first: neither success nor failure."""
+
+
 def cycle_exit_code(outcomes: Iterable[tuple[RunStatus, bool]]) -> int:
-    """A cycle's code from each author's ``(status, temporary)``, skipped authors aside:
+    """A cycle's code from each author's ``(status, temporary)``, :data:`NOT_TRIED` aside:
     :data:`OK` if every author tried was harvested completely; :data:`TEMPORARY` if none
     was and every failure was temporary (or every author was skipped); else
     :data:`INCOMPLETE`."""
-    tried = [(status, temporary) for status, temporary in outcomes if status != RunStatus.SKIPPED]
+    tried = [(s, temporary) for s, temporary in outcomes if s not in NOT_TRIED]
     if tried and all(status == RunStatus.OK for status, _ in tried):
         return OK
     if all(status != RunStatus.OK and temporary for status, temporary in tried):

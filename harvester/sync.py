@@ -46,6 +46,9 @@ logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 
+STOP = "stop requested"
+"""Why a harvest a shutdown reached is ``stopped``."""
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -229,10 +232,7 @@ class _Cycle:
             return reports
         won = group.only(lease.author_keys)
         with lease:
-            try:
-                reports += _harvest(self.store, self.source, won, self.clock, lease)
-            except StopRequested:
-                reports += [_stopped(a) for a in won.authors]
+            reports += _harvest(self.store, self.source, won, self.clock, lease)
         return reports
 
     def _skip(self, author: AuthorSettings, why: str) -> AuthorReport:
@@ -266,8 +266,7 @@ class _Query:
         try:
             papers = _fetch(self.source, group)
         except StopRequested:
-            self._close(group, RunTotals(RunStatus.INCOMPLETE, error="stopped"), before)
-            raise
+            return self._close(group, RunTotals(RunStatus.STOPPED, error=STOP), before)
         except EntriesRefusedError as exc:
             return self._keep_valid_papers(group, exc, before)
         except TooManyResultsError as exc:
@@ -394,4 +393,5 @@ def _skipped(author: AuthorSettings, why: str) -> AuthorReport:
 
 
 def _stopped(author: AuthorSettings) -> AuthorReport:
-    return _skipped(author, "stop requested")
+    """An author a shutdown reached before its harvest began (it has no run)."""
+    return AuthorReport(author.key, RunStatus.STOPPED, error=STOP, temporary=True)

@@ -21,6 +21,8 @@ class RunStatus(StrEnum):
     SUSPECT = "suspect"
     FAILED = "failed"
     SKIPPED = "skipped"
+    #: a shutdown ended the harvest before it was complete (a routine stop, not a failure)
+    STOPPED = "stopped"
 
 
 class Membership(StrEnum):

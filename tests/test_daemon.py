@@ -292,7 +292,10 @@ def test_sigterm_while_waiting_between_requests_stops_at_once(
     code, seconds = daemon.stop()
     print(f"stop after SIGTERM in a pacer wait: {seconds:.2f} s")
     assert code == 0 and seconds < 10, daemon.stderr
-    assert_nothing_half_written(db_url, "stopped")
+    assert_nothing_half_written(db_url, "stop requested")
+    # the log and the run row agree: a routine stop, with the one request it made
+    assert "kakade  stopped: stop requested  1 request" in daemon.stderr
+    assert query(db_url, "SELECT requests FROM harvest_runs") == [(1,)]
 
 
 def test_sigterm_with_a_request_in_flight_leaves_within_10_seconds(
@@ -317,7 +320,7 @@ def assert_nothing_half_written(db_url: str, error: str) -> None:
     if db_url.startswith("sqlite"):
         assert query(db_url, "PRAGMA integrity_check") == [("ok",)]
     runs = query(db_url, "SELECT status, error FROM harvest_runs")
-    assert [tuple(r) for r in runs] == [("incomplete", error)]
+    assert [tuple(r) for r in runs] == [("stopped", error)]
     for table in ("paper", "membership", "event", "count_change"):
         assert query(db_url, f"SELECT COUNT(*) FROM {table}") == [(0,)], table
     assert query(db_url, "SELECT lease_owner FROM author") == [(None,)]

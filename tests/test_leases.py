@@ -118,7 +118,7 @@ def test_abandon_closes_the_runs_of_held_authors(store: Store, author: str) -> N
     run_id = store.start_run(author, T0)
     assert leases.abandon(T0, "stopped: shut down during a request") == [author]
     assert rows(store, "SELECT status, error FROM run WHERE run_id = :r", r=run_id) == [
-        ("incomplete", "stopped: shut down during a request")
+        ("stopped", "stopped: shut down during a request")
     ]
     assert rows(store, "SELECT lease_owner FROM author") == [(None,)]
 

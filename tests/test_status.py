@@ -15,6 +15,7 @@ from harvester.settings import Settings, parse_settings
 from harvester.status import StatusReport, collect_status
 from harvester.store import RunTotals, Store
 from harvester.store.reader import open_reader
+from harvester.vocabulary import RunStatus
 
 from .support import SEED_AUTHOR, harvest, make_settings, run_cli, write_config
 
@@ -85,6 +86,19 @@ def test_skipped_and_running_runs_are_not_harvests(store: Store, db_url: str) ->
     assert kakade.last_harvest is not None
     assert (kakade.last_harvest.status, kakade.last_harvest.finished_at) == ("ok", NOW)
     assert kakade.consecutive_failures == 0
+
+
+def test_a_stopped_run_is_a_routine_stop_not_a_failure(store: Store, db_url: str) -> None:
+    """SIGTERM while a harvest waited between requests: ``stopped``, and status stays ok."""
+    settings = make_settings(db_url, "http://127.0.0.1:9/api/query")
+    store.sync_authors([("kakade", "Sham Kakade")])
+    store.finish_run(store.start_run("kakade", NOW), NOW, RunTotals(RunStatus.OK))
+    later = NOW + timedelta(minutes=5)
+    stopped = RunTotals(RunStatus.STOPPED, requests=1, error="stop requested")
+    store.finish_run(store.start_run("kakade", later), later, stopped)
+    report = status(db_url, settings, NOW + timedelta(hours=1))
+    [kakade] = report.authors
+    assert (kakade.state, kakade.consecutive_failures, report.exit_code) == ("ok", 0, 0)
 
 
 def test_never_harvested_is_unhealthy(store: Store, db_url: str) -> None:

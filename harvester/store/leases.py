@@ -143,7 +143,7 @@ class Leases:
         """Give up every lease of this owner and close its runs still marked running.
 
         For a shutdown that cannot wait for a request in flight: the runs of the authors
-        this process holds are its own, so they are closed as ``incomplete``.
+        this process holds are its own, so they are closed as ``stopped``.
         """
         try:
             return self._abandon(now, reason)
@@ -158,7 +158,7 @@ class Leases:
                 conn.execute(
                     update(t.run)
                     .where(r.author_key.in_(keys), r.status == RunStatus.RUNNING)
-                    .values(status=RunStatus.INCOMPLETE, finished_at=now, error=reason)
+                    .values(status=RunStatus.STOPPED, finished_at=now, error=reason)
                 )
                 conn.execute(
                     update(t.author)

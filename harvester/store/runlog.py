@@ -1,7 +1,7 @@
 """The run log read back: what ``harvest status`` and the daemon's start-up check need.
 
-Runs that were skipped (another process had the author) or are still running are not
-harvests and are left out of "the last harvest" and of the failures.
+Runs that were skipped (another process had the author), stopped by a shutdown or are
+still running are not harvests and are left out of "the last harvest" and of the failures.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from . import schema as t
 from .engine import reading
 from .problems import database_error
 
-NOT_HARVESTS = (RunStatus.RUNNING, RunStatus.SKIPPED)
-"""Run statuses that are not (finished) harvests."""
+NOT_HARVESTS = (RunStatus.RUNNING, RunStatus.SKIPPED, RunStatus.STOPPED)
+"""Run statuses that are not (finished) harvests: a routine stop is not a failure."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,6 +66,8 @@ class Plan:
     previous_count: int = 0
     baseline: bool = False
     suspect_reason: str | None = None
+    #: papers returned with a lower version than the profile saw: kept as they were
+    stale: list[str] = field(default_factory=list)
 
     @property
     def count_changed(self) -> bool:
@@ -107,7 +109,9 @@ def plan_changes(
     removed = 0
     for obs in observations:
         seen = previous.get(obs.paper.arxiv_id)
-        if obs.decision.accepted:
+        if seen is not None and obs.paper.version < seen.version:
+            plan.stale.append(obs.paper.arxiv_id)  # a lagging mirror: history never goes back
+        elif obs.decision.accepted:
             _accepted(plan, seen, obs, identity_changed)
         else:
             removed += _rejected(plan, seen, obs, identity_changed)
@@ -115,7 +119,7 @@ def plan_changes(
     for seen in previous.values():
         if seen.status == Membership.ACTIVE and seen.arxiv_id not in returned and not partial:
             removed += _not_returned(plan, seen, identity_changed, still_belongs)
-    _count(plan, previous if partial else {}, observations)
+    _count(plan, previous, observations, partial=partial)
     _judge(plan, removed)
     if baseline:
         plan.events.clear()
@@ -183,11 +187,20 @@ def _not_returned(
     return 1
 
 
-def _count(plan: Plan, kept: Mapping[str, Seen], observations: Sequence[Observation]) -> None:
-    """The papers of ``kept`` still active, updated by this harvest's verdicts."""
-    withdrawn = {s.arxiv_id: s.withdrawn for s in kept.values() if s.status == Membership.ACTIVE}
+def _count(
+    plan: Plan, previous: Mapping[str, Seen], observations: Sequence[Observation], *, partial: bool
+) -> None:
+    """The papers still active: for a partial harvest those of ``previous`` updated by its
+    verdicts; for a full one, those it returned and accepted. A stale entry counts as the
+    profile had it."""
+    active = {s.arxiv_id: s.withdrawn for s in previous.values() if s.status == Membership.ACTIVE}
+    withdrawn = dict(active) if partial else {}
+    stale = set(plan.stale)
     for obs in observations:
-        if obs.decision.accepted:
+        if obs.paper.arxiv_id in stale:
+            if obs.paper.arxiv_id in active:
+                withdrawn[obs.paper.arxiv_id] = active[obs.paper.arxiv_id]
+        elif obs.decision.accepted:
             withdrawn[obs.paper.arxiv_id] = obs.paper.withdrawn
         else:
             withdrawn.pop(obs.paper.arxiv_id, None)

@@ -250,12 +250,20 @@ def is_withdrawal_comment(comment: str | None) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class FieldLimits:
-    """Size caps (characters, or counts for ``authors`` and ``categories``).
+    """Bounds on every stored value (characters, or counts for ``authors`` and
+    ``categories``, or the highest ``version``).
 
-    An entry beyond any cap is refused, never truncated: a silently shortened title
-    would be stored as if arXiv had written it.
+    An entry beyond any bound is refused with its reason, never truncated (a silently
+    shortened title would be stored as if arXiv had written it), and refused *before* it
+    reaches the database, so SQLite and PostgreSQL give the same result. Each bound is
+    far above what arXiv's real data holds (the longest real identifiers have 16
+    characters, categories 18, and papers a few dozen versions), and within what the
+    schema stores (``String(64)`` ids and primary categories, 32-bit versions).
     """
 
+    arxiv_id: int = 64
+    version: int = 9999
+    category: int = 64
     title: int = 1000
     summary: int = 10_000
     author_name: int = 300
@@ -276,7 +284,7 @@ def normalise_entry(entry: RawEntry, *, limits: FieldLimits = DEFAULT_LIMITS) ->
     with a name, a field over ``limits``, a ``published`` year before 1991. A
     ``published`` later than ``updated`` is accepted: arXiv produces that.
     """
-    arxiv_id, version = _entry_id(entry.entry_id)
+    arxiv_id, version = _entry_id(entry.entry_id, limits)
     title = _bounded(entry, "title", clean_text(entry.title), limits.title)
     if not title:
         raise InvalidEntryError(entry.entry_id, "the title is empty")
@@ -301,7 +309,7 @@ def normalise_entry(entry: RawEntry, *, limits: FieldLimits = DEFAULT_LIMITS) ->
     )
 
 
-def _entry_id(entry_id: str) -> tuple[str, int]:
+def _entry_id(entry_id: str, limits: FieldLimits) -> tuple[str, int]:
     """The canonical id and the version of an entry, which must carry ``vN``."""
     try:
         arxiv_id, version = parse_arxiv_id(entry_id)
@@ -309,6 +317,13 @@ def _entry_id(entry_id: str) -> tuple[str, int]:
         raise InvalidEntryError(entry_id, f"bad id: {exc.problem}") from exc
     if version is None:
         raise InvalidEntryError(entry_id, "the id has no version (vN)")
+    if len(arxiv_id) > limits.arxiv_id:
+        problem = f"the id has {len(arxiv_id)} characters, more than the limit of {limits.arxiv_id}"
+        raise InvalidEntryError(entry_id, problem)
+    if version > limits.version:
+        raise InvalidEntryError(
+            entry_id, f"version {version} is over the limit of {limits.version}"
+        )
     return arxiv_id, version
 
 
@@ -356,6 +371,8 @@ def _categories(entry: RawEntry, limits: FieldLimits) -> tuple[str, tuple[str, .
     if not primary:
         raise InvalidEntryError(entry.entry_id, "no primary category")
     categories = tuple(dict.fromkeys([primary, *listed]))
+    for category in categories:
+        _bounded(entry, "a category", category, limits.category)
     if len(categories) > limits.categories:
         problem = f"{len(categories)} categories, more than the limit of {limits.categories}"
         raise InvalidEntryError(entry.entry_id, problem)

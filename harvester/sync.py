@@ -308,6 +308,13 @@ class _Query:
             self.store.finish_run(harvest.run_id, self.clock(), totals)
             return AuthorReport.of(harvest.key, totals, shared_by, temporary=True)
         plan, totals = recorded.plan, recorded.totals
+        if plan.stale:
+            logger.warning(
+                "%s: %d stale entries (an older version than stored; kept as stored), e.g. %s",
+                harvest.key,
+                len(plan.stale),
+                ", ".join(plan.stale[:3]),
+            )
         if plan.suspect_reason is not None:
             logger.warning(
                 "%s: suspect harvest, nothing changed: %s", harvest.key, plan.suspect_reason

@@ -14,6 +14,7 @@ import logging
 import time
 import tracemalloc
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -32,6 +33,8 @@ from harvester.errors import (
 from harvester.lookalike import (
     BadEntry,
     BillionLaughs,
+    Corpus,
+    CorpusAuthor,
     Drip,
     Duplicate,
     EmptyPage,
@@ -58,7 +61,7 @@ from harvester.store import Store
 
 from . import support
 from .support import SEED_AUTHOR, SEED_KEY, make_settings
-from .test_harvest import SEED_PAPERS, harvest, rows, snapshot
+from .test_harvest import SEED_PAPERS, harvest, kakade_ids, rows, snapshot
 
 QUERY_RESULTS = 80
 """The seed author's query returns the 76 papers and 4 namesakes' papers."""
@@ -586,3 +589,47 @@ def test_harvest_once_reports_the_skipped_authors_and_exits_75(
         " again later)  2 requests",
         "zhao  skipped: circuit breaker open after 2 consecutive failed requests  0 requests",
     ]
+
+
+@pytest.mark.parametrize(
+    ("arxiv_id", "version", "category", "reason"),
+    [
+        ("2611.00001", 1, "x" * 65, "a category has 65 characters"),
+        ("a" * 60 + "-b/0101001", 1, "cs.LG", "the id has 70 characters"),
+        ("2611.00002", 10**20, "cs.LG", "version 100000000000000000000 is over the limit"),
+    ],
+)
+def test_a_value_beyond_its_bound_is_refused_alike_on_both_databases(
+    store: Store,
+    server: LookalikeServer,
+    db_url: str,
+    corpus: Corpus,
+    arxiv_id: str,
+    version: int,
+    category: str,
+    reason: str,
+) -> None:
+    """Refused before the write (the database never sees it), the author's harvest
+    incomplete, and the other author of the same run harvested."""
+    template = next(p for p in corpus if p.arxiv_id in kakade_ids(corpus))
+    hostile = replace(
+        template,
+        arxiv_id=arxiv_id,
+        version=version,
+        primary_category=category,
+        categories=(category,),
+        authors=(CorpusAuthor("Sham Kakade"),),
+    )
+    corpus.upsert(hostile)
+    other = {"key": "morwani", "name": "Depen Morwani"}
+    settings = make_settings(
+        db_url,
+        server.url,
+        max_attempts=2,
+        authors=[SEED_AUTHOR, other],
+        harvest={"group_query_chars": 0},
+    )
+    kakade, morwani = harvest(store, settings).authors
+    assert (kakade.status, morwani.status) == ("incomplete", "ok")
+    assert reason in (kakade.error or "") and arxiv_id[:20] in (kakade.error or "")
+    assert rows(store, "SELECT COUNT(*) FROM paper WHERE arxiv_id = :i", i=arxiv_id) == [(0,)]

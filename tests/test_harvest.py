@@ -304,3 +304,33 @@ def test_a_paper_first_seen_withdrawn_records_only_new_paper(
     )
     details = rows(store, "SELECT detail FROM paper_events WHERE kind = 'metadata_changed'")
     assert details[0].detail == "authors"
+
+
+def test_versions_never_go_backwards_and_a_stale_answer_records_nothing(
+    store: Store, server: LookalikeServer, db_url: str, corpus: Corpus
+) -> None:
+    """A mirror answers v+2, then v+1 (lagging), then v+2 again, then the original v:
+    one new_version event per paper, ``version`` never lowered, the stale answers counted
+    in the run."""
+    settings = make_settings(db_url, server.url)
+    harvest(store, settings)
+    ids = kakade_ids(corpus)[:25]
+    original = {i: corpus.get(i).version for i in ids}  # type: ignore[union-attr]
+
+    def serve(ahead: int) -> None:
+        for arxiv_id in ids:
+            paper = corpus.get(arxiv_id)
+            assert paper is not None
+            corpus.upsert(replace(paper, version=original[arxiv_id] + ahead))
+
+    answers = []
+    for ahead in (2, 1, 2, 0):
+        serve(ahead)
+        [author] = harvest(store, settings).authors
+        answers.append((author.status, author.new_versions, author.paper_count))
+    assert answers == [("ok", 25, SEED_PAPERS)] + [("ok", 0, SEED_PAPERS)] * 3
+    assert len(rows(store, "SELECT * FROM paper_events WHERE kind = 'new_version'")) == 25
+    versions = dict(rows(store, "SELECT arxiv_id, version FROM paper"))
+    assert all(versions[i] == original[i] + 2 for i in ids)
+    stale = rows(store, "SELECT stale_entries FROM harvest_runs ORDER BY run_id")
+    assert [r[0] for r in stale] == [0, 0, 25, 0, 25]

@@ -39,6 +39,7 @@ class RunTotals:
     new_versions: int = 0
     events: int = 0
     error: str | None = None
+    stale_entries: int = 0
 
     @classmethod
     def of_plan(cls, plan: Plan, requests: int, entries_seen: int) -> RunTotals:
@@ -51,6 +52,7 @@ class RunTotals:
             plan.count(EventKind.NEW_PAPER),
             plan.count(EventKind.NEW_VERSION),
             len(plan.events),
+            stale_entries=len(plan.stale),
         )
 
     def values(self) -> dict[str, Any]:
@@ -63,6 +65,7 @@ class RunTotals:
             "new_versions": self.new_versions,
             "events": self.events,
             "error": self.error,
+            "stale_entries": self.stale_entries,
         }
 
 

@@ -7,7 +7,8 @@ fingerprints are read first, then:
 
 * a new paper is inserted with its authors;
 * a stored paper whose fingerprint differs is rewritten (``first_seen_at`` kept) and
-  its authors replaced;
+  its authors replaced, unless the stored version is newer (a lagging mirror's stale
+  copy never overwrites what a newer answer stored);
 * an unchanged paper is left alone, ``changed_at`` included.
 
 On SQLite the transaction began with ``BEGIN IMMEDIATE`` (:mod:`.engine`) and holds the
@@ -53,7 +54,11 @@ def save_papers(conn: Connection, papers: Sequence[Paper], now: datetime) -> int
     stored = _fingerprints(conn, list(rows))
     new = [row for key, row in rows.items() if key not in stored]
     changed = [
-        row for key, row in rows.items() if key in stored and stored[key] != row["fingerprint"]
+        row
+        for key, row in rows.items()
+        if key in stored
+        and stored[key][0] != row["fingerprint"]
+        and stored[key][1] <= row["version"]  # an older version never overwrites a newer one
     ]
     if conn.dialect.name == "postgresql":
         written = _upsert_papers(conn, [*new, *changed])
@@ -147,14 +152,16 @@ class _Processed:
 _NOTHING = object()
 
 
-def _fingerprints(conn: Connection, ids: list[str]) -> dict[str, str]:
-    """The stored fingerprint of each of ``ids`` that has a paper row."""
+def _fingerprints(conn: Connection, ids: list[str]) -> dict[str, tuple[str, int]]:
+    """The stored fingerprint and version of each of ``ids`` that has a paper row."""
     p = t.paper.c
-    found: dict[str, str] = {}
+    found: dict[str, tuple[str, int]] = {}
     for start in range(0, len(ids), ID_CHUNK):
         chunk = ids[start : start + ID_CHUNK]
-        stmt = select(p.arxiv_id, p.fingerprint).where(p.arxiv_id.in_(chunk))
-        found.update((key, fingerprint) for key, fingerprint in conn.execute(stmt))
+        stmt = select(p.arxiv_id, p.fingerprint, p.version).where(p.arxiv_id.in_(chunk))
+        found.update(
+            (key, (fingerprint, version)) for key, fingerprint, version in conn.execute(stmt)
+        )
     return found
 
 
@@ -187,7 +194,8 @@ def _upsert_papers(conn: Connection, rows: list[dict[str, Any]]) -> list[str]:
     stmt = insert.on_conflict_do_update(
         index_elements=["arxiv_id"],
         set_={c.name: excluded[c.name] for c in t.paper.c if c.name not in kept},
-        where=t.paper.c.fingerprint.is_distinct_from(excluded.fingerprint),
+        where=t.paper.c.fingerprint.is_distinct_from(excluded.fingerprint)
+        & (t.paper.c.version <= excluded.version),
     ).returning(t.paper.c.arxiv_id)
     return [row[0] for row in conn.execute(stmt, rows)]
 

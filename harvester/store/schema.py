@@ -134,7 +134,7 @@ run = Table(
     Column("author_key", String(64), ForeignKey("author.key"), nullable=False),
     Column("started_at", UTCDateTime, nullable=False),
     Column("finished_at", UTCDateTime),
-    Column("status", String(16), nullable=False, doc="running, ok, incomplete, suspect, failed"),
+    Column("status", String(16), nullable=False, doc="a harvester.vocabulary.RunStatus"),
     Column("requests", Integer, nullable=False, default=0),
     Column("entries_seen", Integer, nullable=False, default=0),
     Column("new_papers", Integer, nullable=False, default=0),
@@ -142,6 +142,14 @@ run = Table(
     Column("events", Integer, nullable=False, default=0),
     Column("error", Text),
     Column("mode", String(16), doc="full or incremental (see harvester.batching)"),
+    Column(
+        "stale_entries",
+        Integer,
+        nullable=False,
+        default=0,
+        server_default="0",
+        doc="entries received with a lower version than the one stored (kept as stored)",
+    ),
     Index("ix_run_author_key_started_at", "author_key", "started_at"),
 )
 

@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from .batching import MAX_GROUP_RESULTS, Group, attribute, newest_submission, plan_groups
 from .errors import (
     CircuitOpenError,
+    DatabaseError,
     EntriesRefusedError,
     FetchError,
     LeaseLostError,
@@ -247,7 +248,11 @@ def _harvest(
 ) -> list[AuthorReport]:
     """Harvest one query's authors completely, or record why not; never raises FetchError."""
     runs = store.start_runs(group.keys, clock(), group.mode)
-    return _Query(store, source, clock, lease, runs).harvest(group, source.requests_sent)
+    try:
+        return _Query(store, source, clock, lease, runs).harvest(group, source.requests_sent)
+    except BaseException as exc:  # a run this process started never stays 'running'
+        store.fail_running(list(runs.values()), clock(), f"the harvest ended: {exc!r}"[:500])
+        raise
 
 
 @dataclass(slots=True)
@@ -307,6 +312,11 @@ class _Query:
             totals = RunTotals(RunStatus.INCOMPLETE, harvest.requests, error=str(exc))
             self.store.finish_run(harvest.run_id, self.clock(), totals)
             return AuthorReport.of(harvest.key, totals, shared_by, temporary=True)
+        except DatabaseError as exc:  # this author's write alone was rolled back
+            logger.error("%s: not stored: %s", harvest.key, exc)
+            totals = RunTotals(RunStatus.FAILED, harvest.requests, error=f"not stored: {exc}")
+            self.store.finish_run(harvest.run_id, self.clock(), totals)  # unreachable: raises
+            return AuthorReport.of(harvest.key, totals, shared_by)
         plan, totals = recorded.plan, recorded.totals
         if plan.stale:
             logger.warning(

@@ -220,3 +220,31 @@ def test_migration_0003_downgrades_and_upgrades_again(store: Store) -> None:
     assert "similar_authors" not in inspect(store.engine).get_view_names()
     store.upgrade()
     assert set(PUBLIC_VIEWS) <= set(inspect(store.engine).get_view_names())
+
+
+def test_similar_authors_of_degenerate_input_are_empty_parts_not_errors() -> None:
+    """Twenty papers whose text leaves no term (stop words only), or a single paper:
+    no topic similarity, but no ``Found array with 0 feature(s)`` either."""
+    from harvester.profile.corpus import Corpus
+    from harvester.profile.similar import compute_similar
+
+    def corpus(papers: int, text: str) -> Corpus:
+        c = Corpus()
+        for i in range(papers):
+            names = {"alice", f"bob{i % 3}"}
+            c.ids.append(f"p{i}")
+            c.texts.append(text)
+            c.categories.append("cs.LG")
+            c.years.append(2020)
+            c.authors.append(names)
+            for name in names:
+                c.papers_by_name[name].append(i)
+                c.spellings[name][name] += 1
+        c.profiles["a"] = "alice"
+        c.own_names["a"].add("alice")
+        c.profile_papers["a"] = list(range(papers))
+        return c
+
+    for papers, text in ((25, "The of and. A an the."), (1, "the")):
+        similar = compute_similar(corpus(papers, text))["a"]
+        assert similar and all(s.topic_score == 0.0 and s.shared_terms == () for s in similar)

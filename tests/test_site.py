@@ -100,15 +100,21 @@ def test_concurrent_refreshes_take_turns(
     assert sorted(rows) == sorted(set(rows)) and len(rows) > 10
 
 
-def test_an_unwritable_html_dir_is_an_output_error(
-    store: Store, server: LookalikeServer, db_url: str, tmp_path: Path
+def test_an_unwritable_html_dir_is_logged_and_the_harvest_stands(
+    store: Store,
+    server: LookalikeServer,
+    db_url: str,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a directory", encoding="utf-8")
     settings = with_html_dir(make_settings(db_url, server.url), blocker / "site")
-    with pytest.raises(OutputError) as info:
-        after_cycle(settings, store)
-    assert info.value.exit_code == 73 and "html_dir" in str(info.value)
+    report = harvest(store, settings, derive=True)
+    assert report.exit_code == 0
+    [line] = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert line.startswith("static site not updated") and "html_dir" in line
+    assert after_cycle(settings, store) == ["static site"]
 
 
 def test_a_failed_rename_leaves_the_target_and_no_temporary(tmp_path: Path) -> None:

@@ -1,16 +1,20 @@
 """What runs after every harvest cycle: :func:`after_cycle`.
 
-``harvest --once``, the demo and the daemon call it after :func:`harvester.sync.run_cycle`
-returns, outside any harvest transaction. It recomputes the similar authors when the data
-they derive from changed (a digest of it is kept in ``derived_state``), then rewrites the
-static site when ``[output] html_dir`` is set.
+:func:`harvester.harvest.harvest_once` calls it once the harvests have committed. It
+recomputes the similar authors when the data they derive from changed (a digest of it is
+kept in ``derived_state``), then rewrites the static site when ``[output] html_dir`` is
+set. Each step is isolated: a failure is logged with the step's name, leaves what that
+step produced last time in place, and stops neither the other step nor the harvest's
+exit code.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 
+from ..errors import HarvesterError
 from ..settings import Settings
 from ..store import Store
 from ..store.derived import corpus_snapshot, replace_similar_authors
@@ -23,12 +27,32 @@ ALGORITHM_VERSION = "1"
 """Part of the data signature: changing the scoring must bump it, so results are recomputed."""
 
 
-def after_cycle(settings: Settings, store: Store, *, now: datetime | None = None) -> None:
-    """Refresh the similar authors if the data changed; rewrite the site if configured."""
-    now = now or datetime.now(UTC)
-    refresh_similar_authors(store, now=now)
-    if settings.output.html_dir is not None:
-        write_site(store, settings.output.html_dir)
+def after_cycle(settings: Settings, store: Store, *, now: datetime | None = None) -> list[str]:
+    """Refresh the similar authors if the data changed; rewrite the site if configured.
+
+    Returns the names of the steps that failed (each logged as an error)."""
+    moment = now or datetime.now(UTC)
+    steps: list[tuple[str, Callable[[], object]]] = [
+        ("similar authors", lambda: refresh_similar_authors(store, now=moment))
+    ]
+    html_dir = settings.output.html_dir
+    if html_dir is not None:
+        steps.append(("static site", lambda: write_site(store, html_dir)))
+    return [name for name, step in steps if not _isolated(name, step)]
+
+
+def _isolated(name: str, step: Callable[[], object]) -> bool:
+    """Run one derived step; a failure is one logged line, never the caller's problem."""
+    try:
+        step()
+    except HarvesterError as exc:
+        logger.error("%s not updated (the previous one is kept): %s", name, exc)
+    except Exception as exc:  # a derived step must never take the harvest down with it
+        logger.error("%s not updated (the previous one is kept): %r", name, exc)
+        logger.debug("%s failed", name, exc_info=True)
+    else:
+        return True
+    return False
 
 
 def refresh_similar_authors(

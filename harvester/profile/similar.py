@@ -274,8 +274,8 @@ class _Space:
     def fit_centroids(self, groups: Sequence[Sequence[int]]) -> None:
         """Row ``i`` of ``topics`` and ``cats`` becomes the centroid of ``groups[i]``."""
         membership = _membership(groups, self.paper_topics.shape[0])
-        self.topics = _prune(normalize(membership @ self.paper_topics), CENTROID_TERMS)
-        self.cats = normalize(membership @ self.paper_cats).tocsr()
+        self.topics = _prune(_unit_rows(membership @ self.paper_topics), CENTROID_TERMS)
+        self.cats = _unit_rows(membership @ self.paper_cats)
 
     def pair_similarity(self, left: Any, right: Any) -> tuple[Vector, Vector]:
         """Topic and category cosines of the centroid rows ``left[i]`` and ``right[i]``."""
@@ -335,6 +335,14 @@ def _prune(matrix: Any, keep: int) -> Any:
             row = matrix.data[start:stop]
             row[np.argpartition(row, drop)[:drop]] = 0.0
     matrix.eliminate_zeros()
+    return _unit_rows(matrix)
+
+
+def _unit_rows(matrix: Any) -> Any:
+    """Rows scaled to length 1 (CSR); a matrix without a single feature stays as it is
+    (text that leaves no term at all has no topic similarity, not an error)."""
+    if matrix.shape[1] == 0:
+        return sp.csr_matrix(matrix)
     return normalize(matrix).tocsr()
 
 

@@ -132,6 +132,23 @@ class Store:
             for run_id, totals in runs:
                 finish_run(conn, run_id, now, totals)
 
+    def fail_running(self, run_ids: Sequence[int], now: datetime, error: str) -> None:
+        """Close those of ``run_ids`` still ``running`` as ``failed`` (best effort: when the
+        database itself is what failed, the next cycle closes them as abandoned)."""
+        r = t.run.c
+        stmt = (
+            update(t.run)
+            .where(r.run_id.in_(list(run_ids)), r.status == RunStatus.RUNNING)
+            .values(status=RunStatus.FAILED, finished_at=now, error=error)
+        )
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(stmt)
+        except SQLAlchemyError as exc:
+            logger.warning(
+                "could not close runs %s: %s", list(run_ids), database_error(exc, "write")
+            )
+
     def record_skip(self, author_key: str, why: str, now: datetime) -> None:
         """A ``skipped`` run: another process has the author, or the cycle gave up on it."""
         with self.transaction() as conn:

@@ -262,6 +262,9 @@ def upgrade_database(settings: Settings, *, quiet: bool = False) -> int:
     """``harvest db upgrade``: create or upgrade the schema."""
     with _opened(settings) as store:
         store.upgrade()
+        repaired = store.repair()
+    for line in repaired:
+        print(f"repaired: {line}")  # said even with -q: the database was not as it should be
     _say(f"schema is up to date in {_masked(settings.database.url)}", quiet=quiet)
     return exits.OK
 

@@ -11,7 +11,8 @@ root; they print ``str(error)`` on one line and exit with ``error.exit_code``.
     ├── DatabaseError                  exit 74: the database cannot be opened or written
     │   ├── DatabaseCreateError        exit 73: the database file cannot be created
     │   ├── SchemaTooNewError          exit 74: the schema is newer than this code
-    │   └── SchemaOutdatedError        exit 74: a read-only command met an old schema
+    │   ├── SchemaOutdatedError        exit 74: a read-only command met an old schema
+    │   └── CorruptDatabaseError       exit 74: damaged file, version table or stored row
     ├── ProfileNotFoundError           exit 2: no tracked author has that key
     ├── OutputError                    exit 73: the HTML site cannot be written
     ├── LeaseLostError                 exit 75: another process took over an author's lease
@@ -46,6 +47,7 @@ __all__ = [
     "CircuitOpenError",
     "ConfigError",
     "ConnectionFailedError",
+    "CorruptDatabaseError",
     "DatabaseCreateError",
     "DatabaseError",
     "EmptyPageError",
@@ -121,6 +123,13 @@ class SchemaOutdatedError(DatabaseError):
     """A command that only reads found a schema older than this code (or none)."""
 
     default_hint = "run 'harvest db upgrade' (or 'harvest --once') first"
+
+
+class CorruptDatabaseError(DatabaseError):
+    """The database is damaged: a failed integrity check, a schema-version table with
+    several rows, or a stored row that cannot be read. Nothing more is written."""
+
+    default_hint = "restore the database from a backup"
 
 
 class ProfileNotFoundError(HarvesterError):

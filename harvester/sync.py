@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from .batching import MAX_GROUP_RESULTS, Group, attribute, newest_submission, plan_groups
 from .errors import (
     CircuitOpenError,
+    CorruptDatabaseError,
     DatabaseError,
     EntriesRefusedError,
     FetchError,
@@ -312,6 +313,8 @@ class _Query:
             totals = RunTotals(RunStatus.INCOMPLETE, harvest.requests, error=str(exc))
             self.store.finish_run(harvest.run_id, self.clock(), totals)
             return AuthorReport.of(harvest.key, totals, shared_by, temporary=True)
+        except CorruptDatabaseError:
+            raise  # a damaged database: stop before writing anything more
         except DatabaseError as exc:  # this author's write alone was rolled back
             logger.error("%s: not stored: %s", harvest.key, exc)
             totals = RunTotals(RunStatus.FAILED, harvest.requests, error=f"not stored: {exc}")

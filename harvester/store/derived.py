@@ -21,7 +21,7 @@ from ..records import SimilarAuthor
 from ..vocabulary import Membership
 from . import schema as t
 from .engine import reading
-from .problems import database_error
+from .problems import database_error, readable
 
 SIMILAR_AUTHORS = "similar_authors"
 """The ``derived_state`` row of the similar authors."""
@@ -39,7 +39,7 @@ def corpus_snapshot(engine: Engine) -> Iterator[CorpusRows]:
         with reading(engine) as conn:
             if conn.dialect.name == "postgresql":
                 conn = conn.execution_options(isolation_level="REPEATABLE READ")
-            with conn.begin():
+            with conn.begin(), readable("row of the corpus"):
                 yield CorpusRows(conn)
     except SQLAlchemyError as exc:
         raise database_error(exc, "cannot read the corpus for similar authors") from exc

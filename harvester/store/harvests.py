@@ -26,6 +26,7 @@ from ..vocabulary import EventKind, RunStatus
 from . import schema as t
 from .leases import Lease
 from .papers import save_papers
+from .problems import readable
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +105,8 @@ def record_harvest(
         lease.confirm(conn)
     key = harvest.key
     baseline = _baseline_identity(conn, key)
+    with readable(f"membership of {key}"):
+        previous = _load_seen(conn, key)
     observations = [Observation(p, harvest.decide(p)) for p in harvest.papers]
 
     def still_belongs(arxiv_id: str) -> bool:
@@ -111,7 +114,7 @@ def record_harvest(
         return stored is not None and harvest.decide(stored).accepted
 
     plan = plan_changes(
-        _load_seen(conn, key),
+        previous,
         observations,
         baseline=baseline is None,
         identity_changed=baseline not in (None, harvest.identity),
@@ -137,6 +140,11 @@ def load_papers(conn: Connection, ids: Sequence[str]) -> dict[str, Paper]:
     """Stored papers by id, with their authors (used to re-check membership)."""
     if not ids:
         return {}
+    with readable("paper"):
+        return _load_papers(conn, ids)
+
+
+def _load_papers(conn: Connection, ids: Sequence[str]) -> dict[str, Paper]:
     authors: dict[str, list[Author]] = {}
     pa = t.paper_author.c
     stmt = select(t.paper_author).where(pa.arxiv_id.in_(ids)).order_by(pa.arxiv_id, pa.position)

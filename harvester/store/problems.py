@@ -9,9 +9,11 @@ opened or written (:mod:`harvester.errors`).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import DatabaseCreateError, DatabaseError
+from ..errors import CorruptDatabaseError, DatabaseCreateError, DatabaseError
 
 _WRITABLE = (
     "give the user running harvest write access to the database file and to its directory,"
@@ -54,6 +56,20 @@ def database_error(exc: BaseException, doing: str) -> DatabaseError:
         if needle in lowered:
             return DatabaseError(f"{doing}: {problem} ({detail})", hint=hint)
     return DatabaseError(f"{doing}: {detail}")
+
+
+@contextmanager
+def readable(what: str) -> Iterator[None]:
+    """Rows read inside are checked: one that does not decode (a date, a JSON column) is a
+    :class:`CorruptDatabaseError` naming ``what``, not a traceback."""
+    try:
+        yield
+    except (ValueError, TypeError) as exc:
+        detail = " ".join(str(exc).split())[:_DETAIL_CHARS]
+        raise CorruptDatabaseError(
+            f"a stored {what} cannot be read ({detail})",
+            hint="restore the database from a backup; 'harvest db upgrade' checks the rest",
+        ) from exc
 
 
 def create_error(path: Path, exc: OSError) -> DatabaseCreateError:

@@ -33,7 +33,7 @@ from ..records import (
 )
 from ..vocabulary import EventKind, Membership
 from .engine import reading
-from .problems import database_error
+from .problems import database_error, readable
 from .schema import UTCDateTime
 
 TOP_COAUTHORS = 10
@@ -120,7 +120,7 @@ def profile_reader(engine: Engine) -> Iterator[ProfileReader]:
     """A reader on one connection of ``engine``; a database failure becomes a
     :class:`~harvester.errors.DatabaseError` (one line, the driver's words)."""
     try:
-        with reading(engine) as conn:
+        with reading(engine) as conn, readable("row of a profile"):
             yield ProfileReader(conn)
     except SQLAlchemyError as exc:
         raise database_error(exc, "cannot read the database") from exc

@@ -35,6 +35,7 @@ from .leases import Lease
 from .migrate import upgrade_schema
 from .papers import save_papers
 from .problems import database_error
+from .repair import check_database, repair_schema
 
 logger = logging.getLogger(__name__)
 
@@ -56,8 +57,14 @@ class Store:
         self.engine.dispose()
 
     def upgrade(self) -> None:
-        """Create or upgrade the schema to the newest migration."""
+        """Check the database is sound (:mod:`.repair`), then create or upgrade the schema
+        to the newest migration."""
+        check_database(self.engine)
         upgrade_schema(self.engine)
+
+    def repair(self) -> list[str]:
+        """Recreate the public views and indexes that went missing; says which."""
+        return repair_schema(self.engine)
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:

@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..vocabulary import RunStatus
 from . import schema as t
 from .engine import reading
-from .problems import database_error
+from .problems import database_error, readable
 
 NOT_HARVESTS = (RunStatus.RUNNING, RunStatus.SKIPPED, RunStatus.STOPPED)
 """Run statuses that are not (finished) harvests: a routine stop is not a failure."""
@@ -50,7 +50,7 @@ class AuthorRuns:
 def run_log(engine: Engine) -> Iterator[RunLog]:
     """The run log on one reading connection; a failure to read it is one line."""
     try:
-        with reading(engine) as conn:
+        with reading(engine) as conn, readable("run"):
             yield RunLog(conn)
     except SQLAlchemyError as exc:
         raise database_error(exc, "cannot read the run log") from exc

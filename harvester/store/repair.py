@@ -1,0 +1,103 @@
+"""Checks and repairs of a database that the migrations alone would not notice.
+
+:func:`check_database` runs before anything is written: a SQLite ``quick_check`` that
+fails, or a schema-version table with more than one row, is one
+:class:`~harvester.errors.CorruptDatabaseError` naming the problem and how to recover.
+:func:`repair_schema` (``harvest db upgrade``) recreates every public view and every index
+the code defines that has gone missing, and says which.
+
+The views the code defines are the newest definition of each in the migrations
+(``VIEWS`` of each revision, later revisions replacing earlier ones): the migrations stay
+the one place their SQL is written.
+"""
+
+from __future__ import annotations
+
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..errors import CorruptDatabaseError
+from .migrate import alembic_config
+from .problems import database_error
+from .schema import metadata
+
+QUICK_CHECK_SHOWN = 3
+"""How many of ``quick_check``'s complaints the error repeats."""
+
+
+def defined_views() -> dict[str, str]:
+    """Every public view's SQL as of the newest revision, in creation order."""
+    scripts = ScriptDirectory.from_config(alembic_config())
+    views: dict[str, str] = {}
+    for script in reversed(list(scripts.walk_revisions())):
+        views.update(getattr(script.module, "VIEWS", {}))
+    return views
+
+
+def check_database(engine: Engine) -> None:
+    """Refuse a damaged database before anything is written (see the module docstring)."""
+    try:
+        with engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                _quick_check(conn)
+            _one_version_row(conn)
+    except SQLAlchemyError as exc:
+        raise database_error(exc, "cannot check the database") from exc
+
+
+def repair_schema(engine: Engine) -> list[str]:
+    """Recreate the public views and the indexes that are missing; returns what was done."""
+    try:
+        with engine.begin() as conn:
+            return _recreate_views(conn) + _recreate_indexes(conn)
+    except SQLAlchemyError as exc:
+        raise database_error(exc, "cannot repair the schema") from exc
+
+
+def _quick_check(conn: Connection) -> None:
+    found = [row[0] for row in conn.exec_driver_sql("PRAGMA quick_check")]
+    if found == ["ok"]:
+        return
+    shown = "; ".join(found[:QUICK_CHECK_SHOWN]) + (" ..." if len(found) > 3 else "")
+    raise CorruptDatabaseError(
+        f"the SQLite file fails its integrity check: {shown}",
+        hint="restore the file from a backup, or recover what is readable with"
+        " 'sqlite3 FILE .recover | sqlite3 NEW' and point [database] url at NEW",
+    )
+
+
+def _one_version_row(conn: Connection) -> None:
+    if "alembic_version" not in inspect(conn).get_table_names():
+        return
+    versions = [row[0] for row in conn.execute(text("SELECT version_num FROM alembic_version"))]
+    if len(versions) > 1:
+        raise CorruptDatabaseError(
+            f"the schema version table alembic_version has {len(versions)} rows"
+            f" ({', '.join(sorted(versions))}); it must have one",
+            hint="keep the row of the revision the schema really is at and delete the others"
+            " (DELETE FROM alembic_version WHERE version_num <> '...'), then"
+            " run 'harvest db upgrade'",
+        )
+
+
+def _recreate_views(conn: Connection) -> list[str]:
+    present = set(inspect(conn).get_view_names())
+    done = []
+    for name, sql in defined_views().items():
+        if name not in present:
+            conn.execute(text(f"CREATE VIEW {name} AS {sql.strip()}"))
+            done.append(f"recreated view {name}")
+    return done
+
+
+def _recreate_indexes(conn: Connection) -> list[str]:
+    inspector = inspect(conn)
+    done = []
+    for table in metadata.sorted_tables:
+        present = {index["name"] for index in inspector.get_indexes(table.name)}
+        for index in sorted(table.indexes, key=lambda i: str(i.name)):
+            if index.name not in present:
+                index.create(conn)
+                done.append(f"recreated index {index.name}")
+    return done

@@ -271,14 +271,14 @@ def upgrade_database(settings: Settings, *, quiet: bool = False) -> int:
 
 def run_once(settings: Settings, *, quiet: bool = False, full: bool = False) -> int:
     """``harvest --once [--full]``: migrate, harvest every author, print a line each."""
-    from .harvest import harvest_once
+    from .harvest import CycleOptions, harvest_once
     from .progress import terminal_progress
     from .vocabulary import RunStatus
 
     progress = terminal_progress(settings.arxiv.delay_seconds, quiet=quiet)
     with _opened(settings) as store:
         store.upgrade()
-        report = harvest_once(settings, store, full=full, progress=progress)
+        report = harvest_once(settings, store, CycleOptions(full=full), progress=progress)
     code = report.exit_code
     for author in report.authors:
         fine = author.status == RunStatus.OK or (author.status == RunStatus.SKIPPED and code == 0)

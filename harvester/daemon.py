@@ -46,7 +46,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Connection
 
 from .errors import HarvesterError
-from .harvest import harvest_once
+from .harvest import CycleOptions, harvest_once
 from .notify import Notifier
 from .settings import Settings
 from .store import Store
@@ -322,13 +322,15 @@ class Daemon:
         self._progress()
         self.notifier.status(f"harvesting {len(settings.authors)} authors")
         try:
+            options = CycleOptions(
+                leases=Leases(store.engine, owner=self.owner), done_since=done_since
+            )
             report = harvest_once(
                 settings,
                 store,
+                options,
                 stop=self.stop_event,
                 progress=_Watchdog(self._progress, shown),
-                leases=Leases(store.engine, owner=self.owner),
-                done_since=done_since,
             )
         except HarvesterError as exc:
             logger.error("harvest cycle failed: %s", exc)

@@ -10,54 +10,33 @@ the static site: :func:`harvester.profile.after_cycle`) unless a stop was reques
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
-from datetime import datetime
+from collections.abc import Callable
 
-from .settings import AuthorSettings, Settings
+from .settings import Settings
 from .source import ArxivSource
 from .store import Store
-from .store.leases import Leases
 from .store.pacing import DatabasePacer, slot_name
-from .sync import Clock, CycleProgress, CycleReport, run_cycle, utcnow
+from .sync import DEFAULT_OPTIONS, CycleOptions, CycleProgress, CycleReport, run_cycle
 
-__all__ = ["CycleProgress", "harvest_once", "open_source"]
+__all__ = ["CycleOptions", "CycleProgress", "harvest_once", "open_source"]
 
 
 def harvest_once(
     settings: Settings,
     store: Store,
+    options: CycleOptions = DEFAULT_OPTIONS,
     *,
-    full: bool = False,
     stop: threading.Event | None = None,
     progress: CycleProgress | None = None,
     derive: bool = True,
-    authors: Sequence[AuthorSettings] | None = None,
-    clock: Clock = utcnow,
-    leases: Leases | None = None,
-    done_since: datetime | None = None,
 ) -> CycleReport:
-    """Harvest every configured author (or ``authors``) once; then, with ``derive`` and
-    unless ``stop`` was set, refresh the derived data.
-
-    ``full``: a full reconciliation of every author. ``leases`` (default: this process's)
-    and ``done_since`` (default: the cycle's start) decide which authors another process
-    has, or has just harvested (:mod:`harvester.store.leases`). The schema must be current
-    (:meth:`Store.upgrade`).
-    """
+    """Harvest every configured author once (:class:`~harvester.sync.CycleOptions` says
+    how); then, with ``derive`` and unless ``stop`` was set, refresh the derived data.
+    The schema must be current (:meth:`Store.upgrade`)."""
     progress = progress or CycleProgress()
     source = open_source(settings, store, stop_event=stop, on_request=progress.request)
     try:
-        report = run_cycle(
-            settings,
-            store,
-            source,
-            authors=authors,
-            clock=clock,
-            leases=leases,
-            full=full,
-            done_since=done_since,
-            progress=progress,
-        )
+        report = run_cycle(settings, store, source, options, progress)
         stopped = source.stop_event.is_set()
     finally:
         source.close()

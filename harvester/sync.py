@@ -139,29 +139,44 @@ class CycleReport:
         return cycle_exit_code([(a.status, a.temporary) for a in self.authors])
 
 
+@dataclass(frozen=True, slots=True)
+class CycleOptions:
+    """How one cycle runs.
+
+    ``full`` makes every harvest a full reconciliation. ``leases`` (default: this
+    process's) and ``done_since`` (default: the cycle's start) decide which authors
+    another process has, or has just harvested (:mod:`harvester.store.leases`).
+    ``clock`` is injected by tests that fix the time.
+    """
+
+    full: bool = False
+    clock: Clock = utcnow
+    leases: Leases | None = None
+    done_since: datetime | None = None
+
+
+DEFAULT_OPTIONS = CycleOptions()
+"""An incremental cycle (full where due) on the wall clock, with this process's leases."""
+
+
 def run_cycle(
     settings: Settings,
     store: Store,
     source: ArxivSource,
-    *,
-    authors: Sequence[AuthorSettings] | None = None,
-    clock: Clock = utcnow,
-    leases: Leases | None = None,
-    full: bool = False,
-    done_since: datetime | None = None,
+    options: CycleOptions = DEFAULT_OPTIONS,
     progress: CycleProgress | None = None,
 ) -> CycleReport:
-    """Harvest every author (or ``authors``) once; stops between queries when the source's
+    """Harvest every configured author once; stops between queries when the source's
     stop event is set.
 
-    The authors are asked in groups, fully or incrementally (``full`` makes every harvest
-    full). Runs left ``running`` by a process that died are closed first. Each query's
-    authors are claimed first: one another process holds, or that a run has harvested
-    completely since ``done_since`` (default: the start of this cycle), is skipped. When
-    the source's circuit breaker opens, the remaining authors get a ``skipped`` run saying
-    why. ``progress`` hears of each request and each author as they happen.
+    The authors are asked in groups, fully or incrementally. Runs left ``running`` by a
+    process that died are closed first. Each query's authors are claimed first: one
+    another process holds, or that a run has harvested completely since
+    ``options.done_since``, is skipped. When the source's circuit breaker opens, the
+    remaining authors get a ``skipped`` run saying why. ``progress`` hears of each request
+    and each author as they happen.
     """
-    chosen = list(settings.authors if authors is None else authors)
+    chosen, clock = list(settings.authors), options.clock
     abandoned = store.close_abandoned_runs(clock())
     if abandoned:
         logger.warning("closed %d run(s) left running by a process that ended", abandoned)
@@ -169,11 +184,11 @@ def run_cycle(
     source.breaker.reset()
     started = clock()
     states = store.load_states([a.key for a in chosen])
-    groups = plan_groups(chosen, states, settings.harvest, started, full=full)
+    groups = plan_groups(chosen, states, settings.harvest, started, full=options.full)
     progress = progress or CycleProgress()
     progress.started(len(chosen), len(groups))
-    leases = leases or Leases(store.engine)
-    cycle = _Cycle(store, source, leases, clock, done_since or started, progress)
+    leases = options.leases or Leases(store.engine)
+    cycle = _Cycle(store, source, leases, clock, options.done_since or started, progress)
     reports = {r.key: r for group in groups for r in cycle.run(group)}
     for group in cycle.locked:  # rows that were only locked a moment: once more
         reports.update((r.key, r) for r in cycle.run(group, retry=False))

@@ -62,7 +62,7 @@ import requests
 from arxiv import _feed
 from sqlalchemy import text
 
-from harvester.harvest import harvest_once
+from harvester.harvest import CycleOptions, harvest_once
 from harvester.lookalike import Corpus, FeedPage, LookalikeServer, render_feed
 from harvester.lookalike.atom import entry_view
 from harvester.lookalike.corpus import split_version
@@ -186,7 +186,8 @@ def one_harvest(
     new papers recorded)."""
     store = Store.open(settings.database.url)
     try:
-        report = harvest_once(settings, store, full=full, clock=clock, derive=False)
+        options = CycleOptions(full=full, clock=clock)
+        report = harvest_once(settings, store, options, derive=False)
         sent = sum(a.requests for a in report.authors)
     finally:
         store.close()

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, Row, create_engine, text
 
-from harvester.harvest import harvest_once
+from harvester.harvest import CycleOptions, harvest_once
 from harvester.lookalike import Corpus, LookalikeServer, seed_corpus
 from harvester.settings import OutputSettings, Settings, parse_settings
 from harvester.store import Store
@@ -107,10 +107,11 @@ def harvest(
     **options: Any,
 ) -> CycleReport:
     """One cycle as ``harvest --once`` runs it (production pacing through the database);
-    ``when`` fixes the clock, ``derive`` also refreshes the derived data."""
+    ``when`` fixes the clock, ``derive`` also refreshes the derived data, ``options`` are
+    the other :class:`CycleOptions`."""
     if when is not None:
         options["clock"] = lambda: when
-    return harvest_once(settings, store, full=full, derive=derive, **options)
+    return harvest_once(settings, store, CycleOptions(full=full, **options), derive=derive)
 
 
 def rows(db: Store | Engine, sql: str, **params: Any) -> list[Row[Any]]:

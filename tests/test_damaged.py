@@ -45,6 +45,19 @@ def execute(store: Store, *statements: str) -> None:
             conn.execute(text(statement))
 
 
+def sqlite_harvested(tmp_path: Path, server: LookalikeServer, *statements: str) -> str:
+    """A harvested SQLite file, ``statements`` run on it, every connection closed."""
+    db_url = f"sqlite:///{tmp_path / 'h.db'}"
+    store = Store.open(db_url)
+    try:
+        store.upgrade()
+        assert harvest(store, make_settings(db_url, server.url)).exit_code == 0
+        execute(store, *statements)
+    finally:
+        store.close()
+    return db_url
+
+
 def test_db_upgrade_recreates_a_dropped_view_and_index_and_says_so(
     harvested: Store, server: LookalikeServer, db_url: str, tmp_path: Path
 ) -> None:
@@ -87,14 +100,7 @@ def test_an_unreadable_stored_row_is_one_line_and_nothing_more_is_written(
 def test_an_unreadable_date_gives_read_commands_one_line(
     tmp_path: Path, server: LookalikeServer
 ) -> None:
-    db_url = f"sqlite:///{tmp_path / 'h.db'}"
-    store = Store.open(db_url)
-    try:
-        store.upgrade()
-        assert harvest(store, make_settings(db_url, server.url)).exit_code == 0
-        execute(store, "UPDATE paper SET published = 'not a date'")
-    finally:
-        store.close()
+    db_url = sqlite_harvested(tmp_path, server, "UPDATE paper SET published = 'not a date'")
     for command in (("profile", "kakade"), ("export", "kakade"), ("history", "kakade")):
         result = cli(tmp_path, db_url, server, *command)
         if command[0] != "history":  # the history shows no publication dates
@@ -104,13 +110,7 @@ def test_an_unreadable_date_gives_read_commands_one_line(
 def test_a_file_that_fails_its_integrity_check_is_refused_before_a_write(
     tmp_path: Path, server: LookalikeServer
 ) -> None:
-    db_url = f"sqlite:///{tmp_path / 'h.db'}"
-    store = Store.open(db_url)
-    try:
-        store.upgrade()
-        assert harvest(store, make_settings(db_url, server.url)).exit_code == 0
-    finally:
-        store.close()  # the last connection folds the WAL into the file
+    db_url = sqlite_harvested(tmp_path, server)  # closed: the WAL is folded into the file
     path = tmp_path / "h.db"
     assert not Path(f"{path}-wal").exists()
     data = bytearray(path.read_bytes())

@@ -245,6 +245,6 @@ def test_similar_authors_of_degenerate_input_are_empty_parts_not_errors() -> Non
         c.profile_papers["a"] = list(range(papers))
         return c
 
-    for papers, text in ((25, "The of and. A an the."), (1, "the")):
-        similar = compute_similar(corpus(papers, text))["a"]
+    for papers, words in ((25, "The of and. A an the."), (1, "the")):
+        similar = compute_similar(corpus(papers, words))["a"]
         assert similar and all(s.topic_score == 0.0 and s.shared_terms == () for s in similar)

@@ -20,8 +20,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..records import SimilarAuthor
 from ..vocabulary import Membership
 from . import schema as t
-from .engine import reading
-from .problems import database_error, readable
+from .engine import read_session
+from .problems import database_error
 
 SIMILAR_AUTHORS = "similar_authors"
 """The ``derived_state`` row of the similar authors."""
@@ -35,14 +35,12 @@ def corpus_snapshot(engine: Engine) -> Iterator[CorpusRows]:
     gives each statement its own, so the corpus could be read half before and half after
     another process's harvest.
     """
-    try:
-        with reading(engine) as conn:
-            if conn.dialect.name == "postgresql":
-                conn = conn.execution_options(isolation_level="REPEATABLE READ")
-            with conn.begin(), readable("row of the corpus"):
-                yield CorpusRows(conn)
-    except SQLAlchemyError as exc:
-        raise database_error(exc, "cannot read the corpus for similar authors") from exc
+    doing = "cannot read the corpus for similar authors"
+    with read_session(engine, doing=doing, rows="row of the corpus") as conn:
+        if conn.dialect.name == "postgresql":
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin():
+            yield CorpusRows(conn)
 
 
 class CorpusRows:

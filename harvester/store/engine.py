@@ -14,13 +14,16 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
-from .problems import create_error
+from .problems import create_error, database_error, readable
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 DATABASE_FILE_MODE = 0o640
@@ -47,6 +50,18 @@ READ_ONLY = "harvester_read_only"
 def reading(engine: Engine) -> Connection:
     """A connection for reading only: on SQLite its transactions never take the write lock."""
     return engine.connect().execution_options(**{READ_ONLY: True})
+
+
+@contextmanager
+def read_session(engine: Engine, *, doing: str, rows: str) -> Iterator[Connection]:
+    """:func:`reading`, with every failure one line: a database error is a
+    :class:`~harvester.errors.DatabaseError` saying what was being ``doing``, and a stored
+    row that does not decode is a corrupt-database error naming the ``rows``."""
+    try:
+        with reading(engine) as conn, readable(rows):
+            yield conn
+    except SQLAlchemyError as exc:
+        raise database_error(exc, doing) from exc
 
 
 def sqlite_path(url: str) -> Path | None:

@@ -16,7 +16,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Boolean, Connection, Engine, Executable, bindparam, text
-from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import ProfileNotFoundError
 from ..records import (
@@ -32,8 +31,7 @@ from ..records import (
     YearCount,
 )
 from ..vocabulary import EventKind, Membership
-from .engine import reading
-from .problems import database_error, readable
+from .engine import read_session
 from .schema import UTCDateTime
 
 TOP_COAUTHORS = 10
@@ -119,11 +117,8 @@ _INDEX = text(
 def profile_reader(engine: Engine) -> Iterator[ProfileReader]:
     """A reader on one connection of ``engine``; a database failure becomes a
     :class:`~harvester.errors.DatabaseError` (one line, the driver's words)."""
-    try:
-        with reading(engine) as conn, readable("row of a profile"):
-            yield ProfileReader(conn)
-    except SQLAlchemyError as exc:
-        raise database_error(exc, "cannot read the database") from exc
+    with read_session(engine, doing="cannot read the database", rows="row of a profile") as conn:
+        yield ProfileReader(conn)
 
 
 class ProfileReader:

@@ -12,12 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, Engine, func, select
-from sqlalchemy.exc import SQLAlchemyError
 
 from ..vocabulary import RunStatus
 from . import schema as t
-from .engine import reading
-from .problems import database_error, readable
+from .engine import read_session
 
 NOT_HARVESTS = (RunStatus.RUNNING, RunStatus.SKIPPED, RunStatus.STOPPED)
 """Run statuses that are not (finished) harvests: a routine stop is not a failure."""
@@ -49,11 +47,8 @@ class AuthorRuns:
 @contextmanager
 def run_log(engine: Engine) -> Iterator[RunLog]:
     """The run log on one reading connection; a failure to read it is one line."""
-    try:
-        with reading(engine) as conn, readable("run"):
-            yield RunLog(conn)
-    except SQLAlchemyError as exc:
-        raise database_error(exc, "cannot read the run log") from exc
+    with read_session(engine, doing="cannot read the run log", rows="run") as conn:
+        yield RunLog(conn)
 
 
 class RunLog:

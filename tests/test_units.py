@@ -24,9 +24,14 @@ SECURITY_THRESHOLD = 20
 """``--threshold`` is the exposure times ten: 20 means 2.0, well inside "OK" (1.0-4.9)."""
 GOOD_LEVELS = ("PERFECT", "SAFE", "OK")
 
-if ANALYZE is None and os.environ.get("CI") == "true":
+NO_INSTALL = os.environ.get("NO_INSTALL") == "1"
+if ANALYZE is None and os.environ.get("CI") == "true" and not NO_INSTALL:
     pytest.fail("systemd-analyze is missing in CI (scripts/ensure-systemd-analyze)")
-needs_analyze = pytest.mark.skipif(ANALYZE is None, reason="systemd-analyze is not installed")
+needs_analyze = pytest.mark.skipif(
+    ANALYZE is None,
+    reason="systemd-analyze is not installed"
+    + (" (NO_INSTALL=1: make test installed nothing)" if NO_INSTALL else ""),
+)
 
 
 def analyze(*args: str) -> subprocess.CompletedProcess[str]:
@@ -161,3 +166,45 @@ def test_install_dry_run_changes_nothing_and_shows_every_step(tmp_path: Path) ->
 def test_install_refuses_unknown_options() -> None:
     assert install("--enable", "cron", "--dry-run").returncode == 64
     assert install("--bogus").returncode == 64
+
+
+@pytest.mark.parametrize(
+    ("script", "package", "test_file"),
+    [
+        ("ensure-chromium", "chromium", "tests/test_browser.py"),
+        ("ensure-systemd-analyze", "systemd", "tests/test_units.py"),
+    ],
+)
+def test_make_test_says_what_it_installs_and_why_and_no_install_installs_nothing(
+    tmp_path: Path, script: str, package: str, test_file: str
+) -> None:
+    """A stand-in ``apt-get`` records what it is asked; the tool itself is not on PATH."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    log = tmp_path / "apt.log"
+    fake = bin_dir / "apt-get"
+    fake.write_text(f'#!/bin/sh\necho "$@" >> {log}\n', encoding="utf-8")
+    fake.chmod(0o755)
+    id_tool = shutil.which("id")
+    assert id_tool is not None
+    (bin_dir / "id").symlink_to(id_tool)  # all the script needs; the real tools are not here
+    env = {"PATH": str(bin_dir), "HOME": str(tmp_path)}
+
+    def run(**extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [shutil.which("bash") or "/bin/bash", str(REPO / "scripts" / script)],
+            env={**env, **extra},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    skipped = run(NO_INSTALL="1")
+    assert skipped.returncode == 0 and "NO_INSTALL=1" in skipped.stderr
+    assert not log.exists()
+    installed = run()
+    if os.geteuid() != 0:
+        pytest.skip("the install path needs root")
+    assert f"installing Debian's {package}" in installed.stderr and test_file in installed.stderr
+    assert f"install -y -qq --no-install-recommends {package}" in log.read_text(encoding="utf-8")

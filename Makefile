@@ -33,7 +33,7 @@ chromium:
 	@scripts/ensure-chromium
 
 check: $(STAMP)
-	$(BIN)/ruff check harvester tests scripts
+	$(BIN)/ruff check harvester arxiv_lookalike tests scripts
 	$(BIN)/mypy
 
 pytest: $(STAMP) postgres systemd-analyze chromium

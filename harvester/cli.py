@@ -362,8 +362,9 @@ def run_demo(*, quiet: bool = False) -> int:
     """``harvest demo``: the whole pipeline against the bundled look-alike, offline."""
     import tempfile
 
+    from arxiv_lookalike import LookalikeServer, seed_corpus
+
     from .demo import demo_settings
-    from .lookalike import LookalikeServer, seed_corpus
     from .profile import load_profile, render_summary
 
     with (

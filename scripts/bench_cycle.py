@@ -1,6 +1,6 @@
 """Benchmark harvest cycles against the look-alike: requests, throughput, memory, blind window.
 
-Five parts, each on a synthetic corpus (:mod:`harvester.lookalike.synthetic`: one tracked
+Five parts, each on a synthetic corpus (:mod:`arxiv_lookalike.synthetic`: one tracked
 author per paper, no namesakes), the first three measured against a baseline from the
 same run:
 
@@ -62,11 +62,10 @@ import requests
 from arxiv import _feed
 from sqlalchemy import text
 
-from harvester.harvest import CycleOptions, harvest_once
-from harvester.lookalike import Corpus, FeedPage, LookalikeServer, render_feed
-from harvester.lookalike.atom import entry_view
-from harvester.lookalike.corpus import split_version
-from harvester.lookalike.synthetic import (
+from arxiv_lookalike import Corpus, FeedPage, LookalikeServer, render_feed
+from arxiv_lookalike.atom import entry_view
+from arxiv_lookalike.corpus import split_version
+from arxiv_lookalike.synthetic import (
     END,
     START,
     SyntheticAuthor,
@@ -74,6 +73,7 @@ from harvester.lookalike.synthetic import (
     author_config,
     synthetic_corpus,
 )
+from harvester.harvest import CycleOptions, harvest_once
 from harvester.normalise import normalise_entry
 from harvester.settings import ArxivSettings, HarvestSettings, Settings, load_settings
 from harvester.source.api import _validated

@@ -5,7 +5,7 @@ Usage (from the repository root)::
     .venv/bin/python scripts/build_seed_corpus.py [PAPERS_JSON] [OUTPUT_JSON]
 
 ``PAPERS_JSON`` defaults to ``../shared/seed/papers.json``, ``OUTPUT_JSON`` to
-``harvester/lookalike/data/seed_corpus.json``. The same input always gives the same bytes.
+``arxiv_lookalike/data/seed_corpus.json``. The same input always gives the same bytes.
 
 Every value known in the seed is kept exactly. Whatever is missing is filled with a
 plausible, well-formed value derived from a SHA-256 hash of the title (no randomness), and
@@ -54,11 +54,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from harvester.lookalike.corpus import CorpusPaper
+from arxiv_lookalike.corpus import CorpusPaper
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INPUT = ROOT.parent / "shared" / "seed" / "papers.json"
-DEFAULT_OUTPUT = ROOT / "harvester" / "lookalike" / "data" / "seed_corpus.json"
+DEFAULT_OUTPUT = ROOT / "arxiv_lookalike" / "data" / "seed_corpus.json"
 AUTHOR = "Sham Kakade"
 WITHDRAWN_TITLE = "Variance Reduction Methods for Sublinear Reinforcement Learning"
 WITHDRAWN_COMMENT = "This paper has been withdrawn by the author"

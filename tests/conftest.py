@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from harvester.lookalike import Corpus, LookalikeServer, seed_corpus
+from arxiv_lookalike import Corpus, LookalikeServer, seed_corpus
 from harvester.store import Store
 
 from .support import Harvested, database_url, harvested_database

@@ -146,3 +146,20 @@ with reading(engine) as conn, conn.begin():
     print("reading", flush=True)
     time.sleep({HOLD_SECONDS})
 """
+
+
+def test_the_look_alike_ships_beside_the_product_not_inside_it() -> None:
+    """``arxiv_lookalike`` is installed (the demo and the tests use it) but is no part of
+    the product package, its import tree or its error tree."""
+    from arxiv_lookalike import CorpusError
+
+    assert not (PACKAGE / "lookalike").exists()
+    assert not issubclass(CorpusError, errors.HarvesterError)
+    probe = (
+        "import sys, harvester.cli, harvester.sync, harvester.harvest, harvester.daemon\n"
+        "print(sorted(m for m in sys.modules if m.startswith('arxiv_lookalike')))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.stdout.strip() == "[]", result.stderr

@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import select
 
 import harvester.sync
+from arxiv_lookalike import Corpus, LookalikeServer
 from harvester.batching import (
     FULL,
     INCREMENTAL,
@@ -31,7 +32,6 @@ from harvester.batching import (
     plan_groups,
 )
 from harvester.changes import Observation, Seen, plan_changes
-from harvester.lookalike import Corpus, LookalikeServer
 from harvester.matching import Matcher
 from harvester.records import Author, Paper
 from harvester.settings import AuthorSettings, HarvestSettings

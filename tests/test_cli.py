@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
+from arxiv_lookalike import LookalikeServer, Status
 from harvester.cli import build_parser
-from harvester.lookalike import LookalikeServer, Status
 
 from .support import REPO, run_cli, write_config
 

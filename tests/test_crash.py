@@ -36,7 +36,7 @@ from typing import Any
 import pytest
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, select, text
 
-from harvester.lookalike import Corpus, LookalikeServer, seed_corpus
+from arxiv_lookalike import Corpus, LookalikeServer, seed_corpus
 from harvester.settings import Settings
 from harvester.store import Store
 from harvester.store.leases import Leases

@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 import pytest
 from sqlalchemy import create_engine, text
 
-from harvester.lookalike import (
+from arxiv_lookalike import (
     Corpus,
     Fault,
     FaultContext,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from harvester.lookalike import LookalikeServer
+from arxiv_lookalike import LookalikeServer
 from harvester.store import Store
 
 from .support import SEED_AUTHOR, harvest, make_settings, rows, run_cli, write_config

@@ -22,15 +22,7 @@ from typing import Any
 
 import pytest
 
-from harvester.errors import (
-    ConnectionFailedError,
-    FetchError,
-    HostileResponseError,
-    HTTPStatusError,
-    IncompleteResponseError,
-    ResponseTooLargeError,
-)
-from harvester.lookalike import (
+from arxiv_lookalike import (
     BadEntry,
     BillionLaughs,
     Corpus,
@@ -53,6 +45,14 @@ from harvester.lookalike import (
     Truncate,
     Xxe,
     later_pages,
+)
+from harvester.errors import (
+    ConnectionFailedError,
+    FetchError,
+    HostileResponseError,
+    HTTPStatusError,
+    IncompleteResponseError,
+    ResponseTooLargeError,
 )
 from harvester.normalise import normalise_entry
 from harvester.settings import Settings

@@ -7,7 +7,7 @@ import itertools
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from harvester.lookalike import Corpus, LookalikeServer
+from arxiv_lookalike import Corpus, LookalikeServer
 from harvester.settings import Settings
 from harvester.store import Store
 from harvester.sync import CycleReport

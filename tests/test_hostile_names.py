@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
+from arxiv_lookalike import Corpus, CorpusAuthor, LookalikeServer
+from arxiv_lookalike.query import BoolOp, Group, Node, Term, parse_query
 from harvester.errors import ConfigError
-from harvester.lookalike import Corpus, CorpusAuthor, LookalikeServer
-from harvester.lookalike.query import BoolOp, Group, Node, Term, parse_query
 from harvester.settings import load_settings
 from harvester.store import Store
 

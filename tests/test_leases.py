@@ -12,9 +12,9 @@ import pytest
 from alembic import command
 from sqlalchemy import inspect, text
 
+from arxiv_lookalike import LookalikeServer, Stall
 from harvester.errors import LeaseLostError, StopRequested
 from harvester.harvest import open_source
-from harvester.lookalike import LookalikeServer, Stall
 from harvester.normalise import normalise_entry
 from harvester.store import RunTotals, Store, create_db_engine
 from harvester.store.leases import Lease, Leases, Refusal

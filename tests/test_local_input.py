@@ -32,7 +32,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from harvester.lookalike import LookalikeServer
+from arxiv_lookalike import LookalikeServer
 from harvester.store import Store
 
 from .support import write_config

@@ -23,8 +23,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 
-import harvester.lookalike as lookalike
-from harvester.lookalike import (
+import arxiv_lookalike as lookalike
+from arxiv_lookalike import (
     BadEntry,
     BillionLaughs,
     Chain,
@@ -51,9 +51,9 @@ from harvester.lookalike import (
     parse_query,
     seed_corpus,
 )
-from harvester.lookalike.query import canonical, fold
-from harvester.lookalike.search import IndexedSearch, SearchRequest, run_search
-from harvester.lookalike.synthetic import add_new_papers, synthetic_corpus
+from arxiv_lookalike.query import canonical, fold
+from arxiv_lookalike.search import IndexedSearch, SearchRequest, run_search
+from arxiv_lookalike.synthetic import add_new_papers, synthetic_corpus
 
 from .support import REPO
 
@@ -66,7 +66,7 @@ PREFIX = {uri: name for name, uri in NS.items()}
 ALIASES = 'au:"Sham Kakade" OR au:"Sham M. Kakade" OR au:"Sham M Kakade"'
 NOW = datetime(2026, 3, 2, 2, 0, 5, tzinfo=UTC)
 SEED_PAPERS = REPO.parent / "shared" / "seed" / "papers.json"
-SHIPPED = REPO / "harvester" / "lookalike" / "data" / "seed_corpus.json"
+SHIPPED = REPO / "arxiv_lookalike" / "data" / "seed_corpus.json"
 SEED = seed_corpus()
 
 
@@ -813,7 +813,7 @@ def test_clock_is_injected_and_legacy_midnight_is_eastern(srv: LookalikeServer) 
 
 
 def test_command_line_serves_until_interrupted() -> None:
-    command = [sys.executable, "-m", "harvester.lookalike", "--port", "0"]
+    command = [sys.executable, "-m", "arxiv_lookalike", "--port", "0"]
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
         assert process.stdout is not None
         url = process.stdout.readline().strip()

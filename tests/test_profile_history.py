@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from arxiv_lookalike import Corpus, LookalikeServer
 from harvester.errors import ProfileNotFoundError
-from harvester.lookalike import Corpus, LookalikeServer
 from harvester.profile import load_history, parse_since, render_history
 from harvester.settings import Settings
 from harvester.store import Store

@@ -26,9 +26,9 @@ from hypothesis import strategies as st
 from lxml import etree
 from sqlalchemy import select, text
 
+from arxiv_lookalike import LookalikeServer, Raw, seed_corpus
+from arxiv_lookalike.atom import FeedPage, entry_view, render_feed
 from harvester.errors import FetchError
-from harvester.lookalike import LookalikeServer, Raw, seed_corpus
-from harvester.lookalike.atom import FeedPage, entry_view, render_feed
 from harvester.normalise import normalise_entry
 from harvester.records import Author, Paper
 from harvester.source import ArxivSource, SearchResult, feed

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from harvester.lookalike import Corpus, LookalikeServer
+from arxiv_lookalike import Corpus, LookalikeServer
 from harvester.store import PUBLIC_VIEWS, Store
 
 from .support import harvest, make_settings

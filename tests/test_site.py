@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from arxiv_lookalike import Corpus, LookalikeServer
 from harvester.errors import ConfigError, OutputError
-from harvester.lookalike import Corpus, LookalikeServer
 from harvester.profile import after_cycle, refresh_similar_authors
 from harvester.profile.site import atomic_write
 from harvester.settings import parse_settings

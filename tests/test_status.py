@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from harvester.lookalike import LookalikeServer, Status
+from arxiv_lookalike import LookalikeServer, Status
 from harvester.settings import Settings, parse_settings
 from harvester.status import StatusReport, collect_status
 from harvester.store import RunTotals, Store

@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from harvester.lookalike import LookalikeServer
-from harvester.lookalike.query import contains_run, fold
-from harvester.lookalike.search import document
-from harvester.lookalike.synthetic import (
+from arxiv_lookalike import LookalikeServer
+from arxiv_lookalike.query import contains_run, fold
+from arxiv_lookalike.search import document
+from arxiv_lookalike.synthetic import (
     END,
     FIRST_NAMES,
     START,

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from harvester.lookalike import LookalikeServer, first_page
-from harvester.lookalike.synthetic import SyntheticAuthor, synthetic_corpus
+from arxiv_lookalike import LookalikeServer, first_page
+from arxiv_lookalike.synthetic import SyntheticAuthor, synthetic_corpus
 from harvester.store import Store, current_revision, head_revision
 
 from .support import write_config

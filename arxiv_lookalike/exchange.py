@@ -3,7 +3,7 @@
 A :class:`Reply` is a plan, not bytes on the wire: besides status, headers and body it
 carries transport directives (stall first, send nothing, stop after ``cut_at`` body bytes,
 close with a TCP reset) that the server carries out. Faults build or reshape replies;
-only :mod:`harvester.lookalike.server` touches sockets.
+only :mod:`arxiv_lookalike.server` touches sockets.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from harvester.lookalike.atom import (
+from arxiv_lookalike.atom import (
     FeedPage,
     render_error,
     render_feed,

@@ -9,9 +9,9 @@ from email.utils import format_datetime
 from http import HTTPStatus
 from typing import ClassVar
 
-from harvester.lookalike.atom import render_feed
-from harvester.lookalike.exchange import ATOM_CONTENT_TYPE, Reply, feed_reply, text_reply
-from harvester.lookalike.faults.base import Fault, FaultContext
+from arxiv_lookalike.atom import render_feed
+from arxiv_lookalike.exchange import ATOM_CONTENT_TYPE, Reply, feed_reply, text_reply
+from arxiv_lookalike.faults.base import Fault, FaultContext
 
 __all__ = [
     "BillionLaughs",

@@ -8,9 +8,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import ClassVar
 
-from harvester.lookalike.atom import FeedPage
-from harvester.lookalike.corpus import CorpusPaper
-from harvester.lookalike.exchange import Reply, RequestRecord
+from arxiv_lookalike.atom import FeedPage
+from arxiv_lookalike.corpus import CorpusPaper
+from arxiv_lookalike.exchange import Reply, RequestRecord
 
 __all__ = [
     "Chain",

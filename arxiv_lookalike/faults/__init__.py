@@ -15,11 +15,11 @@ Modules: :mod:`.base` (the interface and the queue), :mod:`.replies` (whole repl
 
 To add a fault, subclass :class:`Fault`, set ``kind`` and override :meth:`Fault.shape_page`
 (change the page before rendering) and/or :meth:`Fault.shape_reply` (change or replace the
-planned :class:`~harvester.lookalike.exchange.Reply`, including transport directives).
+planned :class:`~arxiv_lookalike.exchange.Reply`, including transport directives).
 Faults are pure: the server carries out stalls, cuts and resets.
 """
 
-from harvester.lookalike.faults.base import (
+from arxiv_lookalike.faults.base import (
     Chain,
     Fault,
     FaultContext,
@@ -29,7 +29,7 @@ from harvester.lookalike.faults.base import (
     first_page,
     later_pages,
 )
-from harvester.lookalike.faults.pages import (
+from arxiv_lookalike.faults.pages import (
     BadEntry,
     Duplicate,
     EmptyPage,
@@ -37,7 +37,7 @@ from harvester.lookalike.faults.pages import (
     ShortPage,
     TotalDrift,
 )
-from harvester.lookalike.faults.replies import (
+from arxiv_lookalike.faults.replies import (
     BillionLaughs,
     Html200,
     Huge,
@@ -48,7 +48,7 @@ from harvester.lookalike.faults.replies import (
     Status,
     Xxe,
 )
-from harvester.lookalike.faults.transport import Drip, Reset, Stall, Truncate
+from arxiv_lookalike.faults.transport import Drip, Reset, Stall, Truncate
 
 __all__ = [
     "BadEntry",

@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from harvester.lookalike.corpus import Corpus, CorpusAuthor, CorpusPaper
+from arxiv_lookalike.corpus import Corpus, CorpusAuthor, CorpusPaper
 
 __all__ = [
     "CATEGORIES",

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import ClassVar
 
-from harvester.lookalike.atom import EntryView, FeedPage, entry_view
-from harvester.lookalike.faults.base import Fault, FaultContext
+from arxiv_lookalike.atom import EntryView, FeedPage, entry_view
+from arxiv_lookalike.faults.base import Fault, FaultContext
 
 __all__ = ["BadEntry", "Duplicate", "EmptyPage", "Reorder", "ShortPage", "TotalDrift"]
 

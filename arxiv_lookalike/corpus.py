@@ -16,7 +16,7 @@ verbatim so that :meth:`Corpus.to_dicts` round-trips a file.
 :class:`Corpus` is safe to share between the server's handler threads and a test that
 mutates it while the server runs: every read takes a snapshot under a lock. Its
 ``version`` counts the changes, so a search index built on one snapshot knows when it is
-stale (:class:`harvester.lookalike.search.IndexedSearch`).
+stale (:class:`arxiv_lookalike.search.IndexedSearch`).
 """
 
 from __future__ import annotations
@@ -33,14 +33,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from harvester.errors import HarvesterError
-
 __all__ = [
     "ARXIV_ID",
     "Corpus",
     "CorpusAuthor",
     "CorpusError",
     "CorpusPaper",
+    "LookalikeError",
     "format_stamp",
     "parse_stamp",
     "seed_corpus",
@@ -70,11 +69,16 @@ _KNOWN_KEYS = frozenset(
 )
 
 
-class CorpusError(HarvesterError, ValueError):
-    """A corpus file or paper record is malformed; the message names the paper and field."""
+class LookalikeError(Exception):
+    """Base of the look-alike's own errors (the product's error tree is not its concern)."""
+
+
+class CorpusError(LookalikeError, ValueError):
+    """A corpus file or paper record is malformed; the message names the paper and field.
+
+    The fix: correct the corpus JSON (its format is this module's)."""
 
     exit_code = 65
-    default_hint = "fix the look-alike corpus JSON (format: harvester.lookalike.corpus)"
 
 
 def split_version(text: str) -> tuple[str, int | None]:
@@ -336,6 +340,6 @@ def _records_of(data: Any, path: object) -> list[Any]:
 
 def seed_corpus() -> Corpus:
     """The shipped seed corpus, ``data/seed_corpus.json`` (see scripts/build_seed_corpus.py)."""
-    data_file = resources.files("harvester.lookalike").joinpath("data", "seed_corpus.json")
+    data_file = resources.files("arxiv_lookalike").joinpath("data", "seed_corpus.json")
     data = json.loads(data_file.read_text(encoding="utf-8"))
     return Corpus.from_dicts(_records_of(data, "seed_corpus.json"))

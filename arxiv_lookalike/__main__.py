@@ -1,4 +1,4 @@
-"""``python -m harvester.lookalike [--corpus FILE] [--port N] [--host H] [--legacy]``.
+"""``python -m arxiv_lookalike [--corpus FILE] [--port N] [--host H] [--legacy]``.
 
 Serves the corpus (default: the shipped seed corpus), prints the query URL on stdout and
 runs until Ctrl-C.
@@ -12,13 +12,13 @@ import logging
 import sys
 import threading
 
-from harvester.lookalike.corpus import Corpus, CorpusError, seed_corpus
-from harvester.lookalike.server import LookalikeServer
+from arxiv_lookalike.corpus import Corpus, CorpusError, seed_corpus
+from arxiv_lookalike.server import LookalikeServer
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m harvester.lookalike",
+        prog="python -m arxiv_lookalike",
         description="Serve a JSON corpus like the arXiv query API, on real HTTP.",
     )
     parser.add_argument("--corpus", help="corpus JSON file (default: the seed corpus)")

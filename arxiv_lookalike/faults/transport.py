@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import ClassVar
 
-from harvester.lookalike.exchange import Reply
-from harvester.lookalike.faults.base import Fault, FaultContext
+from arxiv_lookalike.exchange import Reply
+from arxiv_lookalike.faults.base import Fault, FaultContext
 
 __all__ = ["Drip", "Reset", "Stall", "Truncate"]
 

@@ -25,11 +25,11 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from harvester.lookalike.atom import FeedPage
-from harvester.lookalike.corpus import Corpus, CorpusPaper, seed_corpus
-from harvester.lookalike.exchange import Headers, Reply, RequestRecord, feed_reply, text_reply
-from harvester.lookalike.faults import Fault, FaultContext, FaultScript
-from harvester.lookalike.search import ApiError, IndexedSearch, SearchRequest
+from arxiv_lookalike.atom import FeedPage
+from arxiv_lookalike.corpus import Corpus, CorpusPaper, seed_corpus
+from arxiv_lookalike.exchange import Headers, Reply, RequestRecord, feed_reply, text_reply
+from arxiv_lookalike.faults import Fault, FaultContext, FaultScript
+from arxiv_lookalike.search import ApiError, IndexedSearch, SearchRequest
 
 __all__ = ["LEGACY_HTTP_PATH", "QUERY_PATH", "LookalikeServer"]
 

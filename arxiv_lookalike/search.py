@@ -24,9 +24,9 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from harvester.lookalike.atom import FeedPage, entry_view
-from harvester.lookalike.corpus import Corpus, CorpusPaper, split_version
-from harvester.lookalike.query import (
+from arxiv_lookalike.atom import FeedPage, entry_view
+from arxiv_lookalike.corpus import Corpus, CorpusPaper, split_version
+from arxiv_lookalike.query import (
     DateRange,
     Document,
     Group,
@@ -39,7 +39,7 @@ from harvester.lookalike.query import (
     term_fields,
     wanted_id,
 )
-from harvester.lookalike.query import score as query_score
+from arxiv_lookalike.query import score as query_score
 
 __all__ = [
     "DEFAULT_MAX_RESULTS",
@@ -310,7 +310,7 @@ class _Index:
     A term can only match a paper whose field holds every token of the term, so only the
     papers holding its rarest token are matched against it; ``cat:`` and ``id:`` terms
     look their values up. :meth:`select` combines the terms' matches the way
-    :func:`~harvester.lookalike.query.matches` combines truth values, so each leaf runs on
+    :func:`~arxiv_lookalike.query.matches` combines truth values, so each leaf runs on
     its own few candidates instead of the whole query on every paper.
     """
 

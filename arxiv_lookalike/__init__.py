@@ -5,7 +5,7 @@ arXiv Atom format (or the legacy one), with arXiv's query language, paging, sort
 limits, and with scriptable faults that reproduce the API's misbehaviour (see the
 project's API reference and https://info.arxiv.org/help/api/user-manual.html)::
 
-    from harvester.lookalike import LookalikeServer, Status, later_pages, seed_corpus
+    from arxiv_lookalike import LookalikeServer, Status, later_pages, seed_corpus
 
     with LookalikeServer(seed_corpus()) as srv:
         srv.faults.add(Status(429), when=later_pages)
@@ -16,16 +16,16 @@ Modules: :mod:`.corpus` (the data), :mod:`.query` (the query language), :mod:`.s
 records, reply plans), :mod:`.faults` (a package), :mod:`.server`.
 """
 
-from harvester.lookalike.atom import EntryView, FeedPage, render_error, render_feed
-from harvester.lookalike.corpus import (
+from arxiv_lookalike.atom import EntryView, FeedPage, render_error, render_feed
+from arxiv_lookalike.corpus import (
     Corpus,
     CorpusAuthor,
     CorpusError,
     CorpusPaper,
     seed_corpus,
 )
-from harvester.lookalike.exchange import Headers, Reply, RequestRecord
-from harvester.lookalike.faults import (
+from arxiv_lookalike.exchange import Headers, Reply, RequestRecord
+from arxiv_lookalike.faults import (
     BadEntry,
     BillionLaughs,
     Chain,
@@ -53,9 +53,9 @@ from harvester.lookalike.faults import (
     first_page,
     later_pages,
 )
-from harvester.lookalike.query import QueryError, parse_query
-from harvester.lookalike.search import ApiError, IndexedSearch, SearchRequest, run_search
-from harvester.lookalike.server import LookalikeServer
+from arxiv_lookalike.query import QueryError, parse_query
+from arxiv_lookalike.search import ApiError, IndexedSearch, SearchRequest, run_search
+from arxiv_lookalike.server import LookalikeServer
 
 __all__ = [
     "ApiError",

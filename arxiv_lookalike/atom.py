@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
 
-from harvester.lookalike.corpus import CorpusAuthor, CorpusPaper, format_stamp
+from arxiv_lookalike.corpus import CorpusAuthor, CorpusPaper, format_stamp
 
 __all__ = [
     "ARXIV_SCHEME",

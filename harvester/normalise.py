@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from harvester.records import Author, Paper, RawAuthor, RawEntry
+from harvester.records import Author, Paper, RawEntry
 
 __all__ = [
     "DEFAULT_LIMITS",
@@ -356,7 +356,7 @@ def _authors(entry: RawEntry, limits: FieldLimits) -> tuple[Author, ...]:
     return authors
 
 
-def _author(raw: RawAuthor) -> Author:
+def _author(raw: Author) -> Author:
     affiliations = tuple(a for a in map(clean_text, raw.affiliations) if a)
     return Author(name=clean_text(raw.name), affiliations=affiliations)
 

@@ -18,7 +18,10 @@ from datetime import datetime
 
 
 @dataclass(frozen=True, slots=True)
-class RawAuthor:
+class Author:
+    """A paper's author as the feed names them (raw in a ``RawEntry``, cleaned in a
+    ``Paper``)."""
+
     name: str
     affiliations: tuple[str, ...] = ()
 
@@ -32,18 +35,12 @@ class RawEntry:
     summary: str
     published: datetime
     updated: datetime
-    authors: tuple[RawAuthor, ...]
+    authors: tuple[Author, ...]
     primary_category: str
     categories: tuple[str, ...]
     comment: str | None = None
     journal_ref: str | None = None
     doi: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Author:
-    name: str
-    affiliations: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -163,3 +163,35 @@ def test_the_look_alike_ships_beside_the_product_not_inside_it() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
     )
     assert result.stdout.strip() == "[]", result.stderr
+
+
+VENDOR_PRIVATES = {"_feed", "_format_url", "_build_result", "_url_args", "_parse_datetime"}
+"""Private names of the ``arxiv`` package that code here once reached for."""
+
+
+def vendor_private_uses(path: Path, tree: ast.Module) -> list[str]:
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "arxiv":
+            names = [(node.module or "")] + [alias.name for alias in node.names]
+            if any(part.startswith("_") for n in names for part in n.split(".")):
+                found.append(f"{path.name}:{node.lineno} from {node.module} import ...")
+        elif isinstance(node, ast.Attribute):
+            base = node.value
+            if isinstance(base, ast.Name) and base.id == "arxiv" and node.attr.startswith("_"):
+                found.append(f"{path.name}:{node.lineno} arxiv.{node.attr}")
+            elif node.attr in VENDOR_PRIVATES:
+                found.append(f"{path.name}:{node.lineno} .{node.attr}")
+    return found
+
+
+def test_the_arxiv_package_is_used_through_its_public_names_only() -> None:
+    roots = (PACKAGE, REPO / "tests", REPO / "scripts", REPO / "arxiv_lookalike")
+    found = [
+        hit
+        for root in roots
+        for path, tree in modules(root)
+        if path.name != "test_architecture.py"
+        for hit in vendor_private_uses(path, tree)
+    ]
+    assert found == []

@@ -574,13 +574,16 @@ def test_a_query_rejection_is_not_a_failure_of_the_service(
 def test_harvest_once_reports_the_skipped_authors_and_exits_75(
     tmp_path: Path, server: LookalikeServer, db_url: str
 ) -> None:
-    from .test_cli import run, write_config
+    from .test_cli import ARXIV, run
 
-    authors = '\n[[authors]]\nkey = "zhao"\nname = "Rosie Zhao"\n'
-    config = write_config(tmp_path, db_url, server.url, authors)
-    text = config.read_text(encoding="utf-8")
-    text = text.replace("[arxiv]\n", "[arxiv]\nmax_consecutive_failures = 2\n")
-    config.write_text(text + "\n[harvest]\ngroup_query_chars = 0\n")  # a query per author
+    config = support.write_config(
+        tmp_path,
+        db_url,
+        server.url,
+        authors=[SEED_AUTHOR, {"key": "zhao", "name": "Rosie Zhao"}],
+        arxiv={**ARXIV, "max_consecutive_failures": 2},
+        harvest={"group_query_chars": 0},  # a query per author
+    )
     server.faults.add(Status(503), times=None)
     result = run("--once", "--config", str(config), cwd=tmp_path)
     assert result.returncode == 75

@@ -27,7 +27,7 @@ from harvester.normalise import (
     parse_arxiv_id,
     to_utc,
 )
-from harvester.records import Author, Paper, RawAuthor, RawEntry
+from harvester.records import Author, Paper, RawEntry
 
 FEW = settings(max_examples=200, deadline=None, database=None)
 
@@ -292,8 +292,8 @@ BASE = RawEntry(
     published=PUBLISHED,
     updated=PUBLISHED + timedelta(days=30),
     authors=(
-        RawAuthor("Sham M. Kakade", ("Harvard University",)),
-        RawAuthor("Jane  Doe"),
+        Author("Sham M. Kakade", ("Harvard University",)),
+        Author("Jane  Doe"),
     ),
     primary_category="cs.LG",
     categories=("cs.LG", "stat.ML", "68T05"),
@@ -433,9 +433,9 @@ def test_first_arxiv_year_is_accepted() -> None:
 
 def test_author_names_and_affiliations_are_cleaned() -> None:
     authors = (
-        RawAuthor("  Jo\u0308rg\n  Mu\u0308ller ", ("  ETH\u00a0Zu\u0308rich ", "", " ")),
-        RawAuthor("   "),
-        RawAuthor("Ana\tLi"),
+        Author("  Jo\u0308rg\n  Mu\u0308ller ", ("  ETH\u00a0Zu\u0308rich ", "", " ")),
+        Author("   "),
+        Author("Ana\tLi"),
     )
     paper = normalise_entry(raw(authors=authors))
     assert paper.authors == (
@@ -454,7 +454,7 @@ def test_author_names_and_affiliations_are_cleaned() -> None:
         ({"title": " \n\t "}, "title is empty"),
         ({"title": ""}, "title is empty"),
         ({"authors": ()}, "no author with a non-empty name"),
-        ({"authors": (RawAuthor(" "), RawAuthor("\n"))}, "no author with a non-empty name"),
+        ({"authors": (Author(" "), Author("\n"))}, "no author with a non-empty name"),
         ({"primary_category": "", "categories": ()}, "no primary category"),
         ({"published": datetime(1990, 12, 31, 23, 0, tzinfo=UTC)}, "before arXiv opened"),
         ({"published": datetime(1970, 1, 1)}, "before arXiv opened"),
@@ -474,8 +474,8 @@ _OVER_LIMIT: dict[str, dict[str, object]] = {
     "category": {"primary_category": "x" * 65},
     "title": {"title": "t" * 1001},
     "summary": {"summary": "s" * 10_001},
-    "author_name": {"authors": (RawAuthor("n" * 301),)},
-    "authors": {"authors": tuple(RawAuthor(f"Author {i}") for i in range(3001))},
+    "author_name": {"authors": (Author("n" * 301),)},
+    "authors": {"authors": tuple(Author(f"Author {i}") for i in range(3001))},
     "comment": {"comment": "c" * 2001},
     "categories": {"categories": tuple(f"math.{i}" for i in range(50))},
     "journal_ref": {"journal_ref": "j" * 1001},
@@ -495,7 +495,7 @@ def test_values_at_the_default_limits_are_accepted() -> None:
     entry = raw(
         title="t" * 1000,
         summary="s" * 10_000,
-        authors=(RawAuthor("n" * 300), *(RawAuthor(f"A {i}") for i in range(2999))),
+        authors=(Author("n" * 300), *(Author(f"A {i}") for i in range(2999))),
         comment="c" * 2000,
         categories=("cs.LG", *(f"math.{i}" for i in range(48)), "c" * 64),
         journal_ref="j" * 1000,
@@ -529,7 +529,7 @@ def test_custom_limits() -> None:
 def test_hostile_text_is_normalised_or_refused_never_crashes(
     title: str, name: str, comment: str | None, doi: str | None
 ) -> None:
-    entry = raw(title=title, authors=(RawAuthor(name, (name,)),), comment=comment, doi=doi)
+    entry = raw(title=title, authors=(Author(name, (name,)),), comment=comment, doi=doi)
     try:
         paper = normalise_entry(entry)
     except InvalidEntryError:
@@ -579,7 +579,7 @@ def test_diff_names_the_changed_fields_sorted() -> None:
         normalise_entry(
             raw(
                 title="A Better Title",
-                authors=(RawAuthor("Jane Doe"),),
+                authors=(Author("Jane Doe"),),
                 doi="10.1/x",
                 categories=("cs.LG", "stat.ML", "68T05"),
             )

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import inspect
-
 import arxiv
 import pytest
-from arxiv import _feed
 
 from harvester.errors import HostileResponseError, IncompleteResponseError, QueryRejectedError
 from harvester.source import CircuitBreaker
+from harvester.source.api import page_url
 from harvester.source.feed import parse_page
 
 HEAD = (
@@ -18,18 +16,24 @@ HEAD = (
 )
 
 
-def test_the_arxiv_internals_we_use_still_exist() -> None:
-    """arxiv 4.x private API the source relies on (pinned arxiv==4.0.2)."""
-    client = arxiv.Client(num_retries=0)
-    assert hasattr(client, "_session") and hasattr(client, "query_url_format")
-    assert list(inspect.signature(client._format_url).parameters) == [
-        "search",
-        "start",
-        "page_size",
-    ]
-    assert callable(_feed._build_result) and callable(_feed._text)
-    assert callable(_feed._parse_datetime)  # the one-pass entry reader (source/feed.py)
-    client._session.close()
+def test_a_page_request_carries_what_the_arxiv_package_sends() -> None:
+    """The parameters, their order and encoding of an ``arxiv.Client`` page request
+    (arxiv 4.0.2), built from the public attributes of ``arxiv.Search``."""
+    search = arxiv.Search(
+        query='(au:"Sham Kakade" OR au:"Sham M. Kakade")',
+        sort_by=arxiv.SortCriterion.LastUpdatedDate,
+        sort_order=arxiv.SortOrder.Descending,
+    )
+    assert page_url("https://export.arxiv.org/api/query", search, 200, 100) == (
+        "https://export.arxiv.org/api/query?search_query=%28au%3A%22Sham+Kakade%22+OR+"
+        "au%3A%22Sham+M.+Kakade%22%29&id_list=&sortBy=lastUpdatedDate&sortOrder=descending"
+        "&start=200&max_results=100"
+    )
+    by_id = arxiv.Search(id_list=["2409.11321", "hep-th/9901001v2"])
+    assert page_url("http://h/q", by_id, 0, 10) == (
+        "http://h/q?search_query=&id_list=2409.11321%2Chep-th%2F9901001v2"
+        "&sortBy=relevance&sortOrder=descending&start=0&max_results=10"
+    )
 
 
 @pytest.mark.parametrize(

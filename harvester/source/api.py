@@ -1,13 +1,15 @@
 """ArxivSource: the one place that asks arXiv for papers, through the ``arxiv`` package.
 
-It builds an ``arxiv.Client`` with the package's own retries and delay switched off
-(``num_retries=0``, ``delay_seconds=0``), points it at ``[arxiv] api_url`` and swaps
-its session for a :class:`~harvester.source.transport.GuardedSession`; pages are
-parsed by :mod:`harvester.source.feed` (strict XML, one entry at a time, through the
-package's entry parser). Retries are owned here, by tenacity, one page at a time;
-paging resumes from the offset already consumed. It hands out our own records
-(``RawEntry`` validated into ``Paper`` by the caller's ``validate``), never
-``arxiv.Result``.
+A search is an ``arxiv.Search`` (query or id list, sort criterion and order); its request
+URL is built from that object's public attributes, with ``start`` and ``max_results``
+the way the package pages. The package's ``Client`` has no timeout, size cap or
+``Retry-After``, so the transport is ours (:class:`~harvester.source.transport.GuardedSession`)
+and so is the strict page parser (:mod:`harvester.source.feed`), which builds
+``arxiv.Result`` records with the package's public constructor.
+
+Retries are owned here, by tenacity, one page at a time; paging resumes from the offset
+already consumed. It hands out our own records (``RawEntry`` validated into ``Paper`` by
+the caller's ``validate``), never ``arxiv.Result``.
 
 A search is *complete* only when every page arrived and was valid and the distinct
 papers agree with the final page's ``totalResults``; a total that moves between
@@ -33,6 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import arxiv
 import tenacity
@@ -49,7 +52,7 @@ from ..errors import (
     TooManyResultsError,
     TransientFetchError,
 )
-from ..records import Paper, RawAuthor, RawEntry
+from ..records import Author, Paper, RawEntry
 from ..settings import ArxivSettings
 from .breaker import CircuitBreaker
 from .feed import ParsedEntry, parse_page
@@ -136,9 +139,6 @@ class ArxivSource:
             max_bytes=settings.max_response_bytes,
             user_agent=settings.user_agent,
         )
-        self._client = arxiv.Client(page_size=settings.page_size, delay_seconds=0.0, num_retries=0)
-        self._client.query_url_format = settings.api_url + "?{}"
-        self._client._session = self._session
 
     @property
     def requests_sent(self) -> int:
@@ -251,7 +251,7 @@ class ArxivSource:
     def _fetch_page_once(self, search: arxiv.Search, start: int, validate: Validator) -> Page:
         if self.breaker.open:
             raise CircuitOpenError(self.breaker.failures)
-        url = self._client._format_url(search, start, self.settings.page_size)
+        url = page_url(self.settings.api_url, search, start, self.settings.page_size)
         try:
             page = self._request_page(url, start, validate)
         except FetchError as exc:
@@ -295,6 +295,20 @@ class ArxivSource:
     def _sleep(self, seconds: float) -> None:
         if self.stop_event.wait(seconds):
             raise StopRequested("stop requested while waiting to retry")
+
+
+def page_url(api_url: str, search: arxiv.Search, start: int, page_size: int) -> str:
+    """The request for ``page_size`` results of ``search`` from ``start`` on, with the
+    parameters the ``arxiv`` package sends (``tests/test_source.py`` pins them)."""
+    parameters = {
+        "search_query": search.query,
+        "id_list": ",".join(search.id_list),
+        "sortBy": search.sort_by.value,
+        "sortOrder": search.sort_order.value,
+        "start": str(start),
+        "max_results": str(page_size),
+    }
+    return f"{api_url}?{urlencode(parameters)}"
 
 
 def _retry_after(state: tenacity.RetryCallState) -> float | None:
@@ -347,7 +361,7 @@ def _raw_entry(result: arxiv.Result) -> RawEntry:
         summary=result.summary,
         published=result.published,
         updated=result.updated,
-        authors=tuple(RawAuthor(a.name, tuple(a.affiliation)) for a in result.authors),
+        authors=tuple(Author(a.name, tuple(a.affiliation)) for a in result.authors),
         primary_category=result.primary_category,
         categories=tuple(result.categories),
         comment=result.comment,

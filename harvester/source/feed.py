@@ -1,19 +1,13 @@
-"""One API page, parsed strictly, each entry on its own.
+"""One API page, parsed strictly, each entry on its own, into ``arxiv.Result`` records.
 
-``arxiv``'s own ``_feed.parse`` runs lxml with ``recover=True`` (a cut or broken
-document still "parses"), reads a missing ``totalResults`` as 0 (an HTML page or an
-error feed looks like zero results) and lets one bad date in one entry raise for
-the whole page. Here the document must be well-formed XML with an Atom ``<feed>``
-root, no DTD, and a ``totalResults``; each ``<entry>`` then becomes an
-``arxiv.Result`` the way the package's own entry parser (``arxiv._feed._build_result``)
-makes it, and an entry it cannot read is reported with its id and the reason instead
-of sinking its page.
-
-That parser runs a namespaced ``find`` per field, a dozen walks over an entry's
-children: most of a page's parse time. :func:`_read_result` reads the same fields in
-one walk and builds the same ``Result``, field for field (``tests/test_properties.py``
-compares the two on arbitrary entries); an entry without an id or a date still goes
-to the package's parser, which logs and skips it.
+The ``arxiv`` package's public API has no parser of a page it did not fetch itself, and
+its private one is lenient where we must not be (lxml ``recover=True``, a missing
+``totalResults`` read as 0, one bad date sinking the page), so the parsing is ours.
+Here the document must be well-formed XML with an Atom ``<feed>`` root, no DTD, and a
+``totalResults``; each ``<entry>`` then becomes an ``arxiv.Result`` through its public
+constructor, with the package's conventions (title whitespace collapsed, summary as
+written, UTC dates), and an entry that cannot be read is reported with its id and the
+reason instead of sinking its page. Each entry's children are read in one walk.
 
 An error feed (an entry whose id is ``https://arxiv.org/api/errors#...``; the legacy
 API served these with HTTP 200) is a rejected query, never "no results".
@@ -23,10 +17,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import arxiv
-from arxiv import _feed
 from lxml import etree
 
 from ..errors import HostileResponseError, IncompleteResponseError, QueryRejectedError
@@ -38,7 +32,7 @@ _ERROR_ENTRY = re.compile(r"https?://arxiv\.org/api/errors\b")
 _SHOWN = 120
 """How much of a hostile value an error message repeats."""
 
-_A, _X = f"{{{ATOM}}}", f"{{{ARXIV}}}"
+_A, _X, _O = f"{{{ATOM}}}", f"{{{ARXIV}}}", f"{{{OPENSEARCH}}}"
 _ENTRY, _ID, _AUTHOR, _NAME = _A + "entry", _A + "id", _A + "author", _A + "name"
 _LINK, _CATEGORY = _A + "link", _A + "category"
 _PRIMARY, _AFFILIATION = _X + "primary_category", _X + "affiliation"
@@ -108,7 +102,7 @@ def _document(body: bytes, url: str) -> Any:
 
 
 def _first_text(element: Any, tag: str) -> str | None:
-    """The text of ``element``'s first ``tag`` child: what ``_feed._text`` reads."""
+    """The text of ``element``'s first ``tag`` child (None without one)."""
     child = next(element.iterchildren(tag), None)
     return None if child is None else child.text
 
@@ -116,14 +110,14 @@ def _first_text(element: Any, tag: str) -> str | None:
 def _refuse_error_feed(entries: list[Any], ids: list[str | None], url: str) -> None:
     for element, entry_id in zip(entries, ids, strict=True):
         if _ERROR_ENTRY.match(entry_id or ""):
-            message = " ".join((_feed._text(element, "atom:summary") or "").split())
+            message = " ".join((_first_text(element, _A + "summary") or "").split())
             raise QueryRejectedError(
                 f"arXiv rejected the query: {_short(message) or 'no message'}", url=url
             )
 
 
 def _total_results(root: Any, url: str) -> int:
-    text = (_feed._text(root, "opensearch:totalResults") or "").strip()
+    text = (_first_text(root, _O + "totalResults") or "").strip()
     if not text.isascii() or not text.isdigit():
         raise IncompleteResponseError(
             f"no valid opensearch:totalResults ({_short(text) or 'missing'})", url=url
@@ -144,11 +138,9 @@ def _entry(element: Any, raw_id: str | None, index: int) -> ParsedEntry:
 
 
 def _read_result(element: Any) -> arxiv.Result | None:
-    """``arxiv._feed._build_result(element)``, reading the entry's children in one walk.
-
-    Same checks in the same order (id, then ``updated``, then ``published``), so the
-    same ``ValueError`` for a bad date; an entry the package skips is handed to it.
-    """
+    """The entry as an ``arxiv.Result``, its children read in one walk; None without an
+    id, an ``updated`` or a ``published`` date; ``ValueError`` for a date that does not
+    parse. The first of each one-text field counts, as in the package."""
     texts: dict[str, str | None] = {}
     authors: list[arxiv.Result.Author] = []
     links: list[arxiv.Result.Link] = []
@@ -169,11 +161,11 @@ def _read_result(element: Any) -> arxiv.Result | None:
         elif tag == _PRIMARY and primary is None:
             primary = child.get("term") or ""
     if not texts.get("entry_id"):
-        return _feed._build_result(element)
-    updated = _feed._parse_datetime(texts.get("updated"))
-    published = _feed._parse_datetime(texts.get("published"))
+        return None
+    updated = _parse_datetime(texts.get("updated"))
+    published = _parse_datetime(texts.get("published"))
     if updated is None or published is None:
-        return _feed._build_result(element)
+        return None
     return arxiv.Result(
         entry_id=texts["entry_id"],
         updated=updated,
@@ -188,6 +180,16 @@ def _read_result(element: Any) -> arxiv.Result | None:
         categories=categories,
         links=links,
     )
+
+
+def _parse_datetime(text: str | None) -> datetime | None:
+    """An Atom (RFC 3339) timestamp as an aware UTC datetime; a naive one is UTC."""
+    if text is None:
+        return None
+    moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def _author(element: Any) -> arxiv.Result.Author:

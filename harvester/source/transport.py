@@ -1,8 +1,8 @@
-"""The HTTP layer under ``arxiv.Client``: pacing, timeouts, size cap, completeness.
+"""The HTTP layer: pacing, timeouts, size cap, completeness.
 
-``arxiv.Client`` sends its GET through ``self._session`` with no timeout, retries
-on its own and hides ``Retry-After`` (see ``shared/reference/operations.md``). We
-replace that session with :class:`GuardedSession`, whose ``request()``:
+``arxiv.Client``'s public API sets no timeout, retries on its own, hides ``Retry-After``
+and paces per object, so the transport is ours: :class:`GuardedSession`, whose
+``request()``:
 
 * waits for the :class:`Pacer` (one request start per ``delay_seconds``);
 * applies a connect/read timeout to every socket operation and a total deadline

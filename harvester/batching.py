@@ -14,13 +14,14 @@ A cycle asks arXiv as little as it can while keeping every profile exactly as tr
   ``au:"..."`` matches), and the matcher then accepts or rejects it as before. So the
   papers, the rejections and their reasons are the ones a query per author would give.
 - **Incremental or full.** A *full* harvest pages through everything and is the only kind
-  that may record a paper as ``missing``. An *incremental* one, sorted newest submission
-  first, stops once a page reaches the group's oldest ``watermark - overlap_days``: it sees
-  every new paper, and new versions or metadata changes of the papers submitted in that
-  window, but nothing older. So every author also gets a full harvest when it has none yet
-  (or its identity changed), when ``harvest --once --full`` asks, and on a schedule
-  (:func:`full_due`): once every ``full_every_days``, on a day picked from a hash of the
-  key so that each day reconciles a fraction of the authors.
+  that may record a paper as ``missing``. An *incremental* one, sorted by last update,
+  newest first, stops once a page reaches the group's oldest ``watermark - overlap_days``:
+  it sees every new paper, new version and withdrawal since (each moves ``updated``), but
+  not a DOI or journal reference added without a new version. So every author also gets a
+  full harvest when it has none yet (or its identity changed), when ``harvest --once
+  --full`` asks, and on a schedule (:func:`full_due`): once every ``full_every_days``, on
+  a day picked from a hash of the key so that each day reconciles a fraction of the
+  authors.
 
 Everything here is pure: no I/O, no clock.
 """
@@ -77,6 +78,10 @@ class Group:
     def only(self, keys: Sequence[str]) -> Group:
         """The same group narrowed to ``keys`` (the authors whose leases were won)."""
         return Group(tuple(a for a in self.authors if a.key in keys), self.mode, self.since)
+
+    def as_full(self) -> Group:
+        """The same authors, harvested in full."""
+        return Group(self.authors, FULL)
 
     def halves(self) -> tuple[Group, Group]:
         middle = len(self.authors) // 2
@@ -204,5 +209,7 @@ def attribute(authors: Sequence[AuthorSettings], papers: Sequence[Paper]) -> dic
     return shares
 
 
-def newest_submission(papers: Sequence[Paper]) -> datetime | None:
-    return max((p.published for p in papers), default=None)
+def newest_update(papers: Sequence[Paper]) -> datetime | None:
+    """The newest ``updated`` of ``papers``: what a complete harvest saw up to (a new
+    paper's ``updated`` is its v1 date, so new papers and new versions both move it)."""
+    return max((p.updated for p in papers), default=None)

@@ -28,6 +28,7 @@ root; they print ``str(error)`` on one line and exit with ``error.exit_code``.
     │   │   └── CircuitOpenError       too many consecutive failed requests this cycle
     │   ├── QueryRejectedError         arXiv refused the query (HTTP 400 and other 4xx)
     │   ├── TooManyResultsError        the query matches more papers than the API pages through
+    │   ├── UnsortedAnswerError        a sorted answer came back out of order
     │   ├── ResponseTooLargeError      the body exceeded the size cap
     │   └── HostileResponseError       the body declares a DTD or entities: refused unparsed
     └── StopRequested                  a shutdown was requested while waiting
@@ -69,6 +70,7 @@ __all__ = [
     "StopRequested",
     "TooManyResultsError",
     "TransientFetchError",
+    "UnsortedAnswerError",
 ]
 
 
@@ -264,6 +266,12 @@ class TooManyResultsError(FetchError):
             hint="narrow the author's query",
         )
         self.total = total
+
+
+class UnsortedAnswerError(FetchError):
+    """An answer asked for by ``lastUpdatedDate``, newest first, came back out of order
+    (arXiv ignored its sort for two days in November 2025): an incremental harvest cannot
+    trust where it stops, so the caller falls back to a full harvest."""
 
 
 class ResponseTooLargeError(FetchError):

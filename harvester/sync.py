@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from .batching import MAX_GROUP_RESULTS, Group, attribute, newest_submission, plan_groups
+from .batching import MAX_GROUP_RESULTS, Group, attribute, newest_update, plan_groups
 from .errors import (
     CircuitOpenError,
     CorruptDatabaseError,
@@ -33,6 +33,7 @@ from .errors import (
     LeaseLostError,
     StopRequested,
     TooManyResultsError,
+    UnsortedAnswerError,
 )
 from .exits import cycle_exit_code
 from .matching import Matcher
@@ -297,6 +298,12 @@ class _Query:
             first, second = group.halves()
             reports = self.harvest(first, before)
             return reports + self.harvest(second, self.source.requests_sent)
+        except UnsortedAnswerError as exc:
+            if group.full:
+                return self._failed(group, exc, before)
+            logger.warning("%s: %s; harvesting them in full instead", ", ".join(group.keys), exc)
+            self.store.set_mode(list(self.runs.values()), HarvestMode.FULL)
+            return self.harvest(group.as_full(), before)
         except FetchError as exc:
             return self._failed(group, exc, before)
         return self._record(group, papers, self.source.requests_sent - before)
@@ -304,7 +311,7 @@ class _Query:
     def _record(self, group: Group, papers: list[Paper], requests: int) -> list[AuthorReport]:
         shares = attribute(group.authors, papers)
         now = self.clock()
-        watermark = min(newest_submission(papers) or now, now)  # a future date is wrong
+        watermark = min(newest_update(papers) or now, now)  # a future date is wrong
         reports = []
         for index, author in enumerate(group.authors):
             harvest = AuthorHarvest(

@@ -9,6 +9,7 @@ in one request and never records ``missing``, and a full one catches what it can
 from __future__ import annotations
 
 import itertools
+import logging
 from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -18,7 +19,7 @@ import pytest
 from sqlalchemy import select
 
 import harvester.sync
-from arxiv_lookalike import Corpus, LookalikeServer
+from arxiv_lookalike import Corpus, LookalikeServer, Reorder
 from harvester.batching import (
     FULL,
     INCREMENTAL,
@@ -38,7 +39,7 @@ from harvester.settings import AuthorSettings, HarvestSettings
 from harvester.store import Store
 from harvester.store import schema as t
 
-from .support import SEED_AUTHOR, harvest, make_settings, rows, run_cli
+from .support import SEED_AUTHOR, SEED_KEY, harvest, make_settings, rows, run_cli
 from .test_matching import paper
 
 T0 = datetime(2026, 11, 2, 1, 30, tzinfo=UTC)
@@ -208,7 +209,9 @@ def profile_state(store: Store, prefix: str) -> dict[str, list[tuple[Any, ...]]]
         "counts": f"SELECT SUBSTR(author_key, {n}), paper_count, withdrawn_count, previous_count"
         f" FROM count_change {where}",
     }
-    return {name: sorted(rows(store, sql, p=prefix + "%")) for name, sql in queries.items()}
+    return {
+        name: sorted(rows(store, sql, p=prefix + "%"), key=repr) for name, sql in queries.items()
+    }
 
 
 def requests_of(store: Store, prefix: str) -> int:
@@ -224,7 +227,8 @@ def kakade_papers(corpus: Corpus) -> list[Any]:
 
 
 def change_upstream(corpus: Corpus) -> dict[str, str]:
-    """A new paper, a new version inside and one outside the incremental window, a removal."""
+    """A new paper, new versions of the newest and of the oldest paper (a withdrawal: far
+    outside a submission-date window), a removal."""
     kakade = kakade_papers(corpus)
     newest, oldest = kakade[-1], kakade[0]
     assert newest.published == max(p.published for p in corpus)  # inside every window
@@ -240,7 +244,7 @@ def change_upstream(corpus: Corpus) -> dict[str, str]:
         )
     )
     corpus.revise(newest.arxiv_id, updated=LATER)
-    corpus.revise(oldest.arxiv_id, updated=LATER)
+    corpus.revise(oldest.arxiv_id, updated=LATER, comment="This paper has been withdrawn")
     gone = next(p for p in kakade if p.arxiv_id not in (newest.arxiv_id, oldest.arxiv_id))
     corpus.remove(gone.arxiv_id)
     return {
@@ -280,6 +284,7 @@ def test_grouped_and_separate_queries_leave_identical_profiles(
             ("new_paper", ids["new"]),
             ("new_version", ids["recent"]),
             ("new_version", ids["old"]),
+            ("withdrawn", ids["old"]),
             ("missing", ids["gone"]),
         ]
     )
@@ -300,7 +305,12 @@ def test_an_incremental_cycle_finds_new_papers_in_one_request_and_never_a_missin
     events = rows(
         store, "SELECT kind, arxiv_id FROM event WHERE author_key = 'kakade' ORDER BY event_id"
     )
-    assert events == [("new_paper", ids["new"]), ("new_version", ids["recent"])]
+    assert events == [
+        ("new_paper", ids["new"]),
+        ("new_version", ids["recent"]),
+        ("new_version", ids["old"]),  # sorted by last update: old papers' versions too
+        ("withdrawn", ids["old"]),
+    ]
     modes = rows(store, "SELECT DISTINCT mode FROM harvest_runs WHERE run_id > :r", r=len(GROUP))
     assert modes == [("incremental",)]
     [(count,)] = rows(store, "SELECT paper_count FROM profile_stats WHERE author_key = 'kakade'")
@@ -312,7 +322,7 @@ def test_an_incremental_cycle_finds_new_papers_in_one_request_and_never_a_missin
     events = rows(
         store, "SELECT kind, arxiv_id FROM event WHERE author_key = 'kakade' ORDER BY event_id"
     )
-    assert events[2:] == [("new_version", ids["old"]), ("missing", ids["gone"])]
+    assert events[4:] == [("missing", ids["gone"])]  # only a full harvest sees a removal
     [(count,)] = rows(store, "SELECT paper_count FROM profile_stats WHERE author_key = 'kakade'")
     assert count == 76
 
@@ -323,7 +333,7 @@ def test_the_watermark_and_the_last_full_harvest_are_kept_per_author(
     settings = make_settings(db_url, server.url, authors=GROUP)
     day0 = datetime(2026, 11, 2, 1, 30, tzinfo=UTC)
     harvest(store, settings, when=day0)
-    newest = max(p.published for p in corpus)
+    newest = min(max(p.updated for p in corpus), day0)  # what the harvest saw, never later
     a = t.author.c
     with store.engine.connect() as conn:
         coverage = set(conn.execute(select(a.key, a.watermark, a.last_full_at)).all())
@@ -390,3 +400,57 @@ def test_a_paper_dated_in_the_future_does_not_move_the_watermark_past_now(
     with store.engine.connect() as conn:
         watermark = conn.execute(select(t.author.c.watermark)).scalar_one()
     assert watermark == when
+
+
+def regular_day() -> datetime:
+    """A day within a week of ``T0`` that is not the seed author's day for a full harvest."""
+    days = (T0 + timedelta(days=d, hours=2) for d in range(1, 7))
+    return next(day for day in days if not full_due(SEED_KEY, day, T0, 7))
+
+
+def test_new_versions_and_withdrawals_of_old_papers_are_seen_by_the_next_regular_cycle(
+    store: Store, server: LookalikeServer, db_url: str, corpus: Corpus
+) -> None:
+    """Five of the oldest papers get a new version upstream (one a withdrawal): the next
+    incremental cycle, sorted by last update, records all of them in one request."""
+    settings = make_settings(db_url, server.url, page_size=25)
+    harvest(store, settings, when=T0)
+    oldest = kakade_papers(corpus)[:5]
+    later = regular_day()
+    for old in oldest:
+        corpus.revise(old.arxiv_id, updated=later - timedelta(hours=6))
+    corpus.revise(oldest[0].arxiv_id, updated=later, comment="This paper has been withdrawn")
+    server.clear_requests()
+    [author] = harvest(store, settings, when=later + timedelta(hours=1)).authors
+    assert (author.status, author.new_versions, len(server.requests)) == ("ok", 5, 1)
+    assert server.requests[0].params["sortBy"] == "lastUpdatedDate"
+    kinds = rows(store, "SELECT kind, arxiv_id FROM event")
+    assert sorted(kinds) == sorted(
+        [("new_version", p.arxiv_id) for p in oldest] + [("withdrawn", oldest[0].arxiv_id)]
+    )
+    assert rows(store, "SELECT DISTINCT mode FROM run WHERE run_id > 1") == [("incremental",)]
+
+
+def test_an_answer_out_of_order_makes_that_group_harvest_in_full(
+    store: Store,
+    server: LookalikeServer,
+    db_url: str,
+    corpus: Corpus,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings = make_settings(db_url, server.url, page_size=25)
+    harvest(store, settings, when=T0)
+    newest = kakade_papers(corpus)[-1]
+    later = regular_day()
+    corpus.revise(newest.arxiv_id, updated=later)
+    server.faults.add(Reorder(seed=3), times=None)  # arXiv ignoring its sort
+    server.clear_requests()
+    with caplog.at_level(logging.WARNING):
+        [author] = harvest(store, settings, when=later + timedelta(hours=1)).authors
+    assert (author.status, author.new_versions) == ("ok", 1)
+    [line] = [r.getMessage() for r in caplog.records if "in full instead" in r.getMessage()]
+    assert line.startswith("kakade: asked for the newest updates first")
+    assert rows(store, "SELECT mode FROM run ORDER BY run_id DESC LIMIT 1") == [("full",)]
+    sorts = [r.params["sortBy"] for r in server.requests]
+    assert sorts[0] == "lastUpdatedDate" and set(sorts[1:]) == {"submittedDate"}
+    assert store.load_states([SEED_KEY])[SEED_KEY].last_full_at == later + timedelta(hours=1)

@@ -51,6 +51,7 @@ from ..errors import (
     StopRequested,
     TooManyResultsError,
     TransientFetchError,
+    UnsortedAnswerError,
 )
 from ..records import Author, Paper, RawEntry
 from ..settings import ArxivSettings
@@ -90,16 +91,35 @@ class _InvalidEntries(InvalidPageError):
         self.page = page
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Bounds:
-    """Where a search may stop early (``since``) or must refuse (``max_total``)."""
+    """Where a search may stop early (``since``) or must refuse (``max_total``).
+
+    With ``since`` the answer is sorted by last update, newest first, and checked to be:
+    ``newest`` is the oldest ``updated`` seen so far, which no later entry may exceed.
+    """
 
     since: datetime | None = None
     max_total: int | None = None
+    newest: datetime | None = None
 
     def reached(self, page: Page) -> bool:
-        """Has paging newest-first reached a paper submitted before ``since``?"""
-        return self.since is not None and any(p.published < self.since for p in page.papers)
+        """Has paging newest-updated-first reached a paper updated before ``since``?"""
+        return self.since is not None and any(p.updated < self.since for p in page.papers)
+
+    def check_order(self, page: Page, url: str) -> None:
+        """Raise :class:`UnsortedAnswerError` unless ``updated`` never increases."""
+        if self.since is None:
+            return
+        for paper in page.papers:
+            if self.newest is not None and paper.updated > self.newest:
+                raise UnsortedAnswerError(
+                    f"asked for the newest updates first, got {paper.arxiv_id} updated"
+                    f" {paper.updated:%Y-%m-%d %H:%M} after one updated"
+                    f" {self.newest:%Y-%m-%d %H:%M}",
+                    url=url,
+                )
+            self.newest = paper.updated
 
 
 @dataclass(slots=True)
@@ -165,32 +185,37 @@ class ArxivSource:
     ) -> SearchResult:
         """All papers for ``query``, newest submission first; complete or an error.
 
-        ``since``: stop after the first page that reaches a paper submitted before it
-        (an incremental harvest); the result is then complete from ``since`` on.
+        ``since`` (an incremental harvest): sort by last update instead, newest first,
+        and stop after the first page that reaches a paper updated before it; the
+        result then holds every paper submitted or revised since. An answer out of that
+        order raises :class:`~harvester.errors.UnsortedAnswerError`.
         ``max_total``: raise :class:`~harvester.errors.TooManyResultsError` at the first
         page when the query matches more papers than that.
         """
+        sort_by = arxiv.SortCriterion.SubmittedDate
+        if since is not None:
+            sort_by = arxiv.SortCriterion.LastUpdatedDate
         search = arxiv.Search(
-            query=query,
-            max_results=None,
-            sort_by=arxiv.SortCriterion.SubmittedDate,
-            sort_order=arxiv.SortOrder.Descending,
+            query=query, max_results=None, sort_by=sort_by, sort_order=arxiv.SortOrder.Descending
         )
-        return self._search(search, validate, _Bounds(since, max_total))
+        return self._search(search, validate, lambda: _Bounds(since, max_total))
 
     def search_ids(self, ids: list[str], validate: Validator) -> SearchResult:
         """The papers named by ``ids`` (unknown ids are silently absent, as on arXiv)."""
-        return self._search(arxiv.Search(id_list=ids, max_results=None), validate, _Bounds())
+        return self._search(arxiv.Search(id_list=ids, max_results=None), validate, _Bounds)
 
-    def _search(self, search: arxiv.Search, validate: Validator, bounds: _Bounds) -> SearchResult:
-        """Page through ``search``; restart once if ``totalResults`` moves."""
+    def _search(
+        self, search: arxiv.Search, validate: Validator, bounds: Callable[[], _Bounds]
+    ) -> SearchResult:
+        """Page through ``search``; restart once (with fresh ``bounds``) if ``totalResults``
+        moves."""
         before = self.requests_sent
         try:
-            return self._search_once(search, validate, before, bounds)
+            return self._search_once(search, validate, before, bounds())
         except InconsistentTotalError:
             logger.info("totalResults moved during the search; starting over once")
         try:
-            return self._search_once(search, validate, before, bounds)
+            return self._search_once(search, validate, before, bounds())
         except InconsistentTotalError as exc:
             raise InconsistentTotalError(
                 "totalResults kept changing between pages; the result set is incomplete",
@@ -206,6 +231,7 @@ class ArxivSource:
         total, offset = page.total_results, page.size
         if bounds.max_total is not None and total > bounds.max_total:
             raise TooManyResultsError(total, bounds.max_total)
+        bounds.check_order(page, search.query)
         _merge(seen, page.papers)
         refused.update(page.refused)
         while offset < total and not bounds.reached(page):
@@ -214,6 +240,7 @@ class ArxivSource:
                 raise InconsistentTotalError(
                     f"totalResults changed from {total} to {page.total_results}"
                 )
+            bounds.check_order(page, search.query)
             _merge(seen, page.papers)
             refused.update(page.refused)
             offset += page.size

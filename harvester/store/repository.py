@@ -139,6 +139,11 @@ class Store:
             for run_id, totals in runs:
                 finish_run(conn, run_id, now, totals)
 
+    def set_mode(self, run_ids: Sequence[int], mode: HarvestMode) -> None:
+        """Runs that turned into another kind of harvest (an incremental one gone full)."""
+        with self.transaction() as conn:
+            conn.execute(update(t.run).where(t.run.c.run_id.in_(list(run_ids))).values(mode=mode))
+
     def fail_running(self, run_ids: Sequence[int], now: datetime, error: str) -> None:
         """Close those of ``run_ids`` still ``running`` as ``failed`` (best effort: when the
         database itself is what failed, the next cycle closes them as abandoned)."""

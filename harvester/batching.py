@@ -29,7 +29,7 @@ Everything here is pure: no I/O, no clock.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
@@ -195,18 +195,35 @@ def attribute(authors: Sequence[AuthorSettings], papers: Sequence[Paper]) -> dic
     paper the matcher can accept by name is in scope, since a whole author name is such
     a run.
     """
-    joined = [(p, f" {fold_name(', '.join(a.name for a in p.authors))} ") for p in papers]
+    joined = [(p, _scope_text(a.name for a in p.authors)) for p in papers]
     shares: dict[str, list[Paper]] = {}
     for author in authors:
         if author.query is not None:
             shares[author.key] = list(papers)
             continue
-        phrases = [f" {folded} " for folded in map(fold_name, author.names) if folded]
+        phrases = _phrases(author)
         include = set(author.include_ids)
         shares[author.key] = [
             p for p, text in joined if p.arxiv_id in include or any(f in text for f in phrases)
         ]
     return shares
+
+
+def may_concern(author: AuthorSettings, names: Sequence[str] | None) -> bool:
+    """Could a paper with these author ``names`` (None: unknown) be in ``author``'s share?
+    The same rule as :func:`attribute`; an unknown list, or an explicit query, may."""
+    if names is None or author.query is not None:
+        return True
+    text = _scope_text(names)
+    return any(phrase in text for phrase in _phrases(author))
+
+
+def _scope_text(names: Iterable[str]) -> str:
+    return f" {fold_name(', '.join(names))} "
+
+
+def _phrases(author: AuthorSettings) -> list[str]:
+    return [f" {folded} " for folded in map(fold_name, author.names) if folded]
 
 
 def newest_update(papers: Sequence[Paper]) -> datetime | None:

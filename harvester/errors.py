@@ -36,7 +36,7 @@ root; they print ``str(error)`` on one line and exit with ``error.exit_code``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from . import exits
@@ -211,8 +211,9 @@ class EntriesRefusedError(InvalidPageError):
     """Entries stayed invalid after every retry; the search went on without them.
 
     ``papers`` holds every valid paper of the search (worth storing: nothing is
-    lost), ``refused`` the ``(entry id, reason)`` of each refused entry. The result
-    set is incomplete, so it must not be used to decide what went missing.
+    lost), ``refused`` the ``(entry id, reason)`` of each refused entry and ``authors``
+    its author names where known. The result set is incomplete for any author a refused
+    entry may belong to, so it must not be used to decide what went missing.
     """
 
     default_hint = "arXiv served entries that fail validation; the next harvest tries again"
@@ -222,6 +223,7 @@ class EntriesRefusedError(InvalidPageError):
         papers: Sequence[Paper],
         refused: Sequence[tuple[str, str]],
         *,
+        authors: Mapping[str, tuple[str, ...] | None] | None = None,
         url: str | None = None,
     ) -> None:
         shown = "; ".join(f"{entry_id}: {reason}" for entry_id, reason in refused[:3])
@@ -230,6 +232,8 @@ class EntriesRefusedError(InvalidPageError):
         super().__init__(f"{count} refused: {shown}{more}", url=url)
         self.papers = tuple(papers)
         self.refused = tuple(refused)
+        #: each refused entry's author names, where the entry could be read that far
+        self.authors = dict(authors or {})
 
 
 class EmptyPageError(TransientFetchError):

@@ -23,7 +23,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from .batching import MAX_GROUP_RESULTS, Group, attribute, newest_update, plan_groups
+from .batching import (
+    MAX_GROUP_RESULTS,
+    Group,
+    attribute,
+    may_concern,
+    newest_update,
+    plan_groups,
+)
 from .errors import (
     CircuitOpenError,
     CorruptDatabaseError,
@@ -375,12 +382,21 @@ class _Query:
     def _keep_valid_papers(
         self, group: Group, exc: EntriesRefusedError, before: int
     ) -> list[AuthorReport]:
-        """An incomplete harvest whose valid papers are still worth keeping (paper rows only)."""
+        """Entries refused: the authors they may belong to are incomplete (their valid
+        papers kept, paper rows only); the others of a shared query are harvested."""
         for entry_id, reason in exc.refused:
             logger.warning("%s: refused entry %s: %s", ", ".join(group.keys), entry_id, reason)
+        touched = group.only([a.key for a in group.authors if _touched(a, exc)])
+        untouched = group.only([a.key for a in group.authors if a.key not in touched.keys])
+        reports = []
+        if untouched.authors:
+            reports += self._record(untouched, list(exc.papers), self.source.requests_sent - before)
+            before = self.source.requests_sent  # the requests are booked already
         seen = len(exc.papers) + len(exc.refused)
         totals = RunTotals(RunStatus.INCOMPLETE, entries_seen=seen, error=str(exc))
-        return self._close(group, totals, before, exc.temporary, exc.papers)
+        reports += self._close(touched, totals, before, exc.temporary, exc.papers)
+        order = {key: i for i, key in enumerate(group.keys)}
+        return sorted(reports, key=lambda r: order[r.key])
 
     def _close(
         self,
@@ -422,6 +438,14 @@ def _fetch(source: ArxivSource, group: Group) -> list[Paper]:
     if extra:
         papers += source.search_ids(extra, normalise_entry).papers
     return papers
+
+
+def _touched(author: AuthorSettings, exc: EntriesRefusedError) -> bool:
+    """May a refused entry be this author's? Then the harvest is not complete for them.
+    An author with ``include_ids`` is always touched: those were never fetched."""
+    if author.include_ids:
+        return True
+    return any(may_concern(author, exc.authors.get(entry_id)) for entry_id, _ in exc.refused)
 
 
 def _matcher(author: AuthorSettings) -> Matcher:

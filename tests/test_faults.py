@@ -13,6 +13,7 @@ import itertools
 import logging
 import time
 import tracemalloc
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -625,14 +626,21 @@ def test_a_value_beyond_its_bound_is_refused_alike_on_both_databases(
     )
     corpus.upsert(hostile)
     other = {"key": "morwani", "name": "Depen Morwani"}
-    settings = make_settings(
-        db_url,
-        server.url,
-        max_attempts=2,
-        authors=[SEED_AUTHOR, other],
-        harvest={"group_query_chars": 0},
-    )
-    kakade, morwani = harvest(store, settings).authors
-    assert (kakade.status, morwani.status) == ("incomplete", "ok")
-    assert reason in (kakade.error or "") and arxiv_id[:20] in (kakade.error or "")
-    assert rows(store, "SELECT COUNT(*) FROM paper WHERE arxiv_id = :i", i=arxiv_id) == [(0,)]
+    for grouping in (0, 4000):  # a query each, then one shared query
+        settings = make_settings(
+            db_url,
+            server.url,
+            max_attempts=4,
+            max_consecutive_failures=1,  # a refused entry is no failed request
+            authors=[SEED_AUTHOR, other],
+            harvest={"group_query_chars": grouping},
+        )
+        server.clear_requests()
+        kakade, morwani = harvest(store, settings).authors
+        assert (kakade.status, morwani.status) == ("incomplete", "ok"), grouping
+        assert reason in (kakade.error or "") and arxiv_id[:20] in (kakade.error or "")
+        assert "network" not in (kakade.error or "")  # the entry, not the connection
+        asked = Counter((r.params["search_query"], r.start) for r in server.requests)
+        assert sorted(asked.values())[-2:] == [1, 2] or list(asked.values()) == [2]
+        # the refusing page is asked twice (not max_attempts times), every other page once
+        assert rows(store, "SELECT COUNT(*) FROM paper WHERE arxiv_id = :i", i=arxiv_id) == [(0,)]

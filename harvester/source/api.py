@@ -68,12 +68,14 @@ Validator = Callable[[RawEntry], Paper]
 class Page:
     """One page of validated papers and the ``totalResults`` it announced.
 
-    ``refused`` lists ``(entry id, reason)`` of entries that stayed invalid.
+    ``refused`` lists ``(entry id, reason)`` of entries that stayed invalid, and
+    ``refused_authors`` their author names where the entry could be read that far.
     """
 
     papers: tuple[Paper, ...]
     total_results: int
     refused: tuple[tuple[str, str], ...] = ()
+    refused_authors: tuple[tuple[str, tuple[str, ...] | None], ...] = ()
 
     @property
     def size(self) -> int:
@@ -227,6 +229,7 @@ class ArxivSource:
     ) -> SearchResult:
         seen: dict[str, Paper] = {}
         refused: dict[str, str] = {}
+        authors: dict[str, tuple[str, ...] | None] = {}
         page = self.fetch_page(search, 0, validate)
         total, offset = page.total_results, page.size
         if bounds.max_total is not None and total > bounds.max_total:
@@ -234,6 +237,7 @@ class ArxivSource:
         bounds.check_order(page, search.query)
         _merge(seen, page.papers)
         refused.update(page.refused)
+        authors.update(page.refused_authors)
         while offset < total and not bounds.reached(page):
             page = self.fetch_page(search, offset, validate)
             if page.total_results != total:
@@ -243,10 +247,11 @@ class ArxivSource:
             bounds.check_order(page, search.query)
             _merge(seen, page.papers)
             refused.update(page.refused)
+            authors.update(page.refused_authors)
             offset += page.size
         papers = sorted(seen.values(), key=lambda p: (p.published, p.arxiv_id), reverse=True)
         if refused:
-            raise EntriesRefusedError(papers, sorted(refused.items()))
+            raise EntriesRefusedError(papers, sorted(refused.items()), authors=authors)
         if offset >= total and len(seen) != total:
             raise InconsistentTotalError(
                 f"{len(seen)} distinct papers for {total} announced results"
@@ -281,6 +286,9 @@ class ArxivSource:
         url = page_url(self.settings.api_url, search, start, self.settings.page_size)
         try:
             page = self._request_page(url, start, validate)
+        except InvalidPageError:
+            self.breaker.record(failed=False)  # arXiv answered: a bad entry is not an outage
+            raise
         except FetchError as exc:
             self.breaker.record(failed=exc.temporary)
             raise
@@ -293,7 +301,12 @@ class ArxivSource:
         if not parsed.entries and parsed.total_results > start:
             raise EmptyPageError(f"empty page at offset {start} of {parsed.total_results}", url=url)
         papers, refused = _validated(parsed.entries, validate)
-        page = Page(tuple(papers), parsed.total_results, tuple(refused))
+        page = Page(
+            tuple(papers),
+            parsed.total_results,
+            tuple((entry_id, reason) for entry_id, reason, _ in refused),
+            tuple((entry_id, names) for entry_id, _, names in refused),
+        )
         if refused:
             raise _InvalidEntries(page, url)
         return page
@@ -306,6 +319,7 @@ class ArxivSource:
             | tenacity.stop_when_event_set(self.stop_event)
             | _stop_if_retry_after_exceeds(s.max_wait_seconds)
             | _stop_if_breaker_open(self.breaker)
+            | _stop_after_one_retry_of_invalid_entries()
         )
 
     def _wait_policy(self) -> Callable[[tenacity.RetryCallState], float]:
@@ -354,6 +368,16 @@ class _stop_if_retry_after_exceeds(tenacity.stop.stop_base):
         return asked is not None and asked > self.cap
 
 
+class _stop_after_one_retry_of_invalid_entries(tenacity.stop.stop_base):
+    """A page with invalid entries is asked once more (a truncated transfer can look like
+    a bad entry); if they are still invalid, they are arXiv's data, not a passing fault."""
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
+        outcome = retry_state.outcome
+        failed = outcome.exception() if outcome is not None else None
+        return isinstance(failed, InvalidPageError) and retry_state.attempt_number >= 2
+
+
 class _stop_if_breaker_open(tenacity.stop.stop_base):
     """Stop retrying once the cycle's circuit breaker has opened."""
 
@@ -364,19 +388,26 @@ class _stop_if_breaker_open(tenacity.stop.stop_base):
         return self.breaker.open
 
 
+Refused = tuple[str, str, tuple[str, ...] | None]
+"""An entry that is not valid: its id, the reason, its author names if they were read."""
+
+
 def _validated(
     entries: tuple[ParsedEntry, ...], validate: Validator
-) -> tuple[list[Paper], list[tuple[str, str]]]:
-    """Valid papers, and ``(entry id, reason)`` for each entry that is not."""
-    papers, refused = [], []
+) -> tuple[list[Paper], list[Refused]]:
+    """Valid papers, and each entry that is not (see :data:`Refused`)."""
+    papers: list[Paper] = []
+    refused: list[Refused] = []
     for entry in entries:
         if entry.result is None:
-            refused.append((entry.entry_id, entry.problem or "unreadable"))
+            refused.append((entry.entry_id, entry.problem or "unreadable", None))
             continue
+        raw = _raw_entry(entry.result)
         try:
-            papers.append(validate(_raw_entry(entry.result)))
+            papers.append(validate(raw))
         except ValueError as exc:
-            refused.append((entry.entry_id, str(exc)))
+            names = tuple(a.name for a in raw.authors if a.name.strip())
+            refused.append((entry.entry_id, str(exc), names or None))  # no name: anyone's
     return papers, refused
 
 

@@ -16,6 +16,7 @@ from harvester.normalise import (
     InvalidEntryError,
     InvalidIdentifierError,
     clean_doi,
+    clean_paragraphs,
     clean_text,
     collapse_whitespace,
     diff_metadata,
@@ -327,9 +328,11 @@ def test_normalise_a_realistic_entry() -> None:
 
 
 def test_hard_wrapped_legacy_text_is_collapsed() -> None:
+    # Legacy abstracts wrap with a bare "\n"; "\n  " continues a wrapped title, but in
+    # an abstract it starts a paragraph (test_abstract_paragraphs_are_kept).
     summary = (
         "  We study online learning with sparse rewards, where the learner\n"
-        "observes feedback only\n  rarely.  We prove a regret bound of\n"
+        "observes feedback only\nrarely.  We prove a regret bound of\n"
         "$\\tilde O(\\sqrt{T})$ and show it is tight.\n"
     )
     title = "Sparse Rewards in Online\n  Learning:\tA Study"
@@ -339,6 +342,55 @@ def test_hard_wrapped_legacy_text_is_collapsed() -> None:
         "We study online learning with sparse rewards, where the learner observes feedback"
         " only rarely. We prove a regret bound of $\\tilde O(\\sqrt{T})$ and show it is tight."
     )
+
+
+@pytest.mark.parametrize(
+    ("summary", "expected"),
+    [
+        # current format: one line per paragraph, "\n  " between them
+        ("First  one.\n  Second one.", "First one.\nSecond one."),
+        # legacy format: hard-wrapped, each paragraph indented after the line break
+        (
+            "  First paragraph is\nwrapped here.\n  Second\nparagraph.\n",
+            "First paragraph is wrapped here.\nSecond paragraph.",
+        ),
+        ("one\n\ttab-indented", "one\ntab-indented"),
+        ("blank\n\nline\n \n\n  between", "blank\nline\nbetween"),
+        ("windows\r\n  ends\r\nwrapped\rtoo", "windows\nends wrapped too"),
+        ("\u00a0\n  \n", ""),
+        ("trailing break\n  ", "trailing break"),
+    ],
+)
+def test_abstract_paragraphs_are_kept(summary: str, expected: str) -> None:
+    assert clean_paragraphs(summary) == expected
+    if expected:
+        assert normalise_entry(raw(summary=summary)).summary == expected
+
+
+def test_paragraphs_are_nfc_and_only_the_summary_keeps_them() -> None:
+    decomposed = unicodedata.normalize("NFD", "Caf\u00e9 first.\n  M\u00f8ller second.")
+    paper = normalise_entry(
+        raw(summary=decomposed, title="A\n  B", comment="c\n  d", journal_ref="j\n  k")
+    )
+    assert paper.summary == "Caf\u00e9 first.\nM\u00f8ller second."
+    assert (paper.title, paper.comment, paper.journal_ref) == ("A B", "c d", "j k")
+
+
+def test_summary_limit_counts_the_stored_paragraphs() -> None:
+    exactly = "s" * 4999 + "\n  " + "t" * 5000  # 10,000 characters once stored
+    assert len(normalise_entry(raw(summary=exactly)).summary) == 10_000
+    with pytest.raises(InvalidEntryError, match="summary has 10001 characters"):
+        normalise_entry(raw(summary=exactly + "t"))
+
+
+@FEW
+@given(st.text(st.sampled_from("ab \n\t\r\u00a0\u0301e")))
+def test_clean_paragraphs_differs_from_clean_text_only_in_line_breaks(text: str) -> None:
+    cleaned = clean_paragraphs(text)
+    lines = cleaned.split("\n")
+    assert clean_text(cleaned) == clean_text(text)
+    assert cleaned == "" or all(line and line == clean_text(line) for line in lines)
+    assert clean_paragraphs(cleaned.replace("\n", "\n  ")) == cleaned  # arXiv's way back
 
 
 def test_old_style_entry_id() -> None:
@@ -571,6 +623,21 @@ def test_unnormalised_papers_fingerprint_like_normalised_ones() -> None:
         authors=(Author("Sham M.\u00a0Kakade"), Author("Jane Doe")),
     )
     assert paper_fingerprint_fields(messy) == paper_fingerprint_fields(clean)
+
+
+def test_paragraphs_are_no_metadata_change() -> None:
+    """A summary stored on one line (before paragraphs were kept) against the same
+    abstract with its paragraphs: no ``metadata_changed`` event."""
+    legacy = "  First paragraph is\nwrapped.\n  Second paragraph.\n"
+    new = normalise_entry(raw(summary=legacy))
+    old = dataclasses.replace(new, summary=clean_text(legacy))
+    assert new.summary != old.summary
+    assert paper_fingerprint_fields(new) == paper_fingerprint_fields(old)
+    assert diff_metadata(paper_fingerprint_fields(old), paper_fingerprint_fields(new)) == []
+    reworded = normalise_entry(raw(summary=legacy.replace("Second", "Other")))
+    assert diff_metadata(paper_fingerprint_fields(new), paper_fingerprint_fields(reworded)) == [
+        "summary"
+    ]
 
 
 def test_diff_names_the_changed_fields_sorted() -> None:

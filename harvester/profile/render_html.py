@@ -203,9 +203,18 @@ def _paper(p: PaperItem) -> str:
     css = "paper withdrawn" if p.withdrawn else "paper"
     return (
         f'<li class="{css}" id="{escape(p.arxiv_id)}"><a class=title href="{escape(p.url)}">'
-        f"{escape(p.title)}</a>{badge}<p class=snippet>{escape(p.snippet)}</p>"
+        f"{escape(p.title)}</a>{badge}{_snippet(p.snippet)}"
         f"<p class=meta>{' · '.join(meta)}</p></li>"
     )
+
+
+def _snippet(snippet: str) -> str:
+    """The abstract's snippet as one ``<p class=snippet>`` per paragraph.
+
+    Stored abstracts separate paragraphs with ``\\n``
+    (:func:`harvester.normalise.clean_paragraphs`), which HTML would show as a space.
+    """
+    return "".join(f"<p class=snippet>{escape(part)}</p>" for part in snippet.split("\n"))
 
 
 def _head(title: str, feed: str | None, author: str | None) -> str:

@@ -190,7 +190,7 @@ def _current_entry(entry: EntryView) -> str:
             ("type", "application/pdf"),
             ("title", "pdf"),
         ),
-        _el(2, "summary", entry.summary.replace("\n", " ")),
+        _el(2, "summary", _current_summary(entry.summary)),
     ]
     parts += [_empty(2, "category", ("term", term), scheme) for term in entry.categories]
     if entry.published is not None:
@@ -261,14 +261,33 @@ def _wrap_title(title: str) -> str:
 
 
 def _wrap_summary(summary: str) -> str:
-    lines = textwrap.wrap(
-        _one_line(summary),
-        width=80,
-        initial_indent="  ",
-        break_long_words=False,
-        break_on_hyphens=False,
-    )
+    """Legacy abstracts: each paragraph hard-wrapped at 80 columns, its first line
+    indented by two spaces (which is how arXiv marks a paragraph)."""
+    lines = [
+        line
+        for paragraph in _paragraphs(summary)
+        for line in textwrap.wrap(
+            paragraph,
+            width=80,
+            initial_indent="  ",
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+    ]
     return "\n".join(lines) + "\n"
+
+
+def _current_summary(summary: str) -> str:
+    """As written (arXiv keeps odd leading spaces), paragraphs joined by a line break and
+    two spaces, the way the current format separates them."""
+    if "\n" not in summary:
+        return summary
+    return "\n  ".join(_paragraphs(summary))
+
+
+def _paragraphs(summary: str) -> list[str]:
+    """A corpus abstract's paragraphs (one per line), each on one line."""
+    return [_one_line(part) for part in summary.split("\n") if part.strip()] or [""]
 
 
 def _inline(depth: int, tag: str, text: str, namespace: str, *attrs: tuple[str, str]) -> str:

@@ -209,3 +209,25 @@ def test_html_shows_each_paragraph_of_the_snippet_as_its_own_p() -> None:
     # The real first paragraph is longer than the snippet: one <p>, cut with "...".
     assert snippets(real) == [real.snippet]
     assert "\n" not in real.snippet and real.snippet.endswith("...")
+
+
+@pytest.mark.parametrize("legacy", [False, True], ids=["current", "legacy"])
+def test_the_look_alike_writes_paragraphs_the_way_arxiv_does(legacy: bool) -> None:
+    """A two-paragraph abstract served by the look-alike, in either format, comes back
+    from the harvester's parser and normaliser as the same two paragraphs."""
+    from arxiv_lookalike import Corpus, LookalikeServer, seed_corpus
+
+    corpus = Corpus.from_dicts(seed_corpus().to_dicts())
+    template = next(iter(corpus))
+    first = "We study a problem. " * 8
+    second = "A second paragraph follows, long enough to be wrapped in the legacy format. " * 3
+    corpus.upsert(dataclasses.replace(template, summary=f"{first.strip()}\n{second.strip()}"))
+    with LookalikeServer(corpus, legacy=legacy) as server:
+        import requests
+
+        url = server.url
+        body = requests.get(url, params={"id_list": template.arxiv_id}, timeout=10).content
+    [entry] = parse_page(body, url).entries
+    assert entry.result is not None
+    summary = normalise_entry(_raw(entry.result)).summary
+    assert summary.split("\n") == [first.strip(), second.strip()]

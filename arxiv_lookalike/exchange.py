@@ -91,6 +91,10 @@ class Reply:
     reset: bool = False
     pause_before_close: float = 0.0
     drip: float = 0.0
+    #: a slow loris: ``(where, interval, seconds)`` with ``where`` "headers" (a header
+    #: line one byte at a time) or "chunk-size" (a chunked body whose first chunk-size
+    #: line never ends), each byte ``interval`` apart, for ``seconds``, then close
+    trickle: tuple[str, float, float] | None = None
 
     @classmethod
     def of(cls, status: int, body: bytes, content_type: str, *extra: tuple[str, str]) -> Reply:

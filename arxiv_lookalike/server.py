@@ -308,6 +308,9 @@ class _Handler(BaseHTTPRequestHandler):
         if not reply.send or owner._stop.is_set():
             self.close_connection = True
             return
+        if reply.trickle is not None:
+            self._trickle(reply, *reply.trickle)
+            return
         self.send_response(reply.status)
         for name, value in reply.headers:
             self.send_header(name, value)
@@ -317,6 +320,28 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(reply.content_length))
         self.end_headers()
         self._write_body(reply)
+
+    def _trickle(self, reply: Reply, where: str, interval: float, seconds: float) -> None:
+        """One byte every ``interval``: each read succeeds within any read timeout, yet
+        the headers, or the first chunk-size line, never end."""
+        self.close_connection = True
+        self.send_response(reply.status)
+        if where == "chunk-size":
+            self.send_header("Content-Type", "application/atom+xml; charset=utf-8")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+        else:
+            self.flush_headers()
+            self.wfile.write(b"X-Slow: ")
+        owner = self.server.owner
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not owner._stop.is_set():
+            try:
+                self.wfile.write(b"0" if where == "chunk-size" else b"a")
+                self.wfile.flush()
+            except OSError:
+                return
+            owner._wait(interval)
 
     def _write_body(self, reply: Reply) -> None:
         budget = reply.cut_at

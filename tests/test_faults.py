@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import threading
 import time
 import tracemalloc
 from collections import Counter
@@ -43,6 +44,7 @@ from arxiv_lookalike import (
     Stall,
     Status,
     TotalDrift,
+    Trickle,
     Truncate,
     Xxe,
     later_pages,
@@ -644,3 +646,75 @@ def test_a_value_beyond_its_bound_is_refused_alike_on_both_databases(
         assert sorted(asked.values())[-2:] == [1, 2] or list(asked.values()) == [2]
         # the refusing page is asked twice (not max_attempts times), every other page once
         assert rows(store, "SELECT COUNT(*) FROM paper WHERE arxiv_id = :i", i=arxiv_id) == [(0,)]
+
+
+# --- every request ends by its deadline ----------------------------------------------------
+
+
+@pytest.mark.parametrize("where", ["chunk-size", "headers"])
+def test_a_trickle_one_byte_at_a_time_ends_at_the_total_deadline(
+    server: LookalikeServer, where: str
+) -> None:
+    """Every byte comes within the 1 s read timeout, in a chunk-size line or a header
+    line, where no read returns: the request still ends at its 3 s deadline."""
+    server.faults.add(Trickle(where, interval=0.2, seconds=30))
+    began = time.monotonic()
+    error = failed_search(server, timeout_seconds=1, max_attempts=1)
+    took = time.monotonic() - began
+    assert isinstance(error, ConnectionFailedError) and "within 3 s" in str(error)
+    assert took < 5, f"{took:.1f} s"
+
+
+def test_a_hung_request_holds_another_process_up_for_one_deadline_at_most(
+    tmp_path: Path, server: LookalikeServer
+) -> None:
+    """Two harvests on one database take turns for the request lock; the one whose answer
+    trickles gives the turn up at its deadline, and the other goes on."""
+    db_url = f"sqlite:///{tmp_path / 'h.db'}"
+    Store.open(db_url).upgrade()
+    trickled = lambda request: "Kakade" in request.params.get("search_query", "")  # noqa: E731
+    server.faults.add(Trickle("chunk-size", interval=0.2, seconds=30), when=trickled)
+    other = {"key": "morwani", "name": "Depen Morwani"}
+    finished: dict[str, float] = {}
+    began = time.monotonic()
+
+    def harvest_alone(author: dict[str, Any]) -> None:
+        settings = make_settings(
+            db_url, server.url, authors=[author], timeout_seconds=1, max_attempts=1
+        )
+        store = Store.open(db_url)
+        try:
+            support.harvest(store, settings)
+        finally:
+            store.close()
+        finished[str(author["key"])] = time.monotonic() - began
+
+    threads = [threading.Thread(target=harvest_alone, args=(a,)) for a in (SEED_AUTHOR, other)]
+    threads[0].start()
+    time.sleep(0.3)  # the trickling request is under way and holds the turn
+    threads[1].start()
+    for thread in threads:
+        thread.join(60)
+    assert finished["kakade"] < 5 and finished["morwani"] < 6, finished
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "http://other.example.org:{port}/api/query",  # another host
+        "file:///etc/passwd",  # another kind of URL
+        "http://localhost:{port}/api/query",  # the same server by another name
+    ],
+)
+def test_a_redirect_off_the_host_is_a_permanent_error_naming_the_target(
+    server: LookalikeServer, target: str
+) -> None:
+    server.faults.add(Redirect(status=301, location=target.format(port=server.port)))
+    error = failed_search(server)
+    assert not error.temporary and "redirected to " + target.split(":")[0] in str(error)
+    assert len(server.requests) == 1  # not followed, not retried
+
+
+def test_a_redirect_on_the_same_host_is_followed(server: LookalikeServer) -> None:
+    server.faults.add(Redirect(status=301))
+    assert len(search(server).papers) == QUERY_RESULTS

@@ -48,7 +48,7 @@ from arxiv_lookalike.faults.replies import (
     Status,
     Xxe,
 )
-from arxiv_lookalike.faults.transport import Drip, Reset, Stall, Truncate
+from arxiv_lookalike.faults.transport import Drip, Reset, Stall, Trickle, Truncate
 
 __all__ = [
     "BadEntry",
@@ -74,6 +74,7 @@ __all__ = [
     "Stall",
     "Status",
     "TotalDrift",
+    "Trickle",
     "Truncate",
     "Xxe",
     "first_page",

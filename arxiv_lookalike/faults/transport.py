@@ -8,7 +8,7 @@ from typing import ClassVar
 from arxiv_lookalike.exchange import Reply
 from arxiv_lookalike.faults.base import Fault, FaultContext
 
-__all__ = ["Drip", "Reset", "Stall", "Truncate"]
+__all__ = ["Drip", "Reset", "Stall", "Trickle", "Truncate"]
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,21 @@ class Drip(Fault):
         body = reply.body_bytes
         pieces = [body[i : i + self.piece] for i in range(0, len(body), self.piece)]
         return replace(reply, body=pieces, content_length=len(body), drip=self.interval)
+
+
+@dataclass(frozen=True)
+class Trickle(Fault):
+    """A slow loris one byte at a time: ``where`` is "headers" (a header line that never
+    ends) or "chunk-size" (a chunked body whose chunk-size line never ends). Every byte
+    comes within a read timeout; only a total deadline ends the request."""
+
+    kind: ClassVar[str] = "trickle"
+    where: str = "chunk-size"
+    interval: float = 0.2
+    seconds: float = 30.0
+
+    def shape_reply(self, reply: Reply, ctx: FaultContext) -> Reply:
+        return replace(reply, trickle=(self.where, self.interval, self.seconds))
 
 
 @dataclass(frozen=True)

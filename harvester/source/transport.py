@@ -6,8 +6,11 @@ and paces per object, so the transport is ours: :class:`GuardedSession`, whose
 
 * waits for the :class:`Pacer` (one request start per ``delay_seconds``);
 * applies a connect/read timeout to every socket operation and a total deadline
-  to the whole body (read with ``read1``, so a server that drips bytes just under
-  the read timeout cannot hold us past the deadline);
+  (``3 x timeout_seconds``) to the whole exchange: connecting, the headers and the body,
+  chunked or not. The exchange runs in a worker thread that the caller waits for no
+  longer than the deadline; past it the connection is shut down and the request fails,
+  so a server that drips bytes just under the read timeout (even inside a chunk-size
+  line, where no read returns) cannot hold the request, or the pacer's turn, longer;
 * refuses bodies over ``max_bytes`` without buffering them (the declared
   ``Content-Length`` first, then a running count), and bodies whose prolog
   declares a DOCTYPE or entities;
@@ -19,8 +22,10 @@ and paces per object, so the transport is ours: :class:`GuardedSession`, whose
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -28,7 +33,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3
@@ -53,6 +58,8 @@ ERROR_BODY_LIMIT = 64 * 1024
 """How much of a non-200 body we read to find arXiv's error message."""
 
 CHUNK_SIZE = 64 * 1024
+DEADLINE_SLACK_SECONDS = 0.5
+"""How much past the deadline the caller waits for the exchange's own deadline check."""
 MAX_REDIRECTS = 3
 """arXiv redirects http to https once; more than a few hops is not arXiv."""
 
@@ -159,6 +166,8 @@ class GuardedSession(requests.Session):
         self.user_agent = user_agent
         self.request_count = 0
         self._clock = clock
+        #: the response being read, for :meth:`_abandon`
+        self._current: requests.Response | None = None
 
     def request(
         self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any
@@ -174,10 +183,47 @@ class GuardedSession(requests.Session):
         )
         with self.pacer.turn():  # the whole exchange, redirects and body included
             self.request_count += 1
-            response, body, url = self._exchange(method, url, *args, **kwargs)
+            response, body, url = self._within_deadline(method, url, *args, **kwargs)
         self._check_feed(body, url)
         response._content = body
         return response
+
+    def _within_deadline(
+        self, method: str, url: str, *args: Any, **kwargs: Any
+    ) -> tuple[requests.Response, bytes, str]:
+        """:meth:`_exchange` in a worker thread, waited for at most the deadline."""
+        outcome: dict[str, Any] = {}
+        done = threading.Event()
+
+        def work() -> None:
+            try:
+                outcome["value"] = self._exchange(method, url, *args, **kwargs)
+            except BaseException as exc:  # handed to the caller's thread as it is
+                outcome["error"] = exc
+            finally:
+                done.set()
+
+        threading.Thread(target=work, name="arxiv-request", daemon=True).start()
+        if not done.wait(self.deadline_seconds + DEADLINE_SLACK_SECONDS):
+            self._abandon()
+            raise ConnectionFailedError(
+                f"no complete answer within {self.deadline_seconds:g} s", url=url
+            )
+        if "error" in outcome:
+            raise outcome["error"]
+        value: tuple[requests.Response, bytes, str] = outcome["value"]
+        return value
+
+    def _abandon(self) -> None:
+        """Shut the connection of an exchange past its deadline, so its worker's blocked
+        read ends, and drop the pooled connections."""
+        response = self._current
+        connection = getattr(response.raw, "connection", None) if response is not None else None
+        sock = getattr(connection, "sock", None)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        self.close()
 
     def _exchange(
         self, method: str, url: str, *args: Any, **kwargs: Any
@@ -190,7 +236,15 @@ class GuardedSession(requests.Session):
                 break
             with response:  # drain a bounded part of the redirect's body
                 self._read(response, url, started, True)
-            url = urljoin(response.url, response.headers["Location"])
+            target = urljoin(response.url, response.headers["Location"])
+            if not _same_server(url, target):
+                raise FetchError(
+                    f"arXiv redirected to {target[:200]}, not to the same host",
+                    url=url,
+                    hint="only redirects to the same host (or http to https) are followed;"
+                    " check [arxiv] api_url",
+                )
+            url = target
             response = self._send(method, url, *args, **kwargs)
         if response.is_redirect:
             response.close()
@@ -203,10 +257,12 @@ class GuardedSession(requests.Session):
             return response, self._read(response, url, started, False), url
 
     def _send(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
+        self._current = None
         try:
-            return super().request(method, url, *args, **kwargs)
+            self._current = super().request(method, url, *args, **kwargs)
         except requests.RequestException as exc:
             raise _transport_error(exc, url) from exc
+        return self._current
 
     def _read(
         self, response: requests.Response, url: str, started: float, error_body: bool
@@ -260,6 +316,17 @@ class GuardedSession(requests.Session):
             raise IncompleteResponseError(
                 f"response is not a complete Atom feed ({len(body)} bytes)", url=url
             )
+
+
+def _same_server(origin: str, target: str) -> bool:
+    """A redirect worth following: the same host, by the same scheme or from http to
+    https (what arXiv does); never to another host or another kind of URL."""
+    before, after = urlsplit(origin), urlsplit(target)
+    if (before.hostname or "").lower() != (after.hostname or "").lower():
+        return False
+    if after.scheme == before.scheme:
+        return before.port == after.port
+    return (before.scheme, after.scheme) == ("http", "https")
 
 
 def _transport_error(exc: requests.RequestException, url: str) -> FetchError:

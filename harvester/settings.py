@@ -35,10 +35,11 @@ import json
 import math
 import os
 import re
+import stat
 import tomllib
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -51,7 +52,15 @@ from sqlalchemy.exc import ArgumentError
 from harvester import __version__
 from harvester.errors import ConfigError
 from harvester.normalise import InvalidIdentifierError, parse_arxiv_id
-from harvester.schedule import crontab_trigger, nominal_interval, schedule_trigger
+from harvester.schedule import (
+    crontab_trigger,
+    next_fire_time,
+    nominal_interval,
+    schedule_trigger,
+)
+
+MINUTE, HOUR, DAY = 60.0, 3600.0, 86400.0
+YEAR = 366 * DAY
 
 __all__ = [
     "CONFIG_ENV",
@@ -84,28 +93,270 @@ MAX_NAME_CHARS = 300
 """The longest author name a feed entry may carry (``normalise.FieldLimits.author_name``)."""
 
 
+# -- checks: each takes a raw TOML value and returns the clean one or raises _Invalid ---------
+
+_Check = Callable[[object], Any]
+
+
+class _Invalid(Exception):
+    """A value failed its check; the caller names the file and the key."""
+
+    def __init__(self, problem: str, suffix: str = "") -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.suffix = suffix  # a position inside the value, e.g. "[2]" for an array item
+
+
+def _got(value: object) -> str:
+    toml = {"str": "string", "int": "integer", "bool": "boolean", "list": "array", "dict": "table"}
+    return toml.get(type(value).__name__, type(value).__name__)
+
+
+def _string(value: object) -> str:
+    if not isinstance(value, str):
+        raise _Invalid(f"expected a string, got {_got(value)}")
+    return value
+
+
+def _integer(low: int, high: int) -> _Check:
+    def check(value: object) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _Invalid(f"expected an integer, got {_got(value)}")
+        if not low <= value <= high:
+            raise _Invalid(f"must be between {low} and {high}, got {_number(value)}")
+        return value
+
+    return check
+
+
+def _seconds(low: float, high: float) -> _Check:
+    """A number of seconds from ``low`` to ``high`` (every one of them has a sane bound:
+    an unbounded value that validates would fail later, at run time)."""
+
+    def check(value: object) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise _Invalid(f"expected a number of seconds (integer or float), got {_got(value)}")
+        if not (math.isfinite(value) and low <= value <= high):
+            raise _Invalid(f"must be from {low:g} to {high:g} seconds, got {_number(value)}")
+        return float(value)
+
+    return check
+
+
+def _number(value: float) -> str:
+    """A number as an error message shows it (a 5,000-digit integer would not print)."""
+    if isinstance(value, int) and abs(value) >= 10**15:
+        bits = abs(value).bit_length()
+        digits = len(str(abs(value))) if bits < 14_000 else int(bits * math.log10(2)) + 1
+        return f"an integer of about {digits} digits"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+#: accepted SQLAlchemy driver names -> the one to use
+_DRIVERS = {
+    "sqlite": "sqlite",
+    "sqlite+pysqlite": "sqlite+pysqlite",
+    "postgresql": "postgresql+psycopg",
+    "postgresql+psycopg": "postgresql+psycopg",
+}
+
+
+def _database_url(value: object) -> str:
+    text = _string(value).strip()
+    try:  # the messages are ours: SQLAlchemy's might quote a password
+        url = make_url(text)
+    except (ArgumentError, ValueError):
+        raise _Invalid("not a valid SQLAlchemy URL, e.g. sqlite:///harvester.db") from None
+    driver = _DRIVERS.get(url.drivername)
+    if driver is None:
+        raise _Invalid(f"unsupported database {url.drivername!r}: use sqlite or postgresql")
+    if driver.startswith("sqlite") and (
+        url.database in (None, "", ":memory:") or "memory" in str(url.query.get("mode", ""))
+    ):
+        raise _Invalid(
+            "an in-memory SQLite database keeps nothing after the run;"
+            " name a file, e.g. sqlite:///harvester.db"
+        )
+    if driver == url.drivername:
+        return text
+    return url.set(drivername=driver).render_as_string(hide_password=False)
+
+
+def _http_url(value: object) -> str:
+    text = _string(value).strip()
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 -- raises ValueError on a bad port
+    except ValueError as exc:
+        raise _Invalid(f"not a valid URL ({exc}): {text!r}") from None
+    if not text.isprintable() or " " in text:
+        raise _Invalid(f"must not contain spaces or control characters, got {text!r}")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise _Invalid(f"expected an http or https URL with a host, got {text!r}")
+    if parts.query or parts.fragment:
+        raise _Invalid(f"must not have a query string or fragment, got {text!r}")
+    return text
+
+
+def _matching(pattern: str, what: str) -> _Check:
+    regex = re.compile(pattern, re.ASCII)
+
+    def check(value: object) -> str:
+        text = _string(value).strip()
+        if not regex.fullmatch(text):
+            raise _Invalid(f"expected {what}, got {text!r}")
+        return text
+
+    return check
+
+
+def _log_level(value: object) -> str:
+    level = _string(value).strip().upper()
+    if level not in LOG_LEVELS:
+        raise _Invalid(f"expected one of {', '.join(LOG_LEVELS)}, got {value!r}")
+    return level
+
+
+def _cron(value: object) -> str:
+    text = " ".join(_string(value).split())
+    try:
+        trigger = crontab_trigger(text)
+    except ValueError as exc:
+        raise _Invalid(f"{exc}; expected a crontab line in UTC like '30 1 * * *'") from None
+    if next_fire_time(trigger, datetime.now(UTC)) is None:
+        raise _Invalid(f"{text!r} never fires (no such date); expected a line like '30 1 * * *'")
+    return text
+
+
+def _directory(value: object) -> Path:
+    """A directory path (``~`` expanded; relative to the working directory, like SQLite's)."""
+    text = _string(value).strip()
+    if not text:
+        raise _Invalid("must not be empty")
+    if not text.isprintable():
+        raise _Invalid(f"must not contain control characters, got {text!r}")
+    return Path(text).expanduser()
+
+
+RESERVED_KEYS = frozenset({"index"})
+"""Keys the static site uses for its own files (``index.html``)."""
+
+
+def _author_key(value: object) -> str:
+    key: str = _matching(r"[a-z0-9_-]{1,64}", "1 to 64 of a-z, 0-9, '-', '_'")(value)
+    if key in RESERVED_KEYS:
+        raise _Invalid(f"{key!r} is reserved: the static site names its own page {key}.html")
+    return key
+
+
+_NAME_PUNCTUATION = frozenset(" .-',")
+_OPERATOR = re.compile(r"\b(?:ANDNOT|AND|OR)\b")
+
+
+def _allowed_in_name(char: str) -> bool:
+    return char in _NAME_PUNCTUATION or char.isdecimal() or unicodedata.category(char)[0] in "LM"
+
+
+def _name(value: object) -> str:
+    name = re.sub(" {2,}", " ", unicodedata.normalize("NFC", _string(value).strip()))
+    if not name:
+        raise _Invalid("must not be empty")
+    if len(name) > MAX_NAME_CHARS:
+        raise _Invalid(f"must be at most {MAX_NAME_CHARS} characters, got {len(name)}")
+    if bad := next((char for char in name if not _allowed_in_name(char)), None):
+        raise _Invalid(
+            f"character {bad!r} (U+{ord(bad):04X}) is not allowed in a name"
+            " (allowed: letters, marks, digits, spaces and . - ' ,)"
+        )
+    if operator := _OPERATOR.search(name):
+        raise _Invalid(f"the word {operator.group()!r} is an arXiv query operator")
+    if not any(char.isalpha() for char in name):
+        raise _Invalid(f"must contain a letter, got {name!r}")
+    return name
+
+
+def _query(value: object) -> str:
+    query = " ".join(_string(value).split())
+    if not query:
+        raise _Invalid("must not be empty")
+    if len(query) > MAX_QUERY_CHARS:
+        raise _Invalid(f"must be at most {MAX_QUERY_CHARS} characters, got {len(query)}")
+    return query
+
+
+def _arxiv_id(value: object) -> str:
+    try:
+        return parse_arxiv_id(_string(value))[0]
+    except InvalidIdentifierError as exc:
+        raise _Invalid(str(exc)) from None
+
+
+def _array_of(check: _Check) -> _Check:
+    def run(value: object) -> tuple[Any, ...]:
+        if not isinstance(value, list | tuple):
+            raise _Invalid(f"expected an array, got {_got(value)}")
+        items = []
+        for index, item in enumerate(value):
+            try:
+                items.append(check(item))
+            except _Invalid as exc:
+                raise _Invalid(exc.problem, f"[{index}]") from None
+        return tuple(dict.fromkeys(items))
+
+    return run
+
+
+# -- the settings: each declared once, with its default, its check and its help ------------
+
+
+def setting(default: Any, check: _Check, help: str = "") -> Any:
+    """A settings field: the ``default``, the ``check`` a TOML value passes (it returns the
+    clean value) and a one-line ``help`` (the shipped config and the README say the same)."""
+    return field(default=default, metadata={"check": check, "help": help})
+
+
+def checks_of(cls: type) -> dict[str, _Check]:
+    """The check of every field of a settings class, by key."""
+    return {f.name: f.metadata["check"] for f in fields(cls)}
+
+
 @dataclass(frozen=True, slots=True)
 class DatabaseSettings:
-    url: str = "sqlite:///harvester.db"
+    url: str = setting(
+        "sqlite:///harvester.db",
+        _database_url,
+        "any SQLAlchemy URL of a file or server; postgresql://... uses psycopg 3",
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class ArxivSettings:
-    api_url: str = "https://export.arxiv.org/api/query"
-    page_size: int = 200
-    #: minimum spacing between the starts of any two requests
-    delay_seconds: float = 3.0
-    timeout_seconds: float = 30.0
-    max_attempts: int = 5
-    #: bound on the total time spent retrying one request
-    max_retry_seconds: float = 600.0
-    #: cap on a single backoff or Retry-After wait
-    max_wait_seconds: float = 300.0
-    max_response_bytes: int = 20_000_000
-    #: failed requests in a row (across authors) that stop the cycle: the rest are skipped
-    max_consecutive_failures: int = 10
-    #: an e-mail address, appended to the User-Agent as ``(mailto:...)``
-    contact: str | None = None
+    api_url: str = setting("https://export.arxiv.org/api/query", _http_url, "the query API")
+    page_size: int = setting(200, _integer(1, 2000), "results a request asks for")
+    delay_seconds: float = setting(
+        3.0, _seconds(0, DAY), "minimum spacing between the starts of any two requests"
+    )
+    timeout_seconds: float = setting(
+        30.0, _seconds(0.01, HOUR), "per socket operation; a whole request gets 3 times this"
+    )
+    max_attempts: int = setting(5, _integer(1, 100), "tries of one request")
+    max_retry_seconds: float = setting(
+        600.0, _seconds(0.01, DAY), "bound on the total time spent retrying one request"
+    )
+    max_wait_seconds: float = setting(
+        300.0, _seconds(0.01, DAY), "cap on a single backoff or Retry-After wait"
+    )
+    max_response_bytes: int = setting(20_000_000, _integer(1000, 2**30), "size cap of a body")
+    max_consecutive_failures: int = setting(
+        10,
+        _integer(1, 100_000),
+        "failed requests in a row (across authors) that stop the cycle: the rest are skipped",
+    )
+    contact: str | None = setting(
+        None,
+        _matching(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", "an e-mail address"),
+        "an e-mail address, appended to the User-Agent as (mailto:...)",
+    )
 
     @property
     def user_agent(self) -> str:
@@ -117,29 +368,37 @@ class ArxivSettings:
 class HarvestSettings:
     """How a cycle spends its requests (see :mod:`harvester.batching`)."""
 
-    #: authors share a query while its URL-encoded ``search_query`` stays this short
-    group_query_chars: int = 4000
-    #: an incremental harvest pages back to the watermark minus this many days
-    overlap_days: int = 7
-    #: every author gets a full reconciliation this often, spread over the days
-    full_every_days: int = 7
+    group_query_chars: int = setting(
+        4000,
+        _integer(0, 8000),
+        "authors share a query while its URL-encoded search_query stays this short; 0: one each",
+    )
+    overlap_days: int = setting(
+        7, _integer(0, 365), "incremental harvests page back to the watermark minus this"
+    )
+    full_every_days: int = setting(
+        7, _integer(1, 365), "each author's full reconciliation, on a day of its own"
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class LoggingSettings:
-    level: str = "WARNING"
+    level: str = setting("WARNING", _log_level, "DEBUG, INFO, WARNING or ERROR")
 
 
 @dataclass(frozen=True, slots=True)
 class ScheduleSettings:
     """When ``harvest daemon`` harvests (see :mod:`harvester.schedule`), in UTC."""
 
-    #: 5-field crontab line in UTC; daily, after arXiv's evening announcement
-    cron: str = "30 1 * * *"
-    #: when set, harvest every this many seconds instead of on ``cron``
-    interval_seconds: float | None = None
-    #: each run starts up to this many seconds late, at random
-    jitter_seconds: float = 300.0
+    cron: str = setting(
+        "30 1 * * *", _cron, "5-field crontab line in UTC; daily, after arXiv's announcement"
+    )
+    interval_seconds: float | None = setting(
+        None, _seconds(1, YEAR), "when set, harvest this often instead of on cron"
+    )
+    jitter_seconds: float = setting(
+        300.0, _seconds(0, DAY), "each run starts up to this much later, at random"
+    )
 
     def trigger(self) -> BaseTrigger:
         """The APScheduler trigger, jitter included."""
@@ -154,18 +413,19 @@ class ScheduleSettings:
 class OutputSettings:
     """What each harvest cycle writes besides the database."""
 
-    #: when set, every cycle rewrites a static HTML site here (see harvester.profile.site)
-    html_dir: Path | None = None
+    html_dir: Path | None = setting(
+        None, _directory, "when set, every cycle rewrites a static HTML site here"
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class AuthorSettings:
-    key: str
-    name: str
-    aliases: tuple[str, ...] = ()
-    query: str | None = None
-    include_ids: tuple[str, ...] = ()
-    exclude_ids: tuple[str, ...] = ()
+    key: str = setting("", _author_key, "stable slug, used in the views and the site")
+    name: str = setting("", _name, "the name as written on papers")
+    aliases: tuple[str, ...] = setting((), _array_of(_name), "other spellings")
+    query: str | None = setting(None, _query, "an explicit arXiv search_query instead")
+    include_ids: tuple[str, ...] = setting((), _array_of(_arxiv_id), "ids always counted")
+    exclude_ids: tuple[str, ...] = setting((), _array_of(_arxiv_id), "ids never counted")
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -237,9 +497,15 @@ def parse_settings(
     )
 
 
+MAX_CONFIG_BYTES = 1_000_000
+"""A configuration file is a regular file of at most this size."""
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
+    _check_file(path)
     try:
-        text = path.read_bytes().decode("utf-8")
+        with path.open("rb") as file:
+            text = file.read(MAX_CONFIG_BYTES + 1).decode("utf-8")
     except FileNotFoundError as exc:
         raise ConfigError(
             path, None, f"file not found; pass --config PATH or set {CONFIG_ENV}"
@@ -254,228 +520,40 @@ def _read_toml(path: Path) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(path, None, "invalid TOML: " + " ".join(str(exc).split())) from exc
+    except RecursionError as exc:
+        raise ConfigError(path, None, "invalid TOML: arrays or tables nested too deep") from exc
+    except ValueError as exc:  # an integer literal longer than Python converts
+        raise ConfigError(path, None, "invalid TOML: " + " ".join(str(exc).split())[:120]) from exc
 
 
-# -- checks: each takes a raw TOML value and returns the clean one or raises _Invalid ---------
-
-_Check = Callable[[object], Any]
-
-
-class _Invalid(Exception):
-    """A value failed its check; the caller names the file and the key."""
-
-    def __init__(self, problem: str, suffix: str = "") -> None:
-        super().__init__(problem)
-        self.problem = problem
-        self.suffix = suffix  # a position inside the value, e.g. "[2]" for an array item
-
-
-def _got(value: object) -> str:
-    toml = {"str": "string", "int": "integer", "bool": "boolean", "list": "array", "dict": "table"}
-    return toml.get(type(value).__name__, type(value).__name__)
-
-
-def _string(value: object) -> str:
-    if not isinstance(value, str):
-        raise _Invalid(f"expected a string, got {_got(value)}")
-    return value
-
-
-def _integer(low: int, high: int | None = None) -> _Check:
-    def check(value: object) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise _Invalid(f"expected an integer, got {_got(value)}")
-        if high is not None and not low <= value <= high:
-            raise _Invalid(f"must be between {low} and {high}, got {value}")
-        if value < low:
-            raise _Invalid(f"must be at least {low}, got {value}")
-        return value
-
-    return check
-
-
-def _seconds(*, zero_ok: bool) -> _Check:
-    def check(value: object) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise _Invalid(f"expected a number of seconds (integer or float), got {_got(value)}")
-        if not math.isfinite(value) or value < 0 or (value == 0 and not zero_ok):
-            raise _Invalid(f"must be a finite number {'>= 0' if zero_ok else '> 0'}, got {value}")
-        return float(value)
-
-    return check
-
-
-#: accepted SQLAlchemy driver names -> the one to use
-_DRIVERS = {
-    "sqlite": "sqlite",
-    "sqlite+pysqlite": "sqlite+pysqlite",
-    "postgresql": "postgresql+psycopg",
-    "postgresql+psycopg": "postgresql+psycopg",
-}
-
-
-def _database_url(value: object) -> str:
-    text = _string(value).strip()
-    try:  # the messages are ours: SQLAlchemy's might quote a password
-        url = make_url(text)
-    except (ArgumentError, ValueError):
-        raise _Invalid("not a valid SQLAlchemy URL, e.g. sqlite:///harvester.db") from None
-    driver = _DRIVERS.get(url.drivername)
-    if driver is None:
-        raise _Invalid(f"unsupported database {url.drivername!r}: use sqlite or postgresql")
-    if driver == url.drivername:
-        return text
-    return url.set(drivername=driver).render_as_string(hide_password=False)
-
-
-def _http_url(value: object) -> str:
-    text = _string(value).strip()
+def _check_file(path: Path) -> None:
+    """A regular file (not a device, a FIFO or a directory) of at most 1 MB."""
     try:
-        parts = urlsplit(text)
-        parts.port  # noqa: B018 -- raises ValueError on a bad port
-    except ValueError as exc:
-        raise _Invalid(f"not a valid URL ({exc}): {text!r}") from None
-    if not text.isprintable() or " " in text:
-        raise _Invalid(f"must not contain spaces or control characters, got {text!r}")
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise _Invalid(f"expected an http or https URL with a host, got {text!r}")
-    if parts.query or parts.fragment:
-        raise _Invalid(f"must not have a query string or fragment, got {text!r}")
-    return text
+        info = path.stat()
+    except FileNotFoundError as exc:
+        raise ConfigError(
+            path, None, f"file not found; pass --config PATH or set {CONFIG_ENV}"
+        ) from exc
+    except PermissionError as exc:
+        raise ConfigError(path, None, "cannot read the file: permission denied") from exc
+    except OSError as exc:
+        raise ConfigError(path, None, f"cannot read the file: {exc.strerror or exc}") from exc
+    if not stat.S_ISREG(info.st_mode):
+        raise ConfigError(path, None, "not a regular file (a device, a FIFO or a directory?)")
+    if info.st_size > MAX_CONFIG_BYTES:
+        raise ConfigError(path, None, f"{info.st_size} bytes; a configuration file is at most 1 MB")
 
 
-def _matching(pattern: str, what: str) -> _Check:
-    regex = re.compile(pattern, re.ASCII)
-
-    def check(value: object) -> str:
-        text = _string(value).strip()
-        if not regex.fullmatch(text):
-            raise _Invalid(f"expected {what}, got {text!r}")
-        return text
-
-    return check
-
-
-def _log_level(value: object) -> str:
-    level = _string(value).strip().upper()
-    if level not in LOG_LEVELS:
-        raise _Invalid(f"expected one of {', '.join(LOG_LEVELS)}, got {value!r}")
-    return level
-
-
-def _cron(value: object) -> str:
-    text = " ".join(_string(value).split())
-    try:
-        crontab_trigger(text)
-    except ValueError as exc:
-        raise _Invalid(f"{exc}; expected a crontab line in UTC like '30 1 * * *'") from None
-    return text
-
-
-def _directory(value: object) -> Path:
-    """A directory path (``~`` expanded; relative to the working directory, like SQLite's)."""
-    text = _string(value).strip()
-    if not text:
-        raise _Invalid("must not be empty")
-    if not text.isprintable():
-        raise _Invalid(f"must not contain control characters, got {text!r}")
-    return Path(text).expanduser()
-
-
-_NAME_PUNCTUATION = frozenset(" .-',")
-_OPERATOR = re.compile(r"\b(?:ANDNOT|AND|OR)\b")
-
-
-def _allowed_in_name(char: str) -> bool:
-    return char in _NAME_PUNCTUATION or char.isdecimal() or unicodedata.category(char)[0] in "LM"
-
-
-def _name(value: object) -> str:
-    name = re.sub(" {2,}", " ", unicodedata.normalize("NFC", _string(value).strip()))
-    if not name:
-        raise _Invalid("must not be empty")
-    if len(name) > MAX_NAME_CHARS:
-        raise _Invalid(f"must be at most {MAX_NAME_CHARS} characters, got {len(name)}")
-    if bad := next((char for char in name if not _allowed_in_name(char)), None):
-        raise _Invalid(
-            f"character {bad!r} (U+{ord(bad):04X}) is not allowed in a name"
-            " (allowed: letters, marks, digits, spaces and . - ' ,)"
-        )
-    if operator := _OPERATOR.search(name):
-        raise _Invalid(f"the word {operator.group()!r} is an arXiv query operator")
-    if not any(char.isalpha() for char in name):
-        raise _Invalid(f"must contain a letter, got {name!r}")
-    return name
-
-
-def _query(value: object) -> str:
-    query = " ".join(_string(value).split())
-    if not query:
-        raise _Invalid("must not be empty")
-    if len(query) > MAX_QUERY_CHARS:
-        raise _Invalid(f"must be at most {MAX_QUERY_CHARS} characters, got {len(query)}")
-    return query
-
-
-def _arxiv_id(value: object) -> str:
-    try:
-        return parse_arxiv_id(_string(value))[0]
-    except InvalidIdentifierError as exc:
-        raise _Invalid(str(exc)) from None
-
-
-def _array_of(check: _Check) -> _Check:
-    def run(value: object) -> tuple[Any, ...]:
-        if not isinstance(value, list | tuple):
-            raise _Invalid(f"expected an array, got {_got(value)}")
-        items = []
-        for index, item in enumerate(value):
-            try:
-                items.append(check(item))
-            except _Invalid as exc:
-                raise _Invalid(exc.problem, f"[{index}]") from None
-        return tuple(dict.fromkeys(items))
-
-    return run
-
-
-# -- the schema: section -> key -> check; defaults live in the dataclasses --------------------
-
-_SECTIONS: dict[str, dict[str, _Check]] = {
-    "database": {"url": _database_url},
-    "arxiv": {
-        "api_url": _http_url,
-        "page_size": _integer(1, 2000),
-        "delay_seconds": _seconds(zero_ok=True),
-        "timeout_seconds": _seconds(zero_ok=False),
-        "max_attempts": _integer(1),
-        "max_retry_seconds": _seconds(zero_ok=False),
-        "max_wait_seconds": _seconds(zero_ok=False),
-        "max_response_bytes": _integer(1000),
-        "max_consecutive_failures": _integer(1),
-        "contact": _matching(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", "an e-mail address"),
-    },
-    "harvest": {
-        "group_query_chars": _integer(0, 8000),
-        "overlap_days": _integer(0, 365),
-        "full_every_days": _integer(1, 365),
-    },
-    "logging": {"level": _log_level},
-    "output": {"html_dir": _directory},
-    "schedule": {
-        "cron": _cron,
-        "interval_seconds": _seconds(zero_ok=False),
-        "jitter_seconds": _seconds(zero_ok=True),
-    },
+_SECTIONS: dict[str, type] = {
+    "database": DatabaseSettings,
+    "arxiv": ArxivSettings,
+    "harvest": HarvestSettings,
+    "logging": LoggingSettings,
+    "output": OutputSettings,
+    "schedule": ScheduleSettings,
 }
-_AUTHOR_KEYS: dict[str, _Check] = {
-    "key": _matching(r"[a-z0-9_-]{1,64}", "1 to 64 of a-z, 0-9, '-', '_'"),
-    "name": _name,
-    "aliases": _array_of(_name),
-    "query": _query,
-    "include_ids": _array_of(_arxiv_id),
-    "exclude_ids": _array_of(_arxiv_id),
-}
+"""Each ``[section]`` of the file and its settings class (whose fields say the rest)."""
+_AUTHOR_KEYS = checks_of(AuthorSettings)
 _TOP_KEYS = (*_SECTIONS, "authors")
 
 
@@ -505,7 +583,7 @@ def _table(path: Path, where: str, table: object, checks: Mapping[str, _Check]) 
 def _section(
     data: Mapping[str, Any], name: str, path: Path, environ: Mapping[str, str]
 ) -> dict[str, Any]:
-    checks = _SECTIONS[name]
+    checks = checks_of(_SECTIONS[name])
     values = _table(path, name, data.get(name, {}), checks)
     for variable, (section, key) in ENV_OVERRIDES.items():
         if section == name and environ.get(variable):

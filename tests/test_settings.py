@@ -238,10 +238,40 @@ def test_unreadable_file(tmp_path: Path) -> None:
     assert message == f"{path}: cannot read the file: permission denied"
 
 
+@pytest.mark.parametrize("special", ["/dev/zero", "fifo"])
+def test_only_a_regular_file_of_at_most_1_mb_is_read(tmp_path: Path, special: str) -> None:
+    """/dev/zero would be read until memory runs out, a FIFO would wait forever."""
+    path = Path(special)
+    if special == "fifo":
+        path = tmp_path / "harvester.toml"
+        os.mkfifo(path)
+    with pytest.raises(ConfigError, match="not a regular file"):
+        load_settings(path, {})
+    big = tmp_path / "big.toml"
+    big.write_text("# " + "x" * 1_000_000 + "\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="at most 1 MB"):
+        load_settings(big, {})
+
+
+def test_a_5000_digit_integer_is_one_line(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="invalid TOML: Exceeds the limit"):
+        load(tmp_path, AUTHOR + "[arxiv]\npage_size = " + "9" * 5000 + "\n")
+
+
+def test_deeply_nested_arrays_are_one_line(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="nested too deep"):
+        load(tmp_path, AUTHOR + "[arxiv]\nx = " + "[" * 5000 + "]" * 5000 + "\n")
+
+
+def test_a_key_that_would_overwrite_the_site_index_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="'index' is reserved"):
+        load(tmp_path, '[[authors]]\nkey = "index"\nname = "Ann Index"\n')
+
+
 def test_a_directory_is_not_a_config_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_settings(tmp_path, {})
-    assert_names(info.value, tmp_path, None, "cannot read the file: Is a directory")
+    assert_names(info.value, tmp_path, None, "not a regular file")
 
 
 def test_bad_toml_quotes_the_parser(tmp_path: Path) -> None:
@@ -309,16 +339,24 @@ def test_wrong_types_say_expected_and_got(
 @pytest.mark.parametrize(
     ("text", "key", "problem"),
     [
-        ("[arxiv]\ndelay_seconds = -1\n", "arxiv.delay_seconds", "must be a finite number >= 0"),
-        ("[arxiv]\ndelay_seconds = nan\n", "arxiv.delay_seconds", "finite number >= 0, got nan"),
-        ("[arxiv]\ntimeout_seconds = 0\n", "arxiv.timeout_seconds", "> 0, got 0"),
-        ("[arxiv]\nmax_retry_seconds = inf\n", "arxiv.max_retry_seconds", "> 0, got inf"),
-        ("[arxiv]\nmax_wait_seconds = -0.5\n", "arxiv.max_wait_seconds", "> 0, got -0.5"),
+        ("[arxiv]\ndelay_seconds = -1\n", "arxiv.delay_seconds", "from 0 to 86400 seconds"),
+        ("[arxiv]\ndelay_seconds = nan\n", "arxiv.delay_seconds", "seconds, got nan"),
+        ("[arxiv]\ndelay_seconds = 1e308\n", "arxiv.delay_seconds", "from 0 to 86400 seconds"),
+        ("[arxiv]\ntimeout_seconds = 0\n", "arxiv.timeout_seconds", "0.01 to 3600 seconds, got 0"),
+        ("[arxiv]\ntimeout_seconds = 1e300\n", "arxiv.timeout_seconds", "to 3600 seconds"),
+        ("[arxiv]\nmax_retry_seconds = inf\n", "arxiv.max_retry_seconds", "seconds, got inf"),
+        ("[arxiv]\nmax_wait_seconds = -0.5\n", "arxiv.max_wait_seconds", "seconds, got -0.5"),
+        ("[schedule]\ninterval_seconds = 1e300\n", "schedule.interval_seconds", "to 3.16224e+07"),
+        ("[arxiv]\npage_size = " + "9" * 2000 + "\n", "arxiv.page_size", "about 2000 digits"),
         ("[arxiv]\npage_size = 0\n", "arxiv.page_size", "between 1 and 2000, got 0"),
         ("[arxiv]\npage_size = 2001\n", "arxiv.page_size", "between 1 and 2000, got 2001"),
-        ("[arxiv]\nmax_attempts = 0\n", "arxiv.max_attempts", "at least 1, got 0"),
-        ("[arxiv]\nmax_response_bytes = 999\n", "arxiv.max_response_bytes", "at least 1000"),
-        ("[arxiv]\nmax_consecutive_failures = 0\n", "arxiv.max_consecutive_failures", "least 1"),
+        ("[arxiv]\nmax_attempts = 0\n", "arxiv.max_attempts", "between 1 and 100, got 0"),
+        ("[arxiv]\nmax_response_bytes = 999\n", "arxiv.max_response_bytes", "between 1000"),
+        ("[arxiv]\nmax_consecutive_failures = 0\n", "arxiv.max_consecutive_failures", "between 1"),
+        ('[schedule]\ncron = "0 0 30 2 *"\n', "schedule.cron", "never fires"),
+        ('[database]\nurl = "sqlite://"\n', "database.url", "in-memory SQLite database keeps"),
+        ('[database]\nurl = "sqlite:///"\n', "database.url", "in-memory SQLite database keeps"),
+        ('[database]\nurl = "sqlite:///:memory:"\n', "database.url", "keeps nothing"),
         ('[arxiv]\ncontact = "me at home"\n', "arxiv.contact", "expected an e-mail address"),
         ('[logging]\nlevel = "VERBOSE"\n', "logging.level", "one of DEBUG, INFO, WARNING, ERROR"),
     ],

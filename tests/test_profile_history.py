@@ -54,6 +54,7 @@ def test_history_lists_count_changes_and_events_newest_first(
     lines = render_history(items).splitlines()
     assert lines[0].startswith("2026-11-20 06:00 UTC  count")
     assert "new_paper         2611.04321        " in lines[2] and lines[2].endswith("Brand New")
+    assert lines[2].count("Brand New") == 1 and lines[2].endswith("  v2  Brand New")  # title once
 
     since = load_history(store, "kakade", parse_since("2026-11-10"))
     assert [i.recorded_at for i in since] == [T1, T1, T1]

@@ -1,14 +1,29 @@
-"""The renderers are pure functions of a Profile: escaping, marking, charts, snippets."""
+"""The renderers are pure functions of a Profile: escaping, marking, charts, snippets.
+
+Hostile text in every field: Markdown keeps it as text (no HTML, links or table cells of
+its own), and what goes to a terminal (text, Markdown, the summary, ``harvest history``)
+carries no control or bidi characters and no extra lines.
+"""
 
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
+from dataclasses import replace
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 
-from harvester.profile import render, render_summary
+import pytest
+
+from harvester.profile import render, render_history, render_summary
 from harvester.profile.render_html import year_chart
+from harvester.profile.render_text import md
+from harvester.profile.safe_text import terminal_line
 from harvester.records import (
+    CategoryCount,
+    Coauthor,
+    HistoryItem,
     PaperItem,
     Profile,
     SimilarAuthor,
@@ -118,3 +133,130 @@ def test_the_summary_keeps_the_demo_format() -> None:
         "  2024    4  ##############################",
     ]
     assert summary.endswith(f"Similar authors: {NASTY} (0.50)")
+
+
+# -- hostile text: Markdown stays text, the terminal gets no controls -----------------------
+
+ESC = "\x1b]0;pwned\x07\x1b[2J\x1b[31m"
+CSI = "\u009b31m"
+RLO = "\u202eevil\u202c\u2066x\u2069\u200e\u200f\u061c"
+HOSTILE = f"Bad{ESC}{CSI}{RLO}\x00\x7f\rline\nSecond line\u2028third\x85end\tcut"
+CATEGORY = "<script>alert(1)</script>|x|*y*_z_`w`[a](b)"
+SHOWN = "Bad]0;pwned[2J[31m31mevilx line Second line third end cut"
+"""``HOSTILE`` on a terminal: controls dropped, line breaks and tabs made spaces."""
+BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+
+
+def hostile_profile() -> Profile:
+    """Every text field of a profile hostile: names, titles, categories, reasons, keys."""
+    stats = Stats(1, 1, WHEN, WHEN, WHEN, HOSTILE, WHEN, 2, 3, 4, 1)
+    similar = SimilarAuthor(
+        HOSTILE, "key" + ESC, 0.5, 2, 0.5, 0.5, 0.5, (HOSTILE,), (CATEGORY,), HOSTILE + CATEGORY
+    )
+    item = replace(
+        paper("2403.00001", HOSTILE + CATEGORY, HOSTILE * 3, withdrawn=True),
+        primary_category=CATEGORY, journal_ref=HOSTILE, doi=HOSTILE, matched_name=HOSTILE,
+    )  # fmt: skip
+    categories = (CategoryCount(CATEGORY, 1, 1), CategoryCount("cs.LG" + RLO, 1, 0))
+    coauthors = (Coauthor(HOSTILE, 1, 2020, 2024),)
+    return Profile("a", HOSTILE, stats, (YearCount(2024, 1),), categories, coauthors,
+                   (similar,), (item,))  # fmt: skip
+
+
+def clean_profile() -> Profile:
+    """The same profile with harmless text of the same shape (an abstract's ``\\n`` is a
+    paragraph break, shown as a line of its own: the clean abstract has as many)."""
+    p = hostile_profile()
+    paragraphs = "\n".join(["S"] * (p.papers[0].snippet.count("\n") + 1))
+    return replace(
+        p, name="Name", categories=(CategoryCount("cs.AI", 1, 1), CategoryCount("cs.LG", 1, 0)),
+        coauthors=(Coauthor("Co Author", 1, 2020, 2024),),
+        similar=(replace(p.similar[0], name="Sim", key="key", reason="why"),),
+        papers=(replace(p.papers[0], title="T", summary=paragraphs, journal_ref="J", doi="D",
+                        primary_category="cs.AI", matched_name="Name"),),
+        stats=replace(p.stats, last_harvest_status="ok"),
+    )  # fmt: skip
+
+
+def assert_printable(output: str) -> None:
+    """Only ``\\n`` of all control characters, and no bidi controls."""
+    controls = {c for c in output if unicodedata.category(c) in ("Cc", "Zl", "Zp")} - {"\n"}
+    assert controls == set() and BIDI.isdisjoint(output), controls | (BIDI & set(output))
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_terminal_renderings_carry_no_control_characters(fmt: str) -> None:
+    output = render(hostile_profile(), fmt)
+    assert_printable(output)
+    assert output.count("\n") == render(clean_profile(), fmt).count("\n")  # no fake lines
+    assert (SHOWN if fmt == "text" else md(SHOWN)) in output
+
+
+def test_the_summary_carries_no_control_characters() -> None:
+    summary = render_summary(hostile_profile())
+    assert_printable(summary)
+    assert summary.count("\n") == render_summary(clean_profile()).count("\n")
+
+
+def test_history_carries_no_control_characters() -> None:
+    items = [
+        HistoryItem(WHEN, 1, 0, "count", None, HOSTILE, None),
+        HistoryItem(WHEN, 1, 1, "new_paper", "2403.00001", "v1", HOSTILE),
+        HistoryItem(WHEN, 1, 2, "metadata", "2403.00002", HOSTILE, "A" * 100),
+    ]
+    output = render_history(items)
+    assert_printable(output)
+    lines = output.splitlines()
+    assert len(lines) == 3
+    assert lines[0] == f"2024-03-05 17:00 UTC  {'count':<16}  {'':<16}  {SHOWN}"
+    assert lines[1].endswith(f"v1  {SHOWN}")
+    assert lines[2].endswith("A" * 67 + "...")
+
+
+@pytest.mark.parametrize(
+    ("raw", "shown"),
+    [
+        ("a\x1b[31mb", "a[31mb"), ("a\u009b31mb", "a31mb"), ("a\u202eb\u202c", "ab"),
+        ("a\nb\r\tc", "a b  c"), ("a\u2028b\u2029c\x85d", "a b c d"), ("plain · x", "plain · x"),
+        ("\u200d\u00ad\u00a0", "\u200d\u00ad\u00a0"),  # joiners, soft hyphens, NBSP stay
+    ],
+)  # fmt: skip
+def test_terminal_line(raw: str, shown: str) -> None:
+    assert terminal_line(raw) == shown
+
+
+def markdown_tags(markdown: str) -> list[str]:
+    """The HTML tags a Markdown renderer would pass through: ``<`` not escaped."""
+    return re.findall(r"(?<!\\)<(/?[A-Za-z][^>\s]*)", markdown)
+
+
+def test_markdown_keeps_hostile_text_as_text() -> None:
+    markdown = render(hostile_profile(), "markdown")
+    assert set(markdown_tags(markdown)) == {"sub", "/sub"}
+    table = [line for line in markdown.splitlines() if line.startswith("| ")]
+    assert table[0] == "| category | papers | as primary |"
+    unescaped_pipes = [len(re.findall(r"(?<!\\)\|", row)) for row in table]
+    assert unescaped_pipes == [4, 4, 4, 4]
+    assert table[2].startswith(r"| \<script\>alert(1)\</script\>\|x\|\*y\*\_z\_\`w\`\[a\](b) |")
+    links = re.findall(r"(?<!\\)\]\(([^)]*)\)", markdown)
+    assert links == ["https://arxiv.org/abs/2403.00001"]  # the only link: the paper's page
+
+
+@pytest.mark.parametrize(
+    ("raw", "escaped"),
+    [
+        ("<b>x</b>", r"\<b\>x\</b\>"), ("a|b", r"a\|b"), ("`code`", r"\`code\`"),
+        ("[x](javascript:y)", r"\[x\](javascript:y)"), ("![i](u)", r"\!\[i\](u)"),
+        ("&lt;", r"\&lt;"), ("~~s~~", r"\~\~s\~\~"), ("- item", r"\- item"),
+        ("1. item", r"1\. item"), ("# h", r"\# h"), ("===", r"\==="), ("$x_1$", r"$x\_1$"),
+        ("3-SAT", "3-SAT"), ("a\nb", "a b"), (" a\x1b ", "a"),
+    ],
+)  # fmt: skip
+def test_md_escapes_markup(raw: str, escaped: str) -> None:
+    assert md(raw) == escaped
+
+
+def test_markdown_links_are_percent_encoded() -> None:
+    item = paper("2403.00001) [x](javascript:alert(1)", "T", "S")
+    markdown = render(profile(item), "markdown")
+    assert "(https://arxiv.org/abs/2403.00001%29%20%5Bx%5D%28javascript:alert%281%29)" in markdown

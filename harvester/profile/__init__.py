@@ -10,7 +10,8 @@
 Modules: :mod:`.stats` (a profile, from the store's reader), :mod:`.corpus` and
 :mod:`.similar` (similar authors: TF-IDF with scikit-learn), :mod:`.render_text`,
 :mod:`.render_html`, :mod:`.render`, :mod:`.feed` (Atom), :mod:`.site` (the static
-site), :mod:`.export`, :mod:`.history`, :mod:`.refresh` (the after-cycle hook).
+site), :mod:`.export`, :mod:`.history`, :mod:`.refresh` (the after-cycle hook), :mod:`.safe_text`
+(text safe to print on a terminal).
 """
 
 from .export import EXPORT_FORMATS, export_profile

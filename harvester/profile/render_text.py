@@ -3,6 +3,10 @@
 The text reads like the seed profile (``Academic Profile``, ``Statistics``, ``Similar
 Authors``, ``Papers on arXiv``: a title line, then the start of the abstract), with the
 sections filled in from the views.
+
+What the database holds is data, not markup or terminal commands: every text line passes
+through :func:`~harvester.profile.safe_text.terminal_line` (no control or bidi characters),
+and every value that enters Markdown through :func:`md` (markup characters escaped).
 """
 
 from __future__ import annotations
@@ -10,8 +14,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from urllib.parse import quote
 
 from ..records import PaperItem, Profile, SimilarAuthor, YearCount
+from .safe_text import terminal_line
 
 BAR_WIDTH = 30
 WITHDRAWN = "[WITHDRAWN]"
@@ -21,7 +27,8 @@ CATEGORIES_SHOWN = 10
 
 
 def render_text(profile: Profile) -> str:
-    return "\n".join(_text_lines(profile)) + "\n"
+    """The terminal rendering (``harvest profile KEY``), safe to print as it is."""
+    return "\n".join(terminal_line(line) for line in _text_lines(profile)) + "\n"
 
 
 def render_summary(profile: Profile) -> str:
@@ -33,7 +40,7 @@ def render_summary(profile: Profile) -> str:
     if profile.similar:
         top = profile.similar[:SUMMARY_SIMILAR]
         lines.append("Similar authors: " + ", ".join(f"{s.name} ({s.score:.2f})" for s in top))
-    return "\n".join(lines)
+    return "\n".join(terminal_line(line) for line in lines)
 
 
 def year_bars(years: Sequence[YearCount], indent: str = "    ") -> list[str]:
@@ -75,7 +82,7 @@ def _text_lines(p: Profile) -> Iterator[str]:
     yield "Papers on arXiv"
     for paper in p.papers:
         yield paper.title + (f" {WITHDRAWN}" if paper.withdrawn else "")
-        yield paper.snippet
+        yield from paper.snippet.split("\n")
         yield f"  {paper_line(paper)}"
 
 
@@ -110,7 +117,9 @@ def paper_line(paper: PaperItem) -> str:
 
 
 def render_markdown(profile: Profile) -> str:
-    return "\n".join(_markdown_lines(profile)) + "\n"
+    """Markdown (GitHub flavour) in which the profile's text is only ever text: values are
+    escaped by :func:`md`, links point at percent-encoded arXiv URLs."""
+    return "\n".join(terminal_line(line) for line in _markdown_lines(profile)) + "\n"
 
 
 def _markdown_lines(p: Profile) -> Iterator[str]:
@@ -132,28 +141,44 @@ def _markdown_lines(p: Profile) -> Iterator[str]:
     yield ""
     yield "| category | papers | as primary |"
     yield "| --- | ---: | ---: |"
-    yield from (f"| {c.category} | {c.papers} | {c.as_primary} |" for c in p.categories)
+    yield from (f"| {md(c.category)} | {c.papers} | {c.as_primary} |" for c in p.categories)
     yield ""
     yield "## Similar Authors"
     yield ""
     for i, s in enumerate(p.similar, 1):
-        yield f"{i}. **{md(s.name)}**{_tracked(s)}, score {s.score:.2f}: {md(s.reason)}"
+        tracked = md(_tracked(s))
+        yield f"{i}. **{md(s.name)}**{tracked}, score {s.score:.2f}: {md(s.reason)}"
     yield ""
     yield "## Papers on arXiv"
     yield ""
     for paper in p.papers:
         mark = " **withdrawn**" if paper.withdrawn else ""
-        yield f"- [{md(paper.title)}]({paper.url}){mark}  "
-        yield f"  {md(paper.snippet)}  "
+        yield f"- [{md(paper.title)}]({md_url(paper.url)}){mark}  "
+        yield from (f"  {md(part)}  " for part in paper.snippet.split("\n"))
         yield f"  <sub>{md(paper_line(paper))}</sub>"
 
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|!])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|!~&])")
+_BLOCK_MARKER = re.compile(r"^(\d+(?=[.)])|(?=[-+=]))(.)")
+"""What at the start of a line opens a list item or underlines a heading."""
 
 
 def md(value: str) -> str:
-    """Escape what Markdown would read as markup (titles carry ``_``, ``*``, ``[``...)."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", value)
+    """``value`` as Markdown text that is only text, on one line.
+
+    Markup characters are backslash-escaped (backslash, backtick, ``* _ { } [ ] < > # | !
+    ~ &``), so the data makes no emphasis, code, link, image, HTML tag, entity or table
+    cell; control characters go (:func:`terminal_line`); a leading list or heading marker
+    (``-``, ``+``, ``=``, ``1.``) is escaped. ``$`` is left alone: arXiv titles carry math
+    on purpose."""
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", terminal_line(value).strip())
+    return _BLOCK_MARKER.sub(r"\1\\\2", text)
+
+
+def md_url(url: str) -> str:
+    """``url`` as a Markdown link destination: anything but unreserved characters and
+    ``:/`` percent-encoded, so no space, parenthesis or angle bracket can end it early."""
+    return quote(terminal_line(url), safe=":/")
 
 
 def _tracked(s: SimilarAuthor) -> str:

@@ -150,4 +150,3 @@ def test_help_and_version_start_without_the_heavy_modules(tmp_path: Path) -> Non
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
     )
     assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout + result.stderr
-

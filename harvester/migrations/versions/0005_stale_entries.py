@@ -37,9 +37,7 @@ VIEWS = {
 
 
 def upgrade() -> None:
-    op.add_column(
-        "run", sa.Column("stale_entries", sa.Integer, nullable=False, server_default="0")
-    )
+    op.add_column("run", sa.Column("stale_entries", sa.Integer, nullable=False, server_default="0"))
     for name, sql in VIEWS.items():
         op.execute(f"DROP VIEW {name}")
         op.execute(f"CREATE VIEW {name} AS {sql.strip()}")

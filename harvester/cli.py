@@ -270,7 +270,10 @@ def upgrade_database(settings: Settings, *, quiet: bool = False) -> int:
 
 
 def run_once(settings: Settings, *, quiet: bool = False, full: bool = False) -> int:
-    """``harvest --once [--full]``: migrate, harvest every author, print a line each."""
+    """``harvest --once [--full]``: migrate, harvest every author, print a line each.
+
+    When arXiv could not be reached at all and nobody was harvested, that is the one
+    thing to say: one error line (exit 75) instead of a line per author."""
     from .harvest import CycleOptions, harvest_once
     from .progress import terminal_progress
     from .vocabulary import RunStatus
@@ -279,6 +282,8 @@ def run_once(settings: Settings, *, quiet: bool = False, full: bool = False) -> 
     with _opened(settings) as store:
         store.upgrade()
         report = harvest_once(settings, store, CycleOptions(full=full), progress=progress)
+    if report.unreachable and report.harvested_none:
+        raise report.unreachable
     code = report.exit_code
     for author in report.authors:
         fine = author.status == RunStatus.OK or (author.status == RunStatus.SKIPPED and code == 0)

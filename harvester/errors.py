@@ -19,6 +19,7 @@ root; they print ``str(error)`` on one line and exit with ``error.exit_code``.
     ├── FetchError                     asking arXiv failed (per author; never fatal to a run)
     │   ├── TransientFetchError        worth retrying later (timeouts, 429, 5xx, broken pages)
     │   │   ├── ConnectionFailedError  connecting or reading failed, or timed out
+    │   │   │   └── UnreachableError   no such host, or the connection was refused
     │   │   ├── HTTPStatusError        429, 408 or 5xx; ``retry_after`` when the server said so
     │   │   ├── IncompleteResponseError  the body is not a complete Atom feed
     │   │   ├── InvalidPageError       an entry of the page failed validation
@@ -70,6 +71,7 @@ __all__ = [
     "StopRequested",
     "TooManyResultsError",
     "TransientFetchError",
+    "UnreachableError",
     "UnsortedAnswerError",
 ]
 
@@ -180,12 +182,25 @@ class FetchError(HarvesterError):
 class TransientFetchError(FetchError):
     """A failure worth retrying: the same request may well succeed later."""
 
+    exit_code = exits.TEMPORARY
     temporary = True
     default_hint = "arXiv or the network is struggling; try again later"
 
 
 class ConnectionFailedError(TransientFetchError):
     """Connecting, sending or reading failed, or a timeout expired."""
+
+
+class UnreachableError(ConnectionFailedError):
+    """arXiv's host cannot be reached at all: its name does not resolve, or nothing listens
+    there. Tried twice, then the cycle stops asking (no network, or a wrong ``api_url``)."""
+
+    default_hint = "check the network or [arxiv] api_url; offline, try 'harvest demo' (make demo)"
+
+    def __init__(self, host: str, problem: str, *, url: str | None = None) -> None:
+        super().__init__(f"arXiv cannot be reached at {host}: {problem}", url=url)
+        self.host = host
+        self.problem = problem
 
 
 class HTTPStatusError(TransientFetchError):

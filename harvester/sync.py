@@ -40,6 +40,7 @@ from .errors import (
     LeaseLostError,
     StopRequested,
     TooManyResultsError,
+    UnreachableError,
     UnsortedAnswerError,
 )
 from .exits import cycle_exit_code
@@ -141,6 +142,13 @@ class CycleProgress:
 @dataclass(slots=True)
 class CycleReport:
     authors: list[AuthorReport] = field(default_factory=list)
+    #: arXiv could not be reached at all (the source's breaker tripped on it)
+    unreachable: UnreachableError | None = None
+
+    @property
+    def harvested_none(self) -> bool:
+        """No author was harvested this cycle (each failed, was skipped or stopped)."""
+        return all(a.status not in (RunStatus.OK, RunStatus.SUSPECT) for a in self.authors)
 
     @property
     def exit_code(self) -> int:
@@ -200,7 +208,9 @@ def run_cycle(
     reports = {r.key: r for group in groups for r in cycle.run(group)}
     for group in cycle.locked:  # rows that were only locked a moment: once more
         reports.update((r.key, r) for r in cycle.run(group, retry=False))
-    return CycleReport([reports[a.key] for a in chosen])
+    cause = source.breaker.cause
+    unreachable = cause if isinstance(cause, UnreachableError) else None
+    return CycleReport([reports[a.key] for a in chosen], unreachable)
 
 
 def harvest_author(
@@ -244,7 +254,8 @@ class _Cycle:
         if self.source.stop_event.is_set():
             return [_stopped(a) for a in group.authors]
         if self.source.breaker.open:
-            why = CircuitOpenError(self.source.breaker.failures).message
+            cause = self.source.breaker.cause
+            why = cause.message if cause else CircuitOpenError(self.source.breaker.failures).message
             return [self._skip(a, why) for a in group.authors]
         lease, refusals = self.leases.claim_many(group.keys, done_since=self.done_since)
         locked = [key for key, refusal in refusals.items() if refusal.locked]
@@ -375,7 +386,8 @@ class _Query:
 
     def _failed(self, group: Group, exc: FetchError, before: int) -> list[AuthorReport]:
         """A fetch that failed: every author's run says why; nothing else changes."""
-        logger.warning("%s: harvest not complete: %s", ", ".join(group.keys), exc)
+        level = logging.INFO if isinstance(exc, UnreachableError) else logging.WARNING
+        logger.log(level, "%s: harvest not complete: %s", ", ".join(group.keys), exc.message)
         status = RunStatus.INCOMPLETE if exc.temporary else RunStatus.FAILED
         return self._close(group, RunTotals(status, error=str(exc)), before, exc.temporary)
 

@@ -15,15 +15,14 @@ from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 
-import arxiv
 import pytest
 from lxml import etree
 
 from harvester.changes import meta_of
 from harvester.normalise import clean_text, diff_metadata, normalise_entry
 from harvester.profile import render
-from harvester.records import Author, Paper, PaperItem, Profile, RawEntry, Stats
-from harvester.source.feed import parse_page
+from harvester.records import Paper, PaperItem, Profile, RawEntry, Stats
+from harvester.source.feed import ParsedEntry, parse_page
 
 REAL = Path(__file__).parent / "data" / "real"
 CURRENT = ("current_search_testing_start0.xml", "current_search_testing_start40.xml")
@@ -79,27 +78,7 @@ def raw_entries(name: str) -> list[RawEntry]:
     page = parse_page((REAL / name).read_bytes(), f"https://export.arxiv.org/api/query#{name}")
     assert page.total_results == TOTALS[name]
     assert [e.problem for e in page.entries] == [None] * len(page.entries)
-    return [_raw(e.result) for e in page.entries]
-
-
-def _raw(result: arxiv.Result | RawEntry | None) -> RawEntry:
-    """A parsed entry as a :class:`RawEntry` (the parser hands out ``arxiv.Result`` today)."""
-    assert result is not None
-    if isinstance(result, RawEntry):
-        return result
-    return RawEntry(
-        entry_id=result.entry_id,
-        title=result.title,
-        summary=result.summary,
-        published=result.published,
-        updated=result.updated,
-        authors=tuple(Author(a.name, tuple(a.affiliation)) for a in result.authors),
-        primary_category=result.primary_category,
-        categories=tuple(result.categories),
-        comment=result.comment,
-        journal_ref=result.journal_ref,
-        doi=result.doi,
-    )
+    return [_raw(e) for e in page.entries]
 
 
 def papers(name: str) -> list[Paper]:
@@ -229,5 +208,11 @@ def test_the_look_alike_writes_paragraphs_the_way_arxiv_does(legacy: bool) -> No
         body = requests.get(url, params={"id_list": template.arxiv_id}, timeout=10).content
     [entry] = parse_page(body, url).entries
     assert entry.result is not None
-    summary = normalise_entry(_raw(entry.result)).summary
+    summary = normalise_entry(_raw(entry)).summary
     assert summary.split("\n") == [first.strip(), second.strip()]
+
+
+def _raw(entry: ParsedEntry) -> RawEntry:
+    raw = entry.raw()
+    assert raw is not None, entry.problem
+    return raw

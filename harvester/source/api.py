@@ -51,9 +51,10 @@ from ..errors import (
     StopRequested,
     TooManyResultsError,
     TransientFetchError,
+    UnreachableError,
     UnsortedAnswerError,
 )
-from ..records import Author, Paper, RawEntry
+from ..records import Paper, RawEntry
 from ..settings import ArxivSettings
 from .breaker import CircuitBreaker
 from .feed import ParsedEntry, parse_page
@@ -269,11 +270,14 @@ class ArxivSource:
             stop=self._stop_policy(),
             wait=self._wait_policy(),
             sleep=self._sleep,
-            before_sleep=tenacity.before_sleep_log(logger, logging.WARNING),
+            before_sleep=_log_retry,
             reraise=True,
         )
         try:
             page: Page = retrying(self._fetch_page_once, search, start, validate)
+        except UnreachableError as exc:
+            self.breaker.trip(exc)
+            raise
         except _InvalidEntries as exc:
             for entry_id, reason in exc.page.refused:
                 logger.info("refused entry %s: %s", entry_id, reason)
@@ -319,7 +323,8 @@ class ArxivSource:
             | tenacity.stop_when_event_set(self.stop_event)
             | _stop_if_retry_after_exceeds(s.max_wait_seconds)
             | _stop_if_breaker_open(self.breaker)
-            | _stop_after_one_retry_of_invalid_entries()
+            | _stop_after_one_retry_of(InvalidPageError)
+            | _stop_after_one_retry_of(UnreachableError)
         )
 
     def _wait_policy(self) -> Callable[[tenacity.RetryCallState], float]:
@@ -353,7 +358,7 @@ def page_url(api_url: str, search: arxiv.Search, start: int, page_size: int) -> 
 
 
 def _retry_after(state: tenacity.RetryCallState) -> float | None:
-    exc = state.outcome.exception() if state.outcome else None
+    exc = _failure(state)
     return exc.retry_after if isinstance(exc, HTTPStatusError) else None
 
 
@@ -368,14 +373,32 @@ class _stop_if_retry_after_exceeds(tenacity.stop.stop_base):
         return asked is not None and asked > self.cap
 
 
-class _stop_after_one_retry_of_invalid_entries(tenacity.stop.stop_base):
-    """A page with invalid entries is asked once more (a truncated transfer can look like
-    a bad entry); if they are still invalid, they are arXiv's data, not a passing fault."""
+class _stop_after_one_retry_of(tenacity.stop.stop_base):
+    """Failures asked about once more only. A page with invalid entries (a truncated
+    transfer can look like a bad entry): still invalid, they are arXiv's data, not a
+    passing fault. A host that cannot be reached: twice in a row, the network is down or
+    the URL wrong, and backing off for minutes would only hide it."""
+
+    def __init__(self, kind: type[FetchError]) -> None:
+        self.kind = kind
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
-        outcome = retry_state.outcome
-        failed = outcome.exception() if outcome is not None else None
-        return isinstance(failed, InvalidPageError) and retry_state.attempt_number >= 2
+        failed = _failure(retry_state)
+        return isinstance(failed, self.kind) and retry_state.attempt_number >= 2
+
+
+def _failure(state: tenacity.RetryCallState) -> BaseException | None:
+    return state.outcome.exception() if state.outcome is not None else None
+
+
+def _log_retry(state: tenacity.RetryCallState) -> None:
+    """One line per retry: a warning, but only information for an unreachable host (the
+    cycle's end says it once, in one line)."""
+    failed = _failure(state)
+    level = logging.INFO if isinstance(failed, UnreachableError) else logging.WARNING
+    wait = state.next_action.sleep if state.next_action is not None else 0.0
+    message = failed.message if isinstance(failed, FetchError) else repr(failed)
+    logger.log(level, "retrying in %.1f s (attempt %d): %s", wait, state.attempt_number, message)
 
 
 class _stop_if_breaker_open(tenacity.stop.stop_base):
@@ -399,33 +422,16 @@ def _validated(
     papers: list[Paper] = []
     refused: list[Refused] = []
     for entry in entries:
-        if entry.result is None:
+        raw = entry.raw()
+        if raw is None:
             refused.append((entry.entry_id, entry.problem or "unreadable", None))
             continue
-        raw = _raw_entry(entry.result)
         try:
             papers.append(validate(raw))
         except ValueError as exc:
             names = tuple(a.name for a in raw.authors if a.name.strip())
             refused.append((entry.entry_id, str(exc), names or None))  # no name: anyone's
     return papers, refused
-
-
-def _raw_entry(result: arxiv.Result) -> RawEntry:
-    """Copy an ``arxiv.Result`` into our record: the vendor type stops here."""
-    return RawEntry(
-        entry_id=result.entry_id,
-        title=result.title,
-        summary=result.summary,
-        published=result.published,
-        updated=result.updated,
-        authors=tuple(Author(a.name, tuple(a.affiliation)) for a in result.authors),
-        primary_category=result.primary_category,
-        categories=tuple(result.categories),
-        comment=result.comment,
-        journal_ref=result.journal_ref,
-        doi=result.doi,
-    )
 
 
 def _merge(seen: dict[str, Paper], papers: tuple[Paper, ...]) -> None:

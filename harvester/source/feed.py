@@ -24,6 +24,7 @@ import arxiv
 from lxml import etree
 
 from ..errors import HostileResponseError, IncompleteResponseError, QueryRejectedError
+from ..records import Author, RawEntry
 
 ATOM = "http://www.w3.org/2005/Atom"
 ARXIV = "http://arxiv.org/schemas/atom"
@@ -57,6 +58,25 @@ class ParsedEntry:
     entry_id: str
     result: arxiv.Result | None = None
     problem: str | None = None
+
+    def raw(self) -> RawEntry | None:
+        """The entry as our own record (the vendor type stops here); None if unreadable."""
+        r = self.result
+        if r is None:
+            return None
+        return RawEntry(
+            entry_id=r.entry_id,
+            title=r.title,
+            summary=r.summary,
+            published=r.published,
+            updated=r.updated,
+            authors=tuple(Author(a.name, tuple(a.affiliation)) for a in r.authors),
+            primary_category=r.primary_category,
+            categories=tuple(r.categories),
+            comment=r.comment,
+            journal_ref=r.journal_ref,
+            doi=r.doi,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,6 +47,7 @@ from ..errors import (
     QueryRejectedError,
     ResponseTooLargeError,
     StopRequested,
+    UnreachableError,
 )
 
 logger = logging.getLogger(__name__)
@@ -337,8 +338,33 @@ def _transport_error(exc: requests.RequestException, url: str) -> FetchError:
         )
     if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
         return QueryRejectedError(f"invalid request URL: {exc}", url=url)
+    problem = _unreachable(exc)
+    if problem:
+        parts = urlsplit(url)
+        host = parts.netloc.rpartition("@")[2] or url
+        return UnreachableError(host, problem, url=url)
     kind = "timed out" if isinstance(exc, requests.Timeout) else "failed"
     return ConnectionFailedError(f"request {kind}: {type(exc).__name__}: {exc}", url=url)
+
+
+def _unreachable(exc: BaseException) -> str | None:
+    """What makes the host unreachable, when ``exc`` (or what it wraps) is a name that does
+    not resolve or a refused connection; None for every other failure (a timeout, a reset:
+    the host exists and may answer later)."""
+    seen: set[int] = set()
+    todo: list[object] = [exc]
+    while todo:
+        current = todo.pop()
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, urllib3.exceptions.NameResolutionError | socket.gaierror):
+            return "the name does not resolve"
+        if isinstance(current, ConnectionRefusedError):
+            return "the connection was refused"
+        wrapped = [current.__cause__, current.__context__, getattr(current, "reason", None)]
+        todo += [*wrapped, *current.args]
+    return None
 
 
 def _status_error(response: requests.Response, url: str, body: bytes) -> FetchError:

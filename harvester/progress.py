@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, TextIO
 
@@ -38,12 +39,16 @@ class TerminalProgress(CycleProgress):
         self.requests = 0
         self.queries = 0
         self.queries_done = 0
+        #: requests the finished queries took, for the estimate
+        self.requests_done = 0
+        self._started = time.monotonic()
         self._bar: tqdm[None] | None = None
 
     def started(self, authors: int, queries: int) -> None:
         from tqdm import tqdm  # only a terminal run needs it
 
         self.queries = queries
+        self._started = time.monotonic()
         self._bar = tqdm(
             total=authors,
             desc="harvest",
@@ -66,6 +71,7 @@ class TerminalProgress(CycleProgress):
 
     def query_done(self) -> None:
         self.queries_done += 1
+        self.requests_done = self.requests
 
     def close(self) -> None:
         if self._bar is not None:
@@ -73,16 +79,19 @@ class TerminalProgress(CycleProgress):
             self._bar = None
 
     def seconds_left(self) -> float:
-        """Requests still to come, at the configured delay each."""
+        """Requests still to come, at the configured delay each: a query costs what the
+        finished ones took on average, and at least one request."""
         done = self.queries_done
-        per_query = self.requests / done if done else 1.0
+        per_query = self.requests_done / done if done else 1.0
         return max(self.queries - done, 0) * max(per_query, 1.0) * self.delay
 
     def _show(self) -> None:
         if self._bar is None:
             return
         left = f", ~{self.seconds_left():.0f} s left" if self.delay else ""
-        self._bar.set_postfix_str(f"{self.requests} requests{left}", refresh=True)
+        requests = f"{self.requests} request{'' if self.requests == 1 else 's'}"
+        shown = time.monotonic() - self._started >= SHOW_AFTER_SECONDS  # tqdm's delay too
+        self._bar.set_postfix_str(requests + left, refresh=shown)
 
 
 def terminal_progress(delay_seconds: float, *, quiet: bool) -> TerminalProgress | None:

@@ -38,7 +38,8 @@ import re
 import stat
 import tomllib
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -504,16 +505,8 @@ MAX_CONFIG_BYTES = 1_000_000
 def _read_toml(path: Path) -> dict[str, Any]:
     _check_file(path)
     try:
-        with path.open("rb") as file:
+        with _file_errors(path), path.open("rb") as file:
             text = file.read(MAX_CONFIG_BYTES + 1).decode("utf-8")
-    except FileNotFoundError as exc:
-        raise ConfigError(
-            path, None, f"file not found; pass --config PATH or set {CONFIG_ENV}"
-        ) from exc
-    except PermissionError as exc:
-        raise ConfigError(path, None, "cannot read the file: permission denied") from exc
-    except OSError as exc:
-        raise ConfigError(path, None, f"cannot read the file: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
         raise ConfigError(path, None, f"not UTF-8 text (bad byte at offset {exc.start})") from exc
     try:
@@ -526,10 +519,11 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(path, None, "invalid TOML: " + " ".join(str(exc).split())[:120]) from exc
 
 
-def _check_file(path: Path) -> None:
-    """A regular file (not a device, a FIFO or a directory) of at most 1 MB."""
+@contextmanager
+def _file_errors(path: Path) -> Iterator[None]:
+    """An operating system error on the config file as a :class:`ConfigError`."""
     try:
-        info = path.stat()
+        yield
     except FileNotFoundError as exc:
         raise ConfigError(
             path, None, f"file not found; pass --config PATH or set {CONFIG_ENV}"
@@ -538,6 +532,12 @@ def _check_file(path: Path) -> None:
         raise ConfigError(path, None, "cannot read the file: permission denied") from exc
     except OSError as exc:
         raise ConfigError(path, None, f"cannot read the file: {exc.strerror or exc}") from exc
+
+
+def _check_file(path: Path) -> None:
+    """A regular file (not a device, a FIFO or a directory) of at most 1 MB."""
+    with _file_errors(path):
+        info = path.stat()
     if not stat.S_ISREG(info.st_mode):
         raise ConfigError(path, None, "not a regular file (a device, a FIFO or a directory?)")
     if info.st_size > MAX_CONFIG_BYTES:

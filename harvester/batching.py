@@ -36,7 +36,7 @@ from urllib.parse import urlencode
 
 from .matching import fold_name
 from .records import Paper
-from .settings import AuthorSettings, HarvestSettings
+from .settings import AuthorSettings, HarvestSettings, names_query
 from .vocabulary import HarvestMode
 
 FULL, INCREMENTAL = HarvestMode.FULL, HarvestMode.INCREMENTAL
@@ -95,8 +95,7 @@ def group_query(authors: Sequence[AuthorSettings]) -> str:
     """One author's own query; for several, every name as an ``au:`` phrase, ORed."""
     if len(authors) == 1:
         return authors[0].search_query
-    names = dict.fromkeys(name for a in authors for name in a.names)
-    return "(" + " OR ".join(f'au:"{name}"' for name in names) + ")"
+    return names_query(dict.fromkeys(name for a in authors for name in a.names))
 
 
 def encoded_length(query: str) -> int:

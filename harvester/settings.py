@@ -78,6 +78,7 @@ __all__ = [
     "build_query",
     "load_settings",
     "locate_config",
+    "names_query",
     "parse_settings",
 ]
 
@@ -464,10 +465,16 @@ class Settings:
 
 
 def build_query(author: AuthorSettings) -> str:
-    """The explicit query, else every name as an ``au:`` phrase, ORed and parenthesised."""
+    """The explicit query, else every name as an ``au:`` phrase (:func:`names_query`)."""
     if author.query is not None:
         return author.query
-    return "(" + " OR ".join(f'au:"{name}"' for name in author.names) + ")"
+    return names_query(author.names)
+
+
+def names_query(names: Iterable[str]) -> str:
+    """The one place an author query is written: each name as a quoted ``au:`` phrase,
+    ORed and parenthesised (shared queries join several authors' names the same way)."""
+    return "(" + " OR ".join(f'au:"{name}"' for name in names) + ")"
 
 
 def locate_config(cli_path: str | None, environ: Mapping[str, str], cwd: Path) -> Path:

@@ -8,7 +8,7 @@ an overlapping run has just harvested, is skipped (a ``skipped`` run says why).
 
 A query's answer is fetched with no database transaction open, split between its
 authors, and each author's share is recorded by ONE store call in ONE transaction
-(:meth:`harvester.store.Store.record_harvest`). A failed or incomplete fetch, or a
+(:meth:`harvester.store.Store.record_harvests`). A failed or incomplete fetch, or a
 suspect plan, changes nothing but the run log; when entries stayed invalid, the valid
 papers are stored too (paper rows only), so nothing arXiv sent is lost.
 
@@ -33,7 +33,6 @@ from .batching import (
 )
 from .errors import (
     CircuitOpenError,
-    CorruptDatabaseError,
     DatabaseError,
     EntriesRefusedError,
     FetchError,
@@ -49,7 +48,7 @@ from .normalise import normalise_entry
 from .records import Paper
 from .settings import AuthorSettings, Settings
 from .source import ArxivSource
-from .store import AuthorHarvest, RunTotals, Store
+from .store import AuthorHarvest, Recorded, RunTotals, Store
 from .store.leases import Lease, Leases
 from .vocabulary import HarvestMode, RunStatus
 
@@ -328,11 +327,9 @@ class _Query:
 
     def _record(self, group: Group, papers: list[Paper], requests: int) -> list[AuthorReport]:
         shares = attribute(group.authors, papers)
-        now = self.clock()
-        watermark = min(newest_update(papers) or now, now)  # a future date is wrong
-        reports = []
-        for index, author in enumerate(group.authors):
-            harvest = AuthorHarvest(
+        watermark = min(newest_update(papers) or self.clock(), self.clock())  # never future
+        harvests = [
+            AuthorHarvest(
                 key=author.key,
                 run_id=self.runs[author.key],
                 identity=author.identity_fingerprint,
@@ -342,47 +339,18 @@ class _Query:
                 watermark=watermark,
                 requests=requests if index == 0 else 0,
             )
-            reports.append(self._record_author(harvest, len(group.authors)))
-        return reports
-
-    def _record_author(self, harvest: AuthorHarvest, shared_by: int) -> AuthorReport:
+            for index, author in enumerate(group.authors)
+        ]
+        shared = len(group.authors)
         try:
-            recorded = self.store.record_harvest(harvest, self.clock, self.lease)
+            outcomes = self.store.record_harvests(harvests, self.clock, self.lease)
         except LeaseLostError as exc:
             logger.warning("%s", exc)
-            totals = RunTotals(RunStatus.INCOMPLETE, harvest.requests, error=str(exc))
-            self.store.finish_run(harvest.run_id, self.clock(), totals)
-            return AuthorReport.of(harvest.key, totals, shared_by, temporary=True)
-        except CorruptDatabaseError:
-            raise  # a damaged database: stop before writing anything more
-        except DatabaseError as exc:  # this author's write alone was rolled back
-            logger.error("%s: not stored: %s", harvest.key, exc)
-            totals = RunTotals(RunStatus.FAILED, harvest.requests, error=f"not stored: {exc}")
-            self.store.finish_run(harvest.run_id, self.clock(), totals)  # unreachable: raises
-            return AuthorReport.of(harvest.key, totals, shared_by)
-        plan, totals = recorded.plan, recorded.totals
-        if plan.stale:
-            logger.warning(
-                "%s: %d stale entries (an older version than stored; kept as stored), e.g. %s",
-                harvest.key,
-                len(plan.stale),
-                ", ".join(plan.stale[:3]),
-            )
-        if plan.suspect_reason is not None:
-            logger.warning(
-                "%s: suspect harvest, nothing changed: %s", harvest.key, plan.suspect_reason
-            )
-        return AuthorReport(
-            harvest.key,
-            totals.status,
-            plan.paper_count,
-            totals.new_papers,
-            totals.new_versions,
-            totals.events,
-            harvest.requests,
-            totals.error,
-            shared_by=shared_by,
-        )
+            before = self.source.requests_sent - requests
+            return self._close(group, RunTotals(RunStatus.INCOMPLETE, error=str(exc)), before)
+        return [
+            _reported(h, outcome, shared) for h, outcome in zip(harvests, outcomes, strict=True)
+        ]
 
     def _failed(self, group: Group, exc: FetchError, before: int) -> list[AuthorReport]:
         """A fetch that failed: every author's run says why; nothing else changes."""
@@ -431,6 +399,37 @@ class _Query:
             AuthorReport.of(a.key, mine, shared, temporary=temporary)
             for a, mine in zip(group.authors, each, strict=True)
         ]
+
+
+def _reported(
+    harvest: AuthorHarvest, outcome: Recorded | DatabaseError, shared_by: int
+) -> AuthorReport:
+    """An author's line from what the store wrote for it, or from why it wrote nothing."""
+    if isinstance(outcome, DatabaseError):  # this author's write alone was rolled back
+        logger.error("%s: not stored: %s", harvest.key, outcome)
+        totals = RunTotals(RunStatus.FAILED, harvest.requests, error=f"not stored: {outcome}")
+        return AuthorReport.of(harvest.key, totals, shared_by)
+    plan, totals = outcome.plan, outcome.totals
+    if plan.stale:
+        logger.warning(
+            "%s: %d stale entries (an older version than stored; kept as stored), e.g. %s",
+            harvest.key,
+            len(plan.stale),
+            ", ".join(plan.stale[:3]),
+        )
+    if plan.suspect_reason is not None:
+        logger.warning("%s: suspect harvest, nothing changed: %s", harvest.key, plan.suspect_reason)
+    return AuthorReport(
+        harvest.key,
+        totals.status,
+        plan.paper_count,
+        totals.new_papers,
+        totals.new_versions,
+        totals.events,
+        harvest.requests,
+        totals.error,
+        shared_by=shared_by,
+    )
 
 
 def _fetch(source: ArxivSource, group: Group) -> list[Paper]:

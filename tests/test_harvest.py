@@ -8,8 +8,11 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from arxiv_lookalike import Corpus, LookalikeServer
+from harvester.matching import MatchDecision
+from harvester.records import Paper
 from harvester.settings import Settings
 from harvester.store import Store
+from harvester.store.harvests import AuthorHarvest, _nothing_new, _plan
 from harvester.sync import CycleReport
 
 from . import support
@@ -372,3 +375,22 @@ def test_a_database_error_storing_one_author_rolls_back_that_author_alone(
     assert [tuple(r) for r in runs] == [("kakade", "ok"), ("morwani", "failed")]
     assert rows(store, "SELECT COUNT(*) FROM membership WHERE author_key = 'morwani'") == [(0,)]
     assert rows(store, "SELECT COUNT(*) FROM count_change WHERE author_key = 'morwani'") == [(0,)]
+
+
+def test_an_incremental_harvest_with_nothing_new_plans_what_the_full_plan_would(
+    harvested: support.Harvested,
+) -> None:
+    """The steady-cycle shortcut (counts only, no membership decoded) is the same plan as
+    planning against every membership with no observation, withdrawn papers included."""
+
+    def never(paper: Paper) -> MatchDecision:
+        raise AssertionError(f"nothing to decide, yet asked about {paper.arxiv_id}")
+
+    keys = [a.key for a in harvested.settings.authors]
+    with harvested.store.engine.connect() as conn:
+        for key in keys:
+            harvest = AuthorHarvest(key, 0, "same", (), never, False, datetime.now(UTC), 0)
+            quick, planned = _nothing_new(conn, key), _plan(conn, harvest, "same")
+            assert quick == planned, key
+            if key == SEED_KEY:
+                assert (quick.paper_count, quick.withdrawn_count) == (SEED_PAPERS, 1)

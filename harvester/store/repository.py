@@ -1,9 +1,10 @@
 """The store: owns the engine, the migrations and every transaction.
 
-One harvest of one author is one transaction (:meth:`Store.record_harvest`): the
-papers, memberships, events, count change, watermark and the run's final status are
-committed together or not at all (:mod:`.harvests`). Writes are idempotent upserts keyed
-on the canonical arXiv id; an unchanged paper row is not rewritten. The read side is
+One query's harvests are one transaction (:meth:`Store.record_harvests`), each author in
+a savepoint: an author's papers, memberships, events, count change, watermark and the
+run's final status are written together or not at all (:mod:`.harvests`). Writes are
+idempotent upserts keyed on the canonical arXiv id; an unchanged paper row is not
+rewritten. The read side is
 :mod:`.profiles`, :mod:`.derived` and :mod:`.runlog`.
 """
 
@@ -18,6 +19,7 @@ from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..batching import AuthorState
+from ..errors import DatabaseError
 from ..records import Paper
 from ..vocabulary import HarvestMode, RunStatus
 from . import schema as t
@@ -29,7 +31,7 @@ from .harvests import (
     finish_run,
     insert_for,
     load_papers,
-    record_harvest,
+    record_harvests,
 )
 from .leases import Lease
 from .migrate import upgrade_schema
@@ -120,13 +122,18 @@ class Store:
         with self.transaction() as conn:
             finish_run(conn, run_id, now, totals)
 
-    def record_harvest(
-        self, harvest: AuthorHarvest, clock: Callable[[], datetime], lease: Lease | None = None
-    ) -> Recorded:
-        """Plan and write one author's complete harvest in ONE transaction (:mod:`.harvests`);
-        with ``lease``, the transaction first confirms it is still ours."""
+    def record_harvests(
+        self,
+        harvests: Sequence[AuthorHarvest],
+        clock: Callable[[], datetime],
+        lease: Lease | None = None,
+    ) -> list[Recorded | DatabaseError]:
+        """Plan and write one query's complete harvests in ONE transaction, each author in a
+        savepoint of its own (:mod:`.harvests`): per author, what was written, or the
+        database error that rolled that author alone back. With ``lease``, the transaction
+        first confirms it is still ours (:class:`LeaseLostError`: nothing is written)."""
         with self.transaction() as conn:
-            return record_harvest(conn, harvest, clock(), lease)
+            return record_harvests(conn, harvests, clock(), lease)
 
     def record_incomplete(
         self, runs: Sequence[tuple[int, RunTotals]], now: datetime, papers: Sequence[Paper] = ()

@@ -234,3 +234,33 @@ def months_ago_start(now: datetime, months: int) -> datetime:
     """The first instant of the month ``months`` before ``now``'s month (UTC)."""
     index = now.year * 12 + now.month - 1 - months
     return datetime(index // 12, index % 12 + 1, 1, tzinfo=UTC)
+
+
+def refuse_inserts(store: Store, table: str, condition: str = "TRUE") -> None:
+    """A trigger that fails every insert into ``table`` whose row meets ``condition`` (SQL
+    over ``NEW``'s columns, e.g. ``author_key = 'x'``): a real database error, met only by
+    the writes it names. ``allow_inserts`` removes it."""
+    if store.engine.dialect.name == "sqlite":
+        when = condition.replace("author_key", "NEW.author_key") if condition != "TRUE" else "1"
+        statements = [
+            f"CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table} WHEN {when}"
+            " BEGIN SELECT RAISE(ABORT, 'refused by a test trigger'); END"
+        ]
+    else:
+        when = condition.replace("author_key", "NEW.author_key")
+        statements = [
+            f"CREATE FUNCTION refuse_{table}() RETURNS trigger AS $$ BEGIN"
+            " RAISE EXCEPTION 'refused by a test trigger'; END $$ LANGUAGE plpgsql",
+            f"CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table} FOR EACH ROW"
+            f" WHEN ({when}) EXECUTE FUNCTION refuse_{table}()",
+        ]
+    with store.engine.begin() as conn:
+        for statement in statements:
+            conn.exec_driver_sql(statement)
+
+
+def allow_inserts(store: Store, table: str) -> None:
+    """Remove the trigger of :func:`refuse_inserts`."""
+    on = "" if store.engine.dialect.name == "sqlite" else f" ON {table}"
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql(f"DROP TRIGGER refuse_{table}{on}")

@@ -339,33 +339,13 @@ def test_versions_never_go_backwards_and_a_stale_answer_records_nothing(
     assert [r[0] for r in stale] == [0, 0, 25, 0, 25]
 
 
-def refuse_memberships_of(store: Store, author_key: str) -> None:
-    """A trigger that fails every membership write of one author: a database error that
-    only that author's transaction meets."""
-    if store.engine.dialect.name == "sqlite":
-        statements = [
-            f"CREATE TRIGGER refuse BEFORE INSERT ON membership WHEN NEW.author_key = "
-            f"'{author_key}' BEGIN SELECT RAISE(ABORT, 'refused by a test trigger'); END"
-        ]
-    else:
-        statements = [
-            "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN"
-            " RAISE EXCEPTION 'refused by a test trigger'; END $$ LANGUAGE plpgsql",
-            "CREATE TRIGGER refuse BEFORE INSERT ON membership FOR EACH ROW"
-            f" WHEN (NEW.author_key = '{author_key}') EXECUTE FUNCTION refuse()",
-        ]
-    with store.engine.begin() as conn:
-        for statement in statements:
-            conn.exec_driver_sql(statement)
-
-
 def test_a_database_error_storing_one_author_rolls_back_that_author_alone(
     store: Store, server: LookalikeServer, db_url: str
 ) -> None:
     other = {"key": "morwani", "name": "Depen Morwani"}
     settings = make_settings(db_url, server.url, authors=[other, SEED_AUTHOR])
     store.sync_authors([("morwani", "Depen Morwani")])
-    refuse_memberships_of(store, "morwani")
+    support.refuse_inserts(store, "membership", "author_key = 'morwani'")
     report = support.harvest(store, settings)
     morwani, kakade = report.authors
     assert (morwani.status, kakade.status, report.exit_code) == ("failed", "ok", 1)

@@ -23,8 +23,10 @@ from harvester.store.schema import derived_state, similar_author
 from .support import (
     AUTHORS,
     SEED_AUTHOR,
+    allow_inserts,
     harvest,
     make_settings,
+    refuse_inserts,
     run_cli,
     seed_papers,
     with_html_dir,
@@ -115,6 +117,25 @@ def test_an_unwritable_html_dir_is_logged_and_the_harvest_stands(
     [line] = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
     assert line.startswith("static site not updated") and "html_dir" in line
     assert after_cycle(settings, store) == ["static site"]
+
+
+def test_a_database_error_in_a_derived_step_is_logged_and_the_harvest_stands(
+    store: Store, server: LookalikeServer, db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """After the harvest has committed, the similar-authors step meets a database error
+    (here a trigger; a write lock held by another program ends the same way): one error
+    line, the exit code of the harvest, and the next refresh does the work."""
+    refuse_inserts(store, "similar_author")
+    settings = make_settings(db_url, server.url, authors=AUTHORS)
+    report = harvest(store, settings, derive=True)
+    assert report.exit_code == 0
+    [line] = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert line.startswith("similar authors not updated") and "refused by a test trigger" in line
+    assert after_cycle(settings, store) == ["similar authors"]
+    allow_inserts(store, "similar_author")
+    assert after_cycle(settings, store) == []
+    with store.engine.connect() as conn:
+        assert conn.execute(select(similar_author.c.author_key)).first() is not None
 
 
 def test_a_failed_rename_leaves_the_target_and_no_temporary(tmp_path: Path) -> None:

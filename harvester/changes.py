@@ -41,6 +41,14 @@ class Seen:
 
 
 @dataclass(frozen=True, slots=True)
+class Standing:
+    """A profile's active papers before a harvest, and how many of them are withdrawn."""
+
+    active: int
+    withdrawn: int
+
+
+@dataclass(frozen=True, slots=True)
 class Observation:
     """A paper returned by this harvest and the matcher's verdict on it."""
 
@@ -91,6 +99,7 @@ def plan_changes(
     identity_changed: bool,
     still_belongs: Callable[[str], bool],
     partial: bool = False,
+    standing: Standing | None = None,
 ) -> Plan:
     """Compare the stored memberships with a complete harvest's observations.
 
@@ -103,9 +112,16 @@ def plan_changes(
     include/exclude ids since the last complete harvest; papers that no longer
     belong leave as ``excluded`` and do not count towards ``suspect``.
     ``still_belongs(arxiv_id)`` re-checks a stored paper the harvest did not return.
+
+    ``standing`` (partial harvests only): the profile's counts before the harvest; then
+    ``previous`` need hold only the memberships of the papers the harvest returned, since
+    a partial plan never looks at the others. The plan is the same as with every
+    membership in ``previous``.
     """
+    if standing is not None and not partial:
+        raise ValueError("standing counts stand for unseen memberships: partial plans only")
     plan = Plan(baseline=baseline)
-    plan.previous_count = sum(1 for s in previous.values() if s.status == Membership.ACTIVE)
+    plan.previous_count = standing.active if standing else _standing(previous).active
     removed = 0
     for obs in observations:
         seen = previous.get(obs.paper.arxiv_id)
@@ -119,7 +135,7 @@ def plan_changes(
     for seen in previous.values():
         if seen.status == Membership.ACTIVE and seen.arxiv_id not in returned and not partial:
             removed += _not_returned(plan, seen, identity_changed, still_belongs)
-    _count(plan, previous, observations, partial=partial)
+    _count(plan, previous, observations, partial=partial, standing=standing)
     _judge(plan, removed)
     if baseline:
         plan.events.clear()
@@ -188,24 +204,36 @@ def _not_returned(
 
 
 def _count(
-    plan: Plan, previous: Mapping[str, Seen], observations: Sequence[Observation], *, partial: bool
+    plan: Plan,
+    previous: Mapping[str, Seen],
+    observations: Sequence[Observation],
+    *,
+    partial: bool,
+    standing: Standing | None,
 ) -> None:
-    """The papers still active: for a partial harvest those of ``previous`` updated by its
-    verdicts; for a full one, those it returned and accepted. A stale entry counts as the
-    profile had it."""
+    """The papers still active: for a partial harvest those the profile had (``standing``,
+    or ``previous``), updated by this harvest's verdicts; for a full one, those it returned
+    and accepted. A stale entry counts as the profile had it. Counted as a change from
+    ``previous``, so that ``previous`` may hold only the returned papers' memberships."""
     active = {s.arxiv_id: s.withdrawn for s in previous.values() if s.status == Membership.ACTIVE}
-    withdrawn = dict(active) if partial else {}
+    after = dict(active) if partial else {}
     stale = set(plan.stale)
     for obs in observations:
         if obs.paper.arxiv_id in stale:
             if obs.paper.arxiv_id in active:
-                withdrawn[obs.paper.arxiv_id] = active[obs.paper.arxiv_id]
+                after[obs.paper.arxiv_id] = active[obs.paper.arxiv_id]
         elif obs.decision.accepted:
-            withdrawn[obs.paper.arxiv_id] = obs.paper.withdrawn
+            after[obs.paper.arxiv_id] = obs.paper.withdrawn
         else:
-            withdrawn.pop(obs.paper.arxiv_id, None)
-    plan.paper_count = len(withdrawn)
-    plan.withdrawn_count = sum(withdrawn.values())
+            after.pop(obs.paper.arxiv_id, None)
+    before = standing or _standing(previous)
+    plan.paper_count = before.active - len(active) + len(after)
+    plan.withdrawn_count = before.withdrawn - sum(active.values()) + sum(after.values())
+
+
+def _standing(previous: Mapping[str, Seen]) -> Standing:
+    active = [s for s in previous.values() if s.status == Membership.ACTIVE]
+    return Standing(len(active), sum(s.withdrawn for s in active))
 
 
 def _judge(plan: Plan, removed: int) -> None:

@@ -8,11 +8,12 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from arxiv_lookalike import Corpus, LookalikeServer
-from harvester.matching import MatchDecision
-from harvester.records import Paper
+from harvester.changes import Observation, plan_changes
+from harvester.matching import Matcher
+from harvester.records import Author, Paper
 from harvester.settings import Settings
 from harvester.store import Store
-from harvester.store.harvests import AuthorHarvest, _nothing_new, _plan
+from harvester.store.harvests import AuthorHarvest, _load_seen, _plan, load_papers
 from harvester.sync import CycleReport
 
 from . import support
@@ -357,20 +358,49 @@ def test_a_database_error_storing_one_author_rolls_back_that_author_alone(
     assert rows(store, "SELECT COUNT(*) FROM count_change WHERE author_key = 'morwani'") == [(0,)]
 
 
-def test_an_incremental_harvest_with_nothing_new_plans_what_the_full_plan_would(
+def changed_answer(stored: list[Paper]) -> tuple[Paper, ...]:
+    """What an incremental answer might bring back of ``stored``: a new version, a
+    withdrawal, an unchanged paper, a stale version, a namesake's paper and a new paper."""
+    revised = next(p for p in stored if p.version > 1)
+    a, b, c, e = [p for p in stored if p is not revised][:4]
+    return (
+        replace(a, version=a.version + 1),
+        replace(b, withdrawn=True, comment="withdrawn"),
+        c,
+        replace(revised, version=revised.version - 1),
+        replace(e, authors=(Author("Somebody Else", ()),)),
+        replace(a, arxiv_id="2612.99999", version=1),
+    )
+
+
+def test_an_incremental_plan_from_the_returned_memberships_is_the_plan_from_all(
     harvested: support.Harvested,
 ) -> None:
-    """The steady-cycle shortcut (counts only, no membership decoded) is the same plan as
-    planning against every membership with no observation, withdrawn papers included."""
-
-    def never(paper: Paper) -> MatchDecision:
-        raise AssertionError(f"nothing to decide, yet asked about {paper.arxiv_id}")
-
-    keys = [a.key for a in harvested.settings.authors]
+    """An incremental harvest reads only the memberships of the papers it returned, and the
+    profile's counts: the plan is the one planned against every membership. Checked with
+    nothing returned (a steady author) and with every kind of change, on profiles holding
+    withdrawn papers."""
+    checked = []
     with harvested.store.engine.connect() as conn:
-        for key in keys:
-            harvest = AuthorHarvest(key, 0, "same", (), never, False, datetime.now(UTC), 0)
-            quick, planned = _nothing_new(conn, key), _plan(conn, harvest, "same")
-            assert quick == planned, key
-            if key == SEED_KEY:
-                assert (quick.paper_count, quick.withdrawn_count) == (SEED_PAPERS, 1)
+        for author in harvested.settings.authors:
+            matcher = Matcher.for_profile(author.key, author.name, author.aliases)
+            stored = list(load_papers(conn, sorted(_load_seen(conn, author.key))).values())
+            answers = [()]
+            if any(p.version > 1 for p in stored) and len(stored) > 5:
+                answers.append(changed_answer(stored))
+            for answer in answers:
+                harvest = AuthorHarvest(
+                    author.key, 0, "same", answer, matcher.decide, False, LATER, 1
+                )
+                everything = plan_changes(
+                    _load_seen(conn, author.key),
+                    [Observation(p, matcher.decide(p)) for p in answer],
+                    baseline=False,
+                    identity_changed=False,
+                    still_belongs=lambda _: True,
+                    partial=True,
+                )
+                assert _plan(conn, harvest, "same") == everything, author.key
+                checked.append((author.key, len(answer), len(everything.events)))
+    assert (SEED_KEY, 0, 0) in checked
+    assert (SEED_KEY, 6, 4) in checked  # new version, withdrawn, excluded, new paper

@@ -4,11 +4,12 @@
 whole write side of a complete harvest: inside ONE transaction it confirms the lease of the
 query's authors, then for each author, in a savepoint of its own (:func:`record_isolated`),
 loads what the profile last saw, plans the changes (:func:`harvester.changes.plan_changes`,
-pure), writes the papers, memberships, events and count change, moves the watermark and
-closes the run. For each author either all of it is written or none: a database error
-while writing one author rolls back its savepoint alone, and its run is closed as failed
-with the reason. The other outcomes (a failed or incomplete fetch, a skipped author) only
-close runs, and keep whatever valid papers arrived.
+pure), writes the papers, memberships, events and count change; then, for all the query's
+authors at once, it closes the runs and moves the watermarks. For each author either all
+of it is written or none: a database error while writing one author rolls back its
+savepoint alone, and its run is closed as failed with the reason. The other outcomes (a
+failed or incomplete fetch, a skipped author) only close runs, and keep whatever valid
+papers arrived.
 
 One transaction a query rather than one an author: a steady cycle for 2,000 authors
 commits a few dozen times instead of 2,000, and confirms each lease once.
@@ -17,16 +18,16 @@ commits a few dozen times instead of 2,000, and confirms each lease once.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, case, func, or_, select, update
+from sqlalchemy import Connection, bindparam, case, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..changes import Observation, Plan, Seen, plan_changes
+from ..changes import Observation, Plan, Seen, Standing, plan_changes
 from ..errors import DatabaseError
 from ..matching import MatchDecision
 from ..records import Author, Paper
@@ -109,50 +110,76 @@ def record_harvests(
     conn: Connection, harvests: Sequence[AuthorHarvest], now: datetime, lease: Lease | None
 ) -> list[Recorded | DatabaseError]:
     """Record one query's complete harvests inside ``conn``'s transaction: the lease
-    confirmed once, then each author alone (:func:`record_isolated`)."""
+    confirmed once, then each author alone (:func:`record_isolated`), then the runs closed
+    and the coverage moved for all of them at once (a statement per kind of change, not per
+    author: a steady cycle's cost is mostly this bookkeeping)."""
     if lease is not None:
         lease.confirm(conn)
-    return [record_isolated(conn, harvest, now) for harvest in harvests]
+    baselines = _baseline_identities(conn, [h.key for h in harvests])
+    outcomes = [record_isolated(conn, h, now, baselines.get(h.key)) for h in harvests]
+    finish_runs(
+        conn, [(h.run_id, _totals(h, o)) for h, o in zip(harvests, outcomes, strict=True)], now
+    )
+    written = [h for h, o in zip(harvests, outcomes, strict=True) if _was_written(o)]
+    for (watermark, full), keys in _by_coverage(written).items():
+        _advance_coverage(conn, keys, watermark, now if full else None)
+    return outcomes
 
 
 def record_isolated(
-    conn: Connection, harvest: AuthorHarvest, now: datetime
+    conn: Connection, harvest: AuthorHarvest, now: datetime, baseline: str | None
 ) -> Recorded | DatabaseError:
     """One author's harvest in a savepoint: what it wrote, or the database error that
-    rolled it back (the run then closed as failed, saying why)."""
+    rolled it back (the caller then closes the run as failed, saying why)."""
     try:
         with conn.begin_nested():
-            return record_harvest(conn, harvest, now)
+            return record_harvest(conn, harvest, now, baseline)
     except SQLAlchemyError as exc:
-        error = database_error(exc, "database write failed")
-    totals = RunTotals(RunStatus.FAILED, harvest.requests, error=f"not stored: {error}")
-    finish_run(conn, harvest.run_id, now, totals)
-    return error
+        return database_error(exc, "database write failed")
 
 
-def record_harvest(conn: Connection, harvest: AuthorHarvest, now: datetime) -> Recorded:
-    """Plan and write one author's complete harvest inside ``conn``'s transaction."""
-    key = harvest.key
-    baseline = _baseline_identity(conn, key)
-    if harvest.full or harvest.papers or baseline != harvest.identity:
-        plan = _plan(conn, harvest, baseline)
-    else:
-        plan = _nothing_new(conn, key)
+def record_harvest(
+    conn: Connection, harvest: AuthorHarvest, now: datetime, baseline: str | None
+) -> Recorded:
+    """Plan and write one author's papers, memberships, events and count change inside
+    ``conn``'s transaction (``baseline``: the identity of its last complete harvest). The
+    run and the coverage are the caller's (:func:`record_harvests`)."""
+    plan = _plan(conn, harvest, baseline)
     totals = RunTotals.of_plan(plan, harvest.requests, len(harvest.papers))
     if plan.suspect_reason is None:
         save_papers(conn, harvest.papers, now)
-        _apply_plan(conn, key, plan, harvest.run_id, now)
+        _apply_plan(conn, harvest.key, plan, harvest.run_id, now)
         if baseline != harvest.identity:
-            _set_baseline(conn, key, harvest.identity)
-        _advance_coverage(conn, key, harvest.watermark, now if harvest.full else None)
-    finish_run(conn, harvest.run_id, now, totals)
+            _set_baseline(conn, harvest.key, harvest.identity)
     return Recorded(plan, totals)
 
 
+def _totals(harvest: AuthorHarvest, outcome: Recorded | DatabaseError) -> RunTotals:
+    if isinstance(outcome, Recorded):
+        return outcome.totals
+    return RunTotals(RunStatus.FAILED, harvest.requests, error=f"not stored: {outcome}")
+
+
+def _was_written(outcome: Recorded | DatabaseError) -> bool:
+    return isinstance(outcome, Recorded) and outcome.plan.suspect_reason is None
+
+
+def _by_coverage(harvests: Sequence[AuthorHarvest]) -> dict[tuple[datetime, bool], list[str]]:
+    """Authors by the coverage their harvest gives them: (watermark, full)."""
+    groups: dict[tuple[datetime, bool], list[str]] = {}
+    for h in harvests:
+        groups.setdefault((h.watermark, h.full), []).append(h.key)
+    return groups
+
+
 def _plan(conn: Connection, harvest: AuthorHarvest, baseline: str | None) -> Plan:
-    """What the harvest changes, against everything the profile last saw."""
+    """What the harvest changes, against what the profile last saw: every membership for
+    a full harvest; for an incremental one, only the memberships of the papers it returned
+    and the profile's counts (the plan is the same, and a steady author reads two rows)."""
+    ids = None if harvest.full else [p.arxiv_id for p in harvest.papers]
     with readable(f"membership of {harvest.key}"):
-        previous = _load_seen(conn, harvest.key)
+        previous = _load_seen(conn, harvest.key, ids)
+    standing = None if ids is None else _standing(conn, harvest.key)
     observations = [Observation(p, harvest.decide(p)) for p in harvest.papers]
 
     def still_belongs(arxiv_id: str) -> bool:
@@ -166,24 +193,39 @@ def _plan(conn: Connection, harvest: AuthorHarvest, baseline: str | None) -> Pla
         identity_changed=baseline not in (None, harvest.identity),
         still_belongs=still_belongs,
         partial=not harvest.full,
+        standing=standing,
     )
 
 
-def _nothing_new(conn: Connection, author_key: str) -> Plan:
-    """The plan of an incremental harvest that returned none of the author's papers, with
-    the identity unchanged: no change, the counts as they are. (What :func:`plan_changes`
-    gives then, without reading and decoding every membership: the common case of a
-    steady cycle.)"""
+def _standing(conn: Connection, author_key: str) -> Standing:
+    """The profile's active papers and how many of them are withdrawn."""
     m = t.membership.c
     stmt = select(func.count(), func.coalesce(func.sum(case((m.seen_withdrawn, 1), else_=0)), 0))
     active = stmt.where(m.author_key == author_key, m.status == Membership.ACTIVE)
     count, withdrawn = conn.execute(active).one()
-    return Plan(paper_count=count, withdrawn_count=withdrawn, previous_count=count)
+    return Standing(int(count), int(withdrawn))
 
 
-def finish_run(conn: Connection, run_id: int, now: datetime, totals: RunTotals) -> None:
-    stmt = update(t.run).where(t.run.c.run_id == run_id)
-    conn.execute(stmt.values(finished_at=now, **totals.values()))
+def finish_runs(conn: Connection, runs: Sequence[tuple[int, RunTotals]], now: datetime) -> None:
+    """Close runs with their totals: one statement, executed for every run."""
+    if not runs:
+        return
+    r = t.run.c
+    columns = list(RunTotals(RunStatus.OK).values())
+    stmt = (
+        update(t.run)
+        .where(r.run_id == bindparam("b_run_id"))
+        .values(finished_at=bindparam("b_finished_at"), **{c: bindparam(f"b_{c}") for c in columns})
+    )
+    params = [
+        {
+            "b_run_id": run_id,
+            "b_finished_at": now,
+            **{f"b_{c}": v for c, v in totals.values().items()},
+        }
+        for run_id, totals in runs
+    ]
+    conn.execute(stmt, params)
 
 
 def load_papers(conn: Connection, ids: Sequence[str]) -> dict[str, Paper]:
@@ -210,14 +252,33 @@ def insert_for(conn: Connection) -> Any:
     return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
 
 
-def _baseline_identity(conn: Connection, author_key: str) -> str | None:
-    stmt = select(t.author.c.baseline_identity).where(t.author.c.key == author_key)
-    return conn.execute(stmt).scalar_one_or_none()
+def _baseline_identities(conn: Connection, author_keys: Sequence[str]) -> dict[str, str | None]:
+    a = t.author.c
+    stmt = select(a.key, a.baseline_identity).where(a.key.in_(list(author_keys)))
+    return {r.key: r.baseline_identity for r in conn.execute(stmt)}
 
 
-def _load_seen(conn: Connection, author_key: str) -> dict[str, Seen]:
+SEEN_CHUNK = 500
+"""Memberships asked for at a time by id (bound parameters per statement stay few)."""
+
+
+def _load_seen(
+    conn: Connection, author_key: str, ids: Sequence[str] | None = None
+) -> dict[str, Seen]:
+    """The author's memberships: all of them, or those of ``ids``."""
     m = t.membership.c
-    rows = conn.execute(select(t.membership).where(m.author_key == author_key))
+    stmt = select(t.membership).where(m.author_key == author_key)
+    if ids is None:
+        return _seen(conn.execute(stmt))
+    seen: dict[str, Seen] = {}
+    for start in range(0, len(ids), SEEN_CHUNK):
+        seen.update(
+            _seen(conn.execute(stmt.where(m.arxiv_id.in_(ids[start : start + SEEN_CHUNK]))))
+        )
+    return seen
+
+
+def _seen(rows: Iterable[Any]) -> dict[str, Seen]:
     return {
         r.arxiv_id: Seen(
             r.arxiv_id,
@@ -265,17 +326,18 @@ def _upsert_memberships(conn: Connection, rows: list[dict[str, Any]]) -> None:
 
 
 def _advance_coverage(
-    conn: Connection, author_key: str, watermark: datetime, full_at: datetime | None
+    conn: Connection, author_keys: Sequence[str], watermark: datetime, full_at: datetime | None
 ) -> None:
-    """After a complete harvest: the watermark only moves forward; a full one is dated."""
+    """After complete harvests: each watermark only moves forward; a full harvest is dated."""
     a = t.author.c
+    keys = list(author_keys)
     conn.execute(
         update(t.author)
-        .where(a.key == author_key, or_(a.watermark.is_(None), a.watermark < watermark))
+        .where(a.key.in_(keys), or_(a.watermark.is_(None), a.watermark < watermark))
         .values(watermark=watermark)
     )
     if full_at is not None:
-        conn.execute(update(t.author).where(a.key == author_key).values(last_full_at=full_at))
+        conn.execute(update(t.author).where(a.key.in_(keys)).values(last_full_at=full_at))
 
 
 def _set_baseline(conn: Connection, author_key: str, identity: str) -> None:

@@ -28,7 +28,7 @@ from .harvests import (
     AuthorHarvest,
     Recorded,
     RunTotals,
-    finish_run,
+    finish_runs,
     insert_for,
     load_papers,
     record_harvests,
@@ -120,7 +120,7 @@ class Store:
     def finish_run(self, run_id: int, now: datetime, totals: RunTotals) -> None:
         """Record a run's outcome in its own transaction."""
         with self.transaction() as conn:
-            finish_run(conn, run_id, now, totals)
+            finish_runs(conn, [(run_id, totals)], now)
 
     def record_harvests(
         self,
@@ -143,8 +143,7 @@ class Store:
         with self.transaction() as conn:
             if papers:
                 save_papers(conn, papers, now)
-            for run_id, totals in runs:
-                finish_run(conn, run_id, now, totals)
+            finish_runs(conn, runs, now)
 
     def set_mode(self, run_ids: Sequence[int], mode: HarvestMode) -> None:
         """Runs that turned into another kind of harvest (an incremental one gone full)."""
@@ -172,7 +171,7 @@ class Store:
         """A ``skipped`` run: another process has the author, or the cycle gave up on it."""
         with self.transaction() as conn:
             run_id = _insert_runs(conn, [author_key], now, None)[author_key]
-            finish_run(conn, run_id, now, RunTotals(RunStatus.SKIPPED, error=why))
+            finish_runs(conn, [(run_id, RunTotals(RunStatus.SKIPPED, error=why))], now)
 
     def close_abandoned_runs(self, now: datetime) -> int:
         """Runs still 'running' from a process that died are marked failed.

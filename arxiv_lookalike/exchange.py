@@ -49,7 +49,9 @@ class Headers(Mapping[str, str]):
 class RequestRecord:
     """One request as the server saw it: ``time`` is ``time.monotonic()`` at arrival,
     ``params`` the decoded query (first value of each), ``headers`` case-insensitive,
-    ``status`` what was sent (``None``: nothing, e.g. a stall that ended in a close)."""
+    ``status`` what was sent (``None``: nothing, e.g. a stall that ended in a close),
+    ``seconds`` how long the server took to search and render the reply (what a benchmark
+    takes away from a client's wall time to get the client's own time)."""
 
     time: float
     method: str
@@ -58,6 +60,7 @@ class RequestRecord:
     params: Mapping[str, str]
     headers: Mapping[str, str]
     status: int | None = None
+    seconds: float = 0.0
 
     @property
     def start(self) -> int:

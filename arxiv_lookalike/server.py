@@ -173,8 +173,10 @@ class LookalikeServer:
             )
         else:
             reply = text_reply(404, "Not Found\n")
+        status = reply.status if reply.send else None
+        done = replace(record, status=status, seconds=time.monotonic() - arrived)
         with self._lock:
-            self._requests.append(replace(record, status=reply.status if reply.send else None))
+            self._requests.append(done)
         return reply
 
     def _query_reply(self, record: RequestRecord) -> Reply:

@@ -149,11 +149,13 @@ def write_config(
     server_url: str,
     authors: Sequence[SyntheticAuthor],
     page_size: int = DEFAULT_PAGE_SIZE,
+    *,
+    database_url: str | None = None,
 ) -> Path:
-    """A harvester TOML for ``authors`` against ``server_url``: no delay, SQLite in workdir,
-    the default ``[harvest]`` settings written out."""
+    """A harvester TOML for ``authors`` against ``server_url``: no delay, SQLite in workdir
+    (or ``database_url``), the default ``[harvest]`` settings written out."""
     sections: dict[str, dict[str, object]] = {
-        "database": {"url": f"sqlite:///{workdir / 'harvester.db'}"},
+        "database": {"url": database_url or f"sqlite:///{workdir / 'harvester.db'}"},
         "arxiv": {"api_url": server_url, "delay_seconds": 0, "page_size": page_size},
         "harvest": asdict(HarvestSettings()),
     }
@@ -716,7 +718,7 @@ def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--parts",
         default=",".join(PARTS),
-        help="comma-separated parts to run (default: all five)",
+        help="comma-separated parts to run (default: the first five; 'scale' only by name)",
     )
     parser.add_argument("--authors", type=int, nargs="+", help="N values (1 10 100 1000)")
     parser.add_argument("--papers-per-author", type=int, help="P (default 20)")
@@ -736,6 +738,13 @@ def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeat", type=int, help="throughput runs, best kept (default 3)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--markdown", action="store_true", help="markdown tables")
+    parser.add_argument("--scale-authors", type=int, default=2000, help="N of the scale part")
+    parser.add_argument("--scale-papers", type=int, default=20, help="P of the scale part")
+    parser.add_argument("--scale-db", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument(
+        "--scale-skip-naive", action="store_true", help="scale part: no naive-script baseline"
+    )
+    parser.add_argument("--scale-child", help=argparse.SUPPRESS)
     parser.add_argument("--import-child", help=argparse.SUPPRESS)
     parser.add_argument("--harvest-child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -762,6 +771,10 @@ PARTS: dict[str, Callable[[argparse.Namespace], None]] = {
     "harvest-memory": run_harvest_memory,
     "window": run_window,
 }
+EXTRA_PARTS: dict[str, Callable[[argparse.Namespace], None]] = {
+    "scale": lambda args: __import__("bench_scale").run_scale(args),
+}
+"""Parts run only when asked for by name (minutes at the default size, hours at 10,000)."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -772,15 +785,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.harvest_child:
         harvest_child(args.harvest_child)
         return 0
+    if args.scale_child:
+        __import__("bench_scale").scale_child(args.scale_child)
+        return 0
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     chosen = [part.strip() for part in args.parts.split(",") if part.strip()]
-    unknown = set(chosen) - PARTS.keys()
+    parts = {**PARTS, **EXTRA_PARTS}
+    unknown = set(chosen) - parts.keys()
     if unknown:
         raise SystemExit(f"unknown part(s): {', '.join(sorted(unknown))}")
     for part in chosen:
         gc.collect()
         started = time.perf_counter()
-        PARTS[part](args)
+        parts[part](args)
         sys.stdout.flush()
         print(f"({part}: {time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True)
     return 0

@@ -13,7 +13,7 @@ from harvester.matching import Matcher
 from harvester.records import Author, Paper
 from harvester.settings import Settings
 from harvester.store import Store
-from harvester.store.harvests import AuthorHarvest, _load_seen, _plan, load_papers
+from harvester.store.harvests import AuthorHarvest, Known, _plan, load_papers
 from harvester.sync import CycleReport
 
 from . import support
@@ -384,23 +384,26 @@ def test_an_incremental_plan_from_the_returned_memberships_is_the_plan_from_all(
     with harvested.store.engine.connect() as conn:
         for author in harvested.settings.authors:
             matcher = Matcher.for_profile(author.key, author.name, author.aliases)
-            stored = list(load_papers(conn, sorted(_load_seen(conn, author.key))).values())
-            answers = [()]
+            everyone = AuthorHarvest(author.key, 0, "", (), matcher.decide, True, LATER, 1)
+            every_membership = Known.load(conn, [everyone]).seen(author.key)
+            identity = Known.load(conn, [everyone]).baselines[author.key] or ""
+            stored = list(load_papers(conn, sorted(every_membership)).values())
+            answers: list[tuple[Paper, ...]] = [()]
             if any(p.version > 1 for p in stored) and len(stored) > 5:
                 answers.append(changed_answer(stored))
             for answer in answers:
-                harvest = AuthorHarvest(
-                    author.key, 0, "same", answer, matcher.decide, False, LATER, 1
-                )
+                harvest = replace(everyone, identity=identity, papers=answer, full=False)
+                known = Known.load(conn, [harvest])
+                assert set(known.seen(author.key)) <= {p.arxiv_id for p in answer}
                 everything = plan_changes(
-                    _load_seen(conn, author.key),
+                    every_membership,
                     [Observation(p, matcher.decide(p)) for p in answer],
                     baseline=False,
                     identity_changed=False,
                     still_belongs=lambda _: True,
                     partial=True,
                 )
-                assert _plan(conn, harvest, "same") == everything, author.key
+                assert _plan(conn, harvest, known) == everything, author.key
                 checked.append((author.key, len(answer), len(everything.events)))
     assert (SEED_KEY, 0, 0) in checked
     assert (SEED_KEY, 6, 4) in checked  # new version, withdrawn, excluded, new paper

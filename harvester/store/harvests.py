@@ -18,7 +18,7 @@ commits a few dozen times instead of 2,000, and confirms each lease once.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -34,7 +34,7 @@ from ..records import Author, Paper
 from ..vocabulary import EventKind, Membership, RunStatus
 from . import schema as t
 from .leases import Lease
-from .papers import save_papers
+from .papers import ID_CHUNK, save_papers, unchanged_papers
 from .problems import database_error, readable
 
 
@@ -110,46 +110,95 @@ def record_harvests(
     conn: Connection, harvests: Sequence[AuthorHarvest], now: datetime, lease: Lease | None
 ) -> list[Recorded | DatabaseError]:
     """Record one query's complete harvests inside ``conn``'s transaction: the lease
-    confirmed once, then each author alone (:func:`record_isolated`), then the runs closed
-    and the coverage moved for all of them at once (a statement per kind of change, not per
-    author: a steady cycle's cost is mostly this bookkeeping)."""
+    confirmed once, what the store holds for them read in a few statements
+    (:class:`Known`), then each author alone (:func:`record_isolated`), then the runs
+    closed and the coverage moved for all of them at once. A steady cycle's cost is this
+    bookkeeping: it takes a few statements per query, not several per author."""
     if lease is not None:
         lease.confirm(conn)
-    baselines = _baseline_identities(conn, [h.key for h in harvests])
-    outcomes = [record_isolated(conn, h, now, baselines.get(h.key)) for h in harvests]
-    finish_runs(
-        conn, [(h.run_id, _totals(h, o)) for h, o in zip(harvests, outcomes, strict=True)], now
-    )
-    written = [h for h, o in zip(harvests, outcomes, strict=True) if _was_written(o)]
+    known = Known.load(conn, harvests)
+    outcomes = [record_isolated(conn, h, now, known) for h in harvests]
+    pairs = list(zip(harvests, outcomes, strict=True))
+    finish_runs(conn, [(h.run_id, _totals(h, o)) for h, o in pairs], now)
+    written = [h for h, o in pairs if _was_written(o)]
     for (watermark, full), keys in _by_coverage(written).items():
         _advance_coverage(conn, keys, watermark, now if full else None)
     return outcomes
 
 
+@dataclass(frozen=True, slots=True)
+class Known:
+    """What the store holds for one query's authors, read before any of them is written:
+    the identity of each one's last complete harvest, its memberships (all of them for a
+    full harvest, those of the returned papers for an incremental one), its counts, and
+    which returned papers are stored exactly as returned.
+
+    Each author's part stays true while the others are written, since an author writes
+    only its own memberships; so does ``unchanged``: every author of a query gets the same
+    copy of a paper, so an earlier author's write leaves it as this one would."""
+
+    baselines: Mapping[str, str | None]
+    memberships: Mapping[str, list[Any]]
+    standings: Mapping[str, Standing]
+    unchanged: frozenset[str]
+
+    @classmethod
+    def load(cls, conn: Connection, harvests: Sequence[AuthorHarvest]) -> Known:
+        partial = [h.key for h in harvests if not h.full]
+        papers = [p for h in harvests for p in h.papers]
+        return cls(
+            baselines=_baseline_identities(conn, [h.key for h in harvests]),
+            memberships=_membership_rows(conn, harvests),
+            standings=_standings(conn, partial),
+            unchanged=frozenset(unchanged_papers(conn, papers)),
+        )
+
+    def seen(self, author_key: str) -> dict[str, Seen]:
+        with readable(f"membership of {author_key}"):
+            return _seen(self.memberships.get(author_key, ()))
+
+    def quiet(self, harvest: AuthorHarvest, plan: Plan) -> bool:
+        """Nothing to write for this author but its run: no paper, membership, event, count
+        or identity (the common case of a steady cycle, which then takes no savepoint)."""
+        return (
+            not plan.writes
+            and not plan.events
+            and not plan.count_changed
+            and self.baselines.get(harvest.key) == harvest.identity
+            and all(p.arxiv_id in self.unchanged for p in harvest.papers)
+        )
+
+
 def record_isolated(
-    conn: Connection, harvest: AuthorHarvest, now: datetime, baseline: str | None
+    conn: Connection, harvest: AuthorHarvest, now: datetime, known: Known
 ) -> Recorded | DatabaseError:
     """One author's harvest in a savepoint: what it wrote, or the database error that
-    rolled it back (the caller then closes the run as failed, saying why)."""
+    rolled it back (the caller then closes the run as failed, saying why). An incremental
+    harvest is planned from ``known`` alone, and one with nothing to write takes no
+    savepoint."""
+    if not harvest.full:
+        plan = _plan(conn, harvest, known)
+        if plan.suspect_reason is not None or known.quiet(harvest, plan):
+            return Recorded(plan, RunTotals.of_plan(plan, harvest.requests, len(harvest.papers)))
     try:
         with conn.begin_nested():
-            return record_harvest(conn, harvest, now, baseline)
+            return record_harvest(conn, harvest, now, known)
     except SQLAlchemyError as exc:
         return database_error(exc, "database write failed")
 
 
 def record_harvest(
-    conn: Connection, harvest: AuthorHarvest, now: datetime, baseline: str | None
+    conn: Connection, harvest: AuthorHarvest, now: datetime, known: Known
 ) -> Recorded:
     """Plan and write one author's papers, memberships, events and count change inside
-    ``conn``'s transaction (``baseline``: the identity of its last complete harvest). The
-    run and the coverage are the caller's (:func:`record_harvests`)."""
-    plan = _plan(conn, harvest, baseline)
+    ``conn``'s transaction. The run and the coverage are the caller's
+    (:func:`record_harvests`)."""
+    plan = _plan(conn, harvest, known)
     totals = RunTotals.of_plan(plan, harvest.requests, len(harvest.papers))
     if plan.suspect_reason is None:
         save_papers(conn, harvest.papers, now)
         _apply_plan(conn, harvest.key, plan, harvest.run_id, now)
-        if baseline != harvest.identity:
+        if known.baselines.get(harvest.key) != harvest.identity:
             _set_baseline(conn, harvest.key, harvest.identity)
     return Recorded(plan, totals)
 
@@ -172,38 +221,66 @@ def _by_coverage(harvests: Sequence[AuthorHarvest]) -> dict[tuple[datetime, bool
     return groups
 
 
-def _plan(conn: Connection, harvest: AuthorHarvest, baseline: str | None) -> Plan:
+def _plan(conn: Connection, harvest: AuthorHarvest, known: Known) -> Plan:
     """What the harvest changes, against what the profile last saw: every membership for
-    a full harvest; for an incremental one, only the memberships of the papers it returned
-    and the profile's counts (the plan is the same, and a steady author reads two rows)."""
-    ids = None if harvest.full else [p.arxiv_id for p in harvest.papers]
-    with readable(f"membership of {harvest.key}"):
-        previous = _load_seen(conn, harvest.key, ids)
-    standing = None if ids is None else _standing(conn, harvest.key)
+    a full harvest; for an incremental one, the memberships of the papers it returned and
+    the profile's counts (the same plan: a partial plan looks at nothing else)."""
+    baseline = known.baselines.get(harvest.key)
     observations = [Observation(p, harvest.decide(p)) for p in harvest.papers]
 
-    def still_belongs(arxiv_id: str) -> bool:
+    def still_belongs(arxiv_id: str) -> bool:  # asked by full harvests only
         stored = load_papers(conn, [arxiv_id]).get(arxiv_id)
         return stored is not None and harvest.decide(stored).accepted
 
     return plan_changes(
-        previous,
+        known.seen(harvest.key),
         observations,
         baseline=baseline is None,
         identity_changed=baseline not in (None, harvest.identity),
         still_belongs=still_belongs,
         partial=not harvest.full,
-        standing=standing,
+        standing=None if harvest.full else known.standings.get(harvest.key, Standing(0, 0)),
     )
 
 
-def _standing(conn: Connection, author_key: str) -> Standing:
-    """The profile's active papers and how many of them are withdrawn."""
+def _membership_rows(conn: Connection, harvests: Sequence[AuthorHarvest]) -> dict[str, list[Any]]:
+    """Each author's membership rows: all of them for a full harvest, those of the papers
+    it returned for an incremental one."""
     m = t.membership.c
-    stmt = select(func.count(), func.coalesce(func.sum(case((m.seen_withdrawn, 1), else_=0)), 0))
-    active = stmt.where(m.author_key == author_key, m.status == Membership.ACTIVE)
-    count, withdrawn = conn.execute(active).one()
-    return Standing(int(count), int(withdrawn))
+    rows: dict[str, list[Any]] = {}
+    for chunk in _chunks([h.key for h in harvests if h.full]):
+        for r in conn.execute(select(t.membership).where(m.author_key.in_(chunk))):
+            rows.setdefault(r.author_key, []).append(r)
+    wanted = {(h.key, p.arxiv_id) for h in harvests if not h.full for p in h.papers}
+    keys = sorted({key for key, _ in wanted})
+    ids = sorted({arxiv_id for _, arxiv_id in wanted})
+    for key_chunk in _chunks(keys):
+        for id_chunk in _chunks(ids):
+            where = (m.author_key.in_(key_chunk), m.arxiv_id.in_(id_chunk))
+            for r in conn.execute(select(t.membership).where(*where)):
+                if (r.author_key, r.arxiv_id) in wanted:
+                    rows.setdefault(r.author_key, []).append(r)
+    return rows
+
+
+def _standings(conn: Connection, author_keys: Sequence[str]) -> dict[str, Standing]:
+    """Each profile's active papers and how many of them are withdrawn (none: 0 and 0)."""
+    m = t.membership.c
+    withdrawn = func.coalesce(func.sum(case((m.seen_withdrawn, 1), else_=0)), 0)
+    found: dict[str, Standing] = {}
+    for chunk in _chunks(author_keys):
+        stmt = (
+            select(m.author_key, func.count(), withdrawn)
+            .where(m.author_key.in_(chunk), m.status == Membership.ACTIVE)
+            .group_by(m.author_key)
+        )
+        found.update((key, Standing(int(n), int(w))) for key, n, w in conn.execute(stmt))
+    return {key: found.get(key, Standing(0, 0)) for key in author_keys}
+
+
+def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(values), ID_CHUNK):
+        yield values[start : start + ID_CHUNK]
 
 
 def finish_runs(conn: Connection, runs: Sequence[tuple[int, RunTotals]], now: datetime) -> None:
@@ -256,26 +333,6 @@ def _baseline_identities(conn: Connection, author_keys: Sequence[str]) -> dict[s
     a = t.author.c
     stmt = select(a.key, a.baseline_identity).where(a.key.in_(list(author_keys)))
     return {r.key: r.baseline_identity for r in conn.execute(stmt)}
-
-
-SEEN_CHUNK = 500
-"""Memberships asked for at a time by id (bound parameters per statement stay few)."""
-
-
-def _load_seen(
-    conn: Connection, author_key: str, ids: Sequence[str] | None = None
-) -> dict[str, Seen]:
-    """The author's memberships: all of them, or those of ``ids``."""
-    m = t.membership.c
-    stmt = select(t.membership).where(m.author_key == author_key)
-    if ids is None:
-        return _seen(conn.execute(stmt))
-    seen: dict[str, Seen] = {}
-    for start in range(0, len(ids), SEEN_CHUNK):
-        seen.update(
-            _seen(conn.execute(stmt.where(m.arxiv_id.in_(ids[start : start + SEEN_CHUNK]))))
-        )
-    return seen
 
 
 def _seen(rows: Iterable[Any]) -> dict[str, Seen]:

@@ -71,8 +71,31 @@ def save_papers(conn: Connection, papers: Sequence[Paper], now: datetime) -> int
     return len(written)
 
 
+def unchanged_papers(conn: Connection, papers: Sequence[Paper]) -> set[str]:
+    """The ids of ``papers`` stored exactly as given: :func:`save_papers` would write nothing."""
+    unique = {p.arxiv_id: p for p in papers}
+    stored = _fingerprints(conn, list(unique))
+    return {
+        key
+        for key, p in unique.items()
+        if key in stored and stored[key][0] == _fingerprint(_fields(p), p)
+    }
+
+
 def paper_row(p: Paper, now: datetime) -> dict[str, Any]:
     """The ``paper`` row of a new or changed paper, fingerprint included."""
+    row = _fields(p)
+    row["fingerprint"] = _fingerprint(row, p)
+    row["first_seen_at"] = row["changed_at"] = now
+    return row
+
+
+def _fingerprint(fields: dict[str, Any], p: Paper) -> str:
+    authors = [[a.name, list(a.affiliations)] for a in p.authors]
+    return hashlib.sha256(_FINGERPRINT_JSON.encode([fields, authors]).encode()).hexdigest()
+
+
+def _fields(p: Paper) -> dict[str, Any]:
     row: dict[str, Any] = {
         "arxiv_id": p.arxiv_id,
         "version": p.version,
@@ -87,10 +110,6 @@ def paper_row(p: Paper, now: datetime) -> dict[str, Any]:
         "doi": p.doi,
         "withdrawn": p.withdrawn,
     }
-    authors = [[a.name, list(a.affiliations)] for a in p.authors]
-    digest = _FINGERPRINT_JSON.encode([row, authors])
-    row["fingerprint"] = hashlib.sha256(digest.encode()).hexdigest()
-    row["first_seen_at"] = row["changed_at"] = now
     return row
 
 

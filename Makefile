@@ -36,8 +36,9 @@ check: $(STAMP)
 	$(BIN)/ruff check harvester arxiv_lookalike tests scripts
 	$(BIN)/mypy
 
+# Two processes: each test has its own SQLite file or PostgreSQL schema.
 pytest: $(STAMP) postgres systemd-analyze chromium
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider -n 2
 
 test: check pytest
 

@@ -248,3 +248,38 @@ def test_similar_authors_of_degenerate_input_are_empty_parts_not_errors() -> Non
     for papers, words in ((25, "The of and. A an the."), (1, "the")):
         similar = compute_similar(corpus(papers, words))["a"]
         assert similar and all(s.topic_score == 0.0 and s.shared_terms == () for s in similar)
+
+
+def test_similar_authors_computed_a_few_profiles_at_a_time_are_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The tracked profiles' similarities are held :data:`TRACKED_ROWS` rows at a time (memory
+    flat in the number of profiles): any chunk size gives the same lists."""
+    import random
+
+    from harvester.profile import similar
+    from harvester.profile.corpus import Corpus
+
+    rng = random.Random(3)
+    words = [f"topic{i}" for i in range(40)]
+    c = Corpus()
+    for key in range(13):
+        name = f"author{key}"
+        c.profiles[f"k{key}"] = name.title()
+        c.own_names[f"k{key}"].add(name)
+        for _ in range(6):
+            row = len(c.ids)
+            names = {name, f"coauthor{rng.randrange(9)}", f"author{rng.randrange(13)}"}
+            c.ids.append(f"p{row}")
+            c.texts.append(" ".join(rng.choices(words, k=30)))
+            c.categories.append(" ".join(rng.sample(["cs.LG", "stat.ML", "math.OC", "cs.AI"], 2)))
+            c.years.append(rng.randrange(2015, 2027))
+            c.authors.append(names)
+            c.profile_papers[f"k{key}"].append(row)
+            for n in names:
+                c.papers_by_name[n].append(row)
+                c.spellings[n][n.title()] += 1
+    whole = similar.compute_similar(c)
+    monkeypatch.setattr(similar, "TRACKED_ROWS", 4)
+    assert similar.compute_similar(c) == whole
+    assert sum(len(found) for found in whole.values()) > 13 * 3

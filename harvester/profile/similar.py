@@ -53,6 +53,8 @@ TOP_SIMILAR = 10
 MIN_SCORE = 0.05
 TERMS_SHOWN = 3
 CATEGORIES_SHOWN = 3
+TRACKED_ROWS = 1000
+"""Tracked profiles whose similarities to all others are held at once (memory, not results)."""
 
 Vector = np.ndarray[Any, np.dtype[np.float64]]
 
@@ -135,30 +137,42 @@ def compute_similar(corpus: Corpus) -> dict[str, list[SimilarAuthor]]:
 
 
 class _Tracked:
-    """Shared papers and similarities between all tracked profiles (sparse products)."""
+    """Shared papers and similarities between all tracked profiles (sparse products),
+    :data:`TRACKED_ROWS` profiles' rows at a time: 10,000 profiles would need three dense
+    10,000 x 10,000 matrices (2.4 GB) at once."""
 
     def __init__(self, corpus: Corpus, space: _Space, keys: list[str]) -> None:
         n = len(keys)
         self.keys = keys
         self.names = [corpus.profiles[key] for key in keys]
         self.written = [_written_by(corpus, key) for key in keys]
-        papers = _membership([corpus.profile_papers[key] for key in keys], len(corpus.ids))
-        wrote = _membership([sorted(w) for w in self.written], len(corpus.ids))
-        self.shared = (papers @ wrote.T).toarray().astype(np.float64)
-        self.topic = _clip((space.topics[:n] @ space.topics[:n].T).toarray())
-        self.category = _clip((space.cats[:n] @ space.cats[:n].T).toarray())
+        self.papers = _membership([corpus.profile_papers[key] for key in keys], len(corpus.ids))
+        self.wrote_t = _membership([sorted(w) for w in self.written], len(corpus.ids)).T.tocsc()
+        self.topics, self.cats = space.topics[:n], space.cats[:n]
+        self.rows = range(0)
+        self.shared = self.topic = self.category = np.zeros((0, n))
 
     def candidates(self, me: int) -> _Candidates:
+        if me not in self.rows:
+            self._compute(range(me, min(me + TRACKED_ROWS, len(self.keys))))
+        row = me - self.rows.start
         others = [j for j in range(len(self.keys)) if j != me]
         return _Candidates(
             names=[self.names[j] for j in others],
             keys=[self.keys[j] for j in others],
             rows=others,
             written=[self.written[j] for j in others],
-            shared=self.shared[me, others],
-            topic=self.topic[me, others],
-            category=self.category[me, others],
+            shared=self.shared[row, others],
+            topic=self.topic[row, others],
+            category=self.category[row, others],
         )
+
+    def _compute(self, rows: range) -> None:
+        chunk = slice(rows.start, rows.stop)
+        self.rows = rows
+        self.shared = (self.papers[chunk] @ self.wrote_t).toarray().astype(np.float64)
+        self.topic = _clip((self.topics[chunk] @ self.topics.T).toarray())
+        self.category = _clip((self.cats[chunk] @ self.cats.T).toarray())
 
 
 def _written_by(corpus: Corpus, key: str) -> set[int]:

@@ -19,12 +19,17 @@ same run:
 4. **harvest-memory**: peak RSS of a real cold harvest (``run_cycle`` over HTTP from the
    look-alike, grouped queries, into SQLite) in a child process, for 10k, 50k and 100k
    papers (100 papers an author): what ``harvest --once`` holds while importing.
-5. **window**: how late an incremental harvest records what it does not page back to.
-   100 authors x P papers, default ``[harvest]`` settings, one cycle a simulated day (a
-   fixed clock passed to ``run_cycle``); before each, a few *old* papers (submitted more
-   than ``overlap_days`` before the newest) get a new version and a few new papers
-   appear. New papers should be recorded by the day's own cycle; new versions of old
-   papers by the author's next full harvest, within ``full_every_days`` cycles.
+5. **window**: how late an incremental harvest records a change. 100 authors x P papers,
+   default ``[harvest]`` settings, one cycle a simulated day (a fixed clock passed to
+   ``run_cycle``); before each, a few *old* papers (submitted more than ``overlap_days``
+   before the newest) get a new version and a few new papers appear. Incremental
+   harvests page by last update, so both should be recorded by the day's own cycle; the
+   bound for what paging cannot see is the author's next full harvest, within
+   ``full_every_days`` cycles.
+
+A sixth part, **scale** (``scripts/bench_scale.py``), runs only when named: a cycle's
+local time, memory, render time and database size at N authors (2,000 x 20 by default,
+10,000 x 100 for the million-paper run), on SQLite or PostgreSQL.
 
 ::
 
@@ -75,7 +80,7 @@ from arxiv_lookalike.synthetic import (
 from harvester.harvest import CycleOptions, harvest_once
 from harvester.normalise import normalise_entry
 from harvester.settings import ArxivSettings, HarvestSettings, Settings, load_settings
-from harvester.source.api import _validated
+from harvester.source.api import validated_papers
 from harvester.source.feed import parse_page
 from harvester.store import Store
 from harvester.sync import Clock, utcnow
@@ -359,7 +364,7 @@ def import_page(store: Store, body: bytes, now: datetime, times: ImportTimes) ->
     began = time.perf_counter()
     parsed = parse_page(body, _PAGE_URL)
     parsed_at = time.perf_counter()
-    papers, refused = _validated(parsed.entries, normalise_entry)
+    papers, refused = validated_papers(parsed.entries, normalise_entry)
     if refused:
         raise RuntimeError(f"refused entries: {refused[:3]}")
     validated_at = time.perf_counter()
@@ -445,7 +450,7 @@ def _print_throughput(ours: ImportTimes, bare: float, pages: int, args: argparse
         ["bare lxml parse", f"{papers / bare:,.0f}", f"{1000 * bare / pages:.1f}"],
         ["ours: parse + normalise + store", f"{papers / ours.total:,.0f}", _ms(ours.total, pages)],
         ["  parse_page (strict lxml + entries)", "", _ms(ours.parse, pages)],
-        ["  _validated (RawEntry + normalise)", "", _ms(ours.validate, pages)],
+        ["  validated_papers (RawEntry + normalise)", "", _ms(ours.validate, pages)],
         ["  save_papers + commit (SQLite)", "", _ms(ours.store, pages)],
     ]
     ratio = bare / ours.total

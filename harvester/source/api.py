@@ -304,7 +304,7 @@ class ArxivSource:
         parsed = parse_page(self._session.get(url).content, url)
         if not parsed.entries and parsed.total_results > start:
             raise EmptyPageError(f"empty page at offset {start} of {parsed.total_results}", url=url)
-        papers, refused = _validated(parsed.entries, validate)
+        papers, refused = validated_papers(parsed.entries, validate)
         page = Page(
             tuple(papers),
             parsed.total_results,
@@ -415,7 +415,7 @@ Refused = tuple[str, str, tuple[str, ...] | None]
 """An entry that is not valid: its id, the reason, its author names if they were read."""
 
 
-def _validated(
+def validated_papers(
     entries: tuple[ParsedEntry, ...], validate: Validator
 ) -> tuple[list[Paper], list[Refused]]:
     """Valid papers, and each entry that is not (see :data:`Refused`)."""

@@ -274,36 +274,23 @@ def _timed(run: Any) -> dict[str, Any]:
 
 def _few_new(settings: Settings, store: Store) -> dict[str, Any]:
     """The few-new cycle, and how much of it the derived data took."""
-    began = time.monotonic()
-    requests = _cycle(settings, store, derive=False)
-    harvested = time.monotonic()
-    after_cycle(settings, store)
-    ended = time.monotonic()
-    return {
-        "began": began,
-        "ended": ended,
-        "wall": ended - began,
-        "requests": requests,
-        "derive": ended - harvested,
-        "note": f"derived data {ended - harvested:.2f} s",
-    }
+    derive: list[float] = []
+
+    def run() -> int:
+        requests = _cycle(settings, store, derive=False)
+        began = time.monotonic()
+        after_cycle(settings, store)
+        derive.append(time.monotonic() - began)
+        return requests
+
+    cycle = _timed(run)
+    return {**cycle, "derive": derive[0], "note": f"derived data {derive[0]:.2f} s"}
 
 
 def _profiled(settings: Settings, store: Store) -> dict[str, Any]:
     profiler = cProfile.Profile()
-    began = time.monotonic()
-    profiler.enable()
-    requests = _cycle(settings, store)
-    profiler.disable()
-    ended = time.monotonic()
-    return {
-        "began": began,
-        "ended": ended,
-        "wall": ended - began,
-        "requests": requests,
-        "note": "under cProfile",
-        "breakdown": _breakdown(profiler),
-    }
+    cycle = _timed(lambda: profiler.runcall(_cycle, settings, store))
+    return {**cycle, "note": "under cProfile", "breakdown": _breakdown(profiler)}
 
 
 def _breakdown(profiler: cProfile.Profile) -> str:

@@ -160,7 +160,7 @@ def _print_summary(
     peak = max(c["rss"] for c in cycles.values())
     print(f"peak RSS over the whole run: {peak:.0f} MB")
     print(
-        f"steady: {steady['requests']} requests"
+        f"steady: {steady['requests']} request{'s' if steady['requests'] != 1 else ''}"
         + (
             f" (naive script: {naive}, {naive / max(1, steady['requests']):.0f}x more)"
             if naive

@@ -31,3 +31,26 @@ def test_the_quick_benchmark_runs_and_finds_every_new_paper() -> None:
     assert "0 of them past the bound" in out
     ten = re.search(r"^\s*10\s+(\d+)\s+(\d+)\s+(\d+)\s", out, re.MULTILINE)
     assert ten is not None and ten.groups() == ("1", "1", "1")  # 10 authors: one query
+
+
+def test_the_scale_part_runs_and_accounts_for_every_cycle() -> None:
+    """The scale part at 30 authors: every cycle reported, requests as the look-alike
+    counted them (one grouped query), local time never more than wall time."""
+    command = [sys.executable, str(REPO / "scripts" / "bench_cycle.py"), "--parts", "scale"]
+    command += ["--scale-authors", "30", "--scale-papers", "5"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = result.stdout
+    cycles = dict(
+        (m[1], (int(m[2]), float(m[3]), float(m[5])))
+        for m in re.finditer(
+            r"^\s*(cold|steady|few-new|next day|full)\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)",
+            out,
+            re.MULTILINE,
+        )
+    )
+    assert set(cycles) == {"cold", "steady", "few-new", "next day", "full"}
+    assert cycles["steady"][0] == cycles["few-new"][0] == 1
+    assert all(0 <= local <= wall for _, wall, local in cycles.values())
+    assert "steady: 1 request (naive script: 30, 30x more)" in out
+    assert re.search(r"database size: \d+ MB", out)

@@ -150,3 +150,22 @@ def test_help_and_version_start_without_the_heavy_modules(tmp_path: Path) -> Non
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
     )
     assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout + result.stderr
+
+
+def test_status_starts_without_migrations_renderers_or_the_client(tmp_path: Path) -> None:
+    """``status`` reads the run log: no Alembic (the schema's revision is compared with a
+    constant), no scikit-learn, no renderers, no HTTP client."""
+    config = write_config(tmp_path, "sqlite:///" + str(tmp_path / "h.db"), "http://127.0.0.1:9/")
+    assert run_cli("--config", str(config), "db", "upgrade").returncode == 0
+    probe = (
+        "import sys\n"
+        "from harvester.cli import main\n"
+        f"try:\n    main(['--config', {str(config)!r}, 'status'])\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('alembic', 'sklearn', 'numpy', 'harvester.profile.render_html',"
+        " 'arxiv', 'lxml', 'requests') if m in sys.modules]\n"
+        "print(heavy)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout + result.stderr

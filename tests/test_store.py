@@ -27,6 +27,15 @@ def test_migrations_build_exactly_the_declared_schema(store: Store) -> None:
     assert current_revision(store.engine) == head_revision()
 
 
+def test_the_head_revision_the_readers_expect_is_the_newest_migration() -> None:
+    """Read commands compare the schema with ``HEAD_REVISION`` without importing Alembic."""
+    from alembic.script import ScriptDirectory
+
+    from harvester.store.migrate import alembic_config
+
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == head_revision()
+
+
 def test_public_views_exist(store: Store) -> None:
     assert set(PUBLIC_VIEWS) <= set(inspect(store.engine).get_view_names())
     with store.engine.connect() as conn:

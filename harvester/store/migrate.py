@@ -7,47 +7,70 @@ daemon and a cron run): upgrades take turns, and the later ones find nothing to 
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..errors import SchemaTooNewError
+from ..errors import CorruptDatabaseError, SchemaTooNewError
 from .engine import reading
 from .problems import database_error
+
+if TYPE_CHECKING:  # Alembic (and Mako with it) is imported only to migrate: the commands
+    # that only read compare the schema's revision with HEAD_REVISION
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
 logger = logging.getLogger(__name__)
 
 SCRIPT_LOCATION = "harvester:migrations"
+HEAD_REVISION = "0005"
+"""The newest migration's revision (``tests/test_store.py`` holds it to the scripts')."""
 
 
 def alembic_config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", SCRIPT_LOCATION)
     return config
 
 
 def head_revision() -> str:
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    assert head is not None
-    return head
+    return HEAD_REVISION
 
 
 def current_revision(engine: Engine) -> str | None:
-    """The schema's revision (None: no schema yet); a failure to read it is a DatabaseError."""
+    """The schema's revision (None: no schema yet); a failure to read it is a DatabaseError,
+    more than one row a :class:`CorruptDatabaseError`."""
     try:
         with reading(engine) as conn:
-            return MigrationContext.configure(conn).get_current_revision()
+            return one_version(conn)
     except SQLAlchemyError as exc:
         raise database_error(exc, "cannot read the schema version") from exc
 
 
+def one_version(conn: Connection) -> str | None:
+    """The one row of ``alembic_version`` (None: no such table)."""
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    versions = [row[0] for row in conn.execute(text("SELECT version_num FROM alembic_version"))]
+    if len(versions) > 1:
+        raise CorruptDatabaseError(
+            f"the schema version table alembic_version has {len(versions)} rows"
+            f" ({', '.join(sorted(versions))}); it must have one",
+            hint="keep the row of the revision the schema really is at and delete the others"
+            " (DELETE FROM alembic_version WHERE version_num <> '...'), then"
+            " run 'harvest db upgrade'",
+        )
+    return versions[0] if versions else None
+
+
 def upgrade_schema(engine: Engine) -> None:
     """Bring the schema to the newest revision; refuse a schema newer than the code."""
+    from alembic import command
+    from alembic.script import ScriptDirectory
+
     config = alembic_config()
     scripts = ScriptDirectory.from_config(config)
     current = current_revision(engine)
@@ -82,6 +105,8 @@ def _exclusive(conn: Connection) -> None:
 
 
 def _known(scripts: ScriptDirectory, revision: str) -> bool:
+    from alembic.util import CommandError
+
     try:
         return scripts.get_revision(revision) is not None
     except CommandError:

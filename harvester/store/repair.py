@@ -13,12 +13,11 @@ the one place their SQL is written.
 
 from __future__ import annotations
 
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import CorruptDatabaseError
-from .migrate import alembic_config
+from .migrate import alembic_config, one_version
 from .problems import database_error
 from .schema import metadata
 
@@ -28,6 +27,8 @@ QUICK_CHECK_SHOWN = 3
 
 def defined_views() -> dict[str, str]:
     """Every public view's SQL as of the newest revision, in creation order."""
+    from alembic.script import ScriptDirectory
+
     scripts = ScriptDirectory.from_config(alembic_config())
     views: dict[str, str] = {}
     for script in reversed(list(scripts.walk_revisions())):
@@ -41,7 +42,7 @@ def check_database(engine: Engine) -> None:
         with engine.connect() as conn:
             if conn.dialect.name == "sqlite":
                 _quick_check(conn)
-            _one_version_row(conn)
+            one_version(conn)
     except SQLAlchemyError as exc:
         raise database_error(exc, "cannot check the database") from exc
 
@@ -65,20 +66,6 @@ def _quick_check(conn: Connection) -> None:
         hint="restore the file from a backup, or recover what is readable with"
         " 'sqlite3 FILE .recover | sqlite3 NEW' and point [database] url at NEW",
     )
-
-
-def _one_version_row(conn: Connection) -> None:
-    if "alembic_version" not in inspect(conn).get_table_names():
-        return
-    versions = [row[0] for row in conn.execute(text("SELECT version_num FROM alembic_version"))]
-    if len(versions) > 1:
-        raise CorruptDatabaseError(
-            f"the schema version table alembic_version has {len(versions)} rows"
-            f" ({', '.join(sorted(versions))}); it must have one",
-            hint="keep the row of the revision the schema really is at and delete the others"
-            " (DELETE FROM alembic_version WHERE version_num <> '...'), then"
-            " run 'harvest db upgrade'",
-        )
 
 
 def _recreate_views(conn: Connection) -> list[str]:

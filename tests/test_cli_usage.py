@@ -3,6 +3,7 @@ quiet for every command, a closed pipe, a database that is down or not a databas
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -136,20 +137,26 @@ def test_the_parser_offers_the_formats_the_renderers_have() -> None:
     assert "COMMAND" in help_text
 
 
-def test_help_and_version_start_without_the_heavy_modules(tmp_path: Path) -> None:
-    """``--help`` and ``--version`` import neither the renderers nor the database layer."""
+def loaded_after(args: list[str], modules: tuple[str, ...]) -> list[str]:
+    """Which of ``modules`` a fresh interpreter has imported after ``harvest ARGS``."""
     probe = (
         "import sys\n"
         "from harvester.cli import main\n"
-        "try:\n    main(['--version'])\nexcept SystemExit:\n    pass\n"
-        "heavy = [m for m in ('sqlalchemy', 'sklearn', 'harvester.profile', 'arxiv', 'lxml')"
-        " if m in sys.modules]\n"
-        "print(heavy)\n"
+        f"try:\n    main({args!r})\nexcept SystemExit:\n    pass\n"
+        f"print([m for m in {modules!r} if m in sys.modules])\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
     )
-    assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout + result.stderr
+    assert result.stdout.strip(), result.stderr
+    return list(ast.literal_eval(result.stdout.strip().splitlines()[-1]))
+
+
+def test_help_and_version_start_without_the_heavy_modules() -> None:
+    """``--help`` and ``--version`` import neither the renderers nor the database layer."""
+    heavy = ("sqlalchemy", "sklearn", "harvester.profile", "arxiv", "lxml")
+    assert loaded_after(["--version"], heavy) == []
+    assert loaded_after(["--help"], heavy) == []
 
 
 def test_status_starts_without_migrations_renderers_or_the_client(tmp_path: Path) -> None:
@@ -157,15 +164,5 @@ def test_status_starts_without_migrations_renderers_or_the_client(tmp_path: Path
     constant), no scikit-learn, no renderers, no HTTP client."""
     config = write_config(tmp_path, "sqlite:///" + str(tmp_path / "h.db"), "http://127.0.0.1:9/")
     assert run_cli("--config", str(config), "db", "upgrade").returncode == 0
-    probe = (
-        "import sys\n"
-        "from harvester.cli import main\n"
-        f"try:\n    main(['--config', {str(config)!r}, 'status'])\nexcept SystemExit:\n    pass\n"
-        "heavy = [m for m in ('alembic', 'sklearn', 'numpy', 'harvester.profile.render_html',"
-        " 'arxiv', 'lxml', 'requests') if m in sys.modules]\n"
-        "print(heavy)\n"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
-    )
-    assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout + result.stderr
+    heavy = ("alembic", "sklearn", "numpy", "harvester.profile.render_html", "arxiv", "requests")
+    assert loaded_after(["--config", str(config), "status"], heavy) == []

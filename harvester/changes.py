@@ -121,7 +121,8 @@ def plan_changes(
     if standing is not None and not partial:
         raise ValueError("standing counts stand for unseen memberships: partial plans only")
     plan = Plan(baseline=baseline)
-    plan.previous_count = standing.active if standing else _standing(previous).active
+    before = standing or _standing(previous)
+    plan.previous_count = before.active
     removed = 0
     for obs in observations:
         seen = previous.get(obs.paper.arxiv_id)
@@ -135,7 +136,7 @@ def plan_changes(
     for seen in previous.values():
         if seen.status == Membership.ACTIVE and seen.arxiv_id not in returned and not partial:
             removed += _not_returned(plan, seen, identity_changed, still_belongs)
-    _count(plan, previous, observations, partial=partial, standing=standing)
+    _count(plan, previous, observations, partial=partial, before=before)
     _judge(plan, removed)
     if baseline:
         plan.events.clear()
@@ -209,12 +210,12 @@ def _count(
     observations: Sequence[Observation],
     *,
     partial: bool,
-    standing: Standing | None,
+    before: Standing,
 ) -> None:
-    """The papers still active: for a partial harvest those the profile had (``standing``,
-    or ``previous``), updated by this harvest's verdicts; for a full one, those it returned
-    and accepted. A stale entry counts as the profile had it. Counted as a change from
-    ``previous``, so that ``previous`` may hold only the returned papers' memberships."""
+    """The papers still active: for a partial harvest those the profile had (``before``),
+    updated by this harvest's verdicts; for a full one, those it returned and accepted. A
+    stale entry counts as the profile had it. Counted as a change from ``previous``, so
+    that ``previous`` may hold only the returned papers' memberships."""
     active = {s.arxiv_id: s.withdrawn for s in previous.values() if s.status == Membership.ACTIVE}
     after = dict(active) if partial else {}
     stale = set(plan.stale)
@@ -226,7 +227,6 @@ def _count(
             after[obs.paper.arxiv_id] = obs.paper.withdrawn
         else:
             after.pop(obs.paper.arxiv_id, None)
-    before = standing or _standing(previous)
     plan.paper_count = before.active - len(active) + len(after)
     plan.withdrawn_count = before.withdrawn - sum(active.values()) + sum(after.values())
 

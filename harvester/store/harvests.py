@@ -18,7 +18,7 @@ commits a few dozen times instead of 2,000, and confirms each lease once.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -34,7 +34,7 @@ from ..records import Author, Paper
 from ..vocabulary import EventKind, Membership, RunStatus
 from . import schema as t
 from .leases import Lease
-from .papers import ID_CHUNK, save_papers, unchanged_papers
+from .papers import chunks, save_papers, unchanged_papers
 from .problems import database_error, readable
 
 
@@ -176,24 +176,26 @@ def record_isolated(
     rolled it back (the caller then closes the run as failed, saying why). An incremental
     harvest is planned from ``known`` alone, and one with nothing to write takes no
     savepoint."""
+    plan = None
     if not harvest.full:
         plan = _plan(conn, harvest, known)
         if plan.suspect_reason is not None or known.quiet(harvest, plan):
             return Recorded(plan, RunTotals.of_plan(plan, harvest.requests, len(harvest.papers)))
     try:
         with conn.begin_nested():
-            return record_harvest(conn, harvest, now, known)
+            return record_harvest(conn, harvest, now, known, plan)
     except SQLAlchemyError as exc:
         return database_error(exc, "database write failed")
 
 
 def record_harvest(
-    conn: Connection, harvest: AuthorHarvest, now: datetime, known: Known
+    conn: Connection, harvest: AuthorHarvest, now: datetime, known: Known, plan: Plan | None
 ) -> Recorded:
-    """Plan and write one author's papers, memberships, events and count change inside
-    ``conn``'s transaction. The run and the coverage are the caller's
-    (:func:`record_harvests`)."""
-    plan = _plan(conn, harvest, known)
+    """Plan (unless ``plan`` is given) and write one author's papers, memberships, events
+    and count change inside ``conn``'s transaction. The run and the coverage are the
+    caller's (:func:`record_harvests`)."""
+    if plan is None:
+        plan = _plan(conn, harvest, known)
     totals = RunTotals.of_plan(plan, harvest.requests, len(harvest.papers))
     if plan.suspect_reason is None:
         save_papers(conn, harvest.papers, now)
@@ -239,7 +241,7 @@ def _plan(conn: Connection, harvest: AuthorHarvest, known: Known) -> Plan:
         identity_changed=baseline not in (None, harvest.identity),
         still_belongs=still_belongs,
         partial=not harvest.full,
-        standing=None if harvest.full else known.standings.get(harvest.key, Standing(0, 0)),
+        standing=None if harvest.full else known.standings[harvest.key],
     )
 
 
@@ -248,14 +250,14 @@ def _membership_rows(conn: Connection, harvests: Sequence[AuthorHarvest]) -> dic
     it returned for an incremental one."""
     m = t.membership.c
     rows: dict[str, list[Any]] = {}
-    for chunk in _chunks([h.key for h in harvests if h.full]):
+    for chunk in chunks([h.key for h in harvests if h.full]):
         for r in conn.execute(select(t.membership).where(m.author_key.in_(chunk))):
             rows.setdefault(r.author_key, []).append(r)
     wanted = {(h.key, p.arxiv_id) for h in harvests if not h.full for p in h.papers}
     keys = sorted({key for key, _ in wanted})
     ids = sorted({arxiv_id for _, arxiv_id in wanted})
-    for key_chunk in _chunks(keys):
-        for id_chunk in _chunks(ids):
+    for key_chunk in chunks(keys):
+        for id_chunk in chunks(ids):
             where = (m.author_key.in_(key_chunk), m.arxiv_id.in_(id_chunk))
             for r in conn.execute(select(t.membership).where(*where)):
                 if (r.author_key, r.arxiv_id) in wanted:
@@ -268,7 +270,7 @@ def _standings(conn: Connection, author_keys: Sequence[str]) -> dict[str, Standi
     m = t.membership.c
     withdrawn = func.coalesce(func.sum(case((m.seen_withdrawn, 1), else_=0)), 0)
     found: dict[str, Standing] = {}
-    for chunk in _chunks(author_keys):
+    for chunk in chunks(author_keys):
         stmt = (
             select(m.author_key, func.count(), withdrawn)
             .where(m.author_key.in_(chunk), m.status == Membership.ACTIVE)
@@ -276,11 +278,6 @@ def _standings(conn: Connection, author_keys: Sequence[str]) -> dict[str, Standi
         )
         found.update((key, Standing(int(n), int(w))) for key, n, w in conn.execute(stmt))
     return {key: found.get(key, Standing(0, 0)) for key in author_keys}
-
-
-def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
-    for start in range(0, len(values), ID_CHUNK):
-        yield values[start : start + ID_CHUNK]
 
 
 def finish_runs(conn: Connection, runs: Sequence[tuple[int, RunTotals]], now: datetime) -> None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -69,6 +69,12 @@ def save_papers(conn: Connection, papers: Sequence[Paper], now: datetime) -> int
     authors = [author_row(key, i, a) for key in written for i, a in enumerate(unique[key].authors)]
     insert_rows(conn, t.paper_author, authors)
     return len(written)
+
+
+def chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
+    """``values`` in runs of :data:`ID_CHUNK`, for ``IN (...)`` lists."""
+    for start in range(0, len(values), ID_CHUNK):
+        yield values[start : start + ID_CHUNK]
 
 
 def unchanged_papers(conn: Connection, papers: Sequence[Paper]) -> set[str]:
@@ -175,8 +181,7 @@ def _fingerprints(conn: Connection, ids: list[str]) -> dict[str, tuple[str, int]
     """The stored fingerprint and version of each of ``ids`` that has a paper row."""
     p = t.paper.c
     found: dict[str, tuple[str, int]] = {}
-    for start in range(0, len(ids), ID_CHUNK):
-        chunk = ids[start : start + ID_CHUNK]
+    for chunk in chunks(ids):
         stmt = select(p.arxiv_id, p.fingerprint, p.version).where(p.arxiv_id.in_(chunk))
         found.update(
             (key, (fingerprint, version)) for key, fingerprint, version in conn.execute(stmt)
@@ -221,5 +226,5 @@ def _upsert_papers(conn: Connection, rows: list[dict[str, Any]]) -> list[str]:
 
 def _delete_authors(conn: Connection, ids: list[str]) -> None:
     pa = t.paper_author.c
-    for start in range(0, len(ids), ID_CHUNK):
-        conn.execute(t.paper_author.delete().where(pa.arxiv_id.in_(ids[start : start + ID_CHUNK])))
+    for chunk in chunks(ids):
+        conn.execute(t.paper_author.delete().where(pa.arxiv_id.in_(chunk)))

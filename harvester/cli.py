@@ -31,7 +31,7 @@ logger = logging.getLogger("harvester")
 
 FORMATS = ("text", "markdown", "json", "html")
 EXPORT_FORMATS = ("bibtex", "csv", "json")
-COMMANDS = "--once, daemon, status, profile, history, export, db upgrade or demo"
+COMMANDS = "--once, daemon, status, profile, history, export, refresh, db upgrade or demo"
 
 
 def _common_options(*, top: bool) -> argparse.ArgumentParser:
@@ -80,6 +80,17 @@ def build_parser() -> argparse.ArgumentParser:
     db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     db_commands.add_parser(
         "upgrade", help="create or upgrade the schema (Alembic migrations)", parents=[common]
+    )
+    refresh = commands.add_parser(
+        "refresh",
+        help="bring the similar authors (and the site) up to date with the database",
+        parents=[common],
+    )
+    refresh.add_argument(
+        "--all",
+        action="store_true",
+        dest="everything",
+        help="recompute every profile with a newly fitted model, not only what changed",
     )
     commands.add_parser(
         "demo",
@@ -222,6 +233,8 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace, context
         return show_profile(settings, args)
     if args.command == "db":
         return upgrade_database(settings, quiet=args.quiet)
+    if args.command == "refresh":
+        return refresh_derived(settings, everything=args.everything, quiet=args.quiet)
     return run_once(settings, quiet=args.quiet, full=args.full)
 
 
@@ -266,6 +279,23 @@ def upgrade_database(settings: Settings, *, quiet: bool = False) -> int:
     for line in repaired:
         print(f"repaired: {line}")  # said even with -q: the database was not as it should be
     _say(f"schema is up to date in {_masked(settings.database.url)}", quiet=quiet)
+    return exits.OK
+
+
+def refresh_derived(settings: Settings, *, everything: bool = False, quiet: bool = False) -> int:
+    """``harvest refresh [--all]``: what runs after a cycle, on demand; a failure is the
+    command's (one line, its exit code), not only a logged error."""
+    from .profile import refresh_similar_authors, write_site
+
+    with _opened(settings) as store:
+        store.upgrade()
+        stored = refresh_similar_authors(store, everything=everything)
+        if settings.output.html_dir is not None:
+            write_site(store, settings.output.html_dir)
+    if everything:
+        _say("similar authors recomputed for every profile, with a newly fitted model", quiet=quiet)
+    else:
+        _say("similar authors updated" if stored else "similar authors are current", quiet=quiet)
     return exits.OK
 
 

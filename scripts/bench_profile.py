@@ -280,7 +280,7 @@ def _build(store: Store, path: Path, args: argparse.Namespace) -> None:
     print(f"database: {args.profiles} profiles, {args.papers} papers, {size:.0f} MB,", end=" ")
     print(f"built in {built:.1f} s")
     start = time.perf_counter()
-    refresh_similar_authors(store, force=True)
+    refresh_similar_authors(store, everything=True)
     print(f"similar authors computed in {time.perf_counter() - start:.1f} s")
 
 

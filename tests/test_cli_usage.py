@@ -23,6 +23,7 @@ COMMANDS = (
     ("history", "kakade"),
     ("export", "kakade"),
     ("db", "upgrade"),
+    ("refresh",),
 )
 
 
@@ -67,7 +68,17 @@ def test_options_that_make_no_sense_together_are_a_usage_error(
 def test_no_arguments_lists_every_command(tmp_path: Path) -> None:
     result = run_cli(cwd=tmp_path)
     assert result.returncode == 2
-    for command in ("--once", "daemon", "status", "profile", "history", "export", "db", "demo"):
+    for command in (
+        "--once",
+        "daemon",
+        "status",
+        "profile",
+        "history",
+        "export",
+        "refresh",
+        "db",
+        "demo",
+    ):
         assert command in result.stderr.splitlines()[-1], command
 
 

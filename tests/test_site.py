@@ -86,7 +86,7 @@ def test_concurrent_refreshes_take_turns(
 
     def refresh() -> None:
         try:
-            refresh_similar_authors(store, force=True)
+            refresh_similar_authors(store, everything=True)
         except BaseException as exc:  # collected: a thread cannot fail the test itself
             errors.append(exc)
 

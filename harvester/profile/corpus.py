@@ -1,8 +1,10 @@
-"""The database read once for :mod:`.similar`: papers, their authors and the profiles.
+"""The papers a refresh of the similar authors reads, as a :class:`Corpus`.
 
-The rows come from one snapshot (:func:`harvester.store.derived.corpus_snapshot`); rows
-that refer to a paper or an author read by none of the earlier queries are skipped all the
-same (the data signature will have changed, so the next refresh takes them).
+A corpus holds some profiles' papers (or all of them), the papers of the co-authors
+their lists read, and every active membership of those papers; :func:`load_corpus` reads
+it in the refresh's snapshot (:func:`harvester.store.derived.corpus_snapshot`). Papers
+are row numbers in id order, whichever subset is loaded, so a profile's vectors come out
+the same from any corpus that holds its papers.
 
 Names are compared folded (:func:`harvester.matching.fold_name`, the folding used for
 matching and stored in ``paper_author.folded_name``). A profile's *own* folded names are
@@ -13,7 +15,9 @@ counted as its co-authors.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from ..matching import fold_name
 from ..store.derived import CorpusRows
@@ -44,43 +48,66 @@ class Corpus:
         return min(counts, key=lambda name: (-counts[name], name))
 
 
-def read_corpus(rows: CorpusRows) -> Corpus:
+def load_corpus(
+    rows: CorpusRows,
+    keys: Collection[str],
+    profiles: Mapping[str, str],
+    *,
+    coauthors_of: Mapping[str, Collection[str]] | None = None,
+    names: Collection[str] = (),
+) -> Corpus:
+    """The papers of the profiles ``keys``; with ``coauthors_of`` (each profile's
+    co-author candidates, by key) also every paper of those co-authors and of ``names``.
+    ``profiles`` are the tracked profiles (key -> name)."""
+    mine = rows.memberships(keys=list(keys))
+    ids = {arxiv_id for _, arxiv_id, _ in mine}
+    if coauthors_of is None and not names:
+        return build_corpus(rows.papers(list(ids)), rows.paper_authors(list(ids)), profiles, mine)
+    wanted = set(names)
+    for key in keys:
+        wanted.update(coauthors_of.get(key, ()) if coauthors_of is not None else ())
+    if wanted:
+        ids |= rows.papers_by(sorted(wanted))
+    every = sorted(ids)
+    return build_corpus(
+        rows.papers(every), rows.paper_authors(every), profiles, rows.memberships(ids=every)
+    )
+
+
+def build_corpus(
+    papers: Iterable[tuple[str, str, str, str, datetime]],
+    authors: Iterable[tuple[str, str, str]],
+    profiles: Mapping[str, str],
+    memberships: Iterable[tuple[str, str, str | None]],
+) -> Corpus:
+    """A corpus of paper rows, author rows, the tracked profiles and membership rows
+    (rows naming a paper not given are skipped)."""
     corpus = Corpus()
-    _read_papers(rows, corpus)
-    _read_authors(rows, corpus)
-    _read_profiles(rows, corpus)
-    return corpus
-
-
-def _read_papers(rows: CorpusRows, corpus: Corpus) -> None:
-    for arxiv_id, title, summary, categories, published in rows.papers():
+    for arxiv_id, title, summary, categories, published in sorted(papers):
         corpus.ids.append(arxiv_id)
         corpus.texts.append(f"{title}. {summary}")
         corpus.categories.append(categories)
         corpus.years.append(published.year)
         corpus.authors.append(set())
-
-
-def _read_authors(rows: CorpusRows, corpus: Corpus) -> None:
     row_of = {arxiv_id: i for i, arxiv_id in enumerate(corpus.ids)}
-    for arxiv_id, name, folded in rows.paper_authors():
+    for arxiv_id, name, folded in authors:
         i = row_of.get(arxiv_id)
-        if i is None:  # written after the papers were read
+        if i is None:
             continue
         if folded not in corpus.authors[i]:
             corpus.authors[i].add(folded)
             corpus.papers_by_name[folded].append(i)
         corpus.spellings[folded][name] += 1
-
-
-def _read_profiles(rows: CorpusRows, corpus: Corpus) -> None:
-    row_of = {arxiv_id: i for i, arxiv_id in enumerate(corpus.ids)}
-    for key, name in rows.profiles():
+    for key, name in profiles.items():
         corpus.profiles[key] = name
         corpus.own_names[key].add(fold_name(name))
-    for key, arxiv_id, matched_name in rows.memberships():
-        if arxiv_id not in row_of or key not in corpus.profiles:  # written since: next time
+    for key, arxiv_id, matched_name in memberships:
+        if arxiv_id not in row_of or key not in corpus.profiles:
             continue
         corpus.profile_papers[key].append(row_of[arxiv_id])
         if matched_name:
             corpus.own_names[key].add(fold_name(matched_name))
+    for rows_of in (corpus.papers_by_name, corpus.profile_papers):
+        for found in rows_of.values():
+            found.sort()
+    return corpus

@@ -1,11 +1,10 @@
 """What runs after every harvest cycle: :func:`after_cycle`.
 
 :func:`harvester.harvest.harvest_once` calls it once the harvests have committed. It
-recomputes the similar authors when the data they derive from changed (a digest of it is
-kept in ``derived_state``), then rewrites the static site when ``[output] html_dir`` is
-set. Each step is isolated: a failure is logged with the step's name, leaves what that
-step produced last time in place, and stops neither the other step nor the harvest's
-exit code.
+recomputes the similar authors the cycle's changes can reach (:mod:`.derive`), then
+rewrites the static site when ``[output] html_dir`` is set. Each step is isolated: a
+failure is logged with the step's name, leaves what that step produced last time in
+place, and stops neither the other step nor the harvest's exit code.
 """
 
 from __future__ import annotations
@@ -17,14 +16,10 @@ from datetime import UTC, datetime
 from ..errors import HarvesterError
 from ..settings import Settings
 from ..store import Store
-from ..store.derived import corpus_snapshot, replace_similar_authors
-from .corpus import read_corpus
+from ..store.derived import corpus_snapshot, store_similar
 from .site import write_site
 
 logger = logging.getLogger(__name__)
-
-ALGORITHM_VERSION = "1"
-"""Part of the data signature: changing the scoring must bump it, so results are recomputed."""
 
 
 def after_cycle(settings: Settings, store: Store, *, now: datetime | None = None) -> list[str]:
@@ -56,20 +51,26 @@ def _isolated(name: str, step: Callable[[], object]) -> bool:
 
 
 def refresh_similar_authors(
-    store: Store, *, now: datetime | None = None, force: bool = False
+    store: Store,
+    *,
+    now: datetime | None = None,
+    everything: bool = False,
+    refit: bool | None = None,
 ) -> bool:
-    """Recompute ``similar_author`` unless the data is as it was last time; True if it did."""
+    """Recompute the similar-author lists the harvests' changes can reach (``everything``:
+    all of them; ``refit``, by default with ``everything``: fit the model again); True if
+    it stored anything."""
     now = now or datetime.now(UTC)
-    with corpus_snapshot(store.engine) as rows:
-        signature = rows.signature(ALGORITHM_VERSION)
-        if not force and rows.stored_signature() == signature:
-            logger.debug("similar authors are current")
-            return False
-        corpus = read_corpus(rows)
-    from .similar import compute_similar  # scikit-learn takes a second to import: only now
+    from .derive import Request, plan_refresh  # scikit-learn takes a second to import
 
-    similar = compute_similar(corpus)
-    if not replace_similar_authors(store.engine, similar, signature, now, force=force):
-        return False  # another process stored the same result meanwhile
-    logger.info("similar authors recomputed for %d profiles", len(similar))
+    request = Request(everything=everything, refit=everything if refit is None else refit)
+    with corpus_snapshot(store.engine) as rows:
+        update = plan_refresh(rows, request, now)
+    if update is None:
+        logger.debug("similar authors are current")
+        return False
+    if not store_similar(store.engine, update, now, force=everything):
+        return False  # another process refreshed from a later state meanwhile
+    kind = "recomputed" if update.full else "updated"
+    logger.info("similar authors %s for %d profiles", kind, len(update.lists))
     return True

@@ -30,17 +30,17 @@ papers (see docs/benchmarks.md).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 from ..records import SimilarAuthor
 from .corpus import Corpus
+from .model import TopicModel, fit_model
 
 WEIGHTS = (0.50, 0.35, 0.15)
 """Weights of co-authorship, topic and category similarity (they sum to 1)."""
@@ -77,28 +77,151 @@ def explain(
     return "; ".join(parts) or "no shared papers, terms or categories"
 
 
+@dataclass
+class Tracked:
+    """Every tracked profile that has papers (by key), with its own names and centroids:
+    a profile's list is scored against all of them. Row ``i`` of :attr:`topics` and
+    :attr:`cats` is the centroid of ``keys[i]``."""
+
+    keys: list[str]
+    names: list[str]
+    own_names: list[frozenset[str]]
+    topics: Any
+    cats: Any
+
+    def __post_init__(self) -> None:
+        self.row: dict[str, int] = {key: i for i, key in enumerate(self.keys)}
+
+
+def profile_vectors(space: Space, keys: Sequence[str]) -> tuple[Any, Any]:
+    """The topic and category centroids of ``keys`` from their papers in the space's corpus."""
+    return space.centroids([space.corpus.profile_papers[key] for key in keys])
+
+
+def tracked_of(space: Space) -> Tracked:
+    """:class:`Tracked` of a corpus that holds every profile's papers."""
+    corpus = space.corpus
+    keys = [key for key in corpus.profiles if corpus.profile_papers.get(key)]
+    topics, cats = profile_vectors(space, keys)
+    return Tracked(
+        keys=keys,
+        names=[corpus.profiles[key] for key in keys],
+        own_names=[frozenset(corpus.own_names[key]) for key in keys],
+        topics=topics,
+        cats=cats,
+    )
+
+
+def compute_similar(
+    corpus: Corpus, model: TopicModel | None = None
+) -> dict[str, list[SimilarAuthor]]:
+    """The similar authors of every tracked profile of a whole corpus, best first (the
+    model fitted on the corpus unless given)."""
+    if model is None:
+        model = fit_model(zip(corpus.texts, corpus.categories, strict=True))
+    space = Space(corpus, model)
+    tracked = tracked_of(space)
+    return similar_lists(space, tracked, tracked.keys)
+
+
+def similar_lists(
+    space: Space, tracked: Tracked, keys: Sequence[str]
+) -> dict[str, list[SimilarAuthor]]:
+    """The lists of ``keys`` (tracked profiles whose papers, their authors' papers and those
+    papers' memberships the space's corpus holds), scored against every profile of
+    ``tracked``."""
+    if not keys:
+        return {}
+    corpus = space.corpus
+    excluded = frozenset().union(*tracked.own_names)
+    coauthors = {key: coauthor_names(corpus, key, excluded) for key in keys}
+    groups = [_recent(corpus, name) for key in keys for name in coauthors[key]]
+    co_topics, co_cats = space.centroids(groups)
+    n = len(tracked.keys)
+    topics = sp.vstack([tracked.topics, co_topics], format="csr")
+    cats = sp.vstack([tracked.cats, co_cats], format="csr")
+    vectors = _Vectors(space, topics, cats)
+    wrote_t = _membership(
+        [sorted(_written_by(corpus, tracked, j)) for j in range(n)], len(corpus.ids)
+    ).T.tocsc()
+    result: dict[str, list[SimilarAuthor]] = {}
+    offset = n
+    for start in range(0, len(keys), TRACKED_ROWS):
+        chunk = keys[start : start + TRACKED_ROWS]
+        rows = [tracked.row[key] for key in chunk]
+        member = _membership([corpus.profile_papers[key] for key in chunk], len(corpus.ids))
+        shared = (member @ wrote_t).toarray().astype(np.float64)
+        topic = _clip((topics[rows] @ tracked.topics.T).toarray())
+        category = _clip((cats[rows] @ tracked.cats.T).toarray())
+        for i, key in enumerate(chunk):
+            me, names = rows[i], coauthors[key]
+            co_rows = list(range(offset, offset + len(names)))
+            offset += len(names)
+            co_topic, co_category = vectors.pair_similarity(me, co_rows)
+            mine = set(corpus.profile_papers[key])
+            co_shared = [len(mine.intersection(corpus.papers_by_name[name])) for name in names]
+            found = _Candidates(
+                corpus=corpus,
+                tracked=tracked,
+                coauthors=names,
+                shared=np.concatenate([shared[i], np.array(co_shared, dtype=np.float64)]),
+                topic=np.concatenate([topic[i], co_topic]),
+                category=np.concatenate([category[i], co_category]),
+            )
+            found.topic[me] = -np.inf  # not a candidate of its own
+            result[key] = _best(corpus, vectors, key, me, found, co_rows)
+    return result
+
+
+@dataclass(slots=True)
+class _Vectors:
+    """Centroid rows of the tracked profiles, then of the co-authors; the paper space."""
+
+    space: Space
+    topics: Any
+    cats: Any
+
+    def shared_terms(self, me: int, other: int) -> tuple[str, ...]:
+        return _top_shared(self.topics, me, other, self.space.terms, TERMS_SHOWN)
+
+    def shared_categories(self, me: int, other: int) -> tuple[str, ...]:
+        return _top_shared(self.cats, me, other, self.space.category_names, CATEGORIES_SHOWN)
+
+    def pair_similarity(self, me: int, others: list[int]) -> tuple[Vector, Vector]:
+        """Topic and category cosines of the centroid row ``me`` with each of ``others``."""
+        if not others:
+            return np.zeros(0), np.zeros(0)
+        left = [me] * len(others)
+        topic = self.topics[left].multiply(self.topics[others]).sum(axis=1)
+        category = self.cats[left].multiply(self.cats[others]).sum(axis=1)
+        return _clip(topic).ravel(), _clip(category).ravel()
+
+
 @dataclass(slots=True)
 class _Candidates:
-    """One profile's candidates as parallel sequences (tracked profiles first)."""
+    """One profile's candidates: the tracked profiles (index ``j < n``, the profile itself
+    scored out), then its co-authors; names and papers are only looked up for those kept."""
 
-    names: list[str]
-    keys: list[str | None]
-    rows: list[int]
-    """Each candidate's row in the centroid matrices."""
-    written: list[set[int]]
-    """Each candidate's papers: shared when the profile has them too."""
+    corpus: Corpus
+    tracked: Tracked
+    coauthors: list[str]
+    """Folded names."""
     shared: Vector
     topic: Vector
     category: Vector
 
-    def extend(self, other: _Candidates) -> None:
-        self.names += other.names
-        self.keys += other.keys
-        self.rows += other.rows
-        self.written += other.written
-        self.shared = np.concatenate([self.shared, other.shared])
-        self.topic = np.concatenate([self.topic, other.topic])
-        self.category = np.concatenate([self.category, other.category])
+    def name(self, j: int) -> str:
+        n = len(self.tracked.keys)
+        return self.tracked.names[j] if j < n else self.corpus.display_name(self.coauthors[j - n])
+
+    def key(self, j: int) -> str | None:
+        return self.tracked.keys[j] if j < len(self.tracked.keys) else None
+
+    def written(self, j: int) -> set[int]:
+        n = len(self.tracked.keys)
+        if j < n:
+            return _written_by(self.corpus, self.tracked, j)
+        return set(self.corpus.papers_by_name[self.coauthors[j - n]])
 
 
 def coauthorship(shared_papers: Any) -> Any:
@@ -106,88 +229,17 @@ def coauthorship(shared_papers: Any) -> Any:
     return shared_papers / (shared_papers + HALF_SATURATION)
 
 
-def compute_similar(corpus: Corpus) -> dict[str, list[SimilarAuthor]]:
-    """The similar authors of every tracked profile that has papers, best first."""
-    keys = [key for key in corpus.profiles if corpus.profile_papers.get(key)]
-    if not keys:
-        return {}
-    space = _Space(corpus)
-    coauthors = {key: _frequent_coauthors(corpus, key, keys) for key in keys}
-    groups = [corpus.profile_papers[key] for key in keys]
-    owners: list[int] = []
-    for me, key in enumerate(keys):
-        groups += [_recent(corpus, name) for name in coauthors[key]]
-        owners += [me] * len(coauthors[key])
-    space.fit_centroids(groups)
-    tracked = _Tracked(corpus, space, keys)
-    pairs = (np.array(owners, dtype=np.int64), np.arange(len(keys), len(groups)))
-    topic, category = space.pair_similarity(*pairs)
-    result: dict[str, list[SimilarAuthor]] = {}
-    offset = len(keys)
-    for me, key in enumerate(keys):
-        found = tracked.candidates(me)
-        rows = list(range(offset, offset + len(coauthors[key])))
-        part = slice(offset - len(keys), offset - len(keys) + len(rows))
-        offset += len(rows)
-        found.extend(
-            _coauthor_candidates(corpus, key, coauthors[key], rows, (topic[part], category[part]))
-        )
-        result[key] = _best(corpus, space, key, me, found)
-    return result
-
-
-class _Tracked:
-    """Shared papers and similarities between all tracked profiles (sparse products),
-    :data:`TRACKED_ROWS` profiles' rows at a time: 10,000 profiles would need three dense
-    10,000 x 10,000 matrices (2.4 GB) at once."""
-
-    def __init__(self, corpus: Corpus, space: _Space, keys: list[str]) -> None:
-        n = len(keys)
-        self.keys = keys
-        self.names = [corpus.profiles[key] for key in keys]
-        self.written = [_written_by(corpus, key) for key in keys]
-        self.papers = _membership([corpus.profile_papers[key] for key in keys], len(corpus.ids))
-        self.wrote_t = _membership([sorted(w) for w in self.written], len(corpus.ids)).T.tocsc()
-        self.topics, self.cats = space.topics[:n], space.cats[:n]
-        self.rows = range(0)
-        self.shared = self.topic = self.category = np.zeros((0, n))
-
-    def candidates(self, me: int) -> _Candidates:
-        if me not in self.rows:
-            self._compute(range(me, min(me + TRACKED_ROWS, len(self.keys))))
-        row = me - self.rows.start
-        others = [j for j in range(len(self.keys)) if j != me]
-        return _Candidates(
-            names=[self.names[j] for j in others],
-            keys=[self.keys[j] for j in others],
-            rows=others,
-            written=[self.written[j] for j in others],
-            shared=self.shared[row, others],
-            topic=self.topic[row, others],
-            category=self.category[row, others],
-        )
-
-    def _compute(self, rows: range) -> None:
-        chunk = slice(rows.start, rows.stop)
-        self.rows = rows
-        self.shared = (self.papers[chunk] @ self.wrote_t).toarray().astype(np.float64)
-        self.topic = _clip((self.topics[chunk] @ self.topics.T).toarray())
-        self.category = _clip((self.cats[chunk] @ self.cats.T).toarray())
-
-
-def _written_by(corpus: Corpus, key: str) -> set[int]:
-    """A tracked author's papers: their profile plus any paper under one of their names."""
-    written = set(corpus.profile_papers[key])
-    for folded in corpus.own_names[key]:
+def _written_by(corpus: Corpus, tracked: Tracked, j: int) -> set[int]:
+    """A tracked author's papers in ``corpus``: their profile's plus any paper under one of
+    their names."""
+    written = set(corpus.profile_papers.get(tracked.keys[j], ()))
+    for folded in tracked.own_names[j]:
         written.update(corpus.papers_by_name.get(folded, ()))
     return written
 
 
-def _frequent_coauthors(corpus: Corpus, key: str, tracked: list[str]) -> list[str]:
+def coauthor_names(corpus: Corpus, key: str, excluded: frozenset[str]) -> list[str]:
     """The most frequent co-authors (folded) who are neither the author nor tracked."""
-    excluded = set(corpus.own_names[key])
-    for other in tracked:
-        excluded |= corpus.own_names[other]
     counts: Counter[str] = Counter()
     for row in corpus.profile_papers[key]:
         counts.update(corpus.authors[row] - excluded)
@@ -203,37 +255,23 @@ def _recent(corpus: Corpus, folded: str) -> list[int]:
     return sorted(rows, key=lambda row: (corpus.years[row], row))[-COAUTHOR_PAPERS:]
 
 
-def _coauthor_candidates(
-    corpus: Corpus, key: str, names: list[str], rows: list[int], scores: tuple[Vector, Vector]
-) -> _Candidates:
-    mine = set(corpus.profile_papers[key])
-    written = [set(corpus.papers_by_name[name]) for name in names]
-    return _Candidates(
-        names=[corpus.display_name(name) for name in names],
-        keys=[None] * len(names),
-        rows=rows,
-        written=written,
-        shared=np.array([len(w & mine) for w in written], dtype=np.float64),
-        topic=scores[0],
-        category=scores[1],
-    )
-
-
 def _best(
-    corpus: Corpus, space: _Space, key: str, me: int, found: _Candidates
+    corpus: Corpus, vectors: _Vectors, key: str, me: int, found: _Candidates, co_rows: list[int]
 ) -> list[SimilarAuthor]:
     coauthor = coauthorship(found.shared)
     score = WEIGHTS[0] * coauthor + WEIGHTS[1] * found.topic + WEIGHTS[2] * found.category
     mine = set(corpus.profile_papers[key])
     result = []
-    for j in _top(score, found.names):
-        shared = sorted(found.written[j] & mine)
-        terms = space.shared_terms(me, found.rows[j])
-        categories = space.shared_categories(me, found.rows[j])
+    n = len(found.tracked.keys)
+    for j in _top(score, found.name):
+        shared = sorted(found.written(j) & mine)
+        row = j if j < n else co_rows[j - n]
+        terms = vectors.shared_terms(me, row)
+        categories = vectors.shared_categories(me, row)
         result.append(
             SimilarAuthor(
-                name=found.names[j],
-                key=found.keys[j],
+                name=found.name(j),
+                key=found.key(j),
                 score=round(float(score[j]), 4),
                 shared_papers=len(shared),
                 coauthor_score=round(float(coauthor[j]), 4),
@@ -247,14 +285,14 @@ def _best(
     return result
 
 
-def _top(score: Vector, names: list[str]) -> list[int]:
+def _top(score: Vector, name: Callable[[int], str]) -> list[int]:
     """Indexes of the best :data:`TOP_SIMILAR` scores >= :data:`MIN_SCORE`, ties by name."""
     rounded = np.round(score, 6)
     eligible = np.flatnonzero(rounded >= MIN_SCORE)
     if len(eligible) > TOP_SIMILAR:  # keep every candidate tied with the last one kept
         cutoff = np.partition(rounded[eligible], -TOP_SIMILAR)[-TOP_SIMILAR]
         eligible = eligible[rounded[eligible] >= cutoff]
-    ranked = sorted(eligible.tolist(), key=lambda j: (-rounded[j], names[j]))
+    ranked = sorted(eligible.tolist(), key=lambda j: (-rounded[j], name(j)))
     return ranked[:TOP_SIMILAR]
 
 
@@ -273,37 +311,26 @@ def _clip(values: Any) -> Vector:
     return np.clip(np.asarray(values, dtype=np.float64), 0.0, 1.0)
 
 
-class _Space:
-    """TF-IDF and category vectors of every paper, then centroids of groups of papers."""
+class Space:
+    """TF-IDF and category vectors of every paper of a corpus (with a fitted model), then
+    centroids of groups of papers."""
 
-    topics: Any
-    cats: Any
+    def __init__(self, corpus: Corpus, model: TopicModel) -> None:
+        self.corpus = corpus
+        self.paper_topics = model.topics(corpus.texts)
+        self.paper_cats = model.category_counts(corpus.categories)
+        self.terms = model.terms
+        self.category_names = model.categories
 
-    def __init__(self, corpus: Corpus) -> None:
-        self.paper_topics, self.terms = _tfidf(corpus.texts)
-        vectorizer = CountVectorizer(token_pattern=r"\S+", lowercase=False)
-        self.paper_cats = vectorizer.fit_transform(corpus.categories).astype(np.float32)
-        self.category_names = vectorizer.get_feature_names_out()
-
-    def fit_centroids(self, groups: Sequence[Sequence[int]]) -> None:
-        """Row ``i`` of ``topics`` and ``cats`` becomes the centroid of ``groups[i]``."""
+    def centroids(self, groups: Sequence[Sequence[int]]) -> tuple[Any, Any]:
+        """Row ``i`` of each is the topic (cut to :data:`CENTROID_TERMS` terms) and the
+        category centroid of ``groups[i]``, unit length."""
         membership = _membership(groups, self.paper_topics.shape[0])
-        self.topics = _prune(_unit_rows(membership @ self.paper_topics), CENTROID_TERMS)
-        self.cats = _unit_rows(membership @ self.paper_cats)
-
-    def pair_similarity(self, left: Any, right: Any) -> tuple[Vector, Vector]:
-        """Topic and category cosines of the centroid rows ``left[i]`` and ``right[i]``."""
-        if len(left) == 0:
-            return np.zeros(0), np.zeros(0)
-        topic = self.topics[left].multiply(self.topics[right]).sum(axis=1)
-        category = self.cats[left].multiply(self.cats[right]).sum(axis=1)
-        return _clip(topic).ravel(), _clip(category).ravel()
-
-    def shared_terms(self, me: int, other: int) -> tuple[str, ...]:
-        return _top_shared(self.topics, me, other, self.terms, TERMS_SHOWN)
-
-    def shared_categories(self, me: int, other: int) -> tuple[str, ...]:
-        return _top_shared(self.cats, me, other, self.category_names, CATEGORIES_SHOWN)
+        topics = _prune(_unit_rows(membership @ self.paper_topics), CENTROID_TERMS)
+        cats = _unit_rows(membership @ self.paper_cats)
+        topics.sort_indices()  # one order of terms: the same sums wherever a row is used
+        cats.sort_indices()
+        return topics, cats
 
 
 def _top_shared(matrix: Any, me: int, other: int, names: Any, count: int) -> tuple[str, ...]:
@@ -320,23 +347,6 @@ def _top_shared(matrix: Any, me: int, other: int, names: Any, count: int) -> tup
 def _row(matrix: Any, i: int) -> tuple[Any, Any]:
     start, stop = matrix.indptr[i], matrix.indptr[i + 1]
     return matrix.indices[start:stop], matrix.data[start:stop]
-
-
-def _tfidf(texts: Sequence[str]) -> tuple[Any, Any]:
-    """Paper vectors; few papers keep every term (the usual pruning would drop them all)."""
-    small = len(texts) < 20
-    vectorizer = TfidfVectorizer(
-        stop_words="english",
-        min_df=1 if small else 2,
-        max_df=1.0 if small else 0.5,
-        sublinear_tf=True,
-        token_pattern=r"(?u)\b[^\W\d_][\w-]*[^\W_]\b",
-        dtype=np.float32,
-    )
-    try:
-        return vectorizer.fit_transform(texts), vectorizer.get_feature_names_out()
-    except ValueError:  # no term left (only stop words, say): no topic similarity
-        return sp.csr_matrix((len(texts), 0), dtype=np.float32), np.array([], dtype=object)
 
 
 def _prune(matrix: Any, keep: int) -> Any:

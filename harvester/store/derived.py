@@ -1,30 +1,81 @@
 """Derived data: what the similar authors are computed from, and where they are kept.
 
-:func:`corpus_snapshot` reads the papers, their authors and the profiles in one snapshot
-(harvests may commit meanwhile), with a cheap :meth:`CorpusRows.signature` of all of it;
-:func:`replace_similar_authors` stores a result unless another process stored the one for
-the same data first. Both belong to :func:`harvester.profile.refresh_similar_authors`.
+:func:`corpus_snapshot` opens one snapshot (harvests may commit meanwhile) in which
+:class:`CorpusRows` reads the change log (``derived_change``), the stored model and profile
+vectors, and the papers, authors and memberships of the profiles a refresh recomputes;
+:func:`store_similar` writes the result unless another process refreshed from a later
+state first. All of it belongs to :func:`harvester.profile.refresh_similar_authors`.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, case, delete, func, insert, select, text
+from sqlalchemy import Connection, Engine, delete, exists, func, insert, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..records import SimilarAuthor
 from ..vocabulary import Membership
 from . import schema as t
 from .engine import read_session
+from .papers import chunks
 from .problems import database_error
 
 SIMILAR_AUTHORS = "similar_authors"
-"""The ``derived_state`` row of the similar authors."""
+"""The ``derived_state`` and ``similar_model`` row of the similar authors."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredModel:
+    """A fitted model as stored (see :mod:`harvester.profile.model`)."""
+
+    version: str
+    papers: int
+    terms: tuple[str, ...]
+    idf: bytes
+    categories: tuple[str, ...]
+    fitted_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoredProfile:
+    """What a profile's similar authors were computed from (a ``similar_profile`` row)."""
+
+    key: str
+    name: str
+    own_names: frozenset[str]
+    coauthors: tuple[str, ...]
+    topic: tuple[bytes, bytes]
+    """Term numbers (int32) and weights (float32) of the topic centroid."""
+    categories: tuple[bytes, bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    change_id: int
+    arxiv_id: str
+    former_author: str | None
+
+
+@dataclass(slots=True)
+class SimilarUpdate:
+    """What one refresh stores: the lists and profiles it recomputed, the model it fitted
+    (if it did), and what it was based on."""
+
+    lists: Mapping[str, Sequence[SimilarAuthor]]
+    profiles: Sequence[StoredProfile]
+    full: bool
+    """Replace every list and profile, not only those given."""
+    model: StoredModel | None
+    """A newly fitted model to store, else ``None``."""
+    based_on: datetime | None
+    """``fitted_at`` of the stored model the refresh started from."""
+    changes: Sequence[int]
+    """The ``derived_change`` rows it took into account."""
 
 
 @contextmanager
@@ -44,81 +95,189 @@ def corpus_snapshot(engine: Engine) -> Iterator[CorpusRows]:
 
 
 class CorpusRows:
-    """The rows the similar authors derive from, read in one snapshot."""
+    """The rows the similar authors derive from, read in one snapshot. ``ids``, ``keys``
+    and ``names`` arguments select; ``None`` means all."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def signature(self, version: str) -> str:
-        """A digest of everything the similar authors derive from (a few aggregates) and of
-        the method's ``version``: a change to either means they must be recomputed."""
-        m, p, a = t.membership.c, t.paper.c, t.author.c
-        active = func.sum(case((m.status == Membership.ACTIVE, 1), else_=0))
-        queries = (
-            select(a.key, a.name).order_by(a.key),
-            select(func.count(), func.max(p.changed_at)),
-            select(func.count(), func.max(m.since), active),
+    def changes(self) -> list[Change]:
+        c = t.derived_change.c
+        query = select(c.change_id, c.arxiv_id, c.folded_name).order_by(c.change_id)
+        return [Change(*row) for row in self.conn.execute(query)]
+
+    def model(self) -> StoredModel | None:
+        m = t.similar_model.c
+        row = self.conn.execute(
+            select(m.version, m.papers, m.terms, m.idf, m.categories, m.fitted_at).where(
+                m.name == SIMILAR_AUTHORS
+            )
+        ).one_or_none()
+        if row is None:
+            return None
+        version, papers, terms, idf, categories, fitted_at = row
+        return StoredModel(
+            version, papers, tuple(_lines(terms)), bytes(idf), tuple(categories.split()), fitted_at
         )
-        digest = hashlib.sha256(version.encode())
-        for query in queries:
-            for row in self.conn.execute(query):
-                digest.update(repr(tuple(_plain(value) for value in row)).encode())
-        return digest.hexdigest()
 
-    def stored_signature(self) -> str | None:
-        return _stored_signature(self.conn)
+    def stored_profiles(self) -> dict[str, StoredProfile]:
+        rows = self.conn.execute(select(t.similar_profile))
+        return {row.author_key: _stored_profile(row) for row in rows}
 
-    def papers(self) -> Iterable[tuple[str, str, str, str, datetime]]:
-        """``(arxiv_id, title, summary, categories, published)`` by id."""
+    def paper_count(self) -> int:
+        return int(self.conn.execute(select(func.count()).select_from(t.paper)).scalar_one())
+
+    def texts(self) -> Iterable[tuple[str, str]]:
+        """``(title. summary, categories)`` of every paper, streamed."""
         p = t.paper.c
-        query = select(p.arxiv_id, p.title, p.summary, p.categories, p.published)
-        return self.conn.execute(query.order_by(p.arxiv_id))
+        query = select(p.title, p.summary, p.categories)
+        rows = self.conn.execution_options(yield_per=2000).execute(query)
+        return ((f"{title}. {summary}", categories) for title, summary, categories in rows)
 
-    def paper_authors(self) -> Iterable[tuple[str, str, str]]:
-        """``(arxiv_id, name, folded_name)`` of every paper's authors."""
-        pa = t.paper_author.c
-        return self.conn.execute(select(pa.arxiv_id, pa.name, pa.folded_name))
+    def tracked_profiles(self) -> list[tuple[str, str]]:
+        """``(key, name)`` of every author with an active membership, by key."""
+        a, m = t.author.c, t.membership.c
+        active = exists().where(m.author_key == a.key, m.status == Membership.ACTIVE)
+        return list(self.conn.execute(select(a.key, a.name).where(active).order_by(a.key)))
 
-    def profiles(self) -> Iterable[tuple[str, str]]:
-        """``(key, name)`` of every tracked author, by key."""
-        a = t.author.c
-        return self.conn.execute(select(a.key, a.name).order_by(a.key))
-
-    def memberships(self) -> Iterable[tuple[str, str, str | None]]:
-        """``(author_key, arxiv_id, matched_name)`` of every active membership."""
+    def memberships(
+        self, *, keys: Sequence[str] | None = None, ids: Sequence[str] | None = None
+    ) -> list[tuple[str, str, str | None]]:
+        """``(author_key, arxiv_id, matched_name)`` of active memberships."""
         m = t.membership.c
         query = select(m.author_key, m.arxiv_id, m.matched_name).where(
             m.status == Membership.ACTIVE
         )
-        return self.conn.execute(query.order_by(m.author_key, m.arxiv_id))
+        if keys is not None:
+            return self._chunked(query, m.author_key, keys)
+        assert ids is not None
+        return self._chunked(query, m.arxiv_id, ids)
+
+    def profiles_of(self, ids: Sequence[str]) -> set[str]:
+        """Authors with a membership (of any status) of any of ``ids``."""
+        m = t.membership.c
+        rows = self._chunked(select(m.author_key).distinct(), m.arxiv_id, ids)
+        return {key for (key,) in rows}
+
+    def papers(self, ids: Sequence[str]) -> list[tuple[str, str, str, str, datetime]]:
+        """``(arxiv_id, title, summary, categories, published)`` of ``ids``."""
+        p = t.paper.c
+        query = select(p.arxiv_id, p.title, p.summary, p.categories, p.published)
+        return self._chunked(query, p.arxiv_id, ids)
+
+    def paper_authors(self, ids: Sequence[str]) -> list[tuple[str, str, str]]:
+        """``(arxiv_id, name, folded_name)`` of the authors of ``ids``."""
+        pa = t.paper_author.c
+        return self._chunked(select(pa.arxiv_id, pa.name, pa.folded_name), pa.arxiv_id, ids)
+
+    def papers_by(self, names: Sequence[str]) -> set[str]:
+        """Ids of the papers with an author whose folded name is one of ``names``."""
+        pa = t.paper_author.c
+        rows = self._chunked(select(pa.arxiv_id).distinct(), pa.folded_name, names)
+        return {arxiv_id for (arxiv_id,) in rows}
+
+    def listing(self, keys: Sequence[str]) -> set[str]:
+        """Profiles whose stored list names one of the tracked ``keys``."""
+        s = t.similar_author.c
+        rows = self._chunked(select(s.author_key).distinct(), s.similar_key, keys)
+        return {key for (key,) in rows}
+
+    def list_ends(self) -> dict[str, tuple[int, float]]:
+        """Each stored list's length and lowest score."""
+        s = t.similar_author.c
+        query = select(s.author_key, func.count(), func.min(s.score)).group_by(s.author_key)
+        return {key: (count, low) for key, count, low in self.conn.execute(query)}
+
+    def _chunked(self, query: Any, column: Any, values: Sequence[str]) -> list[Any]:
+        values = sorted(set(values))
+        rows: list[Any] = []
+        for chunk in chunks(values):
+            rows += self.conn.execute(query.where(column.in_(chunk))).all()
+        return rows
 
 
-def replace_similar_authors(
-    engine: Engine,
-    similar: Mapping[str, Sequence[SimilarAuthor]],
-    signature: str,
-    now: datetime,
-    *,
-    force: bool = False,
+def store_similar(
+    engine: Engine, update: SimilarUpdate, now: datetime, *, force: bool = False
 ) -> bool:
-    """Store ``similar`` for the data of ``signature``; False when another process stored
-    the result for that data first (unless ``force``)."""
-    rows = [_row(key, i, s, now) for key, found in similar.items() for i, s in enumerate(found)]
+    """Store a refresh's result; False when another process refreshed from a later state
+    first (its model is newer, or it took some of the same changes), unless ``force``."""
     try:
         with engine.begin() as conn:
             _lock(conn)
-            if not force and _stored_signature(conn) == signature:
+            if not force and not _still_current(conn, update):
                 return False
-            conn.execute(delete(t.similar_author))
-            if rows:
-                conn.execute(insert(t.similar_author), rows)
-            state = t.derived_state
-            conn.execute(delete(state).where(state.c.name == SIMILAR_AUTHORS))
-            values = {"name": SIMILAR_AUTHORS, "signature": signature, "refreshed_at": now}
-            conn.execute(insert(state).values(values))
+            _write_lists(conn, update, now)
+            _write_profiles(conn, update)
+            if update.model is not None:
+                _write_model(conn, update.model)
+            c = t.derived_change.c
+            for chunk in chunks(update.changes):
+                conn.execute(delete(t.derived_change).where(c.change_id.in_(chunk)))
+            _write_state(conn, now)
     except SQLAlchemyError as exc:
         raise database_error(exc, "cannot store the similar authors") from exc
     return True
+
+
+def _still_current(conn: Connection, update: SimilarUpdate) -> bool:
+    m, c = t.similar_model.c, t.derived_change.c
+    fitted = conn.execute(select(m.fitted_at).where(m.name == SIMILAR_AUTHORS)).scalar_one_or_none()
+    if fitted != update.based_on:
+        return False
+    left = 0
+    for chunk in chunks(update.changes):
+        count = select(func.count()).where(c.change_id.in_(chunk))
+        left += conn.execute(count.select_from(t.derived_change)).scalar_one()
+    return left == len(update.changes)
+
+
+def _write_lists(conn: Connection, update: SimilarUpdate, now: datetime) -> None:
+    s = t.similar_author.c
+    if update.full:
+        conn.execute(delete(t.similar_author))
+    else:
+        for chunk in chunks(list(update.lists)):
+            conn.execute(delete(t.similar_author).where(s.author_key.in_(chunk)))
+    rows = [
+        _row(key, i, a, now) for key, found in update.lists.items() for i, a in enumerate(found)
+    ]
+    if rows:
+        conn.execute(insert(t.similar_author), rows)
+
+
+def _write_profiles(conn: Connection, update: SimilarUpdate) -> None:
+    s = t.similar_profile.c
+    if update.full:
+        conn.execute(delete(t.similar_profile))
+    else:
+        keys = [p.key for p in update.profiles]
+        for chunk in chunks(keys):
+            conn.execute(delete(t.similar_profile).where(s.author_key.in_(chunk)))
+    rows = [_profile_row(p) for p in update.profiles]
+    if rows:
+        conn.execute(insert(t.similar_profile), rows)
+
+
+def _write_model(conn: Connection, model: StoredModel) -> None:
+    m = t.similar_model
+    conn.execute(delete(m).where(m.c.name == SIMILAR_AUTHORS))
+    values = {
+        "name": SIMILAR_AUTHORS,
+        "version": model.version,
+        "papers": model.papers,
+        "terms": "\n".join(model.terms),
+        "idf": model.idf,
+        "categories": " ".join(model.categories),
+        "fitted_at": model.fitted_at,
+    }
+    conn.execute(insert(m).values(values))
+
+
+def _write_state(conn: Connection, now: datetime) -> None:
+    state = t.derived_state
+    conn.execute(delete(state).where(state.c.name == SIMILAR_AUTHORS))
+    values = {"name": SIMILAR_AUTHORS, "signature": "by change", "refreshed_at": now}
+    conn.execute(insert(state).values(values))
 
 
 def _lock(conn: Connection) -> None:
@@ -129,15 +288,32 @@ def _lock(conn: Connection) -> None:
         conn.execute(text("LOCK TABLE similar_author IN SHARE ROW EXCLUSIVE MODE"))
 
 
-def _stored_signature(conn: Connection) -> str | None:
-    state = t.derived_state.c
-    query = select(state.signature).where(state.name == SIMILAR_AUTHORS)
-    return conn.execute(query).scalar_one_or_none()
+def _lines(value: str) -> list[str]:
+    return value.split("\n") if value else []
 
 
-def _plain(value: Any) -> str:
-    """A value as the signature reads it: the same on SQLite and PostgreSQL for a datetime."""
-    return value.isoformat() if isinstance(value, datetime) else str(value)
+def _stored_profile(row: Any) -> StoredProfile:
+    return StoredProfile(
+        key=row.author_key,
+        name=row.name,
+        own_names=frozenset(_lines(row.own_names)),
+        coauthors=tuple(_lines(row.coauthors)),
+        topic=(bytes(row.topic_terms), bytes(row.topic_weights)),
+        categories=(bytes(row.category_terms), bytes(row.category_weights)),
+    )
+
+
+def _profile_row(p: StoredProfile) -> dict[str, object]:
+    return {
+        "author_key": p.key,
+        "name": p.name,
+        "own_names": "\n".join(sorted(p.own_names)),
+        "coauthors": "\n".join(p.coauthors),
+        "topic_terms": p.topic[0],
+        "topic_weights": p.topic[1],
+        "category_terms": p.categories[0],
+        "category_weights": p.categories[1],
+    }
 
 
 def _row(key: str, index: int, s: SimilarAuthor, now: datetime) -> dict[str, object]:

@@ -34,7 +34,7 @@ from ..records import Author, Paper
 from ..vocabulary import EventKind, Membership, RunStatus
 from . import schema as t
 from .leases import Lease
-from .papers import chunks, save_papers, unchanged_papers
+from .papers import chunks, log_changes, save_papers, unchanged_papers
 from .problems import database_error, readable
 
 
@@ -351,6 +351,7 @@ def _apply_plan(conn: Connection, author_key: str, plan: Plan, run_id: int, now:
     """Write a plan's memberships, events and count change."""
     if plan.writes:
         _upsert_memberships(conn, [_membership_row(author_key, s, now) for s in plan.writes])
+        log_changes(conn, [s.arxiv_id for s in plan.writes])
     if plan.events:
         events = [
             _event_row(author_key, e.arxiv_id, e.kind, e.detail, now, run_id) for e in plan.events

@@ -25,9 +25,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql
@@ -35,6 +35,8 @@ from sqlalchemy.dialects import postgresql
 from ..matching import fold_name
 from ..records import Author, Paper
 from . import schema as t
+
+_T = TypeVar("_T")
 
 ID_CHUNK = 500
 """Ids per ``IN (...)`` list, well under every backend's limit on bound parameters."""
@@ -62,16 +64,26 @@ def save_papers(conn: Connection, papers: Sequence[Paper], now: datetime) -> int
     ]
     if conn.dialect.name == "postgresql":
         written = _upsert_papers(conn, [*new, *changed])
-        _delete_authors(conn, written)
     else:
         written = _insert_update_papers(conn, new, changed)
-        _delete_authors(conn, [row["arxiv_id"] for row in changed])
+    former = _delete_authors(conn, [key for key in written if key in stored])
     authors = [author_row(key, i, a) for key in written for i, a in enumerate(unique[key].authors)]
     insert_rows(conn, t.paper_author, authors)
+    log_changes(conn, written, former)
     return len(written)
 
 
-def chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
+def log_changes(
+    conn: Connection, ids: Iterable[str], former: Iterable[tuple[str, str]] = ()
+) -> None:
+    """Note papers (and former authors) the derived data must look at again
+    (``derived_change``, read by :mod:`harvester.store.derived`)."""
+    rows = [{"arxiv_id": key, "folded_name": None} for key in ids]
+    rows += [{"arxiv_id": key, "folded_name": name} for key, name in former]
+    insert_rows(conn, t.derived_change, rows)
+
+
+def chunks(values: Sequence[_T]) -> Iterator[Sequence[_T]]:
     """``values`` in runs of :data:`ID_CHUNK`, for ``IN (...)`` lists."""
     for start in range(0, len(values), ID_CHUNK):
         yield values[start : start + ID_CHUNK]
@@ -224,7 +236,13 @@ def _upsert_papers(conn: Connection, rows: list[dict[str, Any]]) -> list[str]:
     return [row[0] for row in conn.execute(stmt, rows)]
 
 
-def _delete_authors(conn: Connection, ids: list[str]) -> None:
+def _delete_authors(conn: Connection, ids: list[str]) -> set[tuple[str, str]]:
+    """Delete the authors of papers about to be rewritten; returns ``(id, folded name)``."""
     pa = t.paper_author.c
+    former: set[tuple[str, str]] = set()
     for chunk in chunks(ids):
+        former.update(
+            conn.execute(select(pa.arxiv_id, pa.folded_name).where(pa.arxiv_id.in_(chunk)))
+        )
         conn.execute(t.paper_author.delete().where(pa.arxiv_id.in_(chunk)))
+    return former

@@ -21,6 +21,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -230,6 +231,44 @@ derived_state = Table(
     Column("name", String(64), primary_key=True),
     Column("signature", String(64), nullable=False, doc="digest of the data it was derived from"),
     Column("refreshed_at", UTCDateTime, nullable=False),
+)
+
+# written with every paper and membership a harvest changes; read (and emptied) by the
+# next refresh of the derived data, which recomputes only what those rows touch
+derived_change = Table(
+    "derived_change",
+    metadata,
+    Column("change_id", Integer, primary_key=True, autoincrement=True),
+    Column("arxiv_id", String(64), nullable=False),
+    Column("folded_name", Text, doc="a former author (folded) when a paper's authors changed"),
+)
+
+# the fitted TF-IDF model of the similar authors (harvester.profile.model)
+similar_model = Table(
+    "similar_model",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("version", String(16), nullable=False),
+    Column("papers", Integer, nullable=False, doc="papers the model was fitted on"),
+    Column("terms", Text, nullable=False, doc="newline separated, sorted"),
+    Column("idf", LargeBinary, nullable=False, doc="float32 weights of the terms"),
+    Column("categories", Text, nullable=False, doc="space separated, sorted"),
+    Column("fitted_at", UTCDateTime, nullable=False),
+)
+
+# what each profile's similar authors were computed from: its centroids (sparse rows
+# over the model's terms and categories) and the names its list reads
+similar_profile = Table(
+    "similar_profile",
+    metadata,
+    Column("author_key", String(64), ForeignKey("author.key"), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("own_names", Text, nullable=False, doc="newline separated folded names"),
+    Column("coauthors", Text, nullable=False, doc="newline separated folded names"),
+    Column("topic_terms", LargeBinary, nullable=False, doc="int32 term numbers"),
+    Column("topic_weights", LargeBinary, nullable=False, doc="float32"),
+    Column("category_terms", LargeBinary, nullable=False, doc="int32 category numbers"),
+    Column("category_weights", LargeBinary, nullable=False, doc="float32"),
 )
 
 PUBLIC_VIEWS = (

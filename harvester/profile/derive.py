@@ -1,0 +1,277 @@
+"""Which similar-author lists a refresh recomputes, and how: :func:`plan_refresh`.
+
+Each harvest notes the papers and memberships it wrote in ``derived_change``. A refresh
+recomputes only the lists those changes can reach:
+
+- the profiles with a membership of a changed paper (their papers, texts or names moved);
+- the profiles whose list reads a co-author of a changed paper (or one of its former
+  authors), or a name that became or stopped being a tracked profile's own;
+- the profiles whose stored list names one of the first kind, or whose list the first
+  kind may now enter (its new score reaches the list's lowest, or the minimum score).
+
+The vectors of the others are read back as stored, so the result equals a full
+recompute with the same model (``tests/test_derived.py``). A full recompute runs when
+asked (``harvest refresh --all``), when the tracked profiles changed (one added, renamed,
+or left without papers), and with a new model (see :mod:`.model`); it goes
+:data:`PROFILES_PER_PASS` profiles at a time, so memory follows that number, not the corpus.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from ..store.derived import CorpusRows, SimilarUpdate, StoredModel, StoredProfile
+from .corpus import Corpus, load_corpus
+from .model import TopicModel, fit_model
+from .similar import (
+    MIN_SCORE,
+    TOP_SIMILAR,
+    WEIGHTS,
+    Space,
+    Tracked,
+    coauthor_names,
+    coauthorship,
+    profile_vectors,
+    similar_lists,
+)
+
+PROFILES_PER_PASS = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """What was asked: ``everything`` recomputes every list; ``refit`` fits a new model."""
+
+    everything: bool = False
+    refit: bool = False
+
+
+def plan_refresh(rows: CorpusRows, request: Request, now: datetime) -> SimilarUpdate | None:
+    """The update a refresh stores, or ``None`` when nothing it derives from changed."""
+    changes = rows.changes()
+    change_ids = [c.change_id for c in changes]
+    stored_model = rows.model()
+    based_on = stored_model.fitted_at if stored_model else None
+    model = _model(stored_model) if stored_model else None
+    if request.refit or model is None or model.stale(rows.paper_count()):
+        model = fit_model(rows.texts())
+        return _full(rows, model, change_ids, based_on, new_model=_stored(model, now))
+    profiles = dict(rows.tracked_profiles())
+    stored = rows.stored_profiles()
+    if request.everything or profiles != {p.key: p.name for p in stored.values()}:
+        return _full(rows, model, change_ids, based_on)
+    if not changes:
+        return None
+    ids = sorted({c.arxiv_id for c in changes})
+    former = {c.former_author for c in changes if c.former_author}
+    touched = {folded for _, _, folded in rows.paper_authors(ids)} | former
+    changed = sorted(rows.profiles_of(ids) & profiles.keys())
+    partial = _Partial(rows, model, profiles, stored)
+    keys = partial.affected(changed, touched)
+    lists, vectors = partial.lists(keys)
+    return SimilarUpdate(lists, vectors, False, None, based_on, change_ids)
+
+
+def _full(
+    rows: CorpusRows,
+    model: TopicModel,
+    change_ids: list[int],
+    based_on: datetime | None,
+    new_model: StoredModel | None = None,
+) -> SimilarUpdate:
+    """Every profile's vectors, then every list, :data:`PROFILES_PER_PASS` at a time."""
+    profiles = dict(rows.tracked_profiles())
+    keys = list(profiles)
+    own: dict[str, frozenset[str]] = {}
+    topics, cats = [], []
+    for chunk in _passes(keys):
+        corpus = load_corpus(rows, chunk, profiles)
+        t, c = profile_vectors(Space(corpus, model), chunk)
+        topics.append(t)
+        cats.append(c)
+        own.update((key, frozenset(corpus.own_names[key])) for key in chunk)
+    tracked = Tracked(
+        keys=keys,
+        names=[profiles[key] for key in keys],
+        own_names=[own[key] for key in keys],
+        topics=_stack(topics, len(model.terms)),
+        cats=_stack(cats, len(model.categories)),
+    )
+    lists, vectors = _lists(rows, model, tracked, keys)
+    return SimilarUpdate(lists, vectors, True, new_model, based_on, change_ids)
+
+
+class _Partial:
+    """The stored vectors, with fresh ones for the profiles a change reached."""
+
+    def __init__(
+        self,
+        rows: CorpusRows,
+        model: TopicModel,
+        profiles: Mapping[str, str],
+        stored: Mapping[str, StoredProfile],
+    ) -> None:
+        self.rows, self.model, self.profiles, self.stored = rows, model, profiles, stored
+        keys = list(profiles)
+        self.tracked = Tracked(
+            keys=keys,
+            names=[profiles[key] for key in keys],
+            own_names=[stored[key].own_names for key in keys],
+            topics=_rows([stored[key].topic for key in keys], len(model.terms)),
+            cats=_rows([stored[key].categories for key in keys], len(model.categories)),
+        )
+
+    def affected(self, changed: list[str], touched: set[str]) -> list[str]:
+        """The profiles whose lists a change can reach (see the module's docstring)."""
+        if not changed and not touched:
+            return []
+        corpus = self._refresh_vectors(changed)
+        gone: set[str] = set()
+        for key in changed:
+            before, now = self.stored[key].own_names, frozenset(corpus.own_names[key])
+            touched |= before ^ now
+            gone |= before - now
+        keys = set(changed)
+        keys |= {k for k, p in self.stored.items() if touched.intersection(p.coauthors)}
+        if gone:
+            keys |= self.rows.profiles_of(sorted(self.rows.papers_by(sorted(gone))))
+        keys |= self.rows.listing(changed)
+        keys |= self._may_now_list(corpus, changed)
+        return sorted(keys & self.profiles.keys())
+
+    def lists(self, keys: list[str]) -> tuple[dict[str, Any], list[StoredProfile]]:
+        return _lists(self.rows, self.model, self.tracked, keys)
+
+    def _refresh_vectors(self, changed: list[str]) -> Corpus:
+        """Recompute the vectors and own names of ``changed`` in :attr:`tracked`; returns
+        their corpus, which also holds every paper under one of their names."""
+        corpus = load_corpus(self.rows, changed, self.profiles)
+        names = set().union(*(corpus.own_names[key] for key in changed))
+        corpus = load_corpus(self.rows, changed, self.profiles, names=names)
+        topics, cats = profile_vectors(Space(corpus, self.model), changed)
+        tracked = self.tracked
+        rows = [tracked.row[key] for key in changed]
+        tracked.topics = _replace_rows(tracked.topics, rows, topics)
+        tracked.cats = _replace_rows(tracked.cats, rows, cats)
+        for key, row in zip(changed, rows, strict=True):
+            tracked.own_names[row] = frozenset(corpus.own_names[key])
+        return corpus
+
+    def _may_now_list(self, corpus: Corpus, changed: list[str]) -> set[str]:
+        """Profiles whose lists a changed profile's new score may enter."""
+        if not changed:
+            return set()
+        tracked = self.tracked
+        columns = [tracked.row[key] for key in changed]
+        shared = self._shared_with(corpus, changed)
+        topic = np.clip((tracked.topics @ tracked.topics[columns].T).toarray(), 0.0, 1.0)
+        category = np.clip((tracked.cats @ tracked.cats[columns].T).toarray(), 0.0, 1.0)
+        score = WEIGHTS[0] * coauthorship(shared) + WEIGHTS[1] * topic + WEIGHTS[2] * category
+        ends = self.rows.list_ends()
+        lowest = np.array(
+            [_lowest(ends.get(key)) for key in tracked.keys], dtype=np.float64
+        ).reshape(-1, 1)
+        reach = np.round(score, 6) >= lowest - 1e-4  # stored scores are rounded to 4 places
+        return {tracked.keys[i] for i in np.flatnonzero(reach.any(axis=1))}
+
+    def _shared_with(self, corpus: Corpus, changed: list[str]) -> Any:
+        """``shared[i, j]``: papers of tracked profile ``i`` written by ``changed[j]``."""
+        tracked = self.tracked
+        shared = np.zeros((len(tracked.keys), len(changed)), dtype=np.float64)
+        for j, key in enumerate(changed):
+            written = set(corpus.profile_papers[key])
+            for folded in tracked.own_names[tracked.row[key]]:
+                written.update(corpus.papers_by_name.get(folded, ()))
+            ids = [corpus.ids[row] for row in written]
+            counts = Counter(k for k, _, _ in self.rows.memberships(ids=ids))
+            for other, count in counts.items():
+                if other in tracked.row:
+                    shared[tracked.row[other], j] = count
+        return shared
+
+
+def _lists(
+    rows: CorpusRows, model: TopicModel, tracked: Tracked, keys: Sequence[str]
+) -> tuple[dict[str, Any], list[StoredProfile]]:
+    """The lists of ``keys`` and what they were computed from, a pass at a time."""
+    excluded = frozenset().union(*tracked.own_names)
+    profiles = dict(zip(tracked.keys, tracked.names, strict=True))
+    lists: dict[str, Any] = {}
+    vectors: list[StoredProfile] = []
+    for chunk in _passes(list(keys)):
+        first = load_corpus(rows, chunk, profiles)
+        coauthors = {key: coauthor_names(first, key, excluded) for key in chunk}
+        corpus = load_corpus(rows, chunk, profiles, coauthors_of=coauthors)
+        lists.update(similar_lists(Space(corpus, model), tracked, chunk))
+        vectors += [_stored_profile(tracked, key, coauthors[key]) for key in chunk]
+    return lists, vectors
+
+
+def _passes(keys: list[str]) -> list[list[str]]:
+    return [keys[i : i + PROFILES_PER_PASS] for i in range(0, len(keys), PROFILES_PER_PASS)]
+
+
+def _lowest(end: tuple[int, float] | None) -> float:
+    """The score a new candidate must reach to enter a stored list."""
+    if end is None or end[0] < TOP_SIMILAR:
+        return MIN_SCORE
+    return max(end[1], MIN_SCORE)
+
+
+def _model(stored: StoredModel) -> TopicModel:
+    idf = np.frombuffer(stored.idf, dtype=np.float32).copy()
+    return TopicModel(stored.terms, idf, stored.categories, stored.papers, stored.version)
+
+
+def _stored(model: TopicModel, now: datetime) -> StoredModel:
+    idf = np.asarray(model.idf, dtype=np.float32).tobytes()
+    return StoredModel(model.version, model.papers, model.terms, idf, model.categories, now)
+
+
+def _stored_profile(tracked: Tracked, key: str, coauthors: list[str]) -> StoredProfile:
+    row = tracked.row[key]
+    return StoredProfile(
+        key=key,
+        name=tracked.names[row],
+        own_names=tracked.own_names[row],
+        coauthors=tuple(coauthors),
+        topic=_row_bytes(tracked.topics, row),
+        categories=_row_bytes(tracked.cats, row),
+    )
+
+
+def _row_bytes(matrix: Any, i: int) -> tuple[bytes, bytes]:
+    start, stop = matrix.indptr[i], matrix.indptr[i + 1]
+    columns = matrix.indices[start:stop].astype(np.int32)
+    return columns.tobytes(), matrix.data[start:stop].astype(np.float32).tobytes()
+
+
+def _rows(stored: Sequence[tuple[bytes, bytes]], width: int) -> Any:
+    """A CSR matrix of stored sparse rows, in the stored order."""
+    columns = [np.frombuffer(c, dtype=np.int32) for c, _ in stored]
+    values = [np.frombuffer(v, dtype=np.float32) for _, v in stored]
+    indptr = np.concatenate([[0], np.cumsum([len(c) for c in columns])]).astype(np.int64)
+    indices = np.concatenate(columns) if columns else np.zeros(0, dtype=np.int32)
+    data = np.concatenate(values) if values else np.zeros(0, dtype=np.float32)
+    return sp.csr_matrix((data, indices, indptr), shape=(len(stored), width))
+
+
+def _stack(parts: list[Any], width: int) -> Any:
+    if not parts:
+        return sp.csr_matrix((0, width), dtype=np.float32)
+    return sp.vstack(parts, format="csr")
+
+
+def _replace_rows(matrix: Any, rows: list[int], new: Any) -> Any:
+    """``matrix`` with its ``rows`` replaced by those of ``new``, in order."""
+    parts = [_row_bytes(matrix, i) for i in range(matrix.shape[0])]
+    for position, row in enumerate(rows):
+        parts[row] = _row_bytes(new, position)
+    return _rows(parts, matrix.shape[1])

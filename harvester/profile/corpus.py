@@ -15,7 +15,7 @@ counted as its co-authors.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -39,6 +39,8 @@ class Corpus:
     """Tracked profiles: key -> display name."""
     profile_papers: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     own_names: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    coauthors: dict[str, list[str]] = field(default_factory=dict)
+    """The co-authors (folded) whose papers :func:`load_corpus` loaded, by profile."""
 
     def display_name(self, folded: str) -> str:
         """The most common spelling of a folded name (ties: alphabetical)."""
@@ -53,25 +55,50 @@ def load_corpus(
     keys: Collection[str],
     profiles: Mapping[str, str],
     *,
-    coauthors_of: Mapping[str, Collection[str]] | None = None,
+    coauthors: Callable[[Corpus, str], list[str]] | None = None,
+    recent: int = 0,
     names: Collection[str] = (),
 ) -> Corpus:
-    """The papers of the profiles ``keys``; with ``coauthors_of`` (each profile's
-    co-author candidates, by key) also every paper of those co-authors and of ``names``.
-    ``profiles`` are the tracked profiles (key -> name)."""
+    """The papers of the profiles ``keys`` (``profiles``: every tracked key -> name).
+
+    With ``coauthors`` (a profile's co-authors, folded, whose topic its list reads, chosen
+    from the corpus of its papers) also the ``recent`` most recent papers of each, and how
+    often each of their spellings is written; with ``names``, every paper by one of those.
+    The memberships of the profiles' papers are read for every profile."""
     mine = rows.memberships(keys=list(keys))
-    ids = {arxiv_id for _, arxiv_id, _ in mine}
-    if coauthors_of is None and not names:
-        return build_corpus(rows.papers(list(ids)), rows.paper_authors(list(ids)), profiles, mine)
-    wanted = set(names)
-    for key in keys:
-        wanted.update(coauthors_of.get(key, ()) if coauthors_of is not None else ())
-    if wanted:
-        ids |= rows.papers_by(sorted(wanted))
-    every = sorted(ids)
-    return build_corpus(
-        rows.papers(every), rows.paper_authors(every), profiles, rows.memberships(ids=every)
+    ids = sorted({arxiv_id for _, arxiv_id, _ in mine})
+    papers = rows.papers(ids)
+    if coauthors is None and not names:
+        return build_corpus(papers, (), profiles, mine)
+    authors = rows.paper_authors(ids)
+    first = build_corpus(papers, authors, profiles, mine)
+    chosen = {key: coauthors(first, key) for key in keys} if coauthors is not None else {}
+    wanted = sorted(set().union(*chosen.values()))
+    extra = _most_recent(rows.dated_papers_by(wanted), recent) | rows.papers_by(sorted(names))
+    extra -= set(ids)
+    more = sorted(extra)
+    corpus = build_corpus(
+        [*papers, *rows.papers(more)],
+        [*authors, *rows.paper_authors(more)],
+        profiles,
+        [*mine, *rows.memberships(ids=ids)],
     )
+    for folded, name, count in rows.spellings(wanted):
+        corpus.spellings[folded][name] = count
+    corpus.coauthors = chosen
+    return corpus
+
+
+def _most_recent(dated: Iterable[tuple[str, str, datetime]], count: int) -> set[str]:
+    """The ids of each name's ``count`` most recent papers, by year then id (the order
+    :func:`harvester.profile.similar` picks a co-author's papers in)."""
+    by_name: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for folded, arxiv_id, published in dated:
+        by_name[folded].append((published.year, arxiv_id))
+    chosen: set[str] = set()
+    for papers in by_name.values():
+        chosen.update(arxiv_id for _, arxiv_id in sorted(papers)[-count:])
+    return chosen
 
 
 def build_corpus(
@@ -101,7 +128,7 @@ def build_corpus(
     for key, name in profiles.items():
         corpus.profiles[key] = name
         corpus.own_names[key].add(fold_name(name))
-    for key, arxiv_id, matched_name in memberships:
+    for key, arxiv_id, matched_name in set(memberships):
         if arxiv_id not in row_of or key not in corpus.profiles:
             continue
         corpus.profile_papers[key].append(row_of[arxiv_id])

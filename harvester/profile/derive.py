@@ -31,6 +31,7 @@ from ..store.derived import CorpusRows, SimilarUpdate, StoredModel, StoredProfil
 from .corpus import Corpus, load_corpus
 from .model import TopicModel, fit_model
 from .similar import (
+    COAUTHOR_PAPERS,
     MIN_SCORE,
     TOP_SIMILAR,
     WEIGHTS,
@@ -205,12 +206,14 @@ def _lists(
     profiles = dict(zip(tracked.keys, tracked.names, strict=True))
     lists: dict[str, Any] = {}
     vectors: list[StoredProfile] = []
+
+    def choose(corpus: Corpus, key: str) -> list[str]:
+        return coauthor_names(corpus, key, excluded)
+
     for chunk in _passes(list(keys)):
-        first = load_corpus(rows, chunk, profiles)
-        coauthors = {key: coauthor_names(first, key, excluded) for key in chunk}
-        corpus = load_corpus(rows, chunk, profiles, coauthors_of=coauthors)
+        corpus = load_corpus(rows, chunk, profiles, coauthors=choose, recent=COAUTHOR_PAPERS)
         lists.update(similar_lists(Space(corpus, model), tracked, chunk))
-        vectors += [_stored_profile(tracked, key, coauthors[key]) for key in chunk]
+        vectors += [_stored_profile(tracked, key, corpus.coauthors[key]) for key in chunk]
     return lists, vectors
 
 

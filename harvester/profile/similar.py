@@ -153,11 +153,16 @@ def similar_lists(
         shared = (member @ wrote_t).toarray().astype(np.float64)
         topic = _clip((topics[rows] @ tracked.topics.T).toarray())
         category = _clip((cats[rows] @ tracked.cats.T).toarray())
+        owners = [rows[i] for i, key in enumerate(chunk) for _ in coauthors[key]]
+        pairs = vectors.pair_similarity(owners, list(range(offset, offset + len(owners))))
+        done = 0
         for i, key in enumerate(chunk):
             me, names = rows[i], coauthors[key]
             co_rows = list(range(offset, offset + len(names)))
             offset += len(names)
-            co_topic, co_category = vectors.pair_similarity(me, co_rows)
+            co_topic = pairs[0][done : done + len(names)]
+            co_category = pairs[1][done : done + len(names)]
+            done += len(names)
             mine = set(corpus.profile_papers[key])
             co_shared = [len(mine.intersection(corpus.papers_by_name[name])) for name in names]
             found = _Candidates(
@@ -187,13 +192,12 @@ class _Vectors:
     def shared_categories(self, me: int, other: int) -> tuple[str, ...]:
         return _top_shared(self.cats, me, other, self.space.category_names, CATEGORIES_SHOWN)
 
-    def pair_similarity(self, me: int, others: list[int]) -> tuple[Vector, Vector]:
-        """Topic and category cosines of the centroid row ``me`` with each of ``others``."""
-        if not others:
+    def pair_similarity(self, left: list[int], right: list[int]) -> tuple[Vector, Vector]:
+        """Topic and category cosines of the centroid rows ``left[i]`` and ``right[i]``."""
+        if not left:
             return np.zeros(0), np.zeros(0)
-        left = [me] * len(others)
-        topic = self.topics[left].multiply(self.topics[others]).sum(axis=1)
-        category = self.cats[left].multiply(self.cats[others]).sum(axis=1)
+        topic = self.topics[left].multiply(self.topics[right]).sum(axis=1)
+        category = self.cats[left].multiply(self.cats[right]).sum(axis=1)
         return _clip(topic).ravel(), _clip(category).ravel()
 
 
@@ -317,17 +321,22 @@ class Space:
 
     def __init__(self, corpus: Corpus, model: TopicModel) -> None:
         self.corpus = corpus
-        self.paper_topics = model.topics(corpus.texts)
-        self.paper_cats = model.category_counts(corpus.categories)
+        self.model = model
         self.terms = model.terms
         self.category_names = model.categories
 
     def centroids(self, groups: Sequence[Sequence[int]]) -> tuple[Any, Any]:
         """Row ``i`` of each is the topic (cut to :data:`CENTROID_TERMS` terms) and the
-        category centroid of ``groups[i]``, unit length."""
-        membership = _membership(groups, self.paper_topics.shape[0])
-        topics = _prune(_unit_rows(membership @ self.paper_topics), CENTROID_TERMS)
-        cats = _unit_rows(membership @ self.paper_cats)
+        category centroid of ``groups[i]``, unit length. Only the papers of ``groups`` are
+        vectorised, in row order, so a centroid is the same sum from any corpus."""
+        needed = sorted({row for group in groups for row in group})
+        position = {row: i for i, row in enumerate(needed)}
+        texts = [self.corpus.texts[row] for row in needed]
+        categories = [self.corpus.categories[row] for row in needed]
+        membership = _membership([[position[r] for r in g] for g in groups], len(needed))
+        topics = _unit_rows(membership @ self.model.topics(texts))
+        topics = _prune(topics, CENTROID_TERMS)
+        cats = _unit_rows(membership @ self.model.category_counts(categories))
         topics.sort_indices()  # one order of terms: the same sums wherever a row is used
         cats.sort_indices()
         return topics, cats

@@ -176,6 +176,20 @@ class CorpusRows:
         rows = self._chunked(select(pa.arxiv_id).distinct(), pa.folded_name, names)
         return {arxiv_id for (arxiv_id,) in rows}
 
+    def dated_papers_by(self, names: Sequence[str]) -> list[tuple[str, str, datetime]]:
+        """``(folded_name, arxiv_id, published)`` of every paper by one of ``names``."""
+        pa, p = t.paper_author.c, t.paper.c
+        query = select(pa.folded_name, p.arxiv_id, p.published).join_from(
+            t.paper_author, t.paper, pa.arxiv_id == p.arxiv_id
+        )
+        return self._chunked(query.distinct(), pa.folded_name, names)
+
+    def spellings(self, names: Sequence[str]) -> list[tuple[str, str, int]]:
+        """``(folded_name, name, papers)``: how often each spelling of ``names`` is written."""
+        pa = t.paper_author.c
+        query = select(pa.folded_name, pa.name, func.count()).group_by(pa.folded_name, pa.name)
+        return self._chunked(query, pa.folded_name, names)
+
     def listing(self, keys: Sequence[str]) -> set[str]:
         """Profiles whose stored list names one of the tracked ``keys``."""
         s = t.similar_author.c

@@ -43,6 +43,7 @@ def test_every_harvest_rewrites_pages_index_and_feeds(
     settings = with_html_dir(make_settings(db_url, server.url, authors=AUTHORS), site)
     harvest(store, settings, derive=True)
     names = {"index.html", "kakade.html", "kakade.atom", "morwani.html", "morwani.atom"}
+    names.add(".site-state.json")
     assert {p.name for p in site.iterdir()} == names  # no temporary file left behind
     for path in site.iterdir():
         assert stat.S_IMODE(path.stat().st_mode) == 0o644
@@ -62,6 +63,38 @@ def test_every_harvest_rewrites_pages_index_and_feeds(
     assert "77 papers on arXiv" in page
     assert "A Brand New Paper on Shampoo &amp; Adam" in page
     assert page.index(new) < page.index(seed_papers(corpus)[0].arxiv_id)
+
+
+def test_only_the_pages_whose_data_changed_are_rewritten(
+    store: Store, server: LookalikeServer, db_url: str, corpus: Corpus, tmp_path: Path
+) -> None:
+    site = tmp_path / "site"
+    settings = with_html_dir(make_settings(db_url, server.url, authors=AUTHORS), site)
+    harvest(store, settings, derive=True)
+
+    def inodes() -> dict[str, int]:
+        return {p.name: p.stat().st_ino for p in site.iterdir()}
+
+    first = inodes()
+    page = (site / "kakade.html").read_text(encoding="utf-8")
+    assert "<dt>Last change</dt>" in page and "Last harvest" not in page
+    harvest(store, settings, derive=True)  # nothing new upstream
+    quiet = inodes()
+    assert {n for n in first if quiet[n] != first[n]} == {"index.html", ".site-state.json"}
+    _add_paper(corpus, "2611.09997", "One More Paper")
+    harvest(store, settings, derive=True)
+    changed = {n for n, ino in inodes().items() if ino != quiet[n]}
+    assert {"kakade.html", "kakade.atom", "index.html"} <= changed
+    (site / "morwani.atom").unlink()
+    (site / "kakade.html").write_text("edited by hand", encoding="utf-8")
+    before = inodes()
+    harvest(store, settings, derive=True)
+    after = inodes()
+    assert after["morwani.atom"] and after["morwani.html"] != before["morwani.html"]
+    assert after["kakade.html"] == before["kakade.html"]  # same data: the page is not read
+    (site / ".site-state.json").write_text("{not json", encoding="utf-8")
+    harvest(store, settings, derive=True)
+    assert all(ino != after[n] for n, ino in inodes().items())  # no state: everything anew
 
 
 def test_similar_authors_are_recomputed_only_when_data_changed(

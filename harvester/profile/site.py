@@ -4,13 +4,22 @@ Written after each harvest cycle when ``[output] html_dir`` is set. Every file i
 written to a temporary file in the same directory, flushed to disk, then renamed over
 the old one (:func:`atomic_write`), so a web server or a reader never sees half a page.
 The pages are readable by everyone (mode 0644): they are meant to be published.
+
+Only what changed is rewritten: ``.site-state.json`` in the directory keeps a stamp of
+what each profile's page and feed were written from (its papers and their rows, its
+similar authors, its events, the month, the renderer's version;
+:meth:`~harvester.store.profiles.ProfileReader.page_stamps`). A page whose stamp is the
+same, and whose files are there, is left alone; the index is written every time.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import os
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ..errors import OutputError
@@ -25,32 +34,74 @@ logger = logging.getLogger(__name__)
 FILE_MODE = 0o644
 
 
-def write_site(store: Store, directory: Path) -> list[Path]:
-    """Rewrite every page and feed, then the index; returns the files written.
+MANIFEST = ".site-state.json"
+RENDERING = "2"
+"""Part of every stamp: a change to the pages' HTML or feeds must bump it (rewrite all)."""
+
+
+def write_site(store: Store, directory: Path, *, now: datetime | None = None) -> list[Path]:
+    """Rewrite the pages and feeds that changed, then the index; returns the files written.
 
     Every row is read first, on one connection closed before any file is written, so a
     slow disk never holds the database up.
     """
     _make_directory(directory)
+    month = (now or datetime.now(UTC)).strftime("%Y-%m")
+    written_from = _read_manifest(directory)
     with profile_reader(store.engine) as reader:
         rows = reader.index()
-        pages = [(row, reader.profile(row.key), reader.new_papers(row.key)) for row in rows]
+        found = reader.page_stamps()
+        stamps = {r.key: _stamp(r, found.get(r.key, ("", None))[0], month) for r in rows}
+        stale = [r for r in rows if not _current(directory, r.key, stamps, written_from)]
+        pages = [
+            (row, reader.profile(row.key), reader.new_papers(row.key), found.get(row.key))
+            for row in stale
+        ]
     written = []
-    for row, profile, entries in pages:
-        written += _write_profile(directory, row, profile, entries)
+    for row, profile, entries, stamp in pages:
+        written += _write_profile(directory, row, profile, entries, stamp[1] if stamp else None)
     index = directory / "index.html"
     latest = max((r.last_harvest_at for r in rows if r.last_harvest_at), default=None)
     atomic_write(index, render_index(rows, latest).encode())
-    logger.info("site written: %d profiles in %s", len(rows), directory)
+    atomic_write(directory / MANIFEST, json.dumps(stamps, sort_keys=True, indent=0).encode())
+    logger.info("site written: %d of %d profiles in %s", len(pages), len(rows), directory)
     return [*written, index]
 
 
+def _stamp(row: IndexRow, data: str, month: str) -> str:
+    digest = hashlib.sha256(repr((RENDERING, month, row.name, data)).encode())
+    return digest.hexdigest()
+
+
+def _current(
+    directory: Path, key: str, stamps: dict[str, str], written_from: dict[str, str]
+) -> bool:
+    """The page and feed of ``key`` are there and were written from what is stored now."""
+    files = (directory / f"{key}.html", directory / f"{key}.atom")
+    return written_from.get(key) == stamps[key] and all(f.exists() for f in files)
+
+
+def _read_manifest(directory: Path) -> dict[str, str]:
+    """What each page was last written from; anything unreadable means: rewrite all."""
+    try:
+        data = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)}
+
+
 def _write_profile(
-    directory: Path, row: IndexRow, profile: Profile, entries: list[FeedEntry]
+    directory: Path,
+    row: IndexRow,
+    profile: Profile,
+    entries: list[FeedEntry],
+    changed_at: datetime | None,
 ) -> list[Path]:
     page, feed = directory / f"{row.key}.html", directory / f"{row.key}.atom"
-    atomic_write(page, render_html(profile, site=True).encode())
-    atomic_write(feed, render_feed(row.key, row.name, entries, row.last_harvest_at))
+    atomic_write(page, render_html(profile, site=True, changed_at=changed_at).encode())
+    atomic_write(feed, render_feed(row.key, row.name, entries, changed_at))
     return [page, feed]
 
 

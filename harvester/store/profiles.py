@@ -4,7 +4,9 @@ A :class:`ProfileReader` reads exactly what a person querying the database sees:
 selects from the documented views (and ``paper``/``paper_author`` for titles and author
 lists), each query filtered on the author's key so that the filter reaches the base
 tables (see ``harvester/migrations/versions/0003_profile_views.py``). It returns the
-plain records of :mod:`harvester.records`; nothing here renders.
+plain records of :mod:`harvester.records`; nothing here renders. The one exception is
+:meth:`ProfileReader.page_stamps`, a few grouped reads of the base tables that tell the
+site which pages changed.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Connection, Engine, Executable, bindparam, text
+from sqlalchemy import Boolean, Connection, Engine, Executable, bindparam, case, func, select, text
 
 from ..errors import ProfileNotFoundError
 from ..records import (
@@ -31,6 +33,7 @@ from ..records import (
     YearCount,
 )
 from ..vocabulary import EventKind, Membership
+from . import schema as t
 from .engine import read_session
 from .schema import UTCDateTime
 
@@ -193,6 +196,29 @@ class ProfileReader:
     def index(self) -> list[IndexRow]:
         """Every profile, by name: the rows of the site's index page."""
         return [IndexRow(*r) for r in self.conn.execute(_INDEX)]
+
+    def page_stamps(self) -> dict[str, tuple[str, datetime | None]]:
+        """Per profile: a stamp of everything its page and feed show but the time of its
+        last harvest (its papers, their rows, its similar authors, its events), and the
+        last time any of it changed. Equal stamps, equal pages."""
+        m, p, s, e = t.membership.c, t.paper.c, t.similar_author.c, t.event.c
+        active = func.sum(case((m.status == Membership.ACTIVE, 1), else_=0))
+        queries = (
+            select(m.author_key, active, func.max(m.since), func.max(p.changed_at))
+            .join_from(t.membership, t.paper, m.arxiv_id == p.arxiv_id)
+            .group_by(m.author_key),
+            select(s.author_key, func.max(s.computed_at)).group_by(s.author_key),
+            select(e.author_key, func.max(e.recorded_at)).group_by(e.author_key),
+        )
+        parts: dict[str, list[Any]] = {}
+        for position, query in enumerate(queries):
+            for key, *values in self.conn.execute(query):
+                parts.setdefault(key, [None] * len(queries))[position] = values
+        stamps = {}
+        for key, found in parts.items():
+            moments = [v for values in found for v in values or () if isinstance(v, datetime)]
+            stamps[key] = (repr(found), max(moments, default=None))
+        return stamps
 
     def _require(self, key: str) -> None:
         keys = self.known_keys()

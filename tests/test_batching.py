@@ -368,6 +368,29 @@ def test_a_group_whose_answer_is_too_large_is_split(
     assert count == 76
 
 
+def test_an_incremental_group_is_split_only_if_its_window_lies_past_the_limit(
+    store: Store, server: LookalikeServer, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An incremental answer is paged newest-updated first and stops at the window: it does
+    not matter how many older papers the query matches, only whether the window ends
+    before the paging limit."""
+    settings = make_settings(db_url, server.url, authors=GROUP, page_size=10)
+    harvest(store, settings, full=True)
+    monkeypatch.setattr(harvester.sync, "MAX_GROUP_RESULTS", 30)
+    server.requests.clear()
+    later = datetime.now(UTC) + timedelta(days=1)
+    assert harvest(store, settings, when=later).exit_code == 0
+    queries = [r.params["search_query"] for r in server.requests]
+    assert len({q.count("au:") for q in queries}) == 1  # one group: not split
+    monkeypatch.setattr(
+        harvester.sync, "MAX_GROUP_RESULTS", 5
+    )  # the window's first page goes past it
+    server.requests.clear()
+    assert harvest(store, settings, when=later + timedelta(days=1)).exit_code == 0
+    queries = [r.params["search_query"] for r in server.requests]
+    assert any(q.count("au:") < queries[0].count("au:") for q in queries[1:])
+
+
 def test_harvest_once_full_from_the_command_line(tmp_path: Any, server: LookalikeServer) -> None:
     from .test_cli import write_config
 

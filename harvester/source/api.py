@@ -106,6 +106,14 @@ class _Bounds:
     max_total: int | None = None
     newest: datetime | None = None
 
+    def too_many(self, total: int, offset: int) -> bool:
+        """A whole answer must fit in ``max_total``; one paged back to ``since`` only has to
+        reach it before paging past ``max_total`` (the API fails past 10,000), however many
+        older results the query matches."""
+        if self.max_total is None:
+            return False
+        return total > self.max_total if self.since is None else offset >= self.max_total
+
     def reached(self, page: Page) -> bool:
         """Has paging newest-updated-first reached a paper updated before ``since``?"""
         return self.since is not None and any(p.updated < self.since for p in page.papers)
@@ -233,13 +241,15 @@ class ArxivSource:
         authors: dict[str, tuple[str, ...] | None] = {}
         page = self.fetch_page(search, 0, validate)
         total, offset = page.total_results, page.size
-        if bounds.max_total is not None and total > bounds.max_total:
-            raise TooManyResultsError(total, bounds.max_total)
+        if bounds.too_many(total, 0):
+            raise TooManyResultsError(total, bounds.max_total or 0)
         bounds.check_order(page, search.query)
         _merge(seen, page.papers)
         refused.update(page.refused)
         authors.update(page.refused_authors)
         while offset < total and not bounds.reached(page):
+            if bounds.too_many(total, offset):
+                raise TooManyResultsError(total, bounds.max_total or 0)
             page = self.fetch_page(search, offset, validate)
             if page.total_results != total:
                 raise InconsistentTotalError(

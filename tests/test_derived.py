@@ -206,3 +206,33 @@ def test_refresh_from_the_command_line(store: Store, db_url: str, tmp_path: Path
         "similar authors recomputed for every profile, with a newly fitted model\n"
     )
     assert len(rows(store, "SELECT DISTINCT author_key FROM similar_author")) == AUTHORS
+
+
+def test_a_change_written_during_a_refresh_is_left_for_the_next(
+    store: Store, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A harvest may commit while a refresh reads its snapshot: its changes are not taken
+    into account, so they are not deleted either; the next refresh takes them."""
+    from harvester.profile import derive
+    from harvester.store.papers import log_changes
+
+    corpus, tracked = _joint_corpus(6)
+    with LookalikeServer(corpus) as server:
+        settings = make_settings(db_url, server.url, authors=author_config(tracked))
+        harvest(store, settings, full=True, when=START, derive=True)
+        add_new_papers(corpus, tracked, 2, published=START + timedelta(hours=20))
+        harvest(store, settings, when=START + timedelta(days=1))
+    some = corpus.papers()[0].arxiv_id
+    planned = derive.plan_refresh
+
+    def meanwhile(rows: Any, request: Any, now: datetime) -> Any:
+        with store.engine.begin() as conn:
+            log_changes(conn, [some])
+        return planned(rows, request, now)
+
+    monkeypatch.setattr(derive, "plan_refresh", meanwhile)
+    assert refresh_similar_authors(store)
+    monkeypatch.setattr(derive, "plan_refresh", planned)
+    assert rows(store, "SELECT arxiv_id FROM derived_change") == [(some,)]
+    assert refresh_similar_authors(store)
+    assert rows(store, "SELECT count(*) FROM derived_change") == [(0,)]

@@ -44,6 +44,8 @@ from .similar import (
 )
 
 PROFILES_PER_PASS = 500
+MANY_CHANGES = 100_000
+"""More changes than this since the last refresh: a full recompute, without reading them."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,20 +58,22 @@ class Request:
 
 def plan_refresh(rows: CorpusRows, request: Request, now: datetime) -> SimilarUpdate | None:
     """The update a refresh stores, or ``None`` when nothing it derives from changed."""
-    changes = rows.changes()
-    change_ids = [c.change_id for c in changes]
+    seen = rows.change_count()
     stored_model = rows.model()
     based_on = stored_model.fitted_at if stored_model else None
     model = _model(stored_model) if stored_model else None
     if request.refit or model is None or model.stale(rows.paper_count()):
         model = fit_model(rows.texts())
-        return _full(rows, model, change_ids, based_on, new_model=_stored(model, now))
+        return _full(rows, model, seen, based_on, new_model=_stored(model, now))
     profiles = dict(rows.tracked_profiles())
     stored = rows.stored_profiles()
     if request.everything or profiles != {p.key: p.name for p in stored.values()}:
-        return _full(rows, model, change_ids, based_on)
-    if not changes:
+        return _full(rows, model, seen, based_on)
+    if seen == 0:
         return None
+    if seen > MANY_CHANGES:  # a cold import, say: every list anyway
+        return _full(rows, model, seen, based_on)
+    changes = rows.changes()
     ids = sorted({c.arxiv_id for c in changes})
     former = {c.former_author for c in changes if c.former_author}
     touched = {folded for _, _, folded in rows.paper_authors(ids)} | former
@@ -77,13 +81,13 @@ def plan_refresh(rows: CorpusRows, request: Request, now: datetime) -> SimilarUp
     partial = _Partial(rows, model, profiles, stored)
     keys = partial.affected(changed, touched)
     lists, vectors = partial.lists(keys)
-    return SimilarUpdate(lists, vectors, False, None, based_on, change_ids)
+    return SimilarUpdate(lists, vectors, False, None, based_on, rows.bound, seen)
 
 
 def _full(
     rows: CorpusRows,
     model: TopicModel,
-    change_ids: list[int],
+    seen: int,
     based_on: datetime | None,
     new_model: StoredModel | None = None,
 ) -> SimilarUpdate:
@@ -106,7 +110,7 @@ def _full(
         cats=_stack(cats, len(model.categories)),
     )
     lists, vectors = _lists(rows, model, tracked, keys)
-    return SimilarUpdate(lists, vectors, True, new_model, based_on, change_ids)
+    return SimilarUpdate(lists, vectors, True, new_model, based_on, rows.bound, seen)
 
 
 class _Partial:

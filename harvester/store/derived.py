@@ -74,8 +74,10 @@ class SimilarUpdate:
     """A newly fitted model to store, else ``None``."""
     based_on: datetime | None
     """``fitted_at`` of the stored model the refresh started from."""
-    changes: Sequence[int]
-    """The ``derived_change`` rows it took into account."""
+    bound: int
+    """It took into account the ``derived_change`` rows numbered up to this..."""
+    seen: int
+    """...which were this many."""
 
 
 @contextmanager
@@ -87,24 +89,49 @@ def corpus_snapshot(engine: Engine) -> Iterator[CorpusRows]:
     another process's harvest.
     """
     doing = "cannot read the corpus for similar authors"
+    bound = _change_bound(engine, doing)
     with read_session(engine, doing=doing, rows="row of the corpus") as conn:
         if conn.dialect.name == "postgresql":
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
         with conn.begin():
-            yield CorpusRows(conn)
+            yield CorpusRows(conn, bound)
+
+
+def _change_bound(engine: Engine, doing: str) -> int:
+    """The highest ``derived_change`` number below which every row has committed.
+
+    On SQLite numbers are handed out in commit order (one writer at a time). On
+    PostgreSQL a harvest may commit a lower number after a higher one: a moment's SHARE
+    lock waits for every transaction that is writing the table, then the highest number
+    is read; the snapshot, taken after, sees every row up to it."""
+    c = t.derived_change.c
+    try:
+        with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("LOCK TABLE derived_change IN SHARE MODE"))
+            return int(conn.execute(select(func.coalesce(func.max(c.change_id), 0))).scalar_one())
+    except SQLAlchemyError as exc:
+        raise database_error(exc, doing) from exc
 
 
 class CorpusRows:
     """The rows the similar authors derive from, read in one snapshot. ``ids``, ``keys``
     and ``names`` arguments select; ``None`` means all."""
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, bound: int) -> None:
         self.conn = conn
+        self.bound = bound
+        """The last change (``derived_change``) this snapshot answers for."""
+
+    def change_count(self) -> int:
+        c = t.derived_change.c
+        query = select(func.count()).where(c.change_id <= self.bound)
+        return int(self.conn.execute(query.select_from(t.derived_change)).scalar_one())
 
     def changes(self) -> list[Change]:
         c = t.derived_change.c
-        query = select(c.change_id, c.arxiv_id, c.folded_name).order_by(c.change_id)
-        return [Change(*row) for row in self.conn.execute(query)]
+        query = select(c.change_id, c.arxiv_id, c.folded_name).where(c.change_id <= self.bound)
+        return [Change(*row) for row in self.conn.execute(query.order_by(c.change_id))]
 
     def model(self) -> StoredModel | None:
         m = t.similar_model.c
@@ -225,8 +252,7 @@ def store_similar(
             if update.model is not None:
                 _write_model(conn, update.model)
             c = t.derived_change.c
-            for chunk in chunks(update.changes):
-                conn.execute(delete(t.derived_change).where(c.change_id.in_(chunk)))
+            conn.execute(delete(t.derived_change).where(c.change_id <= update.bound))
             _write_state(conn, now)
     except SQLAlchemyError as exc:
         raise database_error(exc, "cannot store the similar authors") from exc
@@ -238,11 +264,8 @@ def _still_current(conn: Connection, update: SimilarUpdate) -> bool:
     fitted = conn.execute(select(m.fitted_at).where(m.name == SIMILAR_AUTHORS)).scalar_one_or_none()
     if fitted != update.based_on:
         return False
-    left = 0
-    for chunk in chunks(update.changes):
-        count = select(func.count()).where(c.change_id.in_(chunk))
-        left += conn.execute(count.select_from(t.derived_change)).scalar_one()
-    return left == len(update.changes)
+    left = select(func.count()).where(c.change_id <= update.bound)
+    return conn.execute(left.select_from(t.derived_change)).scalar_one() == update.seen
 
 
 def _write_lists(conn: Connection, update: SimilarUpdate, now: datetime) -> None:

@@ -12,7 +12,7 @@ recomputes only the lists those changes can reach:
 The vectors of the others are read back as stored, so the result equals a full
 recompute with the same model (``tests/test_derived.py``). A full recompute runs when
 asked (``harvest refresh --all``), when the tracked profiles changed (one added, renamed,
-or left without papers), and with a new model (see :mod:`.model`); it goes
+or left without papers), and with a new model (see :mod:`harvester.topics`); it goes
 :data:`PROFILES_PER_PASS` profiles at a time, so memory follows that number, not the corpus.
 """
 
@@ -28,8 +28,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from ..store.derived import CorpusRows, SimilarUpdate, StoredModel, StoredProfile
+from ..topics import TopicModel, fit_model
 from .corpus import Corpus, load_corpus
-from .model import TopicModel, fit_model
 from .similar import (
     COAUTHOR_PAPERS,
     MIN_SCORE,

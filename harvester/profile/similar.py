@@ -39,8 +39,8 @@ import scipy.sparse as sp
 from sklearn.preprocessing import normalize
 
 from ..records import SimilarAuthor
+from ..topics import TopicModel, fit_model
 from .corpus import Corpus
-from .model import TopicModel, fit_model
 
 WEIGHTS = (0.50, 0.35, 0.15)
 """Weights of co-authorship, topic and category similarity (they sum to 1)."""

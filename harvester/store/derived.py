@@ -31,7 +31,7 @@ SIMILAR_AUTHORS = "similar_authors"
 
 @dataclass(frozen=True, slots=True)
 class StoredModel:
-    """A fitted model as stored (see :mod:`harvester.profile.model`)."""
+    """A fitted model as stored (see :mod:`harvester.topics`)."""
 
     version: str
     papers: int

@@ -243,7 +243,7 @@ derived_change = Table(
     Column("folded_name", Text, doc="a former author (folded) when a paper's authors changed"),
 )
 
-# the fitted TF-IDF model of the similar authors (harvester.profile.model)
+# the fitted TF-IDF model of the similar authors (harvester.topics)
 similar_model = Table(
     "similar_model",
     metadata,

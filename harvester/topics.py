@@ -1,5 +1,5 @@
-"""The fitted part of the similar-authors method: a TF-IDF vocabulary and its idf weights,
-and the category vocabulary.
+"""Texts as TF-IDF vectors: the fitted part of the similar-authors method (a vocabulary,
+its idf weights, the category vocabulary), also used to weigh who is who.
 
 The model is fitted on every paper the database holds, streamed (:func:`fit_model` keeps
 document frequencies, never the texts), and stored with the similar authors. Between two
@@ -94,3 +94,8 @@ def fit_model(papers: Iterable[tuple[str, str]]) -> TopicModel:
     df = np.array([frequency[term] for term in terms], dtype=np.float64)
     idf = (np.log((1 + n) / (1 + df)) + 1).astype(np.float32)
     return TopicModel(tuple(terms), idf, tuple(sorted(categories)), n)
+
+
+def tfidf_rows(texts: Sequence[str]) -> Any:
+    """Unit TF-IDF rows of ``texts`` with a model fitted on them alone."""
+    return fit_model((text, "") for text in texts).topics(texts)

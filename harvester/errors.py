@@ -28,6 +28,7 @@ root; they print ``str(error)`` on one line and exit with ``error.exit_code``.
     │   │   ├── InconsistentTotalError   ``totalResults`` kept changing between pages
     │   │   └── CircuitOpenError       too many consecutive failed requests this cycle
     │   ├── QueryRejectedError         arXiv refused the query (HTTP 400 and other 4xx)
+    │   │   └── UnknownAuthorError     no arXiv author has that identifier or ORCID iD
     │   ├── TooManyResultsError        the query matches more papers than the API pages through
     │   ├── UnsortedAnswerError        a sorted answer came back out of order
     │   ├── ResponseTooLargeError      the body exceeded the size cap
@@ -71,6 +72,7 @@ __all__ = [
     "StopRequested",
     "TooManyResultsError",
     "TransientFetchError",
+    "UnknownAuthorError",
     "UnreachableError",
     "UnsortedAnswerError",
 ]
@@ -273,6 +275,14 @@ class QueryRejectedError(FetchError):
     """arXiv refused the query itself (HTTP 400 or another 4xx): retrying will not help."""
 
     default_hint = "check the author's name, aliases or explicit query in the config"
+
+
+class UnknownAuthorError(QueryRejectedError):
+    """The author identifier feed of an ``arxiv_author_id`` or ``orcid`` does not exist
+    (arXiv answers 404, or 400 "Author ... not found"): a typo, or an identifier not
+    linked to an arXiv account. Asking again will not help."""
+
+    default_hint = "check the author's arxiv_author_id or orcid, and [arxiv] author_feed_url"
 
 
 class TooManyResultsError(FetchError):

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from dataclasses import field as dataclass_field
 from datetime import datetime
 from typing import Any
 
@@ -29,9 +30,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..changes import Observation, Plan, Seen, Standing, plan_changes
 from ..errors import DatabaseError
+from ..evidence import Anchors, Ruling, settle
 from ..matching import MatchDecision
 from ..records import Author, Paper
-from ..vocabulary import EventKind, Membership, RunStatus
+from ..vocabulary import EventKind, Membership, ReviewDecision, RunStatus
 from . import schema as t
 from .leases import Lease
 from .papers import chunks, save_papers, unchanged_papers
@@ -86,6 +88,8 @@ class AuthorHarvest:
     ``decide`` is the author's matcher; it also re-checks a stored paper the answer did
     not return when the identity changed. ``full``: the answer covered every paper (only
     then may one go ``missing``). ``identity``: the fingerprint of the configured identity.
+    ``anchors``: what settles identity beyond names (:mod:`harvester.evidence`; the store
+    adds people's decisions); None: names alone decide, as before identity evidence.
     """
 
     key: str
@@ -96,6 +100,7 @@ class AuthorHarvest:
     full: bool
     watermark: datetime
     requests: int
+    anchors: Anchors | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +146,8 @@ class Known:
     memberships: Mapping[str, list[Any]]
     standings: Mapping[str, Standing]
     unchanged: frozenset[str]
+    #: people's decisions (``harvest review``), by author and id
+    rulings: Mapping[str, dict[str, Ruling]] = dataclass_field(default_factory=dict)
 
     @classmethod
     def load(cls, conn: Connection, harvests: Sequence[AuthorHarvest]) -> Known:
@@ -151,6 +158,7 @@ class Known:
             memberships=_membership_rows(conn, harvests),
             standings=_standings(conn, partial),
             unchanged=frozenset(unchanged_papers(conn, papers)),
+            rulings=load_rulings(conn, [h.key for h in harvests if h.anchors is not None]),
         )
 
     def seen(self, author_key: str) -> dict[str, Seen]:
@@ -200,6 +208,8 @@ def record_harvest(
     if plan.suspect_reason is None:
         save_papers(conn, harvest.papers, now)
         _apply_plan(conn, harvest.key, plan, harvest.run_id, now)
+        if plan.ambiguous is not None:
+            _set_ambiguous(conn, harvest.key, plan.ambiguous)
         if known.baselines.get(harvest.key) != harvest.identity:
             _set_baseline(conn, harvest.key, harvest.identity)
     return Recorded(plan, totals)
@@ -229,13 +239,28 @@ def _plan(conn: Connection, harvest: AuthorHarvest, known: Known) -> Plan:
     the profile's counts (the same plan: a partial plan looks at nothing else)."""
     baseline = known.baselines.get(harvest.key)
     observations = [Observation(p, harvest.decide(p)) for p in harvest.papers]
+    seen = known.seen(harvest.key)
+    fresh = baseline != harvest.identity
+    ambiguous = None
+    if harvest.anchors is not None:
+        anchors = replace(harvest.anchors, rulings=known.rulings.get(harvest.key, {}))
+        if not harvest.full:
+            observations += _pending(conn, harvest, anchors, seen)
+        settled = settle(
+            observations,
+            anchors,
+            seen,
+            fresh=fresh,
+            members=lambda: member_papers(conn, harvest.key),
+        )
+        observations, ambiguous = settled.observations, settled.ambiguous
 
     def still_belongs(arxiv_id: str) -> bool:  # asked by full harvests only
         stored = load_papers(conn, [arxiv_id]).get(arxiv_id)
         return stored is not None and harvest.decide(stored).accepted
 
-    return plan_changes(
-        known.seen(harvest.key),
+    plan = plan_changes(
+        seen,
         observations,
         baseline=baseline is None,
         identity_changed=baseline not in (None, harvest.identity),
@@ -243,6 +268,32 @@ def _plan(conn: Connection, harvest: AuthorHarvest, known: Known) -> Plan:
         partial=not harvest.full,
         standing=None if harvest.full else known.standings[harvest.key],
     )
+    plan.ambiguous = ambiguous
+    return plan
+
+
+def _pending(
+    conn: Connection, harvest: AuthorHarvest, anchors: Anchors, seen: dict[str, Seen]
+) -> list[Observation]:
+    """Papers a person decided on that an incremental harvest did not return and whose
+    membership the decision would change: observed as stored, so that the decision takes
+    effect now (``seen`` gains their memberships)."""
+    returned = {p.arxiv_id for p in harvest.papers}
+    wanted = [i for i in anchors.rulings if i not in returned]
+    if not wanted:
+        return []
+    m = t.membership.c
+    query = select(t.membership).where(m.author_key == harvest.key, m.arxiv_id.in_(wanted))
+    stored = _seen(conn.execute(query))
+    due = [
+        i
+        for i, s in stored.items()
+        if (s.status == Membership.ACTIVE)
+        != (anchors.rulings[i].decision == ReviewDecision.ACCEPTED)
+    ]
+    seen.update((i, stored[i]) for i in due)
+    papers = load_papers(conn, due)
+    return [Observation(papers[i], harvest.decide(papers[i])) for i in due if i in papers]
 
 
 def _membership_rows(conn: Connection, harvests: Sequence[AuthorHarvest]) -> dict[str, list[Any]]:
@@ -342,6 +393,7 @@ def _seen(rows: Iterable[Any]) -> dict[str, Seen]:
             r.seen_version,
             bool(r.seen_withdrawn),
             json.loads(r.seen_meta),
+            r.score,
         )
         for r in rows
     }
@@ -371,7 +423,15 @@ def _apply_plan(conn: Connection, author_key: str, plan: Plan, run_id: int, now:
 
 def _upsert_memberships(conn: Connection, rows: list[dict[str, Any]]) -> None:
     stmt = insert_for(conn)(t.membership)
-    changing = ("status", "matched_name", "reason", "seen_version", "seen_withdrawn", "seen_meta")
+    changing = (
+        "status",
+        "matched_name",
+        "reason",
+        "seen_version",
+        "seen_withdrawn",
+        "seen_meta",
+        "score",
+    )
     stmt = stmt.on_conflict_do_update(
         index_elements=["author_key", "arxiv_id"],
         set_={c: stmt.excluded[c] for c in (*changing, "since")},
@@ -394,6 +454,37 @@ def _advance_coverage(
         conn.execute(update(t.author).where(a.key.in_(keys)).values(last_full_at=full_at))
 
 
+def _set_ambiguous(conn: Connection, author_key: str, ambiguous: bool) -> None:
+    """Remember whether the evidence last found the candidates split into separate bodies."""
+    a = t.author.c
+    stmt = update(t.author).where(a.key == author_key, a.ambiguous.is_distinct_from(ambiguous))
+    conn.execute(stmt.values(ambiguous=ambiguous))
+
+
+def member_papers(conn: Connection, author_key: str) -> list[Paper]:
+    """The papers of the profile's active memberships (the evidence's strongest part)."""
+    m = t.membership.c
+    query = select(m.arxiv_id).where(m.author_key == author_key, m.status == Membership.ACTIVE)
+    ids = list(conn.execute(query).scalars())
+    found: dict[str, Paper] = {}
+    for chunk in chunks(ids):
+        found.update(load_papers(conn, chunk))
+    return [found[i] for i in ids if i in found]
+
+
+def load_rulings(conn: Connection, author_keys: Sequence[str]) -> dict[str, dict[str, Ruling]]:
+    """People's decisions (``harvest review``) of these authors, by author and id."""
+    d = t.review_decision.c
+    found: dict[str, dict[str, Ruling]] = {}
+    for chunk in chunks(list(author_keys)):
+        query = select(d.author_key, d.arxiv_id, d.decision, d.decided_at)
+        for r in conn.execute(query.where(d.author_key.in_(chunk))):
+            found.setdefault(r.author_key, {})[r.arxiv_id] = Ruling(
+                ReviewDecision(r.decision), r.decided_at
+            )
+    return found
+
+
 def _set_baseline(conn: Connection, author_key: str, identity: str) -> None:
     """Remember the identity the profile was last completely harvested with."""
     stmt = update(t.author).where(
@@ -414,6 +505,7 @@ def _membership_row(author_key: str, s: Seen, now: datetime) -> dict[str, Any]:
         "seen_withdrawn": s.withdrawn,
         "seen_meta": json.dumps(s.meta, sort_keys=True),
         "since": now,
+        "score": s.score,
     }
 
 

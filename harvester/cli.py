@@ -31,7 +31,7 @@ logger = logging.getLogger("harvester")
 
 FORMATS = ("text", "markdown", "json", "html")
 EXPORT_FORMATS = ("bibtex", "csv", "json")
-COMMANDS = "--once, daemon, status, profile, history, export, db upgrade or demo"
+COMMANDS = "--once, daemon, status, profile, history, export, review, db upgrade or demo"
 
 
 def _common_options(*, top: bool) -> argparse.ArgumentParser:
@@ -127,6 +127,15 @@ def _profile_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     export.add_argument(
         "--format", choices=EXPORT_FORMATS, default="bibtex", help="default: bibtex"
     )
+    review = commands.add_parser(
+        "review",
+        help="papers held for review (same name, unclear identity); --accept/--reject decide",
+        parents=[common],
+    )
+    review.add_argument("key", help="the author's key in the config")
+    review.add_argument("--json", action="store_true", help="print JSON")
+    review.add_argument("--accept", nargs="+", default=[], metavar="ID", help="they are hers")
+    review.add_argument("--reject", nargs="+", default=[], metavar="ID", help="they are not")
 
 
 def _since(value: str) -> Any:
@@ -220,6 +229,8 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace, context
         return show_status(settings, as_json=args.json, quiet=args.quiet)
     if args.command in ("profile", "history", "export"):
         return show_profile(settings, args)
+    if args.command == "review":
+        return review_papers(settings, args)
     if args.command == "db":
         return upgrade_database(settings, quiet=args.quiet)
     return run_once(settings, quiet=args.quiet, full=args.full)
@@ -360,6 +371,26 @@ def show_profile(settings: Settings, args: argparse.Namespace) -> int:
         store.close()
     if not args.quiet:
         sys.stdout.write(output)
+    return exits.OK
+
+
+def review_papers(settings: Settings, args: argparse.Namespace) -> int:
+    """``harvest review KEY [--json] [--accept ID...] [--reject ID...]``."""
+    from datetime import UTC, datetime
+
+    from .profile import check_schema
+    from .review import decide, queue_json, render_queue, review_queue
+
+    with _opened(settings) as store:
+        check_schema(store)
+        if args.accept or args.reject:
+            decided = decide(store.engine, args.key, args.accept, args.reject, datetime.now(UTC))
+            lines = [f"{args.key}: {i} {d}" for i, d in decided.items()]
+            _say("\n".join([*lines, "applied at the next harvest"]), quiet=args.quiet)
+            return exits.OK
+        held = review_queue(store.engine, args.key)
+    output = queue_json(args.key, held) if args.json else render_queue(args.key, held)
+    _say(output.rstrip("\n"), quiet=args.quiet)
     return exits.OK
 
 

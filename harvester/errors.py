@@ -14,6 +14,7 @@ root; they print ``str(error)`` on one line and exit with ``error.exit_code``.
     │   ├── SchemaOutdatedError        exit 74: a read-only command met an old schema
     │   └── CorruptDatabaseError       exit 74: damaged file, version table or stored row
     ├── ProfileNotFoundError           exit 2: no tracked author has that key
+    ├── PaperNotFoundError             exit 2: no candidate paper of the profile has that id
     ├── OutputError                    exit 73: the HTML site cannot be written
     ├── LeaseLostError                 exit 75: another process took over an author's lease
     ├── FetchError                     asking arXiv failed (per author; never fatal to a run)
@@ -64,6 +65,7 @@ __all__ = [
     "InvalidPageError",
     "LeaseLostError",
     "OutputError",
+    "PaperNotFoundError",
     "ProfileNotFoundError",
     "QueryRejectedError",
     "ResponseTooLargeError",
@@ -148,6 +150,24 @@ class ProfileNotFoundError(HarvesterError):
         hint = f"known keys: {listed}" if known else "the database has no authors yet"
         super().__init__(f"no profile with key {key!r} in the database", hint=hint)
         self.key = key
+
+
+class PaperNotFoundError(HarvesterError):
+    """``harvest review KEY --accept/--reject ID``: the profile has no such paper among its
+    candidates (papers whose author list names it), or the id is not an arXiv id."""
+
+    exit_code = exits.USAGE
+
+    def __init__(self, key: str, ids: Sequence[str], problem: str = "") -> None:
+        listed = ", ".join(ids[:5]) + (" ..." if len(ids) > 5 else "")
+        what = problem or f"not among the papers harvested for profile {key!r}"
+        super().__init__(
+            f"{listed}: {what}",
+            hint=f"'harvest review {key}' lists the held papers; the views profile_papers"
+            " and rejected_papers the others",
+        )
+        self.key = key
+        self.ids = tuple(ids)
 
 
 class OutputError(HarvesterError):

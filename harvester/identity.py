@@ -1,0 +1,617 @@
+"""Who wrote a paper when several people share a name: evidence, scores and decisions.
+
+Name folding (:mod:`harvester.matching`) tells "Wei Zhang" from "Wei Zhang-Li", not one Wei
+Zhang from another. :func:`judge` takes every paper whose author list names the profile
+(the *candidates*) and decides, for each, *accepted*, *held* for review or *rejected*, with
+a score and a one-line reason a person can check. It is pure: no database, no clock.
+
+**Seeds.** Papers in the author's identifier feed (*anchored*) and papers a person accepted
+are accepted whatever the evidence; papers a person rejected stay rejected (a person wins
+over the feed: a claim can be a mistake). Seeds are evidence for the rest.
+
+**Evidence against the accepted papers** (:class:`_Space`), for each other candidate:
+
+- *co-authors*: each shared co-author counts the accepted papers they are on; the sum
+  ``s`` saturates as ``s / (s + 2)``, as in similar authors. A shared co-author can be a
+  bridge to a namesake (two people of one name with one collaborator in common), so the
+  part is multiplied by the *pull* ``s / (s + f)``, ``f`` counting the other candidates,
+  none accepted, that the paper's *other* co-authors are on: a namesake's paper shares one
+  collaborator with her but brings its own established ones;
+- *text*: TF-IDF cosine to the accepted papers' centroid (the vectorizer of similar
+  authors, fitted on the candidates);
+- *categories*: cosine of the paper's categories to the accepted papers' category counts;
+- *year*: inside the accepted span (a little slack), or how far outside it.
+
+``score = 0.55 co-authors + 0.2 text + 0.2 categories + 0.05 year`` (:data:`WEIGHTS`).
+
+**Decisions, with seeds.** A candidate sharing a co-author, pulled mostly towards the
+accepted papers (:data:`MIN_PULL`), not foreign, and scoring :data:`ACCEPT_SCORE` is
+accepted; accepted papers then count as evidence, and this repeats until nothing changes
+(a chain of collaborators is followed). A candidate no co-author vouches for is accepted on
+its field alone (categories and text like the accepted papers') only when no *namesake
+body* is in sight: a group of :data:`BODY_MIN` or more leftover candidates linked by their
+own co-authors in the same field; with one in sight it is accepted only if its text is
+clearly closer to hers (:data:`TEXT_MARGIN`), and held otherwise. A candidate with no
+co-author shared, categories unlike the accepted ones and text unlike theirs is rejected;
+everything else is held.
+
+**Decisions, without seeds.** Candidates are grouped into *bodies*: linked by shared
+co-authors (a link between two papers of clearly different fields does not count: common
+co-author names collide too), then every group joins the largest body it is not clearly
+foreign to. One body (the common case: a unique name) is accepted whole, as before
+identity existed. Several: the largest is accepted, the others held, and the judgement is
+*ambiguous* (an anchor would settle it).
+
+The result does not depend on the order of the candidates. Decision words belong in
+:mod:`harvester.vocabulary`; :class:`Decision` lives here until it moves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
+
+from harvester.matching import fold_name
+
+__all__ = ["Candidate", "Decision", "Judgement", "Verdict", "judge"]
+
+
+class Decision(StrEnum):
+    """What a candidate is to a profile (belongs in :mod:`harvester.vocabulary`)."""
+
+    ACCEPTED = "accepted"
+    HELD = "held"
+    REJECTED = "rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A paper whose author list names the profile, reduced to what identity needs."""
+
+    arxiv_id: str
+    coauthors: tuple[str, ...]
+    """Display names of the other authors (not the tracked person), as written."""
+    categories: tuple[str, ...]
+    """arXiv categories, primary first; empty when unknown."""
+    text: str
+    """Title + ". " + abstract."""
+    year: int
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    arxiv_id: str
+    decision: Decision
+    score: float
+    """0..1, rounded to 4 places: how strongly the evidence ties the paper to the
+    accepted ones, whatever decided it (a feed paper with a low score is worth a look)."""
+    reason: str
+    """One line a person can check: names with counts, categories, similarity, years."""
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    verdicts: dict[str, Verdict]
+    """By arxiv_id, one per candidate."""
+    ambiguous: bool
+    """The candidates split into clearly separate bodies and no seed settled which."""
+
+
+WEIGHTS = (0.55, 0.2, 0.2, 0.05)
+"""Co-authors, text, categories, year (they sum to 1)."""
+HALF_SATURATION = 2
+"""Accepted papers of shared co-authors at which the co-author part is 0.5 (as similar)."""
+ACCEPT_SCORE = 0.45
+MIN_PULL = 0.5
+"""Share of a paper's co-author weight that must point at accepted papers."""
+TEXT_FULL = 0.3
+"""Text cosine at which the text part is full (one author's abstracts rarely exceed it)."""
+TEXT_FOREIGN = 0.06
+CATEGORY_FOREIGN = 0.2
+CATEGORY_SAME = 0.3
+TEXT_SAME = 0.1
+TEXT_MARGIN = 0.05
+BODY_MIN = 3
+"""Leftover candidates linked by their own co-authors (most sharing none with accepted
+papers) that make a namesake body."""
+YEAR_SLACK = 2
+NAMES_SHOWN = 3
+CATEGORIES_SHOWN = 3
+
+
+def judge(
+    candidates: Sequence[Candidate],
+    *,
+    anchored: Collection[str] = (),
+    accepted: Collection[str] = (),
+    rejected: Collection[str] = (),
+) -> Judgement:
+    """Decide every candidate; see the module docstring for how.
+
+    ``anchored``: ids in the author's identifier feed (accepted, and evidence).
+    ``accepted`` / ``rejected``: ids a person or the config decided; they keep that
+    decision (rejected wins over anchored). Ids that are not candidates are ignored.
+    """
+    space = _Space(candidates)
+    if set(accepted) & set(rejected):
+        both = sorted(set(accepted) & set(rejected))
+        raise ValueError(f"decided both ways: {', '.join(both)}")
+    fixed_out = space.mask(rejected)
+    seeds = (space.mask(anchored) | space.mask(accepted)) & ~fixed_out
+    if seeds.any():
+        return _with_seeds(space, seeds, fixed_out, space.mask(anchored), space.mask(accepted))
+    return _without_seeds(space, fixed_out)
+
+
+def _with_seeds(space: _Space, seeds: Any, fixed_out: Any, anchored: Any, person: Any) -> Judgement:
+    """Grow the accepted set from the seeds, then decide the rest (module docstring)."""
+    accepted, evidence, leftovers = _grow(space, seeds, ~fixed_out)
+    explain = _Explainer(space, accepted, evidence, leftovers)
+    verdicts = {}
+    for i, arxiv_id in enumerate(space.ids):
+        if fixed_out[i]:
+            decision, why = Decision.REJECTED, "rejected by a person"
+        elif accepted[i]:
+            decision, why = Decision.ACCEPTED, _seed_words(anchored[i], person[i])
+        else:
+            decision = Decision.REJECTED if evidence.foreign[i] else Decision.HELD
+            why = ""
+        verdicts[arxiv_id] = explain.verdict(i, decision, why)
+    return Judgement(verdicts, ambiguous=False)
+
+
+def _seed_words(anchored: bool, person: bool) -> str:
+    if person:
+        return "accepted by a person"
+    return "listed in the author's identifier feed" if anchored else ""
+
+
+def _grow(space: _Space, seeds: Any, allowed: Any) -> tuple[Any, _Evidence, _Leftovers]:
+    """Accept, round after round, what co-authors vouch for; when they vouch for nothing
+    more, what the field alone allows; stop when a round accepts nothing."""
+    accepted = seeds.copy()
+    while True:
+        evidence = space.evidence(accepted)
+        leftovers = _Leftovers(space, accepted, evidence)
+        new = leftovers.vouched_for(allowed)
+        if not new.any():
+            new = leftovers.accept_by_field(allowed)
+        if not new.any():
+            return accepted, evidence, leftovers
+        accepted = accepted | new
+
+
+def _without_seeds(space: _Space, fixed_out: Any) -> Judgement:
+    """Accept the largest body; hold the others (ambiguous when there are others)."""
+    bodies = _bodies(space, np.flatnonzero(~fixed_out))
+    accepted = np.zeros(len(space.ids), dtype=bool)
+    if bodies:
+        accepted[bodies[0]] = True
+    evidence = space.evidence(accepted)
+    explain = _Explainer(space, accepted, evidence, None)
+    body_of = {int(i): b for b, members in enumerate(bodies) for i in members}
+    total = int((~fixed_out).sum())
+    verdicts = {}
+    for i, arxiv_id in enumerate(space.ids):
+        if fixed_out[i]:
+            verdicts[arxiv_id] = explain.verdict(i, Decision.REJECTED, "rejected by a person")
+            continue
+        size = len(bodies[body_of[i]])
+        if body_of[i] == 0 and len(bodies) == 1:
+            why, decision = f"one body of {size} candidates", Decision.ACCEPTED
+        elif body_of[i] == 0:
+            why = f"largest of {len(bodies)} separate bodies ({size} of {total} candidates)"
+            decision = Decision.ACCEPTED
+        else:
+            why = f"separate body of {size} candidates, held: no anchor tells whose it is"
+            decision = Decision.HELD
+        verdicts[arxiv_id] = explain.verdict(i, decision, why)
+    return Judgement(verdicts, ambiguous=len(bodies) > 1)
+
+
+def _bodies(space: _Space, rows: Any) -> list[Any]:
+    """Groups of ``rows``: linked by co-authors (fields permitting), then by field.
+
+    Largest first (ties: the group holding the smallest id first).
+    """
+    groups = _coauthor_groups(space, rows, respect_fields=True)
+    groups.sort(key=lambda g: (-len(g), int(g[0])))
+    bodies: list[list[Any]] = []
+    for group in groups:
+        home = next((b for b in bodies if not space.groups_unlike(np.concatenate(b), group)), None)
+        if home is None:
+            bodies.append([group])
+        else:
+            home.append(group)
+    merged = [np.sort(np.concatenate(b)) for b in bodies]
+    merged.sort(key=lambda g: (-len(g), int(g[0])))
+    return merged
+
+
+def _coauthor_groups(
+    space: _Space, rows: Any, *, respect_fields: bool, names: Any = None
+) -> list[Any]:
+    """Connected groups of ``rows`` (sorted index arrays) linked by shared co-authors
+    (only those where ``names`` is true, when given).
+
+    With ``respect_fields``, two papers of clearly different fields are not linked by a
+    co-author name they share: that is more often two people of one name.
+    """
+    sub = space.coauthors[rows]
+    if names is not None:
+        sub = sub[:, np.flatnonzero(names)]
+    links = sp.triu(sub @ sub.T, k=1).tocoo()
+    left, right = links.row, links.col
+    if respect_fields and len(left):
+        keep = ~space.pairs_unlike(rows[left], rows[right])
+        left, right = left[keep], right[keep]
+    graph = sp.coo_matrix((np.ones(len(left)), (left, right)), shape=(len(rows), len(rows)))
+    _, labels = connected_components(graph, directed=False)
+    order = np.argsort(labels, kind="stable")
+    cuts = np.flatnonzero(np.diff(labels[order])) + 1
+    return [rows[part] for part in np.split(order, cuts)] if len(rows) else []
+
+
+@dataclass(frozen=True, slots=True)
+class _Evidence:
+    """Every candidate measured against the accepted papers (leave-one-out for those)."""
+
+    shared: Any
+    """Co-authors shared with accepted papers."""
+    weight: Any
+    """Accepted papers those co-authors are on, summed."""
+    elsewhere: Any
+    """Other unaccepted candidates the paper's unshared co-authors are on, summed."""
+    pull: Any
+    name_accepted: Any
+    """Per co-author name (columns of ``_Space.coauthors``): accepted papers they are on."""
+    text: Any
+    category: Any
+    """NaN when the paper or the accepted papers have no categories."""
+    year: Any
+    score: Any
+
+    @property
+    def vouched(self) -> Any:
+        """Shares a co-author, and its co-authors point mostly at accepted papers."""
+        return (self.shared > 0) & (self.pull >= MIN_PULL)
+
+    @property
+    def unlike(self) -> Any:
+        """Categories unlike the accepted ones, and text too."""
+        known = ~np.isnan(self.category)
+        return (
+            known & (np.nan_to_num(self.category) < CATEGORY_FOREIGN) & (self.text < TEXT_FOREIGN)
+        )
+
+    @property
+    def foreign(self) -> Any:
+        """Clearly someone else's: no co-author shared, unlike in field and text."""
+        return (self.shared == 0) & self.unlike
+
+    @property
+    def same_field(self) -> Any:
+        """Categories (when known) and text like the accepted papers'."""
+        like = np.isnan(self.category) | (np.nan_to_num(self.category) >= CATEGORY_SAME)
+        return like & (self.text >= TEXT_SAME)
+
+
+class _Space:
+    """The candidates, ordered by id, as matrices: co-authors, TF-IDF text, categories."""
+
+    def __init__(self, candidates: Sequence[Candidate]) -> None:
+        ordered = sorted(candidates, key=lambda c: c.arxiv_id)
+        self.ids = [c.arxiv_id for c in ordered]
+        if len(set(self.ids)) != len(self.ids):
+            raise ValueError("a candidate is given twice")
+        self.index = {arxiv_id: i for i, arxiv_id in enumerate(self.ids)}
+        self.spellings = [_spellings(c.coauthors) for c in ordered]
+        self.names = sorted({name for names in self.spellings for name in names})
+        self.column = {name: j for j, name in enumerate(self.names)}
+        self.coauthors = _incidence(self.spellings, self.names)
+        self.category_names = sorted({k for c in ordered for k in c.categories})
+        self.categories = [tuple(dict.fromkeys(c.categories)) for c in ordered]
+        self.cats = _incidence(self.categories, self.category_names)
+        self.topics = _text_vectors([c.text for c in ordered])
+        self.years = np.array([c.year for c in ordered], dtype=np.int64)
+        self.entries = np.repeat(np.arange(len(ordered)), np.diff(self.coauthors.indptr))
+
+    def mask(self, ids: Collection[str]) -> Any:
+        found = np.zeros(len(self.ids), dtype=bool)
+        found[[self.index[i] for i in set(ids) if i in self.index]] = True
+        return found
+
+    def evidence(self, accepted: Any) -> _Evidence:
+        shared, weight, elsewhere, pull, per_name = self._coauthor_counts(accepted)
+        text = np.clip(_leave_one_out_cosine(self.topics, accepted), 0.0, 1.0)
+        category = _leave_one_out_cosine(self.cats, accepted, unknown=np.nan)
+        year = self._year_fit(accepted)
+        parts = (
+            _saturated(weight) * pull,
+            np.minimum(text / TEXT_FULL, 1.0),
+            np.where(np.isnan(category), 0.5, category),
+            year,
+        )
+        score = sum(w * part for w, part in zip(WEIGHTS, parts, strict=True))
+        return _Evidence(shared, weight, elsewhere, pull, per_name, text, category, year, score)
+
+    def _coauthor_counts(self, accepted: Any) -> tuple[Any, Any, Any, Any, Any]:
+        """Per candidate: co-authors shared with accepted papers, the accepted papers they
+        are on, the unaccepted candidates the unshared ones are on, and the pull; per
+        name, its accepted papers. A paper is no evidence for itself."""
+        mine = accepted.astype(np.float64)
+        on_accepted = self.coauthors.T @ mine
+        on_others = self.coauthors.T @ (1.0 - mine)
+        rows, cols = self.entries, self.coauthors.indices
+        vouching = on_accepted[cols] - mine[rows]
+        others = np.where(vouching == 0, on_others[cols] - (1.0 - mine[rows]), 0.0)
+        n = len(self.ids)
+        shared = np.bincount(rows, weights=vouching > 0, minlength=n)
+        weight = np.bincount(rows, weights=vouching, minlength=n)
+        elsewhere = np.bincount(rows, weights=others, minlength=n)
+        towards = np.bincount(rows, weights=_saturated(vouching), minlength=n)
+        away = np.bincount(rows, weights=_saturated(others), minlength=n)
+        pull = np.divide(towards, towards + away, out=np.zeros(n), where=towards > 0)
+        return shared, weight, elsewhere, pull, on_accepted
+
+    def _year_fit(self, accepted: Any) -> Any:
+        """1 inside the accepted span widened by :data:`YEAR_SLACK`, less further out."""
+        if not accepted.any():
+            return np.zeros(len(self.ids))
+        low, high = self.span(accepted)
+        distance = np.maximum(low - YEAR_SLACK - self.years, self.years - high - YEAR_SLACK)
+        return np.clip(1.0 - np.maximum(distance, 0) / 5.0, 0.0, 1.0)
+
+    def span(self, rows: Any) -> tuple[int, int]:
+        years = self.years[rows]
+        return int(years.min()), int(years.max())
+
+    def pairs_unlike(self, left: Any, right: Any) -> Any:
+        """For each pair of papers: both have categories, unlike, and texts not alike
+        (two abstracts share fewer words than a paper and a centroid: :data:`TEXT_SAME`)."""
+        text = np.asarray(self.topics[left].multiply(self.topics[right]).sum(axis=1)).ravel()
+        return _unlike(self.cats[left], self.cats[right], text, TEXT_SAME)
+
+    def groups_unlike(self, left: Any, right: Any) -> bool:
+        """Two groups of papers clearly of different fields (categories and text)."""
+        a, b = _summed(self.cats, left), _summed(self.cats, right)
+        text = _cosine(_summed(self.topics, left), _summed(self.topics, right))
+        return bool(_unlike(a, b, np.array([text]))[0])
+
+    def groups_alike(self, left: Any, right: Any) -> bool:
+        """Two groups of papers of the same field: categories (or text) alike."""
+        cats = _cosine(_summed(self.cats, left), _summed(self.cats, right))
+        text = _cosine(_summed(self.topics, left), _summed(self.topics, right))
+        return cats >= CATEGORY_SAME or text >= TEXT_SAME
+
+
+def _saturated(count: Any) -> Any:
+    """``s / (s + 2)``: the first shared papers count most (as in similar authors)."""
+    return count / (count + HALF_SATURATION)
+
+
+def _spellings(coauthors: Sequence[str]) -> dict[str, str]:
+    """Folded name -> the first spelling of it on the paper (names folding to nothing
+    are no evidence)."""
+    found: dict[str, str] = {}
+    for name in coauthors:
+        found.setdefault(fold_name(name), name)
+    found.pop("", None)
+    return found
+
+
+def _incidence(rows: Sequence[Collection[str]], columns: Sequence[str]) -> Any:
+    """A CSR 0/1 matrix: row ``i`` has a 1 in the column of each of ``rows[i]``."""
+    position = {name: j for j, name in enumerate(columns)}
+    cols = [sorted(position[name] for name in row) for row in rows]
+    indptr = np.cumsum([0] + [len(c) for c in cols])
+    indices = np.array([j for c in cols for j in c], dtype=np.int64)
+    data = np.ones(len(indices), dtype=np.float64)
+    return sp.csr_matrix((data, indices, indptr), shape=(len(rows), len(columns)))
+
+
+def _text_vectors(texts: Sequence[str]) -> Any:
+    """TF-IDF rows (unit length, or zero) with the settings of similar authors.
+
+    Imported here, not at the top: ``harvester.profile`` is a derived step that imports
+    the store, and identity must stay importable from it. The function should move to a
+    shared module (see the module docstring of :mod:`harvester.profile.similar`).
+    """
+    from harvester.profile.similar import _tfidf
+
+    vectors, _ = _tfidf(texts)
+    return sp.csr_matrix(vectors, dtype=np.float64)
+
+
+def _leave_one_out_cosine(rows: Any, accepted: Any, unknown: float = 0.0) -> Any:
+    """Cosine of each row with the sum of the accepted rows, its own row left out."""
+    mine = accepted.astype(np.float64)
+    total = np.asarray(rows.T @ mine).ravel()
+    dots = np.asarray(rows @ total).ravel()
+    own = np.asarray(rows.multiply(rows).sum(axis=1)).ravel()
+    dot = dots - mine * own
+    norm = np.sqrt(np.maximum(total @ total - 2 * mine * dots + mine * own, 0.0) * own)
+    return np.divide(dot, norm, out=np.full(len(own), unknown), where=norm > 1e-12)
+
+
+def _summed(rows: Any, members: Any) -> Any:
+    return np.asarray(rows[members].sum(axis=0)).ravel()
+
+
+def _cosine(a: Any, b: Any) -> float:
+    norm = float(np.linalg.norm(a) * np.linalg.norm(b))
+    return float(a @ b) / norm if norm > 0 else 0.0
+
+
+def _unlike(left_cats: Any, right_cats: Any, text: Any, text_below: float = TEXT_FOREIGN) -> Any:
+    """Row by row: both sides have categories, their cosine is below
+    :data:`CATEGORY_FOREIGN`, and ``text`` is below ``text_below``."""
+    a, b = sp.csr_matrix(left_cats), sp.csr_matrix(right_cats)
+    dots = np.asarray(a.multiply(b).sum(axis=1)).ravel()
+    norms = np.sqrt(_row_squares(a) * _row_squares(b))
+    cos = np.divide(dots, norms, out=np.zeros(len(norms)), where=norms > 0)
+    return (norms > 0) & (cos < CATEGORY_FOREIGN) & (text < text_below)
+
+
+def _row_squares(matrix: Any) -> Any:
+    return np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel()
+
+
+class _Leftovers:
+    """The unaccepted candidates, grouped by their own co-authors: a group of
+    :data:`BODY_MIN` or more in the accepted papers' field is a namesake in sight."""
+
+    def __init__(self, space: _Space, accepted: Any, evidence: _Evidence) -> None:
+        self.space, self.accepted, self.evidence = space, accepted, evidence
+        rows = np.flatnonzero(~accepted)
+        unknown = evidence.name_accepted == 0
+        self.groups = _coauthor_groups(space, rows, respect_fields=False, names=unknown)
+        self.group_of = {int(i): g for g in self.groups for i in g}
+        accepted_rows = np.flatnonzero(accepted)
+        self.bodies = [g for g in self.groups if self._namesake(g, accepted_rows)]
+        self.nearest = self._nearest_body_text()
+
+    def _namesake(self, group: Any, accepted_rows: Any) -> bool:
+        """Big enough; mostly papers no accepted co-author vouches for (the author's own
+        unaccepted papers have some); in the accepted papers' field; and a text of its
+        own: its papers are nearer each other than the accepted papers (a small group of
+        the author's own papers is not)."""
+        if len(group) < BODY_MIN:
+            return False
+        if 2 * np.count_nonzero(self.evidence.shared[group]) >= len(group):
+            return False
+        if not self.space.groups_alike(group, accepted_rows):
+            return False
+        own = _leave_one_out_cosine(self.space.topics[group], np.ones(len(group), dtype=bool))
+        return float(own.mean()) > float(self.evidence.text[group].mean())
+
+    def _nearest_body_text(self) -> Any:
+        """Each candidate's highest text cosine to a namesake body's centroid."""
+        best = np.zeros(len(self.space.ids))
+        for body in self.bodies:
+            centroid = _summed(self.space.topics, body)
+            norm = np.linalg.norm(centroid)
+            if norm > 0:
+                best = np.maximum(best, np.asarray(self.space.topics @ (centroid / norm)))
+        return best
+
+    def size(self, i: int) -> int:
+        group = self.group_of.get(i)
+        return 0 if group is None else len(group)
+
+    def vouched_for(self, allowed: Any) -> Any:
+        """Candidates their co-authors tie to accepted papers, in a field not unlike
+        theirs, and no nearer in text to a namesake body than to the accepted papers."""
+        ev = self.evidence
+        vouched = ev.vouched & (ev.score >= ACCEPT_SCORE) & ~ev.unlike
+        return allowed & ~self.accepted & vouched & (ev.text >= self.nearest)
+
+    def accept_by_field(self, allowed: Any) -> Any:
+        """Candidates no co-author vouches for, accepted on field and text alone."""
+        ev = self.evidence
+        small = np.array([self.size(i) < BODY_MIN for i in range(len(self.space.ids))])
+        eligible = allowed & ~self.accepted & (ev.shared == 0) & small & ev.same_field
+        if self.bodies:
+            eligible &= ev.text >= self.nearest + TEXT_MARGIN
+        return eligible
+
+
+class _Explainer:
+    """Reasons a person can check: names with counts, categories, text, years."""
+
+    def __init__(
+        self, space: _Space, accepted: Any, evidence: _Evidence, leftovers: _Leftovers | None
+    ) -> None:
+        self.space, self.accepted, self.ev, self.leftovers = space, accepted, evidence, leftovers
+        mine = accepted.astype(np.float64)
+        self.on_accepted = self.space.coauthors.T @ mine
+        self.accepted_cats = self.space.cats.T @ mine
+        self.any_accepted = bool(accepted.any())
+
+    def verdict(self, i: int, decision: Decision, why: str) -> Verdict:
+        parts = [why] if why else []
+        parts += [self.coauthors(i), *self.namesakes(i), self.categories(i), self.text(i)]
+        parts.append(self.year(i))
+        reason = "; ".join(p for p in parts if p)
+        return Verdict(self.space.ids[i], decision, round(float(self.ev.score[i]), 4), reason)
+
+    def coauthors(self, i: int) -> str:
+        shared = self.shared_names(i)
+        if not shared:
+            return "no co-author shared with accepted papers"
+        plural = "s" if len(shared) > 1 else ""
+        text = f"{len(shared)} co-author{plural} shared with accepted papers ({_listed(shared)})"
+        if self.ev.pull[i] < MIN_PULL:
+            text += (
+                f", but its other co-authors are on {int(self.ev.elsewhere[i])} other"
+                " candidates, none accepted"
+            )
+        return text
+
+    def shared_names(self, i: int) -> list[tuple[str, int]]:
+        """``(name as written on the paper, accepted papers)``, most frequent first."""
+        mine = int(self.accepted[i])
+        spelled = self.space.spellings[i]
+        counts = [(spelled[n], int(self.on_accepted[self.space.column[n]]) - mine)
+                  for n in spelled]  # fmt: skip
+        shared = [(name, count) for name, count in counts if count > 0]
+        return sorted(shared, key=lambda nc: (-nc[1], nc[0]))
+
+    def namesakes(self, i: int) -> list[str]:
+        """For an unaccepted paper: the group it belongs to, or the nearest namesake body."""
+        left = self.leftovers
+        if left is None or self.accepted[i]:
+            return []
+        size = left.size(i)
+        if size >= BODY_MIN:
+            return [f"one of {size} unaccepted candidates linked by their own co-authors"]
+        if left.bodies and self.ev.shared[i] == 0 and self.ev.same_field[i]:
+            largest = max(len(b) for b in left.bodies)
+            return [
+                f"a namesake body of {largest} candidates in the same field"
+                f" (text similarity {left.nearest[i]:.2f} to it)"
+            ]
+        return []
+
+    def categories(self, i: int) -> str:
+        own = self.space.categories[i]
+        if not own:
+            return "no categories"
+        usual = self._usual_categories()
+        listed = ", ".join(own)
+        if not usual:
+            return f"categories {listed}"
+        if any(self.accepted_cats[self.space.category_names.index(k)] > 0 for k in own):
+            return f"categories {listed}"
+        return f"categories {listed} unlike accepted {', '.join(usual)}"
+
+    def _usual_categories(self) -> list[str]:
+        counts = self.accepted_cats
+        order = sorted(np.flatnonzero(counts).tolist(), key=lambda j: (-counts[j], j))
+        return [self.space.category_names[j] for j in order[:CATEGORIES_SHOWN]]
+
+    def text(self, i: int) -> str:
+        if not self.any_accepted:
+            return ""
+        return f"text similarity {self.ev.text[i]:.2f}"
+
+    def year(self, i: int) -> str:
+        if not self.any_accepted:
+            return ""
+        low, high = self.space.span(self.accepted)
+        span = str(low) if low == high else f"{low}-{high}"
+        year = int(self.space.years[i])
+        if low <= year <= high:
+            return f"{year} within accepted {span}"
+        return f"{year} outside accepted {span}"
+
+
+def _listed(shared: Sequence[tuple[str, int]]) -> str:
+    shown = [f"{name} \N{MULTIPLICATION SIGN}{count}" for name, count in shared[:NAMES_SHOWN]]
+    return ", ".join(shown) + (", …" if len(shared) > NAMES_SHOWN else "")

@@ -22,12 +22,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from . import identity
 from .changes import Observation, Seen
 from .matching import MatchDecision, Matcher, fold_name
 from .records import Paper
 from .vocabulary import Membership, ReviewDecision
+
+if TYPE_CHECKING:  # numpy and scipy load only when the evidence is consulted: commands
+    # that read (status) start without them
+    from . import identity
 
 __all__ = ["Anchors", "Ruling", "Settled", "candidate_of", "settle"]
 
@@ -69,6 +73,8 @@ class Settled:
 
 def candidate_of(paper: Paper, matcher: Matcher) -> identity.Candidate:
     """The evidence's view of a paper: the other authors, categories, text and year."""
+    from . import identity
+
     others = tuple(a.name for a in paper.authors if fold_name(a.name) not in matcher.folded_names)
     return identity.Candidate(
         arxiv_id=paper.arxiv_id,
@@ -98,6 +104,8 @@ def settle(
     fixed = {o.paper.arxiv_id: _fixed(o, anchors, stored, fresh) for o in candidates}
     if all(rule is not None for rule in fixed.values()):
         return Settled([_settled(o, fixed, None, anchors) for o in observations], None)
+    from . import identity
+
     returned = {o.paper.arxiv_id for o in observations}
     extra = [p for p in members() if p.arxiv_id not in returned]
     judged = [o.paper for o in candidates if _is_evidence(o, anchors)]
@@ -169,6 +177,8 @@ def _settled(
             reason = verdict.reason
         return Observation(obs.paper, MatchDecision(accepted, matched, reason), score=score)
     assert verdict is not None, "the evidence judges every unsettled candidate"
+    from . import identity
+
     decision = verdict.decision
     accepted = decision == identity.Decision.ACCEPTED
     held = decision == identity.Decision.HELD

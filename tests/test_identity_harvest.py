@@ -150,17 +150,20 @@ def test_a_persons_decisions_last_across_harvests_full_ones_included(
     settings = zhang(zhang_server, db_url)
     assert harvest(store, settings).exit_code == 0
     queue = review_queue(store.engine, KEY)
-    take, leave = queue[0].arxiv_id, sorted(accepted(store))[0]
-    decide(store.engine, KEY, [take], [leave], datetime.now(UTC))
+    take, drop, leave = queue[0].arxiv_id, queue[1].arxiv_id, sorted(accepted(store))[0]
+    decide(store.engine, KEY, [take], [leave, drop], datetime.now(UTC))
     assert {p.arxiv_id: p.pending for p in review_queue(store.engine, KEY)}[take] == "accepted"
     assert harvest(store, settings).exit_code == 0  # incremental: the decisions apply
     assert take in accepted(store) and leave not in accepted(store)
+    assert not {take, drop} & held(store)
+    rejected = {r.arxiv_id for r in rows(store, "SELECT arxiv_id FROM rejected_papers")}
+    assert drop in rejected
     kinds = {(r.arxiv_id, r.kind) for r in rows(store, "SELECT arxiv_id, kind FROM paper_events")}
     assert (take, "new_paper") in kinds and (leave, "excluded") in kinds
     assert harvest(store, settings, full=True).exit_code == 0
     assert take in accepted(store) and leave not in accepted(store)
-    decided = rows(store, "SELECT arxiv_id, decision FROM review_decision ORDER BY decision")
-    assert decided == [(take, "accepted"), (leave, "rejected")]
+    decided = rows(store, "SELECT arxiv_id, decision FROM review_decision")
+    assert set(decided) == {(take, "accepted"), (leave, "rejected"), (drop, "rejected")}
 
 
 def test_the_config_wins_over_a_persons_decision(

@@ -285,12 +285,7 @@ def _pending(
     m = t.membership.c
     query = select(t.membership).where(m.author_key == harvest.key, m.arxiv_id.in_(wanted))
     stored = _seen(conn.execute(query))
-    due = [
-        i
-        for i, s in stored.items()
-        if (s.status == Membership.ACTIVE)
-        != (anchors.rulings[i].decision == ReviewDecision.ACCEPTED)
-    ]
+    due = [i for i, s in stored.items() if _undone(s.status, anchors.rulings[i].decision)]
     seen.update((i, stored[i]) for i in due)
     papers = load_papers(conn, due)
     return [Observation(papers[i], harvest.decide(papers[i])) for i in due if i in papers]
@@ -452,6 +447,13 @@ def _advance_coverage(
     )
     if full_at is not None:
         conn.execute(update(t.author).where(a.key.in_(keys)).values(last_full_at=full_at))
+
+
+def _undone(status: str, decision: ReviewDecision) -> bool:
+    """Does the membership still disagree with a person's decision?"""
+    if decision == ReviewDecision.ACCEPTED:
+        return status != Membership.ACTIVE
+    return status not in (Membership.REJECTED, Membership.EXCLUDED)
 
 
 def _set_ambiguous(conn: Connection, author_key: str, ambiguous: bool) -> None:

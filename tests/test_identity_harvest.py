@@ -1,4 +1,4 @@
-"""Identity beyond names, end to end: four "Wei Zhang"s served by the look-alike over HTTP,
+"""Identity beyond names, end to end: five "Wei Zhang"s served by the look-alike over HTTP,
 harvested into a real SQLite file and a real PostgreSQL schema.
 
 The corpus is :mod:`tests.namesakes` (deterministic); the tracked Wei Zhang's identifier

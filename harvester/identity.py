@@ -107,7 +107,7 @@ WEIGHTS = (0.55, 0.2, 0.2, 0.05)
 """Co-authors, text, categories, year (they sum to 1)."""
 HALF_SATURATION = 2
 """Accepted papers of shared co-authors at which the co-author part is 0.5 (as similar)."""
-ACCEPT_SCORE = 0.45
+ACCEPT_SCORE = 0.4
 MIN_PULL = 0.5
 """Share of a paper's co-author weight that must point at accepted papers."""
 TEXT_FULL = 0.3
@@ -118,6 +118,9 @@ CATEGORY_SAME = 0.3
 TEXT_SAME = 0.1
 TEXT_MARGIN = 0.05
 BODY_MIN = 3
+BRIDGE_NAMES = 2
+"""At most this many co-authors in common with the accepted papers, and a group of
+unaccepted candidates may be another person's body (the issue's namesakes share one)."""
 """Leftover candidates linked by their own co-authors (most sharing none with accepted
 papers) that make a namesake body."""
 YEAR_SLACK = 2
@@ -177,8 +180,8 @@ def _grow(space: _Space, seeds: Any, allowed: Any) -> tuple[Any, _Evidence, _Lef
     more, what the field alone allows; stop when a round accepts nothing."""
     accepted = seeds.copy()
     while True:
-        evidence = space.evidence(accepted)
-        leftovers = _Leftovers(space, accepted, evidence)
+        leftovers = _Leftovers(space, accepted)
+        evidence = leftovers.evidence
         new = leftovers.vouched_for(allowed)
         if not new.any():
             new = leftovers.accept_by_field(allowed)
@@ -216,20 +219,26 @@ def _without_seeds(space: _Space, fixed_out: Any) -> Judgement:
 
 
 def _bodies(space: _Space, rows: Any) -> list[Any]:
-    """Groups of ``rows``: linked by co-authors (fields permitting), then by field.
+    """Groups of ``rows``: linked by co-authors (fields permitting), then each group, the
+    largest first, joins the body nearest in text that is not clearly of another field.
 
-    Largest first (ties: the group holding the smallest id first).
+    Largest first (ties: the body holding the smallest id first).
     """
     groups = _coauthor_groups(space, rows, respect_fields=True)
     groups.sort(key=lambda g: (-len(g), int(g[0])))
-    bodies: list[list[Any]] = []
+    bodies: list[tuple[list[Any], _Field]] = []
     for group in groups:
-        home = next((b for b in bodies if not space.groups_unlike(np.concatenate(b), group)), None)
-        if home is None:
-            bodies.append([group])
+        field = space.field(group)
+        fits = [
+            (b.text_cosine(field), -k) for k, (_, b) in enumerate(bodies) if not b.unlike(field)
+        ]
+        if fits:
+            members, body = bodies[-max(fits)[1]]
+            members.append(group)
+            body.add(field)
         else:
-            home.append(group)
-    merged = [np.sort(np.concatenate(b)) for b in bodies]
+            bodies.append(([group], field))
+    merged = [np.sort(np.concatenate(members)) for members, _ in bodies]
     merged.sort(key=lambda g: (-len(g), int(g[0])))
     return merged
 
@@ -327,8 +336,11 @@ class _Space:
         found[[self.index[i] for i in set(ids) if i in self.index]] = True
         return found
 
-    def evidence(self, accepted: Any) -> _Evidence:
-        shared, weight, elsewhere, pull, per_name = self._coauthor_counts(accepted)
+    def evidence(self, accepted: Any, elsewhere: Any = None) -> _Evidence:
+        """``elsewhere``: the unaccepted candidates whose co-authors pull away from the
+        accepted papers (by default all of them)."""
+        away = ~accepted if elsewhere is None else elsewhere & ~accepted
+        shared, weight, others, pull, per_name = self._coauthor_counts(accepted, away)
         text = np.clip(_leave_one_out_cosine(self.topics, accepted), 0.0, 1.0)
         category = _leave_one_out_cosine(self.cats, accepted, unknown=np.nan)
         year = self._year_fit(accepted)
@@ -339,18 +351,19 @@ class _Space:
             year,
         )
         score = sum(w * part for w, part in zip(WEIGHTS, parts, strict=True))
-        return _Evidence(shared, weight, elsewhere, pull, per_name, text, category, year, score)
+        return _Evidence(shared, weight, others, pull, per_name, text, category, year, score)
 
-    def _coauthor_counts(self, accepted: Any) -> tuple[Any, Any, Any, Any, Any]:
+    def _coauthor_counts(self, accepted: Any, away: Any) -> tuple[Any, Any, Any, Any, Any]:
         """Per candidate: co-authors shared with accepted papers, the accepted papers they
-        are on, the unaccepted candidates the unshared ones are on, and the pull; per
-        name, its accepted papers. A paper is no evidence for itself."""
+        are on, the ``away`` candidates the unshared ones are on, and the pull; per name,
+        its accepted papers. A paper is no evidence for itself."""
         mine = accepted.astype(np.float64)
+        theirs = away.astype(np.float64)
         on_accepted = self.coauthors.T @ mine
-        on_others = self.coauthors.T @ (1.0 - mine)
+        on_others = self.coauthors.T @ theirs
         rows, cols = self.entries, self.coauthors.indices
         vouching = on_accepted[cols] - mine[rows]
-        others = np.where(vouching == 0, on_others[cols] - (1.0 - mine[rows]), 0.0)
+        others = np.where(vouching == 0, on_others[cols] - theirs[rows], 0.0)
         n = len(self.ids)
         shared = np.bincount(rows, weights=vouching > 0, minlength=n)
         weight = np.bincount(rows, weights=vouching, minlength=n)
@@ -378,17 +391,34 @@ class _Space:
         text = np.asarray(self.topics[left].multiply(self.topics[right]).sum(axis=1)).ravel()
         return _unlike(self.cats[left], self.cats[right], text, TEXT_SAME)
 
-    def groups_unlike(self, left: Any, right: Any) -> bool:
-        """Two groups of papers clearly of different fields (categories and text)."""
-        a, b = _summed(self.cats, left), _summed(self.cats, right)
-        text = _cosine(_summed(self.topics, left), _summed(self.topics, right))
-        return bool(_unlike(a, b, np.array([text]))[0])
+    def field(self, rows: Any) -> _Field:
+        return _Field(_summed(self.cats, rows), _summed(self.topics, rows))
 
-    def groups_alike(self, left: Any, right: Any) -> bool:
-        """Two groups of papers of the same field: categories (or text) alike."""
-        cats = _cosine(_summed(self.cats, left), _summed(self.cats, right))
-        text = _cosine(_summed(self.topics, left), _summed(self.topics, right))
-        return cats >= CATEGORY_SAME or text >= TEXT_SAME
+
+@dataclass(slots=True)
+class _Field:
+    """What a group of papers is about: its summed category and TF-IDF vectors."""
+
+    cats: Any
+    topics: Any
+
+    def add(self, other: _Field) -> None:
+        self.cats = self.cats + other.cats
+        self.topics = self.topics + other.topics
+
+    def text_cosine(self, other: _Field) -> float:
+        return _cosine(self.topics, other.topics)
+
+    def unlike(self, other: _Field) -> bool:
+        """Clearly another field: texts unlike, categories known and not alike (a group's
+        categories mix, so a few cross-lists do not make the same field)."""
+        text = np.array([self.text_cosine(other)])
+        return bool(_unlike(self.cats, other.cats, text, category_below=CATEGORY_SAME)[0])
+
+    def alike(self, other: _Field) -> bool:
+        """The same field: categories (or texts) alike."""
+        cats = _cosine(self.cats, other.cats)
+        return cats >= CATEGORY_SAME or self.text_cosine(other) >= TEXT_SAME
 
 
 def _saturated(count: Any) -> Any:
@@ -449,14 +479,20 @@ def _cosine(a: Any, b: Any) -> float:
     return float(a @ b) / norm if norm > 0 else 0.0
 
 
-def _unlike(left_cats: Any, right_cats: Any, text: Any, text_below: float = TEXT_FOREIGN) -> Any:
-    """Row by row: both sides have categories, their cosine is below
-    :data:`CATEGORY_FOREIGN`, and ``text`` is below ``text_below``."""
+def _unlike(
+    left_cats: Any,
+    right_cats: Any,
+    text: Any,
+    text_below: float = TEXT_FOREIGN,
+    category_below: float = CATEGORY_FOREIGN,
+) -> Any:
+    """Row by row: both sides have categories, their cosine is below ``category_below``,
+    and ``text`` is below ``text_below``."""
     a, b = sp.csr_matrix(left_cats), sp.csr_matrix(right_cats)
     dots = np.asarray(a.multiply(b).sum(axis=1)).ravel()
     norms = np.sqrt(_row_squares(a) * _row_squares(b))
     cos = np.divide(dots, norms, out=np.zeros(len(norms)), where=norms > 0)
-    return (norms > 0) & (cos < CATEGORY_FOREIGN) & (text < text_below)
+    return (norms > 0) & (cos < category_below) & (text < text_below)
 
 
 def _row_squares(matrix: Any) -> Any:
@@ -464,41 +500,45 @@ def _row_squares(matrix: Any) -> Any:
 
 
 class _Leftovers:
-    """The unaccepted candidates, grouped by their own co-authors: a group of
-    :data:`BODY_MIN` or more in the accepted papers' field is a namesake in sight."""
+    """The unaccepted candidates, grouped by the co-authors no accepted paper has.
 
-    def __init__(self, space: _Space, accepted: Any, evidence: _Evidence) -> None:
-        self.space, self.accepted, self.evidence = space, accepted, evidence
+    A group of :data:`BODY_MIN` or more, mostly papers no accepted co-author vouches for,
+    tied to the accepted papers through at most :data:`BRIDGE_NAMES` co-authors, is
+    *another body*: its co-authors pull away from the accepted papers. In the accepted
+    papers' field it is a *namesake in sight*. The author's own unaccepted papers are
+    tied through many co-authors, so they are never another body.
+    """
+
+    def __init__(self, space: _Space, accepted: Any) -> None:
+        self.space, self.accepted = space, accepted
+        first = space.evidence(accepted)
         rows = np.flatnonzero(~accepted)
-        unknown = evidence.name_accepted == 0
-        self.groups = _coauthor_groups(space, rows, respect_fields=False, names=unknown)
+        known = first.name_accepted > 0
+        self.groups = _coauthor_groups(space, rows, respect_fields=False, names=~known)
         self.group_of = {int(i): g for g in self.groups for i in g}
-        accepted_rows = np.flatnonzero(accepted)
-        self.bodies = [g for g in self.groups if self._namesake(g, accepted_rows)]
+        others = [g for g in self.groups if self._another_body(g, first, known)]
+        elsewhere = np.zeros(len(space.ids), dtype=bool)
+        for group in others:
+            elsewhere[group] = True
+        self.evidence = space.evidence(accepted, elsewhere=elsewhere)
+        accepted_field = space.field(np.flatnonzero(accepted))
+        self.bodies = [g for g in others if space.field(g).alike(accepted_field)]
         self.nearest = self._nearest_body_text()
 
-    def _namesake(self, group: Any, accepted_rows: Any) -> bool:
-        """Big enough; mostly papers no accepted co-author vouches for (the author's own
-        unaccepted papers have some); in the accepted papers' field; and a text of its
-        own: its papers are nearer each other than the accepted papers (a small group of
-        the author's own papers is not)."""
-        if len(group) < BODY_MIN:
+    def _another_body(self, group: Any, first: _Evidence, known: Any) -> bool:
+        if len(group) < BODY_MIN or 2 * np.count_nonzero(first.shared[group]) >= len(group):
             return False
-        if 2 * np.count_nonzero(self.evidence.shared[group]) >= len(group):
-            return False
-        if not self.space.groups_alike(group, accepted_rows):
-            return False
-        own = _leave_one_out_cosine(self.space.topics[group], np.ones(len(group), dtype=bool))
-        return float(own.mean()) > float(self.evidence.text[group].mean())
+        names = np.asarray(self.space.coauthors[group].sum(axis=0)).ravel() > 0
+        return int(np.count_nonzero(names & known)) <= BRIDGE_NAMES
 
     def _nearest_body_text(self) -> Any:
-        """Each candidate's highest text cosine to a namesake body's centroid."""
+        """Each candidate's highest text cosine to a namesake body (its own paper left
+        out of its own body)."""
         best = np.zeros(len(self.space.ids))
         for body in self.bodies:
-            centroid = _summed(self.space.topics, body)
-            norm = np.linalg.norm(centroid)
-            if norm > 0:
-                best = np.maximum(best, np.asarray(self.space.topics @ (centroid / norm)))
+            members = np.zeros(len(self.space.ids), dtype=bool)
+            members[body] = True
+            best = np.maximum(best, _leave_one_out_cosine(self.space.topics, members))
         return best
 
     def size(self, i: int) -> int:

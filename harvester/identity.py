@@ -124,6 +124,8 @@ unaccepted candidates may be another person's body (the issue's namesakes share 
 """Leftover candidates linked by their own co-authors (most sharing none with accepted
 papers) that make a namesake body."""
 YEAR_SLACK = 2
+TIE = 1e-9
+"""Cosines this close are equal (summation order differs between centroids)."""
 NAMES_SHOWN = 3
 CATEGORIES_SHOWN = 3
 
@@ -550,7 +552,7 @@ class _Leftovers:
         theirs, and no nearer in text to a namesake body than to the accepted papers."""
         ev = self.evidence
         vouched = ev.vouched & (ev.score >= ACCEPT_SCORE) & ~ev.unlike
-        return allowed & ~self.accepted & vouched & (ev.text >= self.nearest)
+        return allowed & ~self.accepted & vouched & (ev.text + TIE >= self.nearest)
 
     def accept_by_field(self, allowed: Any) -> Any:
         """Candidates no co-author vouches for, accepted on field and text alone."""

@@ -13,34 +13,44 @@ over the feed: a claim can be a mistake). Seeds are evidence for the rest.
 
 - *co-authors*: each shared co-author counts the accepted papers they are on; the sum
   ``s`` saturates as ``s / (s + 2)``, as in similar authors. A shared co-author can be a
-  bridge to a namesake (two people of one name with one collaborator in common), so the
-  part is multiplied by the *pull* ``s / (s + f)``, ``f`` counting the other candidates,
-  none accepted, that the paper's *other* co-authors are on: a namesake's paper shares one
-  collaborator with her but brings its own established ones;
+  bridge to a namesake (the issue's two cs.LG Wei Zhangs have one collaborator in
+  common), so the part is multiplied by the *pull*: the paper's saturated ties to accepted
+  papers over those plus its other co-authors' saturated ties to *another body* (below).
+  A namesake's paper shares one collaborator with her but brings its own established
+  ones; her own paper brings new or unclaimed collaborators of hers, who pull nowhere;
 - *text*: TF-IDF cosine to the accepted papers' centroid (the vectorizer of similar
   authors, fitted on the candidates);
 - *categories*: cosine of the paper's categories to the accepted papers' category counts;
 - *year*: inside the accepted span (a little slack), or how far outside it.
 
-``score = 0.55 co-authors + 0.2 text + 0.2 categories + 0.05 year`` (:data:`WEIGHTS`).
+``score = 0.55 co-authors + 0.2 text + 0.2 categories + 0.05 year`` (:data:`WEIGHTS`);
+each part is leave-one-out for accepted papers (a paper is no evidence for itself).
 
-**Decisions, with seeds.** A candidate sharing a co-author, pulled mostly towards the
-accepted papers (:data:`MIN_PULL`), not foreign, and scoring :data:`ACCEPT_SCORE` is
-accepted; accepted papers then count as evidence, and this repeats until nothing changes
-(a chain of collaborators is followed). A candidate no co-author vouches for is accepted on
-its field alone (categories and text like the accepted papers') only when no *namesake
-body* is in sight: a group of :data:`BODY_MIN` or more leftover candidates linked by their
-own co-authors in the same field; with one in sight it is accepted only if its text is
-clearly closer to hers (:data:`TEXT_MARGIN`), and held otherwise. A candidate with no
-co-author shared, categories unlike the accepted ones and text unlike theirs is rejected;
-everything else is held.
+**Another body** (:class:`_Leftovers`): the unaccepted candidates are grouped by the
+co-authors no accepted paper has. A group of :data:`BODY_MIN` or more, mostly papers no
+accepted co-author vouches for, tied to the accepted papers through at most
+:data:`BRIDGE_NAMES` co-authors, is someone else's work as far as evidence can tell; in the
+accepted papers' field it is a *namesake in sight*. The author's own unclaimed papers are
+tied through many co-authors, so a small feed does not make them another body.
+
+**Decisions, with seeds.** Round after round, a candidate is accepted when it shares a
+co-author, its pull is at least :data:`MIN_PULL`, it scores :data:`ACCEPT_SCORE`, its
+categories and text are not both unlike the accepted ones, and its text is no nearer a
+namesake in sight than the accepted papers; accepted papers then count as evidence, so a
+chain of collaborators is followed. When co-authors vouch for nothing more, a candidate no
+co-author vouches for (and in no group of its own) is accepted on its field alone
+(categories and text like the accepted papers'): with a namesake in sight, only if its
+text is nearer the accepted papers by :data:`TEXT_MARGIN`. The rounds stop when one
+accepts nothing. Then a candidate with no co-author shared, categories unlike the accepted
+ones and text unlike theirs is rejected; everything else is held.
 
 **Decisions, without seeds.** Candidates are grouped into *bodies*: linked by shared
 co-authors (a link between two papers of clearly different fields does not count: common
-co-author names collide too), then every group joins the largest body it is not clearly
-foreign to. One body (the common case: a unique name) is accepted whole, as before
-identity existed. Several: the largest is accepted, the others held, and the judgement is
-*ambiguous* (an anchor would settle it).
+co-author names collide too), then every group, the largest first, joins the body nearest
+in text that it is not clearly foreign to (texts unlike, categories not alike). One body
+(the common case: a unique name) is accepted whole, as before identity existed. Several:
+the largest is accepted, the others held, and the judgement is *ambiguous* (an anchor
+would settle it).
 
 The result does not depend on the order of the candidates. Decision words belong in
 :mod:`harvester.vocabulary`; :class:`Decision` lives here until it moves.
@@ -118,11 +128,9 @@ CATEGORY_SAME = 0.3
 TEXT_SAME = 0.1
 TEXT_MARGIN = 0.05
 BODY_MIN = 3
+"""Unaccepted candidates linked by their own co-authors that can be another body."""
 BRIDGE_NAMES = 2
-"""At most this many co-authors in common with the accepted papers, and a group of
-unaccepted candidates may be another person's body (the issue's namesakes share one)."""
-"""Leftover candidates linked by their own co-authors (most sharing none with accepted
-papers) that make a namesake body."""
+"""Co-authors in common with the accepted papers, at most, of another body."""
 YEAR_SLACK = 2
 TIE = 1e-9
 """Cosines this close are equal (summation order differs between centroids)."""
@@ -278,7 +286,7 @@ class _Evidence:
     weight: Any
     """Accepted papers those co-authors are on, summed."""
     elsewhere: Any
-    """Other unaccepted candidates the paper's unshared co-authors are on, summed."""
+    """Candidates of another body the paper's unshared co-authors are on, summed."""
     pull: Any
     name_accepted: Any
     """Per co-author name (columns of ``_Space.coauthors``): accepted papers they are on."""
@@ -451,9 +459,10 @@ def _incidence(rows: Sequence[Collection[str]], columns: Sequence[str]) -> Any:
 def _text_vectors(texts: Sequence[str]) -> Any:
     """TF-IDF rows (unit length, or zero) with the settings of similar authors.
 
-    Imported here, not at the top: ``harvester.profile`` is a derived step that imports
-    the store, and identity must stay importable from it. The function should move to a
-    shared module (see the module docstring of :mod:`harvester.profile.similar`).
+    Imported when called: importing :mod:`harvester.profile` loads the store, the
+    renderers and scikit-learn, which a module importing :class:`Decision` should not pay
+    for (and a store importing identity would make a cycle). ``_tfidf`` is private to
+    similar authors: it belongs in a small shared module, public, that both import.
     """
     from harvester.profile.similar import _tfidf
 
@@ -502,14 +511,8 @@ def _row_squares(matrix: Any) -> Any:
 
 
 class _Leftovers:
-    """The unaccepted candidates, grouped by the co-authors no accepted paper has.
-
-    A group of :data:`BODY_MIN` or more, mostly papers no accepted co-author vouches for,
-    tied to the accepted papers through at most :data:`BRIDGE_NAMES` co-authors, is
-    *another body*: its co-authors pull away from the accepted papers. In the accepted
-    papers' field it is a *namesake in sight*. The author's own unaccepted papers are
-    tied through many co-authors, so they are never another body.
-    """
+    """The unaccepted candidates, grouped by the co-authors no accepted paper has; which
+    groups are another body, and which of those a namesake in sight (module docstring)."""
 
     def __init__(self, space: _Space, accepted: Any) -> None:
         self.space, self.accepted = space, accepted
@@ -590,10 +593,8 @@ class _Explainer:
         plural = "s" if len(shared) > 1 else ""
         text = f"{len(shared)} co-author{plural} shared with accepted papers ({_listed(shared)})"
         if self.ev.pull[i] < MIN_PULL:
-            text += (
-                f", but its other co-authors are on {int(self.ev.elsewhere[i])} other"
-                " candidates, none accepted"
-            )
+            others = int(self.ev.elsewhere[i])
+            text += f", but its other co-authors are on {others} unaccepted candidates"
         return text
 
     def shared_names(self, i: int) -> list[tuple[str, int]]:

@@ -527,6 +527,7 @@ class _Leftovers:
             elsewhere[group] = True
         self.evidence = space.evidence(accepted, elsewhere=elsewhere)
         accepted_field = space.field(np.flatnonzero(accepted))
+        self.others = others
         self.bodies = [g for g in others if space.field(g).alike(accepted_field)]
         self.nearest = self._nearest_body_text()
 
@@ -537,10 +538,10 @@ class _Leftovers:
         return int(np.count_nonzero(names & known)) <= BRIDGE_NAMES
 
     def _nearest_body_text(self) -> Any:
-        """Each candidate's highest text cosine to a namesake body (its own paper left
-        out of its own body)."""
+        """Each candidate's highest text cosine to another body (its own paper left out
+        of its own body)."""
         best = np.zeros(len(self.space.ids))
-        for body in self.bodies:
+        for body in self.others:
             members = np.zeros(len(self.space.ids), dtype=bool)
             members[body] = True
             best = np.maximum(best, _leave_one_out_cosine(self.space.topics, members))
@@ -558,13 +559,15 @@ class _Leftovers:
         return allowed & ~self.accepted & vouched & (ev.text + TIE >= self.nearest)
 
     def accept_by_field(self, allowed: Any) -> Any:
-        """Candidates no co-author vouches for, accepted on field and text alone."""
+        """Candidates no co-author vouches for, accepted on field and text alone: with a
+        namesake in sight, only when alike and clearly nearer the accepted papers; else,
+        as without seeds, unless unlike or nearer another body."""
         ev = self.evidence
         small = np.array([self.size(i) < BODY_MIN for i in range(len(self.space.ids))])
-        eligible = allowed & ~self.accepted & (ev.shared == 0) & small & ev.same_field
+        eligible = allowed & ~self.accepted & (ev.shared == 0) & small
         if self.bodies:
-            eligible &= ev.text >= self.nearest + TEXT_MARGIN
-        return eligible
+            return eligible & ev.same_field & (ev.text >= self.nearest + TEXT_MARGIN)
+        return eligible & ~ev.unlike & (ev.text + TIE >= self.nearest)
 
 
 class _Explainer:

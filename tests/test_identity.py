@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -371,3 +371,27 @@ def test_fast_enough(corpus: NamesakeCorpus, count: int, limit: float) -> None:
         assert len(judgement.verdicts) == count
     print(f"\n{count} candidates: " + ", ".join(f"{k} {v:.2f} s" for k, v in timings.items()))
     assert max(timings.values()) < limit
+
+
+@pytest.mark.skipif(not SEED_PAPERS.exists(), reason="the shared seed profile is not here")
+def test_a_unique_names_new_papers_are_accepted_like_before() -> None:
+    """An incremental harvest judges new papers against the members: with no namesake in
+    sight, a new paper no co-author vouches for joins unless clearly of another field."""
+    candidates = seed_profile()
+    strangers = {c.arxiv_id for c in candidates if not _shares_a_coauthor(c, candidates)}
+    newest = {c.arxiv_id for c in sorted(candidates, key=lambda c: c.year)[-10:]}
+    members = {c.arxiv_id for c in candidates} - strangers - newest
+    assert len(strangers) == 6
+    judgement = judge(candidates, accepted=members)
+    assert decided(judgement, Decision.ACCEPTED) == {c.arxiv_id for c in candidates}
+    other_field = next(c for c in candidates if c.arxiv_id == "2504.11695")
+    alone = replace(other_field, coauthors=("New Person",))
+    rest = [c for c in candidates if c is not other_field]
+    judgement = judge([*rest, alone], accepted=members - {alone.arxiv_id})
+    assert judgement.verdicts[alone.arxiv_id].decision == Decision.ACCEPTED
+    assert "categories cs.CV, cs.MM, cs.CL; " in judgement.verdicts[alone.arxiv_id].reason
+
+
+def _shares_a_coauthor(paper: Candidate, candidates: Sequence[Candidate]) -> bool:
+    mine = fold_names(paper.coauthors)
+    return any(fold_names(c.coauthors) & mine for c in candidates if c is not paper)

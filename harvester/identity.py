@@ -35,14 +35,17 @@ tied through many co-authors, so a small feed does not make them another body.
 
 **Decisions, with seeds.** Round after round, a candidate is accepted when it shares a
 co-author, its pull is at least :data:`MIN_PULL`, it scores :data:`ACCEPT_SCORE`, its
-categories and text are not both unlike the accepted ones, and its text is no nearer a
-namesake in sight than the accepted papers; accepted papers then count as evidence, so a
-chain of collaborators is followed. When co-authors vouch for nothing more, a candidate no
-co-author vouches for (and in no group of its own) is accepted on its field alone
-(categories and text like the accepted papers'): with a namesake in sight, only if its
-text is nearer the accepted papers by :data:`TEXT_MARGIN`. The rounds stop when one
-accepts nothing. Then a candidate with no co-author shared, categories unlike the accepted
-ones and text unlike theirs is rejected; everything else is held.
+categories and text are not both unlike the accepted ones, and its text is no nearer
+another body than the accepted papers; accepted papers then count as evidence, so a chain
+of collaborators is followed. When co-authors vouch for nothing more, a candidate no
+co-author vouches for (and in no group of its own) is judged on its field: with a
+namesake in sight, it is accepted only if its categories and text are like the accepted
+papers' and its text nearer theirs by :data:`TEXT_MARGIN` (the issue's hard case: same
+field, no co-author); with none, it is accepted as it would be without seeds, unless its
+categories and text are both unlike or its text is nearer another body. The rounds stop
+when one accepts nothing. Then a candidate with no co-author shared and text unlike the
+accepted papers' is rejected when its categories are unlike too, or when it belongs to
+another body of another field; everything else is held.
 
 **Decisions, without seeds.** Candidates are grouped into *bodies*: linked by shared
 co-authors (a link between two papers of clearly different fields does not count: common
@@ -166,6 +169,7 @@ def _with_seeds(space: _Space, seeds: Any, fixed_out: Any, anchored: Any, person
     """Grow the accepted set from the seeds, then decide the rest (module docstring)."""
     accepted, evidence, leftovers = _grow(space, seeds, ~fixed_out)
     explain = _Explainer(space, accepted, evidence, leftovers)
+    foreign = leftovers.foreign
     verdicts = {}
     for i, arxiv_id in enumerate(space.ids):
         if fixed_out[i]:
@@ -173,7 +177,7 @@ def _with_seeds(space: _Space, seeds: Any, fixed_out: Any, anchored: Any, person
         elif accepted[i]:
             decision, why = Decision.ACCEPTED, _seed_words(anchored[i], person[i])
         else:
-            decision = Decision.REJECTED if evidence.foreign[i] else Decision.HELD
+            decision = Decision.REJECTED if foreign[i] else Decision.HELD
             why = ""
         verdicts[arxiv_id] = explain.verdict(i, decision, why)
     return Judgement(verdicts, ambiguous=False)
@@ -217,12 +221,12 @@ def _without_seeds(space: _Space, fixed_out: Any) -> Judgement:
             continue
         size = len(bodies[body_of[i]])
         if body_of[i] == 0 and len(bodies) == 1:
-            why, decision = f"one body of {size} candidates", Decision.ACCEPTED
+            why, decision = f"one body of {_candidates(size)}", Decision.ACCEPTED
         elif body_of[i] == 0:
             why = f"largest of {len(bodies)} separate bodies ({size} of {total} candidates)"
             decision = Decision.ACCEPTED
         else:
-            why = f"separate body of {size} candidates, held: no anchor tells whose it is"
+            why = f"separate body of {_candidates(size)}, held: no anchor tells whose it is"
             decision = Decision.HELD
         verdicts[arxiv_id] = explain.verdict(i, decision, why)
     return Judgement(verdicts, ambiguous=len(bodies) > 1)
@@ -529,6 +533,10 @@ class _Leftovers:
         accepted_field = space.field(np.flatnonzero(accepted))
         self.others = others
         self.bodies = [g for g in others if space.field(g).alike(accepted_field)]
+        self.elsewhere = np.zeros(len(space.ids), dtype=bool)
+        for group in others:
+            if space.field(group).unlike(accepted_field):
+                self.elsewhere[group] = True
         self.nearest = self._nearest_body_text()
 
     def _another_body(self, group: Any, first: _Evidence, known: Any) -> bool:
@@ -546,6 +554,15 @@ class _Leftovers:
             members[body] = True
             best = np.maximum(best, _leave_one_out_cosine(self.space.topics, members))
         return best
+
+    @property
+    def foreign(self) -> Any:
+        """Clearly someone else's: no co-author shared, text unlike, and either categories
+        unlike too or the paper in another body of another field (a cross-list to the
+        author's category does not make a q-bio body's paper hers)."""
+        ev = self.evidence
+        elsewhere = self.elsewhere & (ev.shared == 0) & (ev.text < TEXT_FOREIGN)
+        return ev.foreign | elsewhere
 
     def size(self, i: int) -> int:
         group = self.group_of.get(i)
@@ -584,7 +601,7 @@ class _Explainer:
 
     def verdict(self, i: int, decision: Decision, why: str) -> Verdict:
         parts = [why] if why else []
-        parts += [self.coauthors(i), *self.namesakes(i), self.categories(i), self.text(i)]
+        parts += [self.coauthors(i), self.categories(i), self.text(i), *self.namesakes(i)]
         parts.append(self.year(i))
         reason = "; ".join(p for p in parts if p)
         return Verdict(self.space.ids[i], decision, round(float(self.ev.score[i]), 4), reason)
@@ -597,7 +614,7 @@ class _Explainer:
         text = f"{len(shared)} co-author{plural} shared with accepted papers ({_listed(shared)})"
         if self.ev.pull[i] < MIN_PULL:
             others = int(self.ev.elsewhere[i])
-            text += f", but its other co-authors are on {others} unaccepted candidates"
+            text += f", but its other co-authors are on {_candidates(others)} of another body"
         return text
 
     def shared_names(self, i: int) -> list[tuple[str, int]]:
@@ -610,20 +627,23 @@ class _Explainer:
         return sorted(shared, key=lambda nc: (-nc[1], nc[0]))
 
     def namesakes(self, i: int) -> list[str]:
-        """For an unaccepted paper: the group it belongs to, or the nearest namesake body."""
-        left = self.leftovers
+        """For an unaccepted paper: its own group, another body its text is nearer, a
+        namesake in sight, or evidence too weak."""
+        left, ev = self.leftovers, self.ev
         if left is None or self.accepted[i]:
             return []
+        parts = []
         size = left.size(i)
         if size >= BODY_MIN:
-            return [f"one of {size} unaccepted candidates linked by their own co-authors"]
-        if left.bodies and self.ev.shared[i] == 0 and self.ev.same_field[i]:
+            parts.append(f"one of {size} unaccepted candidates linked by their own co-authors")
+        if left.nearest[i] > ev.text[i] + TIE:
+            parts.append(f"text nearer another body ({left.nearest[i]:.2f})")
+        elif left.bodies and ev.shared[i] == 0 and ev.same_field[i]:
             largest = max(len(b) for b in left.bodies)
-            return [
-                f"a namesake body of {largest} candidates in the same field"
-                f" (text similarity {left.nearest[i]:.2f} to it)"
-            ]
-        return []
+            parts.append(f"a namesake in sight: {_candidates(largest)} in the same field")
+        if ev.vouched[i] and ev.score[i] < ACCEPT_SCORE:
+            parts.append(f"score below {ACCEPT_SCORE}")
+        return parts
 
     def categories(self, i: int) -> str:
         own = self.space.categories[i]
@@ -656,6 +676,10 @@ class _Explainer:
         if low <= year <= high:
             return f"{year} within accepted {span}"
         return f"{year} outside accepted {span}"
+
+
+def _candidates(count: int) -> str:
+    return f"{count} candidate" if count == 1 else f"{count} candidates"
 
 
 def _listed(shared: Sequence[tuple[str, int]]) -> str:

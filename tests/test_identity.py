@@ -324,6 +324,11 @@ def test_a_paper_of_another_field_is_rejected_with_a_checkable_reason(
     assert reason.startswith("no co-author shared with accepted papers; ")
     assert f"categories {', '.join(paper.categories)} unlike accepted cs.LG" in reason
     assert "text similarity 0.0" in reason
+    for person in (2, 3, 4):
+        theirs = {p.arxiv_id for p in corpus.papers_of(person)}
+        share = len(theirs & rejected) / len(theirs)
+        print(f"\nperson {person} ({len(theirs)} papers): {share:.0%} rejected, the rest held")
+        assert share >= 0.7
 
 
 def test_a_chain_of_new_collaborators_is_followed() -> None:

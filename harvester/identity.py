@@ -35,9 +35,10 @@ tied through many co-authors, so a small feed does not make them another body.
 
 **Decisions, with seeds.** Round after round, a candidate is accepted when it shares a
 co-author, its pull is at least :data:`MIN_PULL`, it scores :data:`ACCEPT_SCORE`, its
-categories and text are not both unlike the accepted ones, and its text is no nearer
-another body than the accepted papers; accepted papers then count as evidence, so a chain
-of collaborators is followed. When co-authors vouch for nothing more, a candidate no
+categories and text are not both unlike the accepted ones, and, when it is shaped like a
+bridge (one shared co-author, or others pulling towards another body), its text is no
+nearer another body than the accepted papers; accepted papers then count as evidence, so
+a chain of collaborators is followed. When co-authors vouch for nothing more, a candidate no
 co-author vouches for (and in no group of its own) is judged on its field: with a
 namesake in sight, it is accepted only if its categories and text are like the accepted
 papers' and its text nearer theirs by :data:`TEXT_MARGIN` (the issue's hard case: same
@@ -570,10 +571,12 @@ class _Leftovers:
 
     def vouched_for(self, allowed: Any) -> Any:
         """Candidates their co-authors tie to accepted papers, in a field not unlike
-        theirs, and no nearer in text to a namesake body than to the accepted papers."""
+        theirs, and, when shaped like a bridge to another body, no nearer it in text."""
         ev = self.evidence
         vouched = ev.vouched & (ev.score >= ACCEPT_SCORE) & ~ev.unlike
-        return allowed & ~self.accepted & vouched & (ev.text + TIE >= self.nearest)
+        bridge_like = (ev.pull < 1.0) | (ev.shared < 2)
+        nearer = bridge_like & (ev.text + TIE < self.nearest)
+        return allowed & ~self.accepted & vouched & ~nearer
 
     def accept_by_field(self, allowed: Any) -> Any:
         """Candidates no co-author vouches for, accepted on field and text alone: with a

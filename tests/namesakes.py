@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 __all__ = [
@@ -99,6 +99,9 @@ class NamesakeCorpus:
     pools: tuple[tuple[str, ...], ...]
     """Each person's recurring co-authors, most frequent first."""
     seed: int
+    same_topic: bool = False
+    """The second cs.LG person writes with her very words and categories (a stress case
+    beyond the issue's: only co-authors can tell them apart)."""
 
     def papers_of(self, person: int) -> tuple[NamesakePaper, ...]:
         return tuple(p for p in self.papers if self.owner[p.arxiv_id] == person)
@@ -312,20 +315,28 @@ LAST = _words(
 )
 
 
-def namesake_corpus(seed: int = 0) -> NamesakeCorpus:
+def namesake_corpus(seed: int = 0, *, same_topic: bool = False) -> NamesakeCorpus:
     """The corpus of :data:`PEOPLE`, ids new style, numbered per month in date order."""
     rng = random.Random(seed)
     names = _NameSource(rng)
     pools = _pools(names)
     drafts = [
         (person, _draft(rng, index, person, pools[index], names))
-        for index, person in enumerate(PEOPLE)
+        for index, person in enumerate(_people(same_topic))
         for _ in range(person.papers)
     ]
     papers, owner = _numbered(rng, drafts, start=1)
     hers = sorted(i for i, who in owner.items() if who == TRACKED)
     feed = frozenset(rng.sample(hers, int(len(hers) * FEED_SHARE)))
-    return NamesakeCorpus(papers, owner, TRACKED, feed, tuple(pools), seed)
+    return NamesakeCorpus(papers, owner, TRACKED, feed, tuple(pools), seed, same_topic)
+
+
+def _people(same_topic: bool) -> tuple[Person, ...]:
+    if not same_topic:
+        return PEOPLE
+    her, him = PEOPLE[TRACKED], PEOPLE[1]
+    twin = replace(him, primary=her.primary, secondary=her.secondary, topic=her.topic)
+    return (her, twin, *PEOPLE[2:])
 
 
 def later_papers(corpus: NamesakeCorpus, per_person: int = 3) -> NamesakeCorpus:
@@ -339,11 +350,11 @@ def later_papers(corpus: NamesakeCorpus, per_person: int = 3) -> NamesakeCorpus:
     last = max(p.published for p in corpus.papers)
     drafts = [
         (person, _draft(rng, index, person, corpus.pools[index], names, year=last.year + 1))
-        for index, person in enumerate(PEOPLE)
+        for index, person in enumerate(_people(corpus.same_topic))
         for _ in range(per_person)
     ]
     papers, owner = _numbered(rng, drafts, start=_next_number(corpus))
-    return NamesakeCorpus(papers, owner, corpus.tracked, frozenset(), corpus.pools, corpus.seed)
+    return replace(corpus, papers=papers, owner=owner, feed_ids=frozenset())
 
 
 class _NameSource:

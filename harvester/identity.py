@@ -522,23 +522,22 @@ class _Leftovers:
     def __init__(self, space: _Space, accepted: Any) -> None:
         self.space, self.accepted = space, accepted
         first = space.evidence(accepted)
-        rows = np.flatnonzero(~accepted)
         known = first.name_accepted > 0
+        rows = np.flatnonzero(~accepted)
         self.groups = _coauthor_groups(space, rows, respect_fields=False, names=~known)
         self.group_of = {int(i): g for g in self.groups for i in g}
-        others = [g for g in self.groups if self._another_body(g, first, known)]
-        elsewhere = np.zeros(len(space.ids), dtype=bool)
-        for group in others:
-            elsewhere[group] = True
-        self.evidence = space.evidence(accepted, elsewhere=elsewhere)
-        accepted_field = space.field(np.flatnonzero(accepted))
-        self.others = others
-        self.bodies = [g for g in others if space.field(g).alike(accepted_field)]
-        self.elsewhere = np.zeros(len(space.ids), dtype=bool)
-        for group in others:
-            if space.field(group).unlike(accepted_field):
-                self.elsewhere[group] = True
+        self.others = [g for g in self.groups if self._another_body(g, first, known)]
+        self.evidence = space.evidence(accepted, elsewhere=self._members(self.others))
+        field = space.field(np.flatnonzero(accepted))
+        self.bodies = [g for g in self.others if space.field(g).alike(field)]
+        self.other_field = self._members([g for g in self.others if space.field(g).unlike(field)])
         self.nearest = self._nearest_body_text()
+
+    def _members(self, groups: Sequence[Any]) -> Any:
+        found = np.zeros(len(self.space.ids), dtype=bool)
+        for group in groups:
+            found[group] = True
+        return found
 
     def _another_body(self, group: Any, first: _Evidence, known: Any) -> bool:
         if len(group) < BODY_MIN or 2 * np.count_nonzero(first.shared[group]) >= len(group):
@@ -551,8 +550,7 @@ class _Leftovers:
         of its own body)."""
         best = np.zeros(len(self.space.ids))
         for body in self.others:
-            members = np.zeros(len(self.space.ids), dtype=bool)
-            members[body] = True
+            members = self._members([body])
             best = np.maximum(best, _leave_one_out_cosine(self.space.topics, members))
         return best
 
@@ -562,8 +560,7 @@ class _Leftovers:
         unlike too or the paper in another body of another field (a cross-list to the
         author's category does not make a q-bio body's paper hers)."""
         ev = self.evidence
-        elsewhere = self.elsewhere & (ev.shared == 0) & (ev.text < TEXT_FOREIGN)
-        return ev.foreign | elsewhere
+        return ev.foreign | (self.other_field & (ev.shared == 0) & (ev.text < TEXT_FOREIGN))
 
     def size(self, i: int) -> int:
         group = self.group_of.get(i)

@@ -177,11 +177,19 @@ def _with_seeds(space: _Space, seeds: Any, fixed_out: Any, anchored: Any, person
             decision, why = Decision.REJECTED, "rejected by a person"
         elif accepted[i]:
             decision, why = Decision.ACCEPTED, _seed_words(anchored[i], person[i])
+            if not why and evidence.shared[i] == 0:
+                why = _by_field(leftovers.nearest[i])
         else:
             decision = Decision.REJECTED if foreign[i] else Decision.HELD
             why = ""
         verdicts[arxiv_id] = explain.verdict(i, decision, why)
     return Judgement(verdicts, ambiguous=False)
+
+
+def _by_field(nearest: float) -> str:
+    if nearest > 0:
+        return f"accepted on field and text (text similarity {nearest:.2f} to another body)"
+    return "accepted on field and text"
 
 
 def _seed_words(anchored: bool, person: bool) -> str:
@@ -598,6 +606,8 @@ class _Explainer:
         self.on_accepted = self.space.coauthors.T @ mine
         self.accepted_cats = self.space.cats.T @ mine
         self.any_accepted = bool(accepted.any())
+        self.usual = self._usual_categories()
+        self.span = self.space.span(accepted) if self.any_accepted else (0, 0)
 
     def verdict(self, i: int, decision: Decision, why: str) -> Verdict:
         parts = [why] if why else []
@@ -649,13 +659,12 @@ class _Explainer:
         own = self.space.categories[i]
         if not own:
             return "no categories"
-        usual = self._usual_categories()
         listed = ", ".join(own)
-        if not usual:
+        if not self.usual:
             return f"categories {listed}"
         if any(self.accepted_cats[self.space.category_names.index(k)] > 0 for k in own):
             return f"categories {listed}"
-        return f"categories {listed} unlike accepted {', '.join(usual)}"
+        return f"categories {listed} unlike accepted {', '.join(self.usual)}"
 
     def _usual_categories(self) -> list[str]:
         counts = self.accepted_cats
@@ -670,7 +679,7 @@ class _Explainer:
     def year(self, i: int) -> str:
         if not self.any_accepted:
             return ""
-        low, high = self.space.span(self.accepted)
+        low, high = self.span
         span = str(low) if low == high else f"{low}-{high}"
         year = int(self.space.years[i])
         if low <= year <= high:

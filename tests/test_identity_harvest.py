@@ -124,6 +124,25 @@ def test_after_an_upstream_change_her_new_papers_come_in_and_the_others_do_not(
     events = rows(store, "SELECT arxiv_id FROM paper_events WHERE kind = 'new_paper'")
     assert {e.arxiv_id for e in events} == new_hers & accepted(store)
     assert f"/a/{ORCID}.atom2" in {r.path for r in zhang_server.requests}
+    modes = rows(store, "SELECT mode FROM harvest_runs ORDER BY run_id")
+    assert modes == [("full",), ("incremental",)], "judged against the stored members"
+
+
+def test_a_paper_claimed_later_joins_at_the_next_incremental_harvest(
+    store: Store, zhang_server: LookalikeServer, db_url: str
+) -> None:
+    settings = zhang(zhang_server, db_url, arxiv_author_id=AUTHOR_ID)
+    assert harvest(store, settings).exit_code == 0
+    claimed = sorted(held(store))[0]
+    paper = zhang_server.corpus.get(claimed)
+    assert paper is not None
+    zhang_server.corpus.upsert({**paper.to_dict(), "claimants": [AUTHOR_ID]})
+    assert harvest(store, settings).exit_code == 0
+    assert claimed in accepted(store) and claimed not in held(store)
+    events = rows(store, "SELECT arxiv_id, kind FROM paper_events")
+    assert events == [(claimed, "new_paper")]
+    modes = rows(store, "SELECT mode FROM harvest_runs ORDER BY run_id")
+    assert modes == [("full",), ("incremental",)]
 
 
 def test_without_an_anchor_the_largest_body_is_kept_and_the_profile_is_ambiguous(
@@ -193,6 +212,14 @@ def test_the_views_show_scores_reasons_and_the_review_queue(
     assert rejected and all(r.score is not None and r.reason for r in rejected)
     stats = rows(store, "SELECT paper_count FROM profile_stats WHERE author_key = :k", k=KEY)
     assert stats == [(len(accepted(store)),)]
+    mine = accepted(store)
+    theirs = {
+        r.name
+        for r in rows(store, "SELECT arxiv_id, name FROM paper_author")
+        if r.arxiv_id in mine and r.name != NAME
+    }
+    coauthors = {r.coauthor for r in rows(store, "SELECT coauthor FROM coauthors")}
+    assert coauthors and coauthors <= theirs, "co-authors come from accepted papers only"
 
 
 def test_a_failing_identifier_feed_is_retried_and_an_unknown_one_is_one_clear_failure(

@@ -275,17 +275,18 @@ def _plan(conn: Connection, harvest: AuthorHarvest, known: Known) -> Plan:
 def _pending(
     conn: Connection, harvest: AuthorHarvest, anchors: Anchors, seen: dict[str, Seen]
 ) -> list[Observation]:
-    """Papers a person decided on that an incremental harvest did not return and whose
-    membership the decision would change: observed as stored, so that the decision takes
-    effect now (``seen`` gains their memberships)."""
+    """Papers an incremental harvest did not return whose membership a person's decision
+    or the author's feed would change (a held paper accepted, an old paper claimed):
+    observed as stored, so that the decision takes effect now, not at the next full
+    harvest (``seen`` gains their memberships)."""
     returned = {p.arxiv_id for p in harvest.papers}
-    wanted = [i for i in anchors.rulings if i not in returned]
-    if not wanted:
-        return []
+    wanted = sorted((anchors.rulings.keys() | anchors.claimed) - returned)
+    stored: dict[str, Seen] = {}
     m = t.membership.c
-    query = select(t.membership).where(m.author_key == harvest.key, m.arxiv_id.in_(wanted))
-    stored = _seen(conn.execute(query))
-    due = [i for i, s in stored.items() if _undone(s.status, anchors.rulings[i].decision)]
+    for chunk in chunks(wanted):
+        query = select(t.membership).where(m.author_key == harvest.key, m.arxiv_id.in_(chunk))
+        stored.update(_seen(conn.execute(query)))
+    due = [i for i, s in stored.items() if _undone(s.status, anchors, i)]
     seen.update((i, stored[i]) for i in due)
     papers = load_papers(conn, due)
     return [Observation(papers[i], harvest.decide(papers[i])) for i in due if i in papers]
@@ -449,9 +450,12 @@ def _advance_coverage(
         conn.execute(update(t.author).where(a.key.in_(keys)).values(last_full_at=full_at))
 
 
-def _undone(status: str, decision: ReviewDecision) -> bool:
-    """Does the membership still disagree with a person's decision?"""
-    if decision == ReviewDecision.ACCEPTED:
+def _undone(status: str, anchors: Anchors, arxiv_id: str) -> bool:
+    """Does the membership still disagree with a person's decision, or with the feed?"""
+    ruling = anchors.rulings.get(arxiv_id)
+    if ruling is None:  # claimed by the author's feed
+        return status != Membership.ACTIVE and arxiv_id not in anchors.exclude
+    if ruling.decision == ReviewDecision.ACCEPTED:
         return status != Membership.ACTIVE
     return status not in (Membership.REJECTED, Membership.EXCLUDED)
 

@@ -646,11 +646,12 @@ class _Explainer:
         size = left.size(i)
         if size >= BODY_MIN:
             parts.append(f"one of {size} unaccepted candidates linked by their own co-authors")
-        if left.nearest[i] > ev.text[i] + TIE:
+        if left.bodies and ev.shared[i] == 0 and ev.same_field[i]:
+            largest = _candidates(max(len(b) for b in left.bodies))
+            nearest = f"text similarity {left.nearest[i]:.2f} to another body"
+            parts.append(f"a namesake in sight: {largest} in the same field ({nearest})")
+        elif left.nearest[i] > ev.text[i] + TIE:
             parts.append(f"text nearer another body ({left.nearest[i]:.2f})")
-        elif left.bodies and ev.shared[i] == 0 and ev.same_field[i]:
-            largest = max(len(b) for b in left.bodies)
-            parts.append(f"a namesake in sight: {_candidates(largest)} in the same field")
         if ev.vouched[i] and ev.score[i] < ACCEPT_SCORE:
             parts.append(f"score below {ACCEPT_SCORE}")
         return parts

@@ -414,3 +414,24 @@ def test_a_unique_names_new_papers_are_accepted_like_before() -> None:
 def _shares_a_coauthor(paper: Candidate, candidates: Sequence[Candidate]) -> bool:
     mine = fold_names(paper.coauthors)
     return any(fold_names(c.coauthors) & mine for c in candidates if c is not paper)
+
+
+@pytest.mark.parametrize(
+    ("same_topic", "expected"), [(True, Decision.HELD), (False, Decision.ACCEPTED)]
+)
+def test_the_hard_case_same_field_no_coauthor_is_held_unless_text_tells(
+    same_topic: bool, expected: Decision
+) -> None:
+    """Her unclaimed papers no co-author links to anything, with a namesake in her field:
+    held when the namesake writes with her words, accepted when her text is clearly hers."""
+    corpus = namesake_corpus(seed=1, same_topic=same_topic)
+    candidates = [candidate(p) for p in corpus.papers]
+    judgement = judge(candidates, anchored=corpus.feed_ids)
+    strangers = [
+        c.arxiv_id for c in candidates
+        if c.arxiv_id in hers(corpus) - corpus.feed_ids and not _shares_a_coauthor(c, candidates)
+    ]  # fmt: skip
+    assert len(strangers) >= 5
+    assert {judgement.verdicts[i].decision for i in strangers} == {expected}
+    if expected == Decision.HELD:
+        assert "a namesake in sight: " in judgement.verdicts[strangers[0]].reason

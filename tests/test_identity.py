@@ -144,6 +144,27 @@ def test_a_namesake_with_her_very_words_is_still_told_apart_by_coauthors(seed: i
     assert figures.held_share <= 0.15
 
 
+@pytest.mark.parametrize(
+    ("same_topic", "expected"), [(True, Decision.HELD), (False, Decision.ACCEPTED)]
+)
+def test_the_hard_case_same_field_no_coauthor_is_held_unless_text_tells(
+    same_topic: bool, expected: Decision
+) -> None:
+    """Her unclaimed papers no co-author links to anything, with a namesake in her field:
+    held when the namesake writes with her words, accepted when her text is clearly hers."""
+    corpus = namesake_corpus(seed=1, same_topic=same_topic)
+    candidates = [candidate(p) for p in corpus.papers]
+    judgement = judge(candidates, anchored=corpus.feed_ids)
+    strangers = [
+        c.arxiv_id for c in candidates
+        if c.arxiv_id in hers(corpus) - corpus.feed_ids and not _shares_a_coauthor(c, candidates)
+    ]  # fmt: skip
+    assert len(strangers) >= 5
+    assert {judgement.verdicts[i].decision for i in strangers} == {expected}
+    if expected == Decision.HELD:
+        assert "a namesake in sight: " in judgement.verdicts[strangers[0]].reason
+
+
 def test_without_an_anchor_the_largest_body_is_accepted_and_the_rest_held(
     corpus: NamesakeCorpus,
 ) -> None:
@@ -243,6 +264,30 @@ def test_the_seed_profile_as_harvested_is_accepted_whole_with_or_without_a_feed(
         judgement = judge(candidates, anchored=feed)
         assert decided(judgement, Decision.ACCEPTED) == ids, claimed
         assert not judgement.ambiguous
+
+
+@pytest.mark.skipif(not SEED_PAPERS.exists(), reason="the shared seed profile is not here")
+def test_a_unique_names_new_papers_are_accepted_like_before() -> None:
+    """An incremental harvest judges new papers against the members: with no namesake in
+    sight, a new paper no co-author vouches for joins unless clearly of another field."""
+    candidates = seed_profile()
+    strangers = {c.arxiv_id for c in candidates if not _shares_a_coauthor(c, candidates)}
+    newest = {c.arxiv_id for c in sorted(candidates, key=lambda c: c.year)[-10:]}
+    members = {c.arxiv_id for c in candidates} - strangers - newest
+    assert len(strangers) == 6
+    judgement = judge(candidates, accepted=members)
+    assert decided(judgement, Decision.ACCEPTED) == {c.arxiv_id for c in candidates}
+    other_field = next(c for c in candidates if c.arxiv_id == "2504.11695")
+    alone = replace(other_field, coauthors=("New Person",))
+    rest = [c for c in candidates if c is not other_field]
+    judgement = judge([*rest, alone], accepted=members - {alone.arxiv_id})
+    assert judgement.verdicts[alone.arxiv_id].decision == Decision.ACCEPTED
+    assert "categories cs.CV, cs.MM, cs.CL; " in judgement.verdicts[alone.arxiv_id].reason
+
+
+def _shares_a_coauthor(paper: Candidate, candidates: Sequence[Candidate]) -> bool:
+    mine = fold_names(paper.coauthors)
+    return any(fold_names(c.coauthors) & mine for c in candidates if c is not paper)
 
 
 # -- decisions, reasons, determinism --------------------------------------------------------
@@ -358,9 +403,12 @@ def test_a_chain_of_new_collaborators_is_followed() -> None:
     assert decided(judgement, Decision.ACCEPTED) == {c.arxiv_id for c in (seed, *chain)}
 
 
-def test_no_candidates_no_verdicts() -> None:
+def test_no_candidates_no_verdicts_and_one_paper_given_twice_is_an_error() -> None:
     assert judge([]) == Judgement({}, ambiguous=False)
     assert judge([], anchored=["2101.00001"]) == Judgement({}, ambiguous=False)
+    paper = Candidate("2101.00001", ("Ana Ruiz",), ("cs.LG",), "policy gradient", 2021)
+    with pytest.raises(ValueError, match="given twice"):
+        judge([paper, paper])
 
 
 # -- speed ----------------------------------------------------------------------------------
@@ -390,48 +438,3 @@ def test_fast_enough(corpus: NamesakeCorpus, count: int, limit: float) -> None:
         assert len(judgement.verdicts) == count
     print(f"\n{count} candidates: " + ", ".join(f"{k} {v:.2f} s" for k, v in timings.items()))
     assert max(timings.values()) < limit
-
-
-@pytest.mark.skipif(not SEED_PAPERS.exists(), reason="the shared seed profile is not here")
-def test_a_unique_names_new_papers_are_accepted_like_before() -> None:
-    """An incremental harvest judges new papers against the members: with no namesake in
-    sight, a new paper no co-author vouches for joins unless clearly of another field."""
-    candidates = seed_profile()
-    strangers = {c.arxiv_id for c in candidates if not _shares_a_coauthor(c, candidates)}
-    newest = {c.arxiv_id for c in sorted(candidates, key=lambda c: c.year)[-10:]}
-    members = {c.arxiv_id for c in candidates} - strangers - newest
-    assert len(strangers) == 6
-    judgement = judge(candidates, accepted=members)
-    assert decided(judgement, Decision.ACCEPTED) == {c.arxiv_id for c in candidates}
-    other_field = next(c for c in candidates if c.arxiv_id == "2504.11695")
-    alone = replace(other_field, coauthors=("New Person",))
-    rest = [c for c in candidates if c is not other_field]
-    judgement = judge([*rest, alone], accepted=members - {alone.arxiv_id})
-    assert judgement.verdicts[alone.arxiv_id].decision == Decision.ACCEPTED
-    assert "categories cs.CV, cs.MM, cs.CL; " in judgement.verdicts[alone.arxiv_id].reason
-
-
-def _shares_a_coauthor(paper: Candidate, candidates: Sequence[Candidate]) -> bool:
-    mine = fold_names(paper.coauthors)
-    return any(fold_names(c.coauthors) & mine for c in candidates if c is not paper)
-
-
-@pytest.mark.parametrize(
-    ("same_topic", "expected"), [(True, Decision.HELD), (False, Decision.ACCEPTED)]
-)
-def test_the_hard_case_same_field_no_coauthor_is_held_unless_text_tells(
-    same_topic: bool, expected: Decision
-) -> None:
-    """Her unclaimed papers no co-author links to anything, with a namesake in her field:
-    held when the namesake writes with her words, accepted when her text is clearly hers."""
-    corpus = namesake_corpus(seed=1, same_topic=same_topic)
-    candidates = [candidate(p) for p in corpus.papers]
-    judgement = judge(candidates, anchored=corpus.feed_ids)
-    strangers = [
-        c.arxiv_id for c in candidates
-        if c.arxiv_id in hers(corpus) - corpus.feed_ids and not _shares_a_coauthor(c, candidates)
-    ]  # fmt: skip
-    assert len(strangers) >= 5
-    assert {judgement.verdicts[i].decision for i in strangers} == {expected}
-    if expected == Decision.HELD:
-        assert "a namesake in sight: " in judgement.verdicts[strangers[0]].reason

@@ -14,7 +14,8 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -347,50 +348,55 @@ def show_status(settings: Settings, *, as_json: bool = False, quiet: bool = Fals
 
 def show_profile(settings: Settings, args: argparse.Namespace) -> int:
     """``harvest profile|history|export KEY``: read-only, from the views."""
-    from .profile import (
-        check_schema,
-        export_profile,
-        load_history,
-        load_profile,
-        render,
-        render_history,
-    )
-    from .store import Store
-    from .store.reader import open_reader
+    from .profile import export_profile, load_history, load_profile, render, render_history
 
-    store = Store(open_reader(settings.database.url))
-    try:
-        check_schema(store)
+    with _schema_checked(settings) as store:
         if args.command == "profile":
             output = render(load_profile(store, args.key), args.format)
         elif args.command == "history":
             output = render_history(load_history(store, args.key, args.since))
         else:
             output = export_profile(store, args.key, args.format)
-    finally:
-        store.close()
     if not args.quiet:
         sys.stdout.write(output)
     return exits.OK
 
 
+@contextmanager
+def _schema_checked(settings: Settings, *, write: bool = False) -> Iterator[Store]:
+    """A store on a read-only engine (``write``: a writing one), refused unless its schema
+    is the newest: these commands never migrate (a reader may have a read-only role)."""
+    from .profile import check_schema
+    from .store import Store
+    from .store.reader import open_reader
+
+    url = settings.database.url
+    store = Store.open(url) if write else Store(open_reader(url))
+    try:
+        check_schema(store)
+        yield store
+    finally:
+        store.close()
+
+
 def review_papers(settings: Settings, args: argparse.Namespace) -> int:
-    """``harvest review KEY [--json] [--accept ID...] [--reject ID...]``."""
+    """``harvest review KEY [--json] [--accept ID...] [--reject ID...]``: listing only
+    reads; a decision is written (the schema is never migrated here)."""
     from datetime import UTC, datetime
 
-    from .profile import check_schema
     from .review import decide, queue_json, render_queue, review_queue
 
-    with _opened(settings) as store:
-        check_schema(store)
-        if args.accept or args.reject:
+    deciding = bool(args.accept or args.reject)
+    with _schema_checked(settings, write=deciding) as store:
+        if deciding:
             decided = decide(store.engine, args.key, args.accept, args.reject, datetime.now(UTC))
             lines = [f"{args.key}: {i} {d}" for i, d in decided.items()]
-            _say("\n".join([*lines, "applied at the next harvest"]), quiet=args.quiet)
-            return exits.OK
-        held = review_queue(store.engine, args.key)
-    output = queue_json(args.key, held) if args.json else render_queue(args.key, held)
-    _say(output.rstrip("\n"), quiet=args.quiet)
+            output = "\n".join([*lines, "applied at the next harvest"]) + "\n"
+        else:
+            held = review_queue(store.engine, args.key)
+            output = queue_json(args.key, held) if args.json else render_queue(args.key, held)
+    if not args.quiet:
+        sys.stdout.write(output)
     return exits.OK
 
 

@@ -18,7 +18,7 @@ commits a few dozen times instead of 2,000, and confirms each lease once.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from dataclasses import field as dataclass_field
 from datetime import datetime
@@ -32,10 +32,12 @@ from ..changes import Observation, Plan, Seen, Standing, plan_changes
 from ..errors import DatabaseError
 from ..evidence import Anchors, Ruling, settle
 from ..matching import MatchDecision
-from ..records import Author, Paper
-from ..vocabulary import EventKind, Membership, ReviewDecision, RunStatus
+from ..records import Paper
+from ..vocabulary import EventKind, Membership, RunStatus
 from . import schema as t
+from .decisions import load_rulings, member_papers, pending, set_ambiguous
 from .leases import Lease
+from .memberships import load_papers, seen_of
 from .papers import chunks, save_papers, unchanged_papers
 from .problems import database_error, readable
 
@@ -163,7 +165,7 @@ class Known:
 
     def seen(self, author_key: str) -> dict[str, Seen]:
         with readable(f"membership of {author_key}"):
-            return _seen(self.memberships.get(author_key, ()))
+            return seen_of(self.memberships.get(author_key, ()))
 
     def quiet(self, harvest: AuthorHarvest, plan: Plan) -> bool:
         """Nothing to write for this author but its run: no paper, membership, event, count
@@ -209,7 +211,7 @@ def record_harvest(
         save_papers(conn, harvest.papers, now)
         _apply_plan(conn, harvest.key, plan, harvest.run_id, now)
         if plan.ambiguous is not None:
-            _set_ambiguous(conn, harvest.key, plan.ambiguous)
+            set_ambiguous(conn, harvest.key, plan.ambiguous)
         if known.baselines.get(harvest.key) != harvest.identity:
             _set_baseline(conn, harvest.key, harvest.identity)
     return Recorded(plan, totals)
@@ -245,7 +247,9 @@ def _plan(conn: Connection, harvest: AuthorHarvest, known: Known) -> Plan:
     if harvest.anchors is not None:
         anchors = replace(harvest.anchors, rulings=known.rulings.get(harvest.key, {}))
         if not harvest.full:
-            observations += _pending(conn, harvest, anchors, seen)
+            observations += pending(
+                conn, harvest.key, harvest.papers, harvest.decide, anchors, seen
+            )
         settled = settle(
             observations,
             anchors,
@@ -270,26 +274,6 @@ def _plan(conn: Connection, harvest: AuthorHarvest, known: Known) -> Plan:
     )
     plan.ambiguous = ambiguous
     return plan
-
-
-def _pending(
-    conn: Connection, harvest: AuthorHarvest, anchors: Anchors, seen: dict[str, Seen]
-) -> list[Observation]:
-    """Papers an incremental harvest did not return whose membership a person's decision
-    or the author's feed would change (a held paper accepted, an old paper claimed):
-    observed as stored, so that the decision takes effect now, not at the next full
-    harvest (``seen`` gains their memberships)."""
-    returned = {p.arxiv_id for p in harvest.papers}
-    wanted = sorted((anchors.rulings.keys() | anchors.claimed) - returned)
-    stored: dict[str, Seen] = {}
-    m = t.membership.c
-    for chunk in chunks(wanted):
-        query = select(t.membership).where(m.author_key == harvest.key, m.arxiv_id.in_(chunk))
-        stored.update(_seen(conn.execute(query)))
-    due = [i for i, s in stored.items() if _undone(s.status, anchors, i)]
-    seen.update((i, stored[i]) for i in due)
-    papers = load_papers(conn, due)
-    return [Observation(papers[i], harvest.decide(papers[i])) for i in due if i in papers]
 
 
 def _membership_rows(conn: Connection, harvests: Sequence[AuthorHarvest]) -> dict[str, list[Any]]:
@@ -349,25 +333,6 @@ def finish_runs(conn: Connection, runs: Sequence[tuple[int, RunTotals]], now: da
     conn.execute(stmt, params)
 
 
-def load_papers(conn: Connection, ids: Sequence[str]) -> dict[str, Paper]:
-    """Stored papers by id, with their authors (used to re-check membership)."""
-    if not ids:
-        return {}
-    with readable("paper"):
-        return _load_papers(conn, ids)
-
-
-def _load_papers(conn: Connection, ids: Sequence[str]) -> dict[str, Paper]:
-    authors: dict[str, list[Author]] = {}
-    pa = t.paper_author.c
-    stmt = select(t.paper_author).where(pa.arxiv_id.in_(ids)).order_by(pa.arxiv_id, pa.position)
-    for row in conn.execute(stmt):
-        affiliations = tuple(a for a in row.affiliations.split("; ") if a)
-        authors.setdefault(row.arxiv_id, []).append(Author(row.name, affiliations))
-    rows = conn.execute(select(t.paper).where(t.paper.c.arxiv_id.in_(ids)))
-    return {r.arxiv_id: _paper(r, authors.get(r.arxiv_id, [])) for r in rows}
-
-
 def insert_for(conn: Connection) -> Any:
     """The dialect's ``insert`` (with ``on_conflict_do_*``)."""
     return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
@@ -377,22 +342,6 @@ def _baseline_identities(conn: Connection, author_keys: Sequence[str]) -> dict[s
     a = t.author.c
     stmt = select(a.key, a.baseline_identity).where(a.key.in_(list(author_keys)))
     return {r.key: r.baseline_identity for r in conn.execute(stmt)}
-
-
-def _seen(rows: Iterable[Any]) -> dict[str, Seen]:
-    return {
-        r.arxiv_id: Seen(
-            r.arxiv_id,
-            r.status,
-            r.matched_name,
-            r.reason,
-            r.seen_version,
-            bool(r.seen_withdrawn),
-            json.loads(r.seen_meta),
-            r.score,
-        )
-        for r in rows
-    }
 
 
 def _apply_plan(conn: Connection, author_key: str, plan: Plan, run_id: int, now: datetime) -> None:
@@ -450,47 +399,6 @@ def _advance_coverage(
         conn.execute(update(t.author).where(a.key.in_(keys)).values(last_full_at=full_at))
 
 
-def _undone(status: str, anchors: Anchors, arxiv_id: str) -> bool:
-    """Does the membership still disagree with a person's decision, or with the feed?"""
-    ruling = anchors.rulings.get(arxiv_id)
-    if ruling is None:  # claimed by the author's feed
-        return status != Membership.ACTIVE and arxiv_id not in anchors.exclude
-    if ruling.decision == ReviewDecision.ACCEPTED:
-        return status != Membership.ACTIVE
-    return status not in (Membership.REJECTED, Membership.EXCLUDED)
-
-
-def _set_ambiguous(conn: Connection, author_key: str, ambiguous: bool) -> None:
-    """Remember whether the evidence last found the candidates split into separate bodies."""
-    a = t.author.c
-    stmt = update(t.author).where(a.key == author_key, a.ambiguous.is_distinct_from(ambiguous))
-    conn.execute(stmt.values(ambiguous=ambiguous))
-
-
-def member_papers(conn: Connection, author_key: str) -> list[Paper]:
-    """The papers of the profile's active memberships (the evidence's strongest part)."""
-    m = t.membership.c
-    query = select(m.arxiv_id).where(m.author_key == author_key, m.status == Membership.ACTIVE)
-    ids = list(conn.execute(query).scalars())
-    found: dict[str, Paper] = {}
-    for chunk in chunks(ids):
-        found.update(load_papers(conn, chunk))
-    return [found[i] for i in ids if i in found]
-
-
-def load_rulings(conn: Connection, author_keys: Sequence[str]) -> dict[str, dict[str, Ruling]]:
-    """People's decisions (``harvest review``) of these authors, by author and id."""
-    d = t.review_decision.c
-    found: dict[str, dict[str, Ruling]] = {}
-    for chunk in chunks(list(author_keys)):
-        query = select(d.author_key, d.arxiv_id, d.decision, d.decided_at)
-        for r in conn.execute(query.where(d.author_key.in_(chunk))):
-            found.setdefault(r.author_key, {})[r.arxiv_id] = Ruling(
-                ReviewDecision(r.decision), r.decided_at
-            )
-    return found
-
-
 def _set_baseline(conn: Connection, author_key: str, identity: str) -> None:
     """Remember the identity the profile was last completely harvested with."""
     stmt = update(t.author).where(
@@ -526,21 +434,3 @@ def _event_row(
         "recorded_at": now,
         "run_id": run_id,
     }
-
-
-def _paper(r: Any, authors: list[Author]) -> Paper:
-    return Paper(
-        arxiv_id=r.arxiv_id,
-        version=r.version,
-        title=r.title,
-        summary=r.summary,
-        published=r.published,
-        updated=r.updated,
-        authors=tuple(authors),
-        primary_category=r.primary_category,
-        categories=tuple(r.categories.split()),
-        comment=r.comment,
-        journal_ref=r.journal_ref,
-        doi=r.doi,
-        withdrawn=bool(r.withdrawn),
-    )

@@ -308,3 +308,23 @@ def test_namesakes_fold_into_one_query_phrase(namesakes: NamesakeCorpus) -> None
     assert len(namesakes.feed_ids) < len(hers) / 2
     assert all(NAME in p.authors for p in namesakes.papers)
     assert min(p.published for p in namesakes.papers) > date(1991, 8, 1)
+
+
+def test_a_unique_name_with_an_identifier_comes_out_as_before(
+    store: Store, server: LookalikeServer, corpus: Corpus, db_url: str
+) -> None:
+    """The seed author, anchored by a feed listing ten of his papers: still exactly the 76
+    papers of the seed profile, nothing held, not ambiguous; one request more (the feed)."""
+    from .support import SEED_AUTHOR
+
+    his = [p for p in corpus if any(a.name == "Sham Kakade" for a in p.authors)]
+    for paper in his[:10]:
+        corpus.upsert({**paper.to_dict(), "claimants": ["kakade_s_1"]})
+    author = {**SEED_AUTHOR, "arxiv_author_id": "kakade_s_1"}
+    settings = make_settings(
+        db_url, server.url, authors=[author], author_feed_url=server.base_url + "/a"
+    )
+    report = harvest(store, settings)
+    assert report.authors[0].paper_count == 76 and report.exit_code == 0
+    assert held(store) == set()
+    assert rows(store, "SELECT ambiguous FROM author") == [(False,)]

@@ -11,7 +11,9 @@ verdicts into the verdicts :func:`harvester.changes.plan_changes` records:
   identity is new or changed, the profile itself (a member stays a member: decisions
   stand, and a full harvest does not reshuffle them); the rest are judged on evidence
   (:func:`harvester.identity.judge`: co-authors, categories, text, years), against the
-  members and every settled candidate.
+  members and every settled candidate whose author list names the profile (a paper only
+  ``include_ids`` or the feed brings in is kept, but not weighed: one odd paper must not
+  become the seed all others are measured against).
 
 The evidence is consulted only when some candidate is unsettled, so a steady harvest of a
 settled profile costs nothing more than before.
@@ -124,15 +126,16 @@ def settle(
 
 def _is_candidate(obs: Observation, anchors: Anchors) -> bool:
     """The paper names the profile, or the config or the author's feed claims it."""
-    return _is_evidence(obs, anchors) or obs.paper.arxiv_id in anchors.include
+    arxiv_id = obs.paper.arxiv_id
+    return _is_evidence(obs, anchors) or arxiv_id in anchors.include or arxiv_id in anchors.claimed
 
 
 def _is_evidence(obs: Observation, anchors: Anchors) -> bool:
-    """Is the candidate the evidence's to weigh? Papers only ``include_ids`` brings in (the
-    name does not match) are kept but not weighed: one odd included paper must not become
-    the seed every other paper is measured against."""
-    named = anchors.matcher.matching_author(obs.paper) is not None
-    return named or obs.paper.arxiv_id in anchors.claimed
+    """Is the candidate the evidence's to weigh? Only papers whose author list names the
+    profile. Papers that only ``include_ids`` or the feed bring in (the name does not
+    match) are kept but not weighed: one odd paper must not become the seed every other
+    paper is measured against."""
+    return anchors.matcher.matching_author(obs.paper) is not None
 
 
 Rule = tuple[bool, str] | None

@@ -328,3 +328,23 @@ def test_a_unique_name_with_an_identifier_comes_out_as_before(
     assert report.authors[0].paper_count == 76 and report.exit_code == 0
     assert held(store) == set()
     assert rows(store, "SELECT ambiguous FROM author") == [(False,)]
+
+
+def test_a_claimed_paper_the_name_query_misses_is_fetched_and_kept(
+    store: Store, server: LookalikeServer, corpus: Corpus, db_url: str
+) -> None:
+    """Every paper in the feed is the author's, even one whose author list spells him
+    otherwise: a full harvest asks for it by id, as for include_ids."""
+    from .support import SEED_AUTHOR
+
+    other = next(p for p in corpus if all("Kakade" not in a.name for a in p.authors))
+    corpus.upsert({**other.to_dict(), "claimants": ["kakade_s_1"]})
+    author = {**SEED_AUTHOR, "arxiv_author_id": "kakade_s_1"}
+    settings = make_settings(
+        db_url, server.url, authors=[author], author_feed_url=server.base_url + "/a"
+    )
+    report = harvest(store, settings)
+    assert report.authors[0].paper_count == 77
+    assert other.arxiv_id in accepted(store)
+    by_id = [r for r in server.requests if r.params.get("id_list") == other.arxiv_id]
+    assert len(by_id) == 1

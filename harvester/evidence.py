@@ -101,6 +101,12 @@ def settle(
     profile has no complete harvest yet, or its identity changed (then no membership
     stands on its own); ``members()``: the profile's member papers the harvest did not
     return, asked only when the evidence is consulted (they are its strongest part).
+
+    The evidence grows the profile from its seeds: the feed's papers and the accepted ones.
+    A fresh profile without a feed has no members to grow from, and one or two papers a
+    person or ``include_ids`` accepted are too few to measure a whole profile against (one
+    seed held 74 of the seed profile's 76 papers): they are kept by their rule, and the
+    evidence looks for bodies of work among all candidates, as without any decision.
     """
     candidates = [o for o in observations if _is_candidate(o, anchors)]
     fixed = {o.paper.arxiv_id: _fixed(o, anchors, stored, fresh) for o in candidates}
@@ -113,6 +119,8 @@ def settle(
     judged = [o.paper for o in candidates if _is_evidence(o, anchors)]
     ids = {p.arxiv_id for p in judged}
     accepted = {i for i in ids if (rule := fixed[i]) is not None and rule[0]}
+    if fresh and not anchors.claimed & ids:
+        accepted = set()  # kept by their rule, but weighed as plain candidates (see below)
     judgement = identity.judge(
         [candidate_of(p, anchors.matcher) for p in judged + extra],
         anchored=anchors.claimed & ids,

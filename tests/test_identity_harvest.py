@@ -348,3 +348,17 @@ def test_a_claimed_paper_the_name_query_misses_is_fetched_and_kept(
     assert other.arxiv_id in accepted(store)
     by_id = [r for r in server.requests if r.params.get("id_list") == other.arxiv_id]
     assert len(by_id) == 1
+
+
+def test_one_accepted_paper_is_no_seed_for_a_whole_profile(
+    store: Store, server: LookalikeServer, corpus: Corpus, db_url: str
+) -> None:
+    """A first harvest (or one after the identity changed) with one paper in include_ids
+    and no feed: the seed profile still comes out whole, 76 papers."""
+    from .support import SEED_AUTHOR
+
+    his = sorted(p.arxiv_id for p in corpus if any(a.name == "Sham Kakade" for a in p.authors))
+    author = {**SEED_AUTHOR, "include_ids": [his[5]]}
+    report = harvest(store, make_settings(db_url, server.url, authors=[author]))
+    assert report.authors[0].paper_count == 76
+    assert held(store) == set()

@@ -368,13 +368,14 @@ class _Query:
                 run_id=self.runs[author.key],
                 identity=author.identity_fingerprint,
                 papers=shares[author.key],
-                decide=_matcher(author).decide,
+                decide=anchors.matcher.decide,
                 full=group.full,
                 watermark=watermark,
                 requests=requests if index == 0 else 0,
-                anchors=_anchors(author, claimed.get(author.key, frozenset())),
+                anchors=anchors,
             )
             for index, author in enumerate(group.authors)
+            for anchors in [_anchors(author, claimed.get(author.key, frozenset()))]
         ]
         shared = len(group.authors)
         try:

@@ -164,7 +164,8 @@ def plan_changes(
 
 
 def _accepted(plan: Plan, seen: Seen | None, obs: Observation, identity_changed: bool) -> None:
-    paper, now = obs.paper, _membership(obs, Membership.ACTIVE, obs.decision.matched_name, None)
+    reason = obs.decision.reason if obs.judged else None  # a name match needs no words
+    paper, now = obs.paper, _membership(obs, Membership.ACTIVE, obs.decision.matched_name, reason)
     arxiv_id = paper.arxiv_id
     if seen is None or seen.status in OUTSIDE:
         kind = EventKind.INCLUDED if identity_changed else EventKind.NEW_PAPER

@@ -118,12 +118,13 @@ def settle(
     extra = [p for p in members() if p.arxiv_id not in returned]
     judged = [o.paper for o in candidates if _is_evidence(o, anchors)]
     ids = {p.arxiv_id for p in judged}
-    accepted = {i for i in ids if (rule := fixed[i]) is not None and rule[0]}
-    if fresh and not anchors.claimed & ids:
+    anchored = anchors.claimed & ids
+    accepted = {i for i in ids - anchored if (rule := fixed[i]) is not None and rule[0]}
+    if fresh and not anchored:
         accepted = set()  # kept by their rule, but weighed as plain candidates (see below)
     judgement = identity.judge(
         [candidate_of(p, anchors.matcher) for p in judged + extra],
-        anchored=anchors.claimed & ids,
+        anchored=anchored,
         accepted=accepted | {p.arxiv_id for p in extra},
         rejected={i for i in ids if (rule := fixed[i]) is not None and not rule[0]},
     )

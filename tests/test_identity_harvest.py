@@ -212,6 +212,9 @@ def test_the_views_show_scores_reasons_and_the_review_queue(
     assert rejected and all(r.score is not None and r.reason for r in rejected)
     stats = rows(store, "SELECT paper_count FROM profile_stats WHERE author_key = :k", k=KEY)
     assert stats == [(len(accepted(store)),)]
+    why = rows(store, "SELECT score, reason FROM profile_papers WHERE author_key = :k", k=KEY)
+    assert why and all(r.score is not None and r.reason for r in why)
+    assert any("identifier feed" in r.reason for r in why)
     mine = accepted(store)
     theirs = {
         r.name

@@ -8,6 +8,7 @@ decided with ``harvest review KEY --accept/--reject``, and when: it lasts across
 full ones included. ``author.ambiguous`` is set when the candidates split into separate
 bodies of work and no anchor says which one is the author's (``harvest status`` flags it).
 
+``profile_papers`` gains ``score`` and ``reason`` (why the paper is the author's),
 ``rejected_papers`` gains ``score``; the new view ``review_queue`` lists the held papers.
 
 Revision ID: 0006
@@ -33,7 +34,16 @@ _REJECTED = """
     WHERE m.status = 'rejected'
 """
 
+_PROFILE_PAPERS = """
+    SELECT m.author_key, p.arxiv_id, p.version, p.title, p.summary, p.published,
+           p.updated, p.primary_category, p.categories, p.doi, p.journal_ref,
+           p.comment, p.withdrawn, m.matched_name, m.since AS member_since{identity}
+    FROM membership m JOIN paper p ON p.arxiv_id = m.arxiv_id
+    WHERE m.status = 'active'
+"""
+
 VIEWS = {
+    "profile_papers": _PROFILE_PAPERS.format(identity=", m.score, m.reason"),
     "rejected_papers": _REJECTED.format(score=", m.score"),
     "review_queue": """
         SELECT m.author_key, p.arxiv_id, p.title, m.score, m.reason, m.since AS held_since
@@ -58,15 +68,17 @@ def upgrade() -> None:
         sa.Column("decision", sa.String(16), nullable=False),
         sa.Column("decided_at", UTCDateTime, nullable=False),
     )
+    op.execute("DROP VIEW profile_papers")
     op.execute("DROP VIEW rejected_papers")
     for name, sql in VIEWS.items():
         op.execute(f"CREATE VIEW {name} AS {sql.strip()}")
 
 
 def downgrade() -> None:
-    op.execute("DROP VIEW review_queue")
-    op.execute("DROP VIEW rejected_papers")
+    for name in ("review_queue", "rejected_papers", "profile_papers"):
+        op.execute(f"DROP VIEW {name}")
     op.drop_table("review_decision")
     op.execute("ALTER TABLE author DROP COLUMN ambiguous")
     op.execute("ALTER TABLE membership DROP COLUMN score")
     op.execute(f"CREATE VIEW rejected_papers AS {_REJECTED.format(score='').strip()}")
+    op.execute(f"CREATE VIEW profile_papers AS {_PROFILE_PAPERS.format(identity='').strip()}")

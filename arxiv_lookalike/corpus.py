@@ -9,7 +9,9 @@ The JSON file is ``{"papers": [paper, ...]}``; a paper is::
      "comment": null, "journal_ref": null, "doi": null}
 
 ``id`` is versionless (new style ``YYMM.NNNN[N]`` or old style ``archive[.XX]/YYMMNNN``),
-``published`` is the v1 date and ``updated`` the date of the latest version. Keys the
+``published`` is the v1 date and ``updated`` the date of the latest version. An optional
+``claimants`` lists the arXiv author identifiers and ORCID iDs that claimed the paper: the
+author identifier feed ``/a/{id}.atom2`` lists the papers claimed by ``id``. Keys the
 server does not know (``filled``, ``role``, ``confidence`` in the seed corpus) are kept
 verbatim so that :meth:`Corpus.to_dicts` round-trips a file.
 
@@ -65,6 +67,7 @@ _KNOWN_KEYS = frozenset(
         "comment",
         "journal_ref",
         "doi",
+        "claimants",
     }
 )
 
@@ -123,6 +126,8 @@ class CorpusPaper:
     journal_ref: str | None = None
     doi: str | None = None
     extra: tuple[tuple[str, str], ...] = ()
+    #: arXiv author identifiers and ORCID iDs that claimed the paper (its author feeds)
+    claimants: tuple[str, ...] = ()
 
     @property
     def versioned_id(self) -> str:
@@ -156,6 +161,8 @@ class CorpusPaper:
             "journal_ref": self.journal_ref,
             "doi": self.doi,
         }
+        if self.claimants:
+            record["claimants"] = list(self.claimants)
         record.update(self.extras)
         return record
 
@@ -228,7 +235,14 @@ class _PaperReader:
             journal_ref=self.get("journal_ref", str, optional=True),
             doi=self.get("doi", str, optional=True),
             extra=extra,
+            claimants=self.claimants(),
         )
+
+    def claimants(self) -> tuple[str, ...]:
+        listed = self.get("claimants", list, optional=True) or []
+        if not all(isinstance(one, str) and one for one in listed):
+            raise self.fail("claimants", "claimants must be non-empty strings")
+        return tuple(listed)
 
 
 class Corpus:
@@ -282,6 +296,14 @@ class Corpus:
         """How many changes (upserts, revisions, removals) the corpus has had."""
         with self._lock:
             return self._version
+
+    def claimed_by(self, claimant: str) -> tuple[CorpusPaper, ...] | None:
+        """The papers ``claimant`` (an author identifier or ORCID iD) claimed, newest first;
+        None when nobody of that identifier claimed anything (arXiv: no such author)."""
+        claimed = [p for p in self.papers() if claimant in p.claimants]
+        if not claimed:
+            return None
+        return tuple(sorted(claimed, key=lambda p: (p.published, p.arxiv_id), reverse=True))
 
     def get(self, arxiv_id: str) -> CorpusPaper | None:
         """The paper with this id (a ``vN`` suffix is ignored), or ``None``."""

@@ -2,7 +2,10 @@
 
 ``/api/query`` answers like ``export.arxiv.org/api/query`` (GET, or POST with a form body);
 ``/http/api/query`` answers 301 to ``/api/query`` with the same query, as plain http does on
-arXiv; anything else is 404. HTTP/1.1 with ``Content-Length``, so keep-alive works.
+arXiv; ``/a/{id}.atom2`` is the author identifier feed of ``id`` (an author identifier or
+ORCID iD among the corpus papers' ``claimants``; 404 for one nobody has,
+:mod:`arxiv_lookalike.authorfeed`); anything else is 404. Scripted faults apply to the
+feeds as to the query API. HTTP/1.1 with ``Content-Length``, so keep-alive works.
 
 Each connection is served by a daemon thread. :meth:`LookalikeServer.stop` sets a stop
 event (which ends stalls early), shuts the listening socket and every open connection, and
@@ -25,9 +28,17 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from arxiv_lookalike.atom import FeedPage
+from arxiv_lookalike.atom import FeedPage, entry_view
+from arxiv_lookalike.authorfeed import AUTHOR_FEED, render_author_feed
 from arxiv_lookalike.corpus import Corpus, CorpusPaper, seed_corpus
-from arxiv_lookalike.exchange import Headers, Reply, RequestRecord, feed_reply, text_reply
+from arxiv_lookalike.exchange import (
+    ATOM_CONTENT_TYPE,
+    Headers,
+    Reply,
+    RequestRecord,
+    feed_reply,
+    text_reply,
+)
 from arxiv_lookalike.faults import Fault, FaultContext, FaultScript
 from arxiv_lookalike.search import ApiError, IndexedSearch, SearchRequest
 
@@ -166,6 +177,8 @@ class LookalikeServer:
         record = RequestRecord(arrived, method, parts.path, query, params, headers)
         if parts.path == QUERY_PATH:
             reply = self._query_reply(record)
+        elif (feed := AUTHOR_FEED.fullmatch(parts.path)) is not None:
+            reply = self._author_feed_reply(record, feed.group("id"))
         elif parts.path == LEGACY_HTTP_PATH:
             location = f"{self.url}?{query}" if query else self.url
             reply = replace(
@@ -200,6 +213,21 @@ class LookalikeServer:
             reply = text_reply(500, _SERVER_ERROR_HTML, "text/html; charset=utf-8")
         else:
             reply = feed_reply(page, message, now, legacy=self.legacy)
+        return _apply(fault, reply, ctx)
+
+    def _author_feed_reply(self, record: RequestRecord, ident: str) -> Reply:
+        """The papers ``ident`` claimed (404 when nobody has that identifier); a scripted
+        fault reshapes the reply as it would a query's."""
+        now = self._clock()
+        fault = self.faults.take(record)
+        claimed = self.corpus.claimed_by(ident)
+        if claimed is None:
+            reply = text_reply(404, f"Author {ident} not found\n")
+        else:
+            reply = Reply.of(200, render_author_feed(ident, claimed, now), ATOM_CONTENT_TYPE)
+        entries = tuple(entry_view(p) for p in claimed or ())
+        page = FeedPage("", "", 0, len(entries), len(entries), entries)
+        ctx = FaultContext(record, now, self.base_url + record.path, claimed or (), page)
         return _apply(fault, reply, ctx)
 
     # --- connection bookkeeping (called from handler threads) ----------------------------

@@ -29,7 +29,7 @@ Everything here is pure: no I/O, no clock.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
@@ -184,11 +184,16 @@ def pack(authors: Sequence[AuthorSettings], budget: int) -> list[list[AuthorSett
     return groups
 
 
-def attribute(authors: Sequence[AuthorSettings], papers: Sequence[Paper]) -> dict[str, list[Paper]]:
+def attribute(
+    authors: Sequence[AuthorSettings],
+    papers: Sequence[Paper],
+    claimed: Mapping[str, frozenset[str]] | None = None,
+) -> dict[str, list[Paper]]:
     """Each author's share of a group's answer: what the author's own query would return.
 
     An explicit query is asked alone, so all it returns is in scope. Otherwise a paper is
-    in scope when it is one of the ``include_ids`` or one of the author's names, folded
+    in scope when it is one of the ``include_ids``, in the author's identifier feed
+    (``claimed``, by key), or one of the author's names, folded
     (:func:`~harvester.matching.fold_name`), is a contiguous run of words in the paper's
     author list joined with ", ": how ``au:"..."`` matches, namesakes and all. Every
     paper the matcher can accept by name is in scope, since a whole author name is such
@@ -201,7 +206,7 @@ def attribute(authors: Sequence[AuthorSettings], papers: Sequence[Paper]) -> dic
             shares[author.key] = list(papers)
             continue
         phrases = _phrases(author)
-        include = set(author.include_ids)
+        include = set(author.include_ids) | (claimed or {}).get(author.key, frozenset())
         shares[author.key] = [
             p for p, text in joined if p.arxiv_id in include or any(f in text for f in phrases)
         ]

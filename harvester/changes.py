@@ -8,6 +8,13 @@ plan in one transaction; nothing here touches the database or the clock.
 
 Event kinds are :class:`~harvester.vocabulary.EventKind`; ``included`` is a paper that
 joins the profile because the user changed how the author is identified.
+
+A paper the identity evidence holds for review (:mod:`harvester.evidence`) is ``held``: no
+member, no event, not counted; when it is accepted later it records ``new_paper`` then. A
+member that a person, the config or the evidence takes out leaves as ``excluded`` and
+never counts towards ``suspect`` (that guards against answers that lose papers, not
+against decisions). The score and reason of a judged membership are those of the
+decision: evidence that drifts while the decision stands rewrites nothing.
 """
 
 from __future__ import annotations
@@ -38,6 +45,8 @@ class Seen:
     version: int
     withdrawn: bool
     meta: Mapping[str, object]
+    #: the identity evidence's score (None: not judged)
+    score: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +59,19 @@ class Standing:
 
 @dataclass(frozen=True, slots=True)
 class Observation:
-    """A paper returned by this harvest and the matcher's verdict on it."""
+    """A paper returned by this harvest and the verdict on it: the matcher's, or the
+    identity evidence's (``score`` set) when the name matched."""
 
     paper: Paper
     decision: MatchDecision
+    #: the evidence does not settle it: the paper is held for review (not a member)
+    held: bool = False
+    score: float | None = None
+
+    @property
+    def judged(self) -> bool:
+        """Decided on identity (evidence, a person or the config), not on names alone."""
+        return self.score is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +94,8 @@ class Plan:
     suspect_reason: str | None = None
     #: papers returned with a lower version than the profile saw: kept as they were
     stale: list[str] = field(default_factory=list)
+    #: the identity evidence split into separate bodies (None: not judged this time)
+    ambiguous: bool | None = None
 
     @property
     def count_changed(self) -> bool:
@@ -144,9 +164,10 @@ def plan_changes(
 
 
 def _accepted(plan: Plan, seen: Seen | None, obs: Observation, identity_changed: bool) -> None:
-    paper, now = obs.paper, _membership(obs, Membership.ACTIVE, obs.decision.matched_name, None)
+    reason = obs.decision.reason if obs.judged else None  # a name match needs no words
+    paper, now = obs.paper, _membership(obs, Membership.ACTIVE, obs.decision.matched_name, reason)
     arxiv_id = paper.arxiv_id
-    if seen is None or seen.status in (Membership.REJECTED, Membership.EXCLUDED):
+    if seen is None or seen.status in OUTSIDE:
         kind = EventKind.INCLUDED if identity_changed else EventKind.NEW_PAPER
         plan.events.append(Event(arxiv_id, kind, f"v{paper.version}: {paper.title}"))
     elif seen.status == Membership.MISSING:
@@ -154,8 +175,20 @@ def _accepted(plan: Plan, seen: Seen | None, obs: Observation, identity_changed:
         _compare(plan, seen, paper, metadata=False)
     else:
         _compare(plan, seen, paper, metadata=True)
-    if seen != now:
+    if _differs(seen, now):
         plan.writes.append(now)
+
+
+OUTSIDE = (Membership.REJECTED, Membership.EXCLUDED, Membership.HELD)
+"""Statuses of a paper that is not in the profile (accepting it is a new paper)."""
+
+
+def _differs(seen: Seen | None, now: Seen) -> bool:
+    """Must ``now`` be written over ``seen``? A judged decision that stands keeps the
+    score and reason it was taken with."""
+    if seen is None or now.score is None or seen.status != now.status:
+        return seen != now
+    return _replace(seen, seen.status, now.reason, now.score) != now
 
 
 def _compare(plan: Plan, seen: Seen, paper: Paper, *, metadata: bool) -> None:
@@ -171,19 +204,23 @@ def _compare(plan: Plan, seen: Seen, paper: Paper, *, metadata: bool) -> None:
 
 
 def _rejected(plan: Plan, seen: Seen | None, obs: Observation, identity_changed: bool) -> int:
-    """Record a rejection; returns 1 when it takes a paper out of the profile."""
+    """Record a rejection (or a paper held for review); returns 1 when it takes a paper
+    out of the profile for a reason that is not a decision."""
     reason = obs.decision.reason
     if seen is not None and seen.status == Membership.ACTIVE:
-        plan.events.append(Event(obs.paper.arxiv_id, EventKind.EXCLUDED, reason))
-        plan.writes.append(_membership(obs, Membership.EXCLUDED, None, reason))
-        return 0 if identity_changed else 1
-    status = (
-        Membership.EXCLUDED
-        if seen is not None and seen.status == Membership.EXCLUDED
-        else Membership.REJECTED
-    )
+        detail = f"held for review: {reason}" if obs.held else reason
+        plan.events.append(Event(obs.paper.arxiv_id, EventKind.EXCLUDED, detail))
+        status = Membership.HELD if obs.held else Membership.EXCLUDED
+        plan.writes.append(_membership(obs, status, None, reason))
+        return 0 if identity_changed or obs.judged else 1
+    if obs.held:
+        status = Membership.HELD
+    elif seen is not None and seen.status == Membership.EXCLUDED:
+        status = Membership.EXCLUDED
+    else:
+        status = Membership.REJECTED
     now = _membership(obs, status, None, reason)
-    if seen != now:
+    if _differs(seen, now):
         plan.writes.append(now)
     return 0
 
@@ -249,10 +286,17 @@ def _membership(
     obs: Observation, status: Membership, matched: str | None, reason: str | None
 ) -> Seen:
     p = obs.paper
-    return Seen(p.arxiv_id, status, matched, reason, p.version, p.withdrawn, meta_of(p))
+    return Seen(p.arxiv_id, status, matched, reason, p.version, p.withdrawn, meta_of(p), obs.score)
 
 
-def _replace(seen: Seen, status: Membership, reason: str | None) -> Seen:
+def _replace(seen: Seen, status: str, reason: str | None, score: float | None = None) -> Seen:
     return Seen(
-        seen.arxiv_id, status, seen.matched_name, reason, seen.version, seen.withdrawn, seen.meta
+        seen.arxiv_id,
+        status,
+        seen.matched_name,
+        reason,
+        seen.version,
+        seen.withdrawn,
+        seen.meta,
+        seen.score if score is None else score,
     )

@@ -14,7 +14,8 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,7 +32,7 @@ logger = logging.getLogger("harvester")
 
 FORMATS = ("text", "markdown", "json", "html")
 EXPORT_FORMATS = ("bibtex", "csv", "json")
-COMMANDS = "--once, daemon, status, profile, history, export, refresh, db upgrade or demo"
+COMMANDS = "--once, daemon, status, profile, history, export, refresh, review, db upgrade or demo"
 
 
 def _common_options(*, top: bool) -> argparse.ArgumentParser:
@@ -138,6 +139,15 @@ def _profile_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     export.add_argument(
         "--format", choices=EXPORT_FORMATS, default="bibtex", help="default: bibtex"
     )
+    review = commands.add_parser(
+        "review",
+        help="papers held for review (same name, unclear identity); --accept/--reject decide",
+        parents=[common],
+    )
+    review.add_argument("key", help="the author's key in the config")
+    review.add_argument("--json", action="store_true", help="print JSON")
+    review.add_argument("--accept", nargs="+", default=[], metavar="ID", help="they are hers")
+    review.add_argument("--reject", nargs="+", default=[], metavar="ID", help="they are not")
 
 
 def _since(value: str) -> Any:
@@ -231,6 +241,8 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace, context
         return show_status(settings, as_json=args.json, quiet=args.quiet)
     if args.command in ("profile", "history", "export"):
         return show_profile(settings, args)
+    if args.command == "review":
+        return review_papers(settings, args)
     if args.command == "db":
         return upgrade_database(settings, quiet=args.quiet)
     if args.command == "refresh":
@@ -366,28 +378,53 @@ def show_status(settings: Settings, *, as_json: bool = False, quiet: bool = Fals
 
 def show_profile(settings: Settings, args: argparse.Namespace) -> int:
     """``harvest profile|history|export KEY``: read-only, from the views."""
-    from .profile import (
-        check_schema,
-        export_profile,
-        load_history,
-        load_profile,
-        render,
-        render_history,
-    )
-    from .store import Store
-    from .store.reader import open_reader
+    from .profile import export_profile, load_history, load_profile, render, render_history
 
-    store = Store(open_reader(settings.database.url))
-    try:
-        check_schema(store)
+    with _schema_checked(settings) as store:
         if args.command == "profile":
             output = render(load_profile(store, args.key), args.format)
         elif args.command == "history":
             output = render_history(load_history(store, args.key, args.since))
         else:
             output = export_profile(store, args.key, args.format)
+    if not args.quiet:
+        sys.stdout.write(output)
+    return exits.OK
+
+
+@contextmanager
+def _schema_checked(settings: Settings, *, write: bool = False) -> Iterator[Store]:
+    """A store on a read-only engine (``write``: a writing one), refused unless its schema
+    is the newest: these commands never migrate (a reader may have a read-only role)."""
+    from .profile import check_schema
+    from .store import Store
+    from .store.reader import open_reader
+
+    url = settings.database.url
+    store = Store.open(url) if write else Store(open_reader(url))
+    try:
+        check_schema(store)
+        yield store
     finally:
         store.close()
+
+
+def review_papers(settings: Settings, args: argparse.Namespace) -> int:
+    """``harvest review KEY [--json] [--accept ID...] [--reject ID...]``: listing only
+    reads; a decision is written (the schema is never migrated here)."""
+    from datetime import UTC, datetime
+
+    from .review import decide, queue_json, render_queue, review_queue
+
+    deciding = bool(args.accept or args.reject)
+    with _schema_checked(settings, write=deciding) as store:
+        if deciding:
+            decided = decide(store.engine, args.key, args.accept, args.reject, datetime.now(UTC))
+            lines = [f"{args.key}: {i} {d}" for i, d in decided.items()]
+            output = "\n".join([*lines, "applied at the next harvest"]) + "\n"
+        else:
+            held = review_queue(store.engine, args.key)
+            output = queue_json(args.key, held) if args.json else render_queue(args.key, held)
     if not args.quiet:
         sys.stdout.write(output)
     return exits.OK

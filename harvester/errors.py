@@ -14,6 +14,7 @@ root; they print ``str(error)`` on one line and exit with ``error.exit_code``.
     │   ├── SchemaOutdatedError        exit 74: a read-only command met an old schema
     │   └── CorruptDatabaseError       exit 74: damaged file, version table or stored row
     ├── ProfileNotFoundError           exit 2: no tracked author has that key
+    ├── PaperNotFoundError             exit 2: no candidate paper of the profile has that id
     ├── OutputError                    exit 73: the HTML site cannot be written
     ├── LeaseLostError                 exit 75: another process took over an author's lease
     ├── FetchError                     asking arXiv failed (per author; never fatal to a run)
@@ -28,6 +29,7 @@ root; they print ``str(error)`` on one line and exit with ``error.exit_code``.
     │   │   ├── InconsistentTotalError   ``totalResults`` kept changing between pages
     │   │   └── CircuitOpenError       too many consecutive failed requests this cycle
     │   ├── QueryRejectedError         arXiv refused the query (HTTP 400 and other 4xx)
+    │   │   └── UnknownAuthorError     no arXiv author has that identifier or ORCID iD
     │   ├── TooManyResultsError        the query matches more papers than the API pages through
     │   ├── UnsortedAnswerError        a sorted answer came back out of order
     │   ├── ResponseTooLargeError      the body exceeded the size cap
@@ -63,6 +65,7 @@ __all__ = [
     "InvalidPageError",
     "LeaseLostError",
     "OutputError",
+    "PaperNotFoundError",
     "ProfileNotFoundError",
     "QueryRejectedError",
     "ResponseTooLargeError",
@@ -71,6 +74,7 @@ __all__ = [
     "StopRequested",
     "TooManyResultsError",
     "TransientFetchError",
+    "UnknownAuthorError",
     "UnreachableError",
     "UnsortedAnswerError",
 ]
@@ -146,6 +150,24 @@ class ProfileNotFoundError(HarvesterError):
         hint = f"known keys: {listed}" if known else "the database has no authors yet"
         super().__init__(f"no profile with key {key!r} in the database", hint=hint)
         self.key = key
+
+
+class PaperNotFoundError(HarvesterError):
+    """``harvest review KEY --accept/--reject ID``: the profile has no such paper among its
+    candidates (papers whose author list names it), or the id is not an arXiv id."""
+
+    exit_code = exits.USAGE
+
+    def __init__(self, key: str, ids: Sequence[str], problem: str = "") -> None:
+        listed = ", ".join(ids[:5]) + (" ..." if len(ids) > 5 else "")
+        what = problem or f"not among the papers harvested for profile {key!r}"
+        super().__init__(
+            f"{listed}: {what}",
+            hint=f"'harvest review {key}' lists the held papers; the views profile_papers"
+            " and rejected_papers the others",
+        )
+        self.key = key
+        self.ids = tuple(ids)
 
 
 class OutputError(HarvesterError):
@@ -273,6 +295,14 @@ class QueryRejectedError(FetchError):
     """arXiv refused the query itself (HTTP 400 or another 4xx): retrying will not help."""
 
     default_hint = "check the author's name, aliases or explicit query in the config"
+
+
+class UnknownAuthorError(QueryRejectedError):
+    """The author identifier feed of an ``arxiv_author_id`` or ``orcid`` does not exist
+    (arXiv answers 404, or 400 "Author ... not found"): a typo, or an identifier not
+    linked to an arXiv account. Asking again will not help."""
+
+    default_hint = "check the author's arxiv_author_id or orcid, and [arxiv] author_feed_url"
 
 
 class TooManyResultsError(FetchError):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -28,6 +28,7 @@ __all__ = [
     "FieldLimits",
     "InvalidEntryError",
     "InvalidIdentifierError",
+    "claimed_ids",
     "clean_doi",
     "clean_paragraphs",
     "clean_text",
@@ -154,6 +155,19 @@ def _version(text: str, digits: str | None) -> int | None:
     if digits.startswith("0"):
         raise InvalidIdentifierError(text, "the version must be v1 or higher, no leading zeros")
     return int(digits)
+
+
+def claimed_ids(entry_ids: Iterable[str]) -> tuple[frozenset[str], list[str]]:
+    """The canonical ids of an author identifier feed's entries (abs URLs, versioned), and
+    the entry ids that are not arXiv ids (left out: a claim must name a paper)."""
+    canonical: set[str] = set()
+    refused: list[str] = []
+    for entry_id in entry_ids:
+        try:
+            canonical.add(parse_arxiv_id(entry_id)[0])
+        except InvalidIdentifierError:
+            refused.append(entry_id)
+    return frozenset(canonical), refused
 
 
 def format_arxiv_id(arxiv_id: str, version: int | None = None) -> str:

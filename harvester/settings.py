@@ -91,6 +91,9 @@ ENV_OVERRIDES: Mapping[str, tuple[str, str]] = {
 }
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 MAX_QUERY_CHARS = 1000
+AUTHOR_ID = re.compile(r"[a-z]+(?:_[a-z]+)*_\d+", re.ASCII)
+"""arXiv's public author identifiers (https://info.arxiv.org/help/author_identifiers.html)."""
+ORCID = re.compile(r"\d{4}-\d{4}-\d{4}-\d{3}[\dX]", re.ASCII)
 MAX_NAME_CHARS = 300
 """The longest author name a feed entry may carry (``normalise.FieldLimits.author_name``)."""
 
@@ -286,6 +289,38 @@ def _query(value: object) -> str:
     return query
 
 
+def _author_id(value: object) -> str:
+    """arXiv's public author identifier: ``surname_i_n`` (``zhang_w_1``, ``del_maestro_a_1``)."""
+    text = _string(value).strip()
+    if not AUTHOR_ID.fullmatch(text):
+        raise _Invalid(
+            f"expected an arXiv author identifier like 'zhang_w_1' (lower-case letters,"
+            f" underscores, ending in _NUMBER), got {text!r}"
+        )
+    return text
+
+
+def _orcid(value: object) -> str:
+    """An ORCID iD as ``0000-0002-1825-0097``, its ISO 7064 11,2 check digit verified
+    (https://support.orcid.org/hc/en-us/articles/360006897674)."""
+    text = _string(value).strip()
+    text = text.removeprefix("https://orcid.org/").removeprefix("http://orcid.org/")
+    if not ORCID.fullmatch(text):
+        raise _Invalid(f"expected an ORCID iD like '0000-0002-1825-0097', got {text!r}")
+    if orcid_check_digit(text[:-1].replace("-", "")) != text[-1]:
+        raise _Invalid(f"{text!r} is not an ORCID iD: its check digit is wrong (a typo?)")
+    return text
+
+
+def orcid_check_digit(digits: str) -> str:
+    """The ISO 7064 MOD 11-2 check character of an ORCID iD's first 15 digits."""
+    total = 0
+    for digit in digits:
+        total = (total + int(digit)) * 2
+    result = (12 - total % 11) % 11
+    return "X" if result == 10 else str(result)
+
+
 def _arxiv_id(value: object) -> str:
     try:
         return parse_arxiv_id(_string(value))[0]
@@ -359,6 +394,11 @@ class ArxivSettings:
         _matching(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", "an e-mail address"),
         "an e-mail address, appended to the User-Agent as (mailto:...)",
     )
+    author_feed_url: str = setting(
+        "https://arxiv.org/a",
+        _http_url,
+        "where author identifier feeds are: {author_feed_url}/{id}.atom2",
+    )
 
     @property
     def user_agent(self) -> str:
@@ -428,6 +468,16 @@ class AuthorSettings:
     query: str | None = setting(None, _query, "an explicit arXiv search_query instead")
     include_ids: tuple[str, ...] = setting((), _array_of(_arxiv_id), "ids always counted")
     exclude_ids: tuple[str, ...] = setting((), _array_of(_arxiv_id), "ids never counted")
+    arxiv_author_id: str | None = setting(
+        None, _author_id, "arXiv author identifier: every paper in its feed is the author's"
+    )
+    orcid: str | None = setting(None, _orcid, "ORCID iD, used like arxiv_author_id")
+
+    @property
+    def anchor(self) -> str | None:
+        """The identifier whose feed lists the author's claimed papers (the arXiv author
+        identifier when both are set: the feeds are the same)."""
+        return self.arxiv_author_id or self.orcid
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -441,13 +491,15 @@ class AuthorSettings:
     @property
     def identity_fingerprint(self) -> str:
         """SHA-256 of everything that decides which papers are this author's (not the order)."""
-        identity = {
+        identity: dict[str, object] = {
             "name": self.name,
             "aliases": sorted(self.names[1:]),
             "query": self.query,
             "include_ids": sorted(self.include_ids),
             "exclude_ids": sorted(self.exclude_ids),
         }
+        if self.anchor is not None:  # absent otherwise: fingerprints stored before stay true
+            identity["anchor"] = self.anchor
         text = json.dumps(identity, ensure_ascii=False, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()
 

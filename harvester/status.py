@@ -43,6 +43,10 @@ class AuthorHealth:
     consecutive_failures: int
     stale: bool
     next_run: datetime | None
+    #: the evidence found separate bodies of work under this name (see harvester.evidence)
+    ambiguous: bool = False
+    #: papers held for review (``harvest review KEY``)
+    held: int = 0
 
     @property
     def failing(self) -> bool:
@@ -78,7 +82,17 @@ class AuthorHealth:
             "stale": self.stale,
             "failing": self.failing,
             "next_run": _iso(self.next_run),
+            "ambiguous": self.ambiguous,
+            "held": self.held,
         }
+
+    def identity_note(self) -> str | None:
+        """A line for a profile whose identity needs a person, else None."""
+        if not self.ambiguous and not self.held:
+            return None
+        what = "ambiguous: the papers under this name split into separate bodies of work; "
+        held = f"{self.held} paper{'' if self.held == 1 else 's'} held for review"
+        return f"{self.key}: {what if self.ambiguous else ''}{held} (harvest review {self.key})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +140,7 @@ class StatusReport:
             ).rstrip()
             for row in rows
         ]
+        lines += [note for a in self.authors if (note := a.identity_note()) is not None]
         stale_after = _duration(STALE_INTERVALS * self.interval)
         lines.append(
             f"schedule: {_describe(self.schedule)}; next run {_when(self.next_run)}"
@@ -165,6 +180,8 @@ def _health(
         consecutive_failures=runs.consecutive_failures,
         stale=stale,
         next_run=next_run,
+        ambiguous=runs.ambiguous,
+        held=runs.held,
     )
 
 

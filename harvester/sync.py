@@ -42,9 +42,10 @@ from .errors import (
     UnreachableError,
     UnsortedAnswerError,
 )
+from .evidence import Anchors
 from .exits import cycle_exit_code
 from .matching import Matcher
-from .normalise import normalise_entry
+from .normalise import claimed_ids, normalise_entry
 from .records import Paper
 from .settings import AuthorSettings, Settings
 from .source import ArxivSource
@@ -298,12 +299,24 @@ class _Query:
     clock: Clock
     lease: Lease | None
     runs: dict[str, int]
+    #: the ids of each anchored author's identifier feed, asked once per query
+    claimed: dict[str, frozenset[str]] | None = None
 
     def harvest(self, group: Group, before: int) -> list[AuthorReport]:
         """``before``: the request count when this query (or the one it was split from)
         began; its requests are booked on the first author's run."""
+        if self.claimed is None:
+            try:
+                claims = _claims(self.source, group)
+            except StopRequested:
+                return self._close(group, RunTotals(RunStatus.STOPPED, error=STOP), before)
+            self.claimed = {k: ids for k, ids in claims.items() if not isinstance(ids, FetchError)}
+            failed = {k: exc for k, exc in claims.items() if isinstance(exc, FetchError)}
+            if failed:
+                return self._without(group, failed, before)
+        claimed = self.claimed
         try:
-            papers = _fetch(self.source, group)
+            papers = _fetch(self.source, group, claimed)
         except StopRequested:
             return self._close(group, RunTotals(RunStatus.STOPPED, error=STOP), before)
         except EntriesRefusedError as exc:
@@ -325,8 +338,29 @@ class _Query:
             return self._failed(group, exc, before)
         return self._record(group, papers, self.source.requests_sent - before)
 
-    def _record(self, group: Group, papers: list[Paper], requests: int) -> list[AuthorReport]:
-        shares = attribute(group.authors, papers)
+    def _without(
+        self, group: Group, failed: dict[str, FetchError], before: int
+    ) -> list[AuthorReport]:
+        """Authors whose identifier feed failed are not harvested (their anchors are
+        unknown, so nothing can be decided); the others of the query are."""
+        reports = []
+        for key, exc in failed.items():
+            reports += self._failed(group.only([key]), exc, before)
+            before = self.source.requests_sent
+        rest = group.only([key for key in group.keys if key not in failed])
+        if rest.authors:
+            reports += self.harvest(rest, before)
+        order = {key: i for i, key in enumerate(group.keys)}
+        return sorted(reports, key=lambda r: order[r.key])
+
+    def _record(
+        self,
+        group: Group,
+        papers: list[Paper],
+        requests: int,
+    ) -> list[AuthorReport]:
+        claimed = self.claimed or {}
+        shares = attribute(group.authors, papers, claimed)
         watermark = min(newest_update(papers) or self.clock(), self.clock())  # never future
         harvests = [
             AuthorHarvest(
@@ -334,12 +368,14 @@ class _Query:
                 run_id=self.runs[author.key],
                 identity=author.identity_fingerprint,
                 papers=shares[author.key],
-                decide=_matcher(author).decide,
+                decide=anchors.matcher.decide,
                 full=group.full,
                 watermark=watermark,
                 requests=requests if index == 0 else 0,
+                anchors=anchors,
             )
             for index, author in enumerate(group.authors)
+            for anchors in [_anchors(author, claimed.get(author.key, frozenset()))]
         ]
         shared = len(group.authors)
         try:
@@ -432,11 +468,42 @@ def _reported(
     )
 
 
-def _fetch(source: ArxivSource, group: Group) -> list[Paper]:
-    """The group's query; a full harvest adds the ``include_ids`` the query did not return.
+def _claims(source: ArxivSource, group: Group) -> dict[str, frozenset[str] | FetchError]:
+    """The ids in each anchored author's identifier feed (one request each), or why they
+    are not known; a shutdown (StopRequested) ends the query."""
+    claims: dict[str, frozenset[str] | FetchError] = {}
+    for author in group.authors:
+        if author.anchor is None:
+            continue
+        try:
+            feed = source.author_feed(author.anchor)
+        except FetchError as exc:
+            claims[author.key] = exc
+            continue
+        ids, refused = claimed_ids(feed.entry_ids)
+        if refused:
+            logger.warning("%s: author feed entries without an arXiv id: %s", author.key, refused)
+        claims[author.key] = ids
+    return claims
 
-    An incremental harvest leaves ``include_ids`` to the full ones: they were fetched by the
-    last one, and an incremental harvest never takes a paper away.
+
+def _anchors(author: AuthorSettings, claimed: frozenset[str]) -> Anchors:
+    return Anchors(
+        _matcher(author),
+        claimed=claimed,
+        include=frozenset(author.include_ids),
+        exclude=frozenset(author.exclude_ids),
+    )
+
+
+def _fetch(
+    source: ArxivSource, group: Group, claimed: dict[str, frozenset[str]] | None = None
+) -> list[Paper]:
+    """The group's query; a full harvest adds the ``include_ids`` and the papers of the
+    authors' identifier feeds that the query did not return.
+
+    An incremental harvest leaves those to the full ones: they were fetched by the last
+    one, and an incremental harvest never takes a paper away.
     """
     max_total = MAX_GROUP_RESULTS if len(group.authors) > 1 else None
     since = None if group.full else group.since
@@ -444,7 +511,10 @@ def _fetch(source: ArxivSource, group: Group) -> list[Paper]:
     if not group.full:
         return papers
     returned = {p.arxiv_id for p in papers}
-    wanted = (i for a in group.authors for i in a.include_ids if i not in returned)
+    listed = [
+        i for a in group.authors for i in (*a.include_ids, *sorted((claimed or {}).get(a.key, ())))
+    ]
+    wanted = (i for i in listed if i not in returned)
     extra = list(dict.fromkeys(wanted))
     if extra:
         papers += source.search_ids(extra, normalise_entry).papers

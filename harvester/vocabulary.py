@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["EventKind", "HarvestMode", "Membership", "RunStatus"]
+__all__ = ["EventKind", "HarvestMode", "Membership", "ReviewDecision", "RunStatus"]
 
 
 class RunStatus(StrEnum):
@@ -32,6 +32,9 @@ class Membership(StrEnum):
     MISSING = "missing"
     EXCLUDED = "excluded"
     REJECTED = "rejected"
+    #: the name matches but the evidence does not settle whose paper it is: not a member
+    #: until a person accepts it (``harvest review``) or later evidence does
+    HELD = "held"
 
 
 class EventKind(StrEnum):
@@ -52,3 +55,10 @@ class HarvestMode(StrEnum):
 
     FULL = "full"
     INCREMENTAL = "incremental"
+
+
+class ReviewDecision(StrEnum):
+    """``review_decision.decision``: what a person decided about a paper of a profile."""
+
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"

@@ -172,7 +172,17 @@ def test_demo_runs_offline(tmp_path: Path) -> None:
 def test_every_command_has_help() -> None:
     parser = build_parser()
     text_ = parser.format_help()
-    for word in ("--once", "--config", "db", "demo", "daemon", "status", "profile", "history"):
+    for word in (
+        "--once",
+        "--config",
+        "db",
+        "demo",
+        "daemon",
+        "status",
+        "profile",
+        "history",
+        "review",
+    ):
         assert word in text_
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     for command in (
@@ -184,5 +194,6 @@ def test_every_command_has_help() -> None:
         "harvest profile",
         "harvest history",
         "harvest export",
+        "harvest review",
     ):
         assert command in readme, f"{command} is not documented in the README"

@@ -1,11 +1,13 @@
 """The arXiv boundary: the only package that imports ``arxiv`` or ``requests``."""
 
 from .api import ArxivSource, Page, SearchResult, Validator
+from .authors import AuthorFeed
 from .breaker import CircuitBreaker
 from .transport import Pacer, parse_retry_after
 
 __all__ = [
     "ArxivSource",
+    "AuthorFeed",
     "CircuitBreaker",
     "Pacer",
     "Page",

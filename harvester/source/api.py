@@ -30,12 +30,13 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
-from urllib.parse import urlencode
+from typing import Any, TypeVar
+from urllib.parse import quote, urlencode
 
 import arxiv
 import tenacity
@@ -48,14 +49,17 @@ from ..errors import (
     HTTPStatusError,
     InconsistentTotalError,
     InvalidPageError,
+    QueryRejectedError,
     StopRequested,
     TooManyResultsError,
     TransientFetchError,
+    UnknownAuthorError,
     UnreachableError,
     UnsortedAnswerError,
 )
 from ..records import Paper, RawEntry
 from ..settings import ArxivSettings
+from .authors import AuthorFeed, parse_author_feed
 from .breaker import CircuitBreaker
 from .feed import ParsedEntry, parse_page
 from .transport import GuardedSession, Pacer
@@ -63,6 +67,10 @@ from .transport import GuardedSession, Pacer
 logger = logging.getLogger(__name__)
 
 Validator = Callable[[RawEntry], Paper]
+_T = TypeVar("_T")
+_NOT_FOUND = re.compile(r"HTTP 40[04]\b|not found", re.IGNORECASE)
+"""How arXiv says an author identifier does not exist: 404 (its help pages), or a 400
+"Author ... not found" (arXiv/arxiv-browse raises ``BadRequest`` for it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,16 +283,8 @@ class ArxivSource:
         When entries stay invalid on the last attempt, the page's valid papers are
         returned with the refused entries listed in :attr:`Page.refused`.
         """
-        retrying = tenacity.Retrying(
-            retry=tenacity.retry_if_exception_type(TransientFetchError),
-            stop=self._stop_policy(),
-            wait=self._wait_policy(),
-            sleep=self._sleep,
-            before_sleep=_log_retry,
-            reraise=True,
-        )
         try:
-            page: Page = retrying(self._fetch_page_once, search, start, validate)
+            page: Page = self._retrying()(self._fetch_page_once, search, start, validate)
         except UnreachableError as exc:
             self.breaker.trip(exc)
             raise
@@ -294,20 +294,59 @@ class ArxivSource:
             return exc.page
         return page
 
+    def author_feed(self, ident: str) -> AuthorFeed:
+        """The papers an author claimed: the feed ``{author_feed_url}/{ident}.atom2`` of an
+        arXiv author identifier or ORCID iD, asked like a page of the query API (the same
+        session, pacer, deadline, retries and breaker). An identifier arXiv does not know
+        raises :class:`~harvester.errors.UnknownAuthorError`."""
+        url = feed_url(self.settings.author_feed_url, ident)
+        try:
+            feed: AuthorFeed = self._retrying()(self._counted, self._request_feed, url, ident)
+        except UnreachableError as exc:
+            self.breaker.trip(exc)
+            raise
+        return feed
+
+    def _request_feed(self, url: str, ident: str) -> AuthorFeed:
+        try:
+            body = self._session.get(url).content
+        except QueryRejectedError as exc:
+            if not _NOT_FOUND.search(exc.message):
+                raise
+            message = f"arXiv knows no author {ident!r} ({exc.message})"
+            raise UnknownAuthorError(message, url=url) from exc
+        return parse_author_feed(body, url)
+
+    def _retrying(self) -> tenacity.Retrying:
+        """One request, retried on every temporary failure (the policies below)."""
+        return tenacity.Retrying(
+            retry=tenacity.retry_if_exception_type(TransientFetchError),
+            stop=self._stop_policy(),
+            wait=self._wait_policy(),
+            sleep=self._sleep,
+            before_sleep=_log_retry,
+            reraise=True,
+        )
+
     def _fetch_page_once(self, search: arxiv.Search, start: int, validate: Validator) -> Page:
+        url = page_url(self.settings.api_url, search, start, self.settings.page_size)
+        return self._counted(self._request_page, url, start, validate)
+
+    def _counted(self, request: Callable[..., _T], *args: Any) -> _T:
+        """One request, counted by the circuit breaker (an invalid entry is arXiv's data,
+        not an outage); refused at once when the breaker is open."""
         if self.breaker.open:
             raise CircuitOpenError(self.breaker.failures)
-        url = page_url(self.settings.api_url, search, start, self.settings.page_size)
         try:
-            page = self._request_page(url, start, validate)
+            answer = request(*args)
         except InvalidPageError:
-            self.breaker.record(failed=False)  # arXiv answered: a bad entry is not an outage
+            self.breaker.record(failed=False)
             raise
         except FetchError as exc:
             self.breaker.record(failed=exc.temporary)
             raise
         self.breaker.record(failed=False)
-        return page
+        return answer
 
     def _request_page(self, url: str, start: int, validate: Validator) -> Page:
         """Send one request and turn its body into a :class:`Page`, or raise."""
@@ -351,6 +390,11 @@ class ArxivSource:
     def _sleep(self, seconds: float) -> None:
         if self.stop_event.wait(seconds):
             raise StopRequested("stop requested while waiting to retry")
+
+
+def feed_url(author_feed_url: str, ident: str) -> str:
+    """``{author_feed_url}/{ident}.atom2`` (arXiv takes an ORCID iD in place of the id)."""
+    return f"{author_feed_url.rstrip('/')}/{quote(ident, safe='')}.atom2"
 
 
 def page_url(api_url: str, search: arxiv.Search, start: int, page_size: int) -> str:

@@ -87,9 +87,9 @@ class ParsedPage:
 
 def parse_page(body: bytes, url: str) -> ParsedPage:
     """Parse a complete response body; raise our own errors for anything but a feed."""
-    root = _document(body, url)
+    root = document(body, url)
     entries = root.findall(_ENTRY)
-    ids = [_first_text(element, _ID) for element in entries]
+    ids = [first_text(element, _ID) for element in entries]
     _refuse_error_feed(entries, ids, url)
     total = _total_results(root, url)
     if len(root.findall(f".//{_ENTRY}")) != len(entries):
@@ -100,7 +100,7 @@ def parse_page(body: bytes, url: str) -> ParsedPage:
     )
 
 
-def _document(body: bytes, url: str) -> Any:
+def document(body: bytes, url: str) -> Any:
     parser = etree.XMLParser(
         resolve_entities=False,
         no_network=True,
@@ -121,7 +121,7 @@ def _document(body: bytes, url: str) -> Any:
     return root
 
 
-def _first_text(element: Any, tag: str) -> str | None:
+def first_text(element: Any, tag: str) -> str | None:
     """The text of ``element``'s first ``tag`` child (None without one)."""
     child = next(element.iterchildren(tag), None)
     return None if child is None else child.text
@@ -130,14 +130,14 @@ def _first_text(element: Any, tag: str) -> str | None:
 def _refuse_error_feed(entries: list[Any], ids: list[str | None], url: str) -> None:
     for element, entry_id in zip(entries, ids, strict=True):
         if _ERROR_ENTRY.match(entry_id or ""):
-            message = " ".join((_first_text(element, _A + "summary") or "").split())
+            message = " ".join((first_text(element, _A + "summary") or "").split())
             raise QueryRejectedError(
                 f"arXiv rejected the query: {_short(message) or 'no message'}", url=url
             )
 
 
 def _total_results(root: Any, url: str) -> int:
-    text = (_first_text(root, _O + "totalResults") or "").strip()
+    text = (first_text(root, _O + "totalResults") or "").strip()
     if not text.isascii() or not text.isdigit():
         raise IncompleteResponseError(
             f"no valid opensearch:totalResults ({_short(text) or 'missing'})", url=url

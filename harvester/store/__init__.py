@@ -1,8 +1,9 @@
 """The SQLAlchemy store: schema, migrations, engines, and every SQL statement.
 
 Write side: :class:`Store` (:mod:`.repository`, :mod:`.harvests`, :mod:`.papers`,
-:mod:`.leases`, :mod:`.pacing`). Read side: :mod:`.profiles`, :mod:`.derived`,
-:mod:`.runlog`, and :mod:`.reader` for read-only engines.
+:mod:`.leases`, :mod:`.pacing`), identity decisions (:mod:`.decisions`) and people's
+reviews (:mod:`.review`). Read side: :mod:`.profiles`, :mod:`.derived`, :mod:`.runlog`,
+:mod:`.memberships`, and :mod:`.reader` for read-only engines.
 """
 
 from .engine import create_db_engine, sqlite_path

@@ -18,8 +18,9 @@ commits a few dozen times instead of 2,000, and confirms each lease once.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from dataclasses import field as dataclass_field
 from datetime import datetime
 from typing import Any
 
@@ -29,11 +30,14 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..changes import Observation, Plan, Seen, Standing, plan_changes
 from ..errors import DatabaseError
+from ..evidence import Anchors, Ruling, settle
 from ..matching import MatchDecision
-from ..records import Author, Paper
+from ..records import Paper
 from ..vocabulary import EventKind, Membership, RunStatus
 from . import schema as t
+from .decisions import load_rulings, member_papers, pending, set_ambiguous
 from .leases import Lease
+from .memberships import load_papers, seen_of
 from .papers import chunks, log_changes, save_papers, unchanged_papers
 from .problems import database_error, readable
 
@@ -86,6 +90,8 @@ class AuthorHarvest:
     ``decide`` is the author's matcher; it also re-checks a stored paper the answer did
     not return when the identity changed. ``full``: the answer covered every paper (only
     then may one go ``missing``). ``identity``: the fingerprint of the configured identity.
+    ``anchors``: what settles identity beyond names (:mod:`harvester.evidence`; the store
+    adds people's decisions); None: names alone decide, as before identity evidence.
     """
 
     key: str
@@ -96,6 +102,7 @@ class AuthorHarvest:
     full: bool
     watermark: datetime
     requests: int
+    anchors: Anchors | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +148,8 @@ class Known:
     memberships: Mapping[str, list[Any]]
     standings: Mapping[str, Standing]
     unchanged: frozenset[str]
+    #: people's decisions (``harvest review``), by author and id
+    rulings: Mapping[str, dict[str, Ruling]] = dataclass_field(default_factory=dict)
 
     @classmethod
     def load(cls, conn: Connection, harvests: Sequence[AuthorHarvest]) -> Known:
@@ -151,11 +160,12 @@ class Known:
             memberships=_membership_rows(conn, harvests),
             standings=_standings(conn, partial),
             unchanged=frozenset(unchanged_papers(conn, papers)),
+            rulings=load_rulings(conn, [h.key for h in harvests if h.anchors is not None]),
         )
 
     def seen(self, author_key: str) -> dict[str, Seen]:
         with readable(f"membership of {author_key}"):
-            return _seen(self.memberships.get(author_key, ()))
+            return seen_of(self.memberships.get(author_key, ()))
 
     def quiet(self, harvest: AuthorHarvest, plan: Plan) -> bool:
         """Nothing to write for this author but its run: no paper, membership, event, count
@@ -200,6 +210,8 @@ def record_harvest(
     if plan.suspect_reason is None:
         save_papers(conn, harvest.papers, now)
         _apply_plan(conn, harvest.key, plan, harvest.run_id, now)
+        if plan.ambiguous is not None:
+            set_ambiguous(conn, harvest.key, plan.ambiguous)
         if known.baselines.get(harvest.key) != harvest.identity:
             _set_baseline(conn, harvest.key, harvest.identity)
     return Recorded(plan, totals)
@@ -229,13 +241,30 @@ def _plan(conn: Connection, harvest: AuthorHarvest, known: Known) -> Plan:
     the profile's counts (the same plan: a partial plan looks at nothing else)."""
     baseline = known.baselines.get(harvest.key)
     observations = [Observation(p, harvest.decide(p)) for p in harvest.papers]
+    seen = known.seen(harvest.key)
+    fresh = baseline != harvest.identity
+    ambiguous = None
+    if harvest.anchors is not None:
+        anchors = replace(harvest.anchors, rulings=known.rulings.get(harvest.key, {}))
+        if not harvest.full:
+            observations += pending(
+                conn, harvest.key, harvest.papers, harvest.decide, anchors, seen
+            )
+        settled = settle(
+            observations,
+            anchors,
+            seen,
+            fresh=fresh,
+            members=lambda: member_papers(conn, harvest.key),
+        )
+        observations, ambiguous = settled.observations, settled.ambiguous
 
     def still_belongs(arxiv_id: str) -> bool:  # asked by full harvests only
         stored = load_papers(conn, [arxiv_id]).get(arxiv_id)
         return stored is not None and harvest.decide(stored).accepted
 
-    return plan_changes(
-        known.seen(harvest.key),
+    plan = plan_changes(
+        seen,
         observations,
         baseline=baseline is None,
         identity_changed=baseline not in (None, harvest.identity),
@@ -243,6 +272,8 @@ def _plan(conn: Connection, harvest: AuthorHarvest, known: Known) -> Plan:
         partial=not harvest.full,
         standing=None if harvest.full else known.standings[harvest.key],
     )
+    plan.ambiguous = ambiguous
+    return plan
 
 
 def _membership_rows(conn: Connection, harvests: Sequence[AuthorHarvest]) -> dict[str, list[Any]]:
@@ -302,25 +333,6 @@ def finish_runs(conn: Connection, runs: Sequence[tuple[int, RunTotals]], now: da
     conn.execute(stmt, params)
 
 
-def load_papers(conn: Connection, ids: Sequence[str]) -> dict[str, Paper]:
-    """Stored papers by id, with their authors (used to re-check membership)."""
-    if not ids:
-        return {}
-    with readable("paper"):
-        return _load_papers(conn, ids)
-
-
-def _load_papers(conn: Connection, ids: Sequence[str]) -> dict[str, Paper]:
-    authors: dict[str, list[Author]] = {}
-    pa = t.paper_author.c
-    stmt = select(t.paper_author).where(pa.arxiv_id.in_(ids)).order_by(pa.arxiv_id, pa.position)
-    for row in conn.execute(stmt):
-        affiliations = tuple(a for a in row.affiliations.split("; ") if a)
-        authors.setdefault(row.arxiv_id, []).append(Author(row.name, affiliations))
-    rows = conn.execute(select(t.paper).where(t.paper.c.arxiv_id.in_(ids)))
-    return {r.arxiv_id: _paper(r, authors.get(r.arxiv_id, [])) for r in rows}
-
-
 def insert_for(conn: Connection) -> Any:
     """The dialect's ``insert`` (with ``on_conflict_do_*``)."""
     return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
@@ -330,21 +342,6 @@ def _baseline_identities(conn: Connection, author_keys: Sequence[str]) -> dict[s
     a = t.author.c
     stmt = select(a.key, a.baseline_identity).where(a.key.in_(list(author_keys)))
     return {r.key: r.baseline_identity for r in conn.execute(stmt)}
-
-
-def _seen(rows: Iterable[Any]) -> dict[str, Seen]:
-    return {
-        r.arxiv_id: Seen(
-            r.arxiv_id,
-            r.status,
-            r.matched_name,
-            r.reason,
-            r.seen_version,
-            bool(r.seen_withdrawn),
-            json.loads(r.seen_meta),
-        )
-        for r in rows
-    }
 
 
 def _apply_plan(conn: Connection, author_key: str, plan: Plan, run_id: int, now: datetime) -> None:
@@ -372,7 +369,15 @@ def _apply_plan(conn: Connection, author_key: str, plan: Plan, run_id: int, now:
 
 def _upsert_memberships(conn: Connection, rows: list[dict[str, Any]]) -> None:
     stmt = insert_for(conn)(t.membership)
-    changing = ("status", "matched_name", "reason", "seen_version", "seen_withdrawn", "seen_meta")
+    changing = (
+        "status",
+        "matched_name",
+        "reason",
+        "seen_version",
+        "seen_withdrawn",
+        "seen_meta",
+        "score",
+    )
     stmt = stmt.on_conflict_do_update(
         index_elements=["author_key", "arxiv_id"],
         set_={c: stmt.excluded[c] for c in (*changing, "since")},
@@ -415,6 +420,7 @@ def _membership_row(author_key: str, s: Seen, now: datetime) -> dict[str, Any]:
         "seen_withdrawn": s.withdrawn,
         "seen_meta": json.dumps(s.meta, sort_keys=True),
         "since": now,
+        "score": s.score,
     }
 
 
@@ -429,21 +435,3 @@ def _event_row(
         "recorded_at": now,
         "run_id": run_id,
     }
-
-
-def _paper(r: Any, authors: list[Author]) -> Paper:
-    return Paper(
-        arxiv_id=r.arxiv_id,
-        version=r.version,
-        title=r.title,
-        summary=r.summary,
-        published=r.published,
-        updated=r.updated,
-        authors=tuple(authors),
-        primary_category=r.primary_category,
-        categories=tuple(r.categories.split()),
-        comment=r.comment,
-        journal_ref=r.journal_ref,
-        doi=r.doi,
-        withdrawn=bool(r.withdrawn),
-    )

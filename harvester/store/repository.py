@@ -30,10 +30,10 @@ from .harvests import (
     RunTotals,
     finish_runs,
     insert_for,
-    load_papers,
     record_harvests,
 )
 from .leases import Lease
+from .memberships import load_papers
 from .migrate import upgrade_schema
 from .papers import save_papers
 from .problems import database_error

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Engine, func, select
 
-from ..vocabulary import RunStatus
+from ..vocabulary import Membership, RunStatus
 from . import schema as t
 from .engine import read_session
 
@@ -42,6 +42,10 @@ class AuthorRuns:
     paper_count: int | None
     #: how the last complete harvest changed the count (None: it was the baseline)
     count_change: int | None
+    #: the evidence last found the candidates split into separate bodies of work
+    ambiguous: bool = False
+    #: papers held for review (``harvest review``)
+    held: int = 0
 
 
 @contextmanager
@@ -100,7 +104,19 @@ class RunLog:
             consecutive_failures=self._failures(key, ok_run or 0),
             paper_count=count,
             count_change=change,
+            ambiguous=bool(
+                self.conn.execute(select(t.author.c.ambiguous).where(t.author.c.key == key))
+                .scalars()
+                .first()
+            ),
+            held=self._held(key),
         )
+
+    def _held(self, key: str) -> int:
+        m = t.membership.c
+        stmt = select(func.count()).where(m.author_key == key, m.status == Membership.HELD)
+        held: int = self.conn.execute(stmt).scalar_one()
+        return held
 
     def _failures(self, key: str, after_run: int) -> int:
         r = t.run.c

@@ -27,6 +27,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    false,
 )
 
 NAMING_CONVENTION = {
@@ -75,6 +76,14 @@ author = Table(
     Column("lease_until", UTCDateTime, doc="the lease expires then, even if its owner died"),
     Column("watermark", UTCDateTime, doc="newest submission seen by a complete harvest"),
     Column("last_full_at", UTCDateTime, doc="end of the last complete full harvest"),
+    Column(
+        "ambiguous",
+        Boolean,
+        nullable=False,
+        default=False,
+        server_default=false(),
+        doc="the candidates split into separate bodies and no anchor said which is the author's",
+    ),
 )
 
 paper = Table(
@@ -118,14 +127,25 @@ membership = Table(
     metadata,
     Column("author_key", String(64), ForeignKey("author.key"), primary_key=True),
     Column("arxiv_id", String(64), ForeignKey("paper.arxiv_id"), primary_key=True),
-    Column("status", String(16), nullable=False, doc="active, missing, excluded or rejected"),
+    Column("status", String(16), nullable=False, doc="active, missing, excluded, rejected or held"),
     Column("matched_name", Text),
     Column("reason", Text),
     Column("seen_version", Integer, nullable=False),
     Column("seen_withdrawn", Boolean, nullable=False),
     Column("seen_meta", Text, nullable=False, doc="JSON of the compared metadata"),
     Column("since", UTCDateTime, nullable=False),
+    Column("score", Float, doc="the identity evidence's score (harvester.identity); null: none"),
     Index("ix_membership_arxiv_id", "arxiv_id"),
+)
+
+# what a person decided with `harvest review KEY --accept/--reject`; wins over evidence
+review_decision = Table(
+    "review_decision",
+    metadata,
+    Column("author_key", String(64), ForeignKey("author.key"), primary_key=True),
+    Column("arxiv_id", String(64), ForeignKey("paper.arxiv_id"), primary_key=True),
+    Column("decision", String(16), nullable=False, doc="a harvester.vocabulary.ReviewDecision"),
+    Column("decided_at", UTCDateTime, nullable=False),
 )
 
 run = Table(
@@ -278,6 +298,7 @@ PUBLIC_VIEWS = (
     "paper_events",
     "harvest_runs",
     "rejected_papers",
+    "review_queue",
     "papers_by_year",
     "papers_by_category",
     "coauthors",

@@ -1,0 +1,203 @@
+"""Whose paper is it? The name matcher's candidates, settled by anchors, people and evidence.
+
+Pure: no I/O, no clock. For one author's harvest, :func:`settle` turns the name matcher's
+verdicts into the verdicts :func:`harvester.changes.plan_changes` records:
+
+- a paper whose author list does not name the profile (and that nobody claimed or
+  included) stays rejected by name, as it always was;
+- every other paper is a *candidate*, decided by the first rule that applies: the config
+  (``exclude_ids``, then ``include_ids``), then a person (``harvest review``), then the
+  author identifier feed (every paper in it is the author's), then, unless the profile's
+  identity is new or changed, the profile itself (a member stays a member: decisions
+  stand, and a full harvest does not reshuffle them); the rest are judged on evidence
+  (:func:`harvester.identity.judge`: co-authors, categories, text, years), against the
+  members and every settled candidate whose author list names the profile (a paper only
+  ``include_ids`` or the feed brings in is kept, but not weighed: one odd paper must not
+  become the seed all others are measured against).
+
+The evidence is consulted only when some candidate is unsettled, so a steady harvest of a
+settled profile costs nothing more than before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from .changes import Observation, Seen
+from .matching import MatchDecision, Matcher, fold_name
+from .records import Paper
+from .vocabulary import Membership, ReviewDecision
+
+if TYPE_CHECKING:  # numpy and scipy load only when the evidence is consulted: commands
+    # that read (status) start without them
+    from . import identity
+
+__all__ = ["Anchors", "Ruling", "Settled", "candidate_of", "settle"]
+
+STANDING = (Membership.ACTIVE, Membership.MISSING)
+"""Memberships that are decisions already taken: the paper is (or was) the author's."""
+
+
+@dataclass(frozen=True, slots=True)
+class Ruling:
+    """A person's decision on one paper (``harvest review``) and when it was taken."""
+
+    decision: ReviewDecision
+    decided_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Anchors:
+    """What settles identity before any evidence, for one author.
+
+    ``claimed``: the ids of the author identifier feed; ``include``/``exclude``: the
+    config's ids; ``rulings``: people's decisions, by id.
+    """
+
+    matcher: Matcher
+    claimed: frozenset[str] = frozenset()
+    include: frozenset[str] = frozenset()
+    exclude: frozenset[str] = frozenset()
+    rulings: Mapping[str, Ruling] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """The verdicts to record, and whether the evidence found separate bodies of work
+    (None: the evidence was not consulted, the stored flag stands)."""
+
+    observations: list[Observation]
+    ambiguous: bool | None
+
+
+def candidate_of(paper: Paper, matcher: Matcher) -> identity.Candidate:
+    """The evidence's view of a paper: the other authors, categories, text and year."""
+    from . import identity
+
+    others = tuple(a.name for a in paper.authors if fold_name(a.name) not in matcher.folded_names)
+    return identity.Candidate(
+        arxiv_id=paper.arxiv_id,
+        coauthors=others,
+        categories=paper.categories,
+        text=f"{paper.title}. {paper.summary}",
+        year=paper.published.year,
+    )
+
+
+def settle(
+    observations: Sequence[Observation],
+    anchors: Anchors,
+    stored: Mapping[str, Seen],
+    *,
+    fresh: bool,
+    members: Callable[[], Sequence[Paper]],
+) -> Settled:
+    """The verdict on each returned paper (see the module docstring).
+
+    ``stored``: the profile's memberships of (at least) the returned papers; ``fresh``: the
+    profile has no complete harvest yet, or its identity changed (then no membership
+    stands on its own); ``members()``: the profile's member papers the harvest did not
+    return, asked only when the evidence is consulted (they are its strongest part).
+
+    The evidence grows the profile from its seeds: the feed's papers and the accepted ones.
+    A fresh profile without a feed has no members to grow from, and one or two papers a
+    person or ``include_ids`` accepted are too few to measure a whole profile against (one
+    seed held 74 of the seed profile's 76 papers): they are kept by their rule, and the
+    evidence looks for bodies of work among all candidates, as without any decision.
+    """
+    candidates = [o for o in observations if _is_candidate(o, anchors)]
+    fixed = {o.paper.arxiv_id: _fixed(o, anchors, stored, fresh) for o in candidates}
+    if all(rule is not None for rule in fixed.values()):
+        return Settled([_settled(o, fixed, None, anchors) for o in observations], None)
+    from . import identity
+
+    returned = {o.paper.arxiv_id for o in observations}
+    extra = [p for p in members() if p.arxiv_id not in returned]
+    judged = [o.paper for o in candidates if _is_evidence(o, anchors)]
+    ids = {p.arxiv_id for p in judged}
+    anchored = anchors.claimed & ids
+    accepted = {i for i in ids - anchored if (rule := fixed[i]) is not None and rule[0]}
+    if fresh and not anchored:
+        accepted = set()  # kept by their rule, but weighed as plain candidates (see below)
+    judgement = identity.judge(
+        [candidate_of(p, anchors.matcher) for p in judged + extra],
+        anchored=anchored,
+        accepted=accepted | {p.arxiv_id for p in extra},
+        rejected={i for i in ids if (rule := fixed[i]) is not None and not rule[0]},
+    )
+    verdicts = judgement.verdicts
+    settled = [_settled(o, fixed, verdicts.get(o.paper.arxiv_id), anchors) for o in observations]
+    return Settled(settled, judgement.ambiguous)
+
+
+def _is_candidate(obs: Observation, anchors: Anchors) -> bool:
+    """The paper names the profile, or the config or the author's feed claims it."""
+    arxiv_id = obs.paper.arxiv_id
+    return _is_evidence(obs, anchors) or arxiv_id in anchors.include or arxiv_id in anchors.claimed
+
+
+def _is_evidence(obs: Observation, anchors: Anchors) -> bool:
+    """Is the candidate the evidence's to weigh? Only papers whose author list names the
+    profile. Papers that only ``include_ids`` or the feed bring in (the name does not
+    match) are kept but not weighed: one odd paper must not become the seed every other
+    paper is measured against."""
+    return anchors.matcher.matching_author(obs.paper) is not None
+
+
+Rule = tuple[bool, str] | None
+"""Accepted or not, and why; None: for the evidence to decide."""
+
+
+def _fixed(obs: Observation, anchors: Anchors, stored: Mapping[str, Seen], fresh: bool) -> Rule:
+    """What settles a candidate before the evidence: config, person, feed, standing."""
+    arxiv_id = obs.paper.arxiv_id
+    if arxiv_id in anchors.exclude:
+        return False, "excluded by exclude_ids"
+    if arxiv_id in anchors.include:
+        return True, "included by include_ids"
+    ruling = anchors.rulings.get(arxiv_id)
+    if ruling is not None:
+        when = f"{ruling.decided_at:%Y-%m-%d %H:%M} UTC"
+        return ruling.decision == ReviewDecision.ACCEPTED, f"{ruling.decision} by a person {when}"
+    if arxiv_id in anchors.claimed:
+        return True, "in the author identifier feed"
+    seen = stored.get(arxiv_id)
+    if not fresh and seen is not None and seen.status in STANDING:
+        return True, seen.reason or "a member already"
+    return None
+
+
+def _settled(
+    obs: Observation,
+    fixed: Mapping[str, Rule],
+    verdict: identity.Verdict | None,
+    anchors: Anchors,
+) -> Observation:
+    """The observation ``plan_changes`` records for one returned paper."""
+    arxiv_id = obs.paper.arxiv_id
+    if arxiv_id not in fixed:
+        return obs  # not a candidate: the name matcher's verdict
+    rule = fixed[arxiv_id]
+    score = verdict.score if verdict is not None else _certain(rule)
+    matched = anchors.matcher.matching_author(obs.paper)
+    if rule is not None:
+        accepted, reason = rule
+        if verdict is not None and arxiv_id in anchors.claimed and accepted:
+            reason = verdict.reason
+        return Observation(obs.paper, MatchDecision(accepted, matched, reason), score=score)
+    assert verdict is not None, "the evidence judges every unsettled candidate"
+    from . import identity
+
+    decision = verdict.decision
+    accepted = decision == identity.Decision.ACCEPTED
+    held = decision == identity.Decision.HELD
+    verdict_of = MatchDecision(accepted, matched if accepted else None, verdict.reason)
+    return Observation(obs.paper, verdict_of, held=held, score=score)
+
+
+def _certain(rule: Rule) -> float:
+    """The score of a decision the evidence was not asked about: certain either way."""
+    return 1.0 if rule is not None and rule[0] else 0.0

@@ -1,0 +1,71 @@
+"""What the store holds of papers and of a profile's memberships, read back as records.
+
+Shared by the write side (:mod:`.harvests` plans against it) and the identity decisions
+(:mod:`.decisions`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from ..changes import Seen
+from ..records import Author, Paper
+from . import schema as t
+from .problems import readable
+
+
+def load_papers(conn: Connection, ids: Sequence[str]) -> dict[str, Paper]:
+    """Stored papers by id, with their authors (used to re-check membership)."""
+    if not ids:
+        return {}
+    with readable("paper"):
+        return _load_papers(conn, ids)
+
+
+def _load_papers(conn: Connection, ids: Sequence[str]) -> dict[str, Paper]:
+    authors: dict[str, list[Author]] = {}
+    pa = t.paper_author.c
+    stmt = select(t.paper_author).where(pa.arxiv_id.in_(ids)).order_by(pa.arxiv_id, pa.position)
+    for row in conn.execute(stmt):
+        affiliations = tuple(a for a in row.affiliations.split("; ") if a)
+        authors.setdefault(row.arxiv_id, []).append(Author(row.name, affiliations))
+    rows = conn.execute(select(t.paper).where(t.paper.c.arxiv_id.in_(ids)))
+    return {r.arxiv_id: _paper(r, authors.get(r.arxiv_id, [])) for r in rows}
+
+
+def seen_of(rows: Iterable[Any]) -> dict[str, Seen]:
+    return {
+        r.arxiv_id: Seen(
+            r.arxiv_id,
+            r.status,
+            r.matched_name,
+            r.reason,
+            r.seen_version,
+            bool(r.seen_withdrawn),
+            json.loads(r.seen_meta),
+            r.score,
+        )
+        for r in rows
+    }
+
+
+def _paper(r: Any, authors: list[Author]) -> Paper:
+    return Paper(
+        arxiv_id=r.arxiv_id,
+        version=r.version,
+        title=r.title,
+        summary=r.summary,
+        published=r.published,
+        updated=r.updated,
+        authors=tuple(authors),
+        primary_category=r.primary_category,
+        categories=tuple(r.categories.split()),
+        comment=r.comment,
+        journal_ref=r.journal_ref,
+        doi=r.doi,
+        withdrawn=bool(r.withdrawn),
+    )

@@ -148,9 +148,16 @@ def data_state(url: str) -> State:
                     for c in table.columns
                     if c.name not in EXCLUDED_COLUMNS and not isinstance(c.type, DateTime)
                 ]
-                found = conn.execute(select(*columns))
-                state[table.name] = sorted(tuple(_plain(v) for v in row) for row in found)
+                found = [tuple(_plain(v) for v in row) for row in conn.execute(select(*columns))]
+                if table.name == "derived_change":  # notes for the next refresh: once is enough
+                    found = list(set(found))
+                state[table.name] = sorted(found, key=_sortable)
     return state
+
+
+def _sortable(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Rows order with NULLs (a former author's name, say) first in their column."""
+    return tuple((v is not None, v if v is not None else 0) for v in row)
 
 
 def _plain(value: Any) -> Any:

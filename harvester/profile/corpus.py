@@ -89,6 +89,12 @@ def load_corpus(
     return corpus
 
 
+def load_recent(rows: CorpusRows, names: Collection[str], recent: int) -> Corpus:
+    """The ``recent`` most recent papers of each of ``names`` (folded), no profile's."""
+    ids = sorted(_most_recent(rows.dated_papers_by(sorted(names)), recent))
+    return build_corpus(rows.papers(ids), rows.paper_authors(ids), {}, ())
+
+
 def _most_recent(dated: Iterable[tuple[str, str, datetime]], count: int) -> set[str]:
     """The ids of each name's ``count`` most recent papers, by year then id (the order
     :func:`harvester.profile.similar` picks a co-author's papers in)."""

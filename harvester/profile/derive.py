@@ -27,9 +27,10 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from ..matching import fold_name
 from ..store.derived import CorpusRows, SimilarUpdate, StoredModel, StoredProfile
 from ..topics import TopicModel, fit_model
-from .corpus import Corpus, load_corpus
+from .corpus import Corpus, load_corpus, load_recent
 from .similar import (
     COAUTHOR_PAPERS,
     MIN_SCORE,
@@ -37,9 +38,10 @@ from .similar import (
     WEIGHTS,
     Space,
     Tracked,
-    coauthor_names,
+    coauthor_counts,
     coauthorship,
     profile_vectors,
+    recent_papers,
     similar_lists,
 )
 
@@ -138,18 +140,60 @@ class _Partial:
         if not changed and not touched:
             return []
         corpus = self._refresh_vectors(changed)
+        moved: set[str] = set()
         gone: set[str] = set()
         for key in changed:
             before, now = self.stored[key].own_names, frozenset(corpus.own_names[key])
-            touched |= before ^ now
+            moved |= before ^ now
             gone |= before - now
         keys = set(changed)
-        keys |= {k for k, p in self.stored.items() if touched.intersection(p.coauthors)}
+        keys |= {k for k, p in self.stored.items() if moved.intersection(p.coauthors)}
         if gone:
             keys |= self.rows.profiles_of(sorted(self.rows.papers_by(sorted(gone))))
         keys |= self.rows.listing(changed)
         keys |= self._may_now_list(corpus, changed)
+        keys |= self._coauthors_may_move(touched - moved, keys)
         return sorted(keys & self.profiles.keys())
+
+    def _coauthors_may_move(self, names: set[str], already: set[str]) -> set[str]:
+        """Profiles (not ``already`` counted) whose list reads one of ``names``, a co-author
+        whose papers changed, and may now change: the co-author is on it, or their score
+        with the new papers reaches it. Their shared papers did not change (a paper of the
+        profile's own would have put it among ``already``)."""
+        readers = {
+            key: profile
+            for key, profile in self.stored.items()
+            if key not in already and names.intersection(profile.coauthors)
+        }
+        if not readers:
+            return set()
+        corpus = load_recent(self.rows, names, COAUTHOR_PAPERS)
+        found = sorted(name for name in names if corpus.papers_by_name.get(name))
+        topics, cats = Space(corpus, self.model).centroids(
+            [recent_papers(corpus, name) for name in found]
+        )
+        column = {name: j for j, name in enumerate(found)}
+        listed = {(key, fold_name(name)) for key, name in self.rows.listed_coauthors(list(readers))}
+        ends = self.rows.list_ends()
+        pairs = [
+            (key, self.tracked.row[key], column[name], count)
+            for key, profile in readers.items()
+            for name, count in zip(profile.coauthors, profile.coauthor_papers, strict=True)
+            if name in column and (key, name) not in listed
+        ]
+        reached = {  # a co-author on the list: the list changes with them
+            key for key, p in readers.items() if any((key, n) in listed for n in p.coauthors)
+        }
+        if pairs:
+            left, right = [p[1] for p in pairs], [p[2] for p in pairs]
+            topic = _pair_cosine(self.tracked.topics, left, topics, right)
+            category = _pair_cosine(self.tracked.cats, left, cats, right)
+            shared = np.array([p[3] for p in pairs], dtype=np.float64)
+            score = WEIGHTS[0] * coauthorship(shared) + WEIGHTS[1] * topic + WEIGHTS[2] * category
+            lowest = np.array([_lowest(ends.get(p[0])) for p in pairs], dtype=np.float64)
+            reach = np.round(score, 6) >= lowest - 1e-4
+            reached |= {pairs[i][0] for i in np.flatnonzero(reach)}
+        return reached
 
     def lists(self, keys: list[str]) -> tuple[dict[str, Any], list[StoredProfile]]:
         return _lists(self.rows, self.model, self.tracked, keys)
@@ -212,17 +256,25 @@ def _lists(
     vectors: list[StoredProfile] = []
 
     def choose(corpus: Corpus, key: str) -> list[str]:
-        return coauthor_names(corpus, key, excluded)
+        return [name for name, _ in coauthor_counts(corpus, key, excluded)]
 
     for chunk in _passes(list(keys)):
         corpus = load_corpus(rows, chunk, profiles, coauthors=choose, recent=COAUTHOR_PAPERS)
         lists.update(similar_lists(Space(corpus, model), tracked, chunk))
-        vectors += [_stored_profile(tracked, key, corpus.coauthors[key]) for key in chunk]
+        vectors += [
+            _stored_profile(tracked, key, coauthor_counts(corpus, key, excluded)) for key in chunk
+        ]
     return lists, vectors
 
 
 def _passes(keys: list[str]) -> list[list[str]]:
     return [keys[i : i + PROFILES_PER_PASS] for i in range(0, len(keys), PROFILES_PER_PASS)]
+
+
+def _pair_cosine(left: Any, rows: list[int], right: Any, others: list[int]) -> Any:
+    """Cosines (clipped to 0..1) of ``left[rows[i]]`` and ``right[others[i]]``."""
+    products = left[rows].multiply(right[others]).sum(axis=1)
+    return np.clip(np.asarray(products, dtype=np.float64).ravel(), 0.0, 1.0)
 
 
 def _lowest(end: tuple[int, float] | None) -> float:
@@ -242,13 +294,14 @@ def _stored(model: TopicModel, now: datetime) -> StoredModel:
     return StoredModel(model.version, model.papers, model.terms, idf, model.categories, now)
 
 
-def _stored_profile(tracked: Tracked, key: str, coauthors: list[str]) -> StoredProfile:
+def _stored_profile(tracked: Tracked, key: str, coauthors: list[tuple[str, int]]) -> StoredProfile:
     row = tracked.row[key]
     return StoredProfile(
         key=key,
         name=tracked.names[row],
         own_names=tracked.own_names[row],
-        coauthors=tuple(coauthors),
+        coauthors=tuple(name for name, _ in coauthors),
+        coauthor_papers=tuple(count for _, count in coauthors),
         topic=_row_bytes(tracked.topics, row),
         categories=_row_bytes(tracked.cats, row),
     )

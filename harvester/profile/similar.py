@@ -135,7 +135,7 @@ def similar_lists(
     corpus = space.corpus
     excluded = frozenset().union(*tracked.own_names)
     coauthors = {key: coauthor_names(corpus, key, excluded) for key in keys}
-    groups = [_recent(corpus, name) for key in keys for name in coauthors[key]]
+    groups = [recent_papers(corpus, name) for key in keys for name in coauthors[key]]
     co_topics, co_cats = space.centroids(groups)
     n = len(tracked.keys)
     topics = sp.vstack([tracked.topics, co_topics], format="csr")
@@ -244,14 +244,19 @@ def _written_by(corpus: Corpus, tracked: Tracked, j: int) -> set[int]:
 
 def coauthor_names(corpus: Corpus, key: str, excluded: frozenset[str]) -> list[str]:
     """The most frequent co-authors (folded) who are neither the author nor tracked."""
+    return [name for name, _ in coauthor_counts(corpus, key, excluded)]
+
+
+def coauthor_counts(corpus: Corpus, key: str, excluded: frozenset[str]) -> list[tuple[str, int]]:
+    """:func:`coauthor_names`, each with the number of the profile's papers they wrote."""
     counts: Counter[str] = Counter()
     for row in corpus.profile_papers[key]:
         counts.update(corpus.authors[row] - excluded)
     ranked = sorted(counts, key=lambda name: (-counts[name], name))
-    return ranked[:COAUTHOR_CANDIDATES]
+    return [(name, counts[name]) for name in ranked[:COAUTHOR_CANDIDATES]]
 
 
-def _recent(corpus: Corpus, folded: str) -> list[int]:
+def recent_papers(corpus: Corpus, folded: str) -> list[int]:
     """A co-author's :data:`COAUTHOR_PAPERS` most recent papers: their topic."""
     rows = corpus.papers_by_name[folded]
     if len(rows) <= COAUTHOR_PAPERS:

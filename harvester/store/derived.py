@@ -49,6 +49,9 @@ class StoredProfile:
     name: str
     own_names: frozenset[str]
     coauthors: tuple[str, ...]
+    """The co-authors (folded) its list reads..."""
+    coauthor_papers: tuple[int, ...]
+    """...and how many of its papers each wrote."""
     topic: tuple[bytes, bytes]
     """Term numbers (int32) and weights (float32) of the topic centroid."""
     categories: tuple[bytes, bytes]
@@ -223,6 +226,13 @@ class CorpusRows:
         rows = self._chunked(select(s.author_key).distinct(), s.similar_key, keys)
         return {key for (key,) in rows}
 
+    def listed_coauthors(self, keys: Sequence[str]) -> set[tuple[str, str]]:
+        """``(author_key, similar_name)`` of the untracked authors in the stored lists of
+        ``keys``."""
+        s = t.similar_author.c
+        query = select(s.author_key, s.similar_name).where(s.similar_key.is_(None))
+        return {(key, name) for key, name in self._chunked(query, s.author_key, keys)}
+
     def list_ends(self) -> dict[str, tuple[int, float]]:
         """Each stored list's length and lowest score."""
         s = t.similar_author.c
@@ -334,7 +344,8 @@ def _stored_profile(row: Any) -> StoredProfile:
         key=row.author_key,
         name=row.name,
         own_names=frozenset(_lines(row.own_names)),
-        coauthors=tuple(_lines(row.coauthors)),
+        coauthors=tuple(line.split("\t")[0] for line in _lines(row.coauthors)),
+        coauthor_papers=tuple(int(line.split("\t")[1]) for line in _lines(row.coauthors)),
         topic=(bytes(row.topic_terms), bytes(row.topic_weights)),
         categories=(bytes(row.category_terms), bytes(row.category_weights)),
     )
@@ -345,7 +356,9 @@ def _profile_row(p: StoredProfile) -> dict[str, object]:
         "author_key": p.key,
         "name": p.name,
         "own_names": "\n".join(sorted(p.own_names)),
-        "coauthors": "\n".join(p.coauthors),
+        "coauthors": "\n".join(
+            f"{name}\t{count}" for name, count in zip(p.coauthors, p.coauthor_papers, strict=True)
+        ),
         "topic_terms": p.topic[0],
         "topic_weights": p.topic[1],
         "category_terms": p.categories[0],

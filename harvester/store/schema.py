@@ -284,7 +284,7 @@ similar_profile = Table(
     Column("author_key", String(64), ForeignKey("author.key"), primary_key=True),
     Column("name", Text, nullable=False),
     Column("own_names", Text, nullable=False, doc="newline separated folded names"),
-    Column("coauthors", Text, nullable=False, doc="newline separated folded names"),
+    Column("coauthors", Text, nullable=False, doc="lines of a folded name, a tab, its papers"),
     Column("topic_terms", LargeBinary, nullable=False, doc="int32 term numbers"),
     Column("topic_weights", LargeBinary, nullable=False, doc="float32"),
     Column("category_terms", LargeBinary, nullable=False, doc="int32 category numbers"),

@@ -31,6 +31,7 @@ class Corpus:
     texts: list[str] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
     years: list[int] = field(default_factory=list)
+    published: list[datetime] = field(default_factory=list)
     authors: list[set[str]] = field(default_factory=list)
     """Folded author names of each paper."""
     papers_by_name: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
@@ -74,7 +75,7 @@ def load_corpus(
     first = build_corpus(papers, authors, profiles, mine)
     chosen = {key: coauthors(first, key) for key in keys} if coauthors is not None else {}
     wanted = sorted(set().union(*chosen.values()))
-    extra = _most_recent(rows.dated_papers_by(wanted), recent) | rows.papers_by(sorted(names))
+    extra = rows.recent_papers_by(wanted, recent) | rows.papers_by(sorted(names))
     extra -= set(ids)
     more = sorted(extra)
     corpus = build_corpus(
@@ -91,20 +92,8 @@ def load_corpus(
 
 def load_recent(rows: CorpusRows, names: Collection[str], recent: int) -> Corpus:
     """The ``recent`` most recent papers of each of ``names`` (folded), no profile's."""
-    ids = sorted(_most_recent(rows.dated_papers_by(sorted(names)), recent))
+    ids = sorted(rows.recent_papers_by(sorted(names), recent))
     return build_corpus(rows.papers(ids), rows.paper_authors(ids), {}, ())
-
-
-def _most_recent(dated: Iterable[tuple[str, str, datetime]], count: int) -> set[str]:
-    """The ids of each name's ``count`` most recent papers, by year then id (the order
-    :func:`harvester.profile.similar` picks a co-author's papers in)."""
-    by_name: dict[str, list[tuple[int, str]]] = defaultdict(list)
-    for folded, arxiv_id, published in dated:
-        by_name[folded].append((published.year, arxiv_id))
-    chosen: set[str] = set()
-    for papers in by_name.values():
-        chosen.update(arxiv_id for _, arxiv_id in sorted(papers)[-count:])
-    return chosen
 
 
 def build_corpus(
@@ -121,6 +110,7 @@ def build_corpus(
         corpus.texts.append(f"{title}. {summary}")
         corpus.categories.append(categories)
         corpus.years.append(published.year)
+        corpus.published.append(published)
         corpus.authors.append(set())
     row_of = {arxiv_id: i for i, arxiv_id in enumerate(corpus.ids)}
     for arxiv_id, name, folded in authors:
@@ -131,12 +121,12 @@ def build_corpus(
             corpus.authors[i].add(folded)
             corpus.papers_by_name[folded].append(i)
         corpus.spellings[folded][name] += 1
-    for key, name in profiles.items():
-        corpus.profiles[key] = name
-        corpus.own_names[key].add(fold_name(name))
+    corpus.profiles.update(profiles)
     for key, arxiv_id, matched_name in set(memberships):
         if arxiv_id not in row_of or key not in corpus.profiles:
             continue
+        if key not in corpus.own_names:  # folded once, for the profiles this corpus holds
+            corpus.own_names[key].add(fold_name(corpus.profiles[key]))
         corpus.profile_papers[key].append(row_of[arxiv_id])
         if matched_name:
             corpus.own_names[key].add(fold_name(matched_name))

@@ -257,11 +257,12 @@ def coauthor_counts(corpus: Corpus, key: str, excluded: frozenset[str]) -> list[
 
 
 def recent_papers(corpus: Corpus, folded: str) -> list[int]:
-    """A co-author's :data:`COAUTHOR_PAPERS` most recent papers: their topic."""
+    """A co-author's :data:`COAUTHOR_PAPERS` most recent papers (published, then id): their
+    topic."""
     rows = corpus.papers_by_name[folded]
     if len(rows) <= COAUTHOR_PAPERS:
         return rows
-    return sorted(rows, key=lambda row: (corpus.years[row], row))[-COAUTHOR_PAPERS:]
+    return sorted(rows, key=lambda row: (corpus.published[row], row))[-COAUTHOR_PAPERS:]
 
 
 def _best(

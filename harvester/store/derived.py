@@ -206,13 +206,24 @@ class CorpusRows:
         rows = self._chunked(select(pa.arxiv_id).distinct(), pa.folded_name, names)
         return {arxiv_id for (arxiv_id,) in rows}
 
-    def dated_papers_by(self, names: Sequence[str]) -> list[tuple[str, str, datetime]]:
-        """``(folded_name, arxiv_id, published)`` of every paper by one of ``names``."""
+    def recent_papers_by(self, names: Sequence[str], count: int) -> set[str]:
+        """Ids of each of ``names``' ``count`` most recent papers (published, then id)."""
         pa, p = t.paper_author.c, t.paper.c
-        query = select(pa.folded_name, p.arxiv_id, p.published).join_from(
-            t.paper_author, t.paper, pa.arxiv_id == p.arxiv_id
-        )
-        return self._chunked(query.distinct(), pa.folded_name, names)
+        found: set[str] = set()
+        for chunk in chunks(sorted(set(names))):
+            pairs = select(pa.folded_name, pa.arxiv_id).where(pa.folded_name.in_(chunk))
+            pairs_q = pairs.distinct().subquery()
+            rank = func.row_number().over(
+                partition_by=pairs_q.c.folded_name, order_by=(p.published.desc(), p.arxiv_id.desc())
+            )
+            ranked = (
+                select(pairs_q.c.arxiv_id, rank.label("rank"))
+                .join(t.paper, p.arxiv_id == pairs_q.c.arxiv_id)
+                .subquery()
+            )
+            query = select(ranked.c.arxiv_id).where(ranked.c.rank <= count)
+            found.update(arxiv_id for (arxiv_id,) in self.conn.execute(query))
+        return found
 
     def spellings(self, names: Sequence[str]) -> list[tuple[str, str, int]]:
         """``(folded_name, name, papers)``: how often each spelling of ``names`` is written."""

@@ -73,10 +73,11 @@ class TopicModel:
         shape = (len(categories), len(self.categories))
         return sp.csr_matrix((data, (rows, cols)), shape=shape)
 
-    def stale(self, papers: int) -> bool:
-        """True if the method changed or the corpus outgrew the model."""
-        grown = papers - self.papers > REFIT_GROWTH * self.papers
-        return self.version != VERSION or grown or (self.papers < SMALL_CORPUS <= papers)
+
+def outgrown(fitted_on: int, papers: int) -> bool:
+    """Has a corpus of ``papers`` outgrown a model fitted on ``fitted_on`` papers?"""
+    grown = papers - fitted_on > REFIT_GROWTH * fitted_on
+    return grown or fitted_on < SMALL_CORPUS <= papers
 
 
 def fit_model(papers: Iterable[tuple[str, str]]) -> TopicModel:

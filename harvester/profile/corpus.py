@@ -40,8 +40,6 @@ class Corpus:
     """Tracked profiles: key -> display name."""
     profile_papers: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     own_names: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
-    coauthors: dict[str, list[str]] = field(default_factory=dict)
-    """The co-authors (folded) whose papers :func:`load_corpus` loaded, by profile."""
 
     def display_name(self, folded: str) -> str:
         """The most common spelling of a folded name (ties: alphabetical)."""
@@ -86,7 +84,6 @@ def load_corpus(
     )
     for folded, name, count in rows.spellings(wanted):
         corpus.spellings[folded][name] = count
-    corpus.coauthors = chosen
     return corpus
 
 

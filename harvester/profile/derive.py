@@ -29,20 +29,21 @@ import scipy.sparse as sp
 
 from ..matching import fold_name
 from ..store.derived import CorpusRows, SimilarUpdate, StoredModel, StoredProfile
-from ..topics import TopicModel, fit_model
+from ..topics import VERSION, TopicModel, fit_model, outgrown
 from .corpus import Corpus, load_corpus, load_recent
 from .similar import (
     COAUTHOR_PAPERS,
     MIN_SCORE,
     TOP_SIMILAR,
-    WEIGHTS,
     Space,
     Tracked,
     coauthor_counts,
-    coauthorship,
+    pair_cosine,
     profile_vectors,
     recent_papers,
+    score,
     similar_lists,
+    written_by,
 )
 
 PROFILES_PER_PASS = 500
@@ -61,20 +62,21 @@ class Request:
 def plan_refresh(rows: CorpusRows, request: Request, now: datetime) -> SimilarUpdate | None:
     """The update a refresh stores, or ``None`` when nothing it derives from changed."""
     seen = rows.change_count()
-    stored_model = rows.model()
-    based_on = stored_model.fitted_at if stored_model else None
-    model = _model(stored_model) if stored_model else None
-    if request.refit or model is None or model.stale(rows.paper_count()):
+    header = rows.model_header()
+    based_on = header[2] if header else None
+    if request.refit or _outgrown(rows, header, seen):
         model = fit_model(rows.texts())
         return _full(rows, model, seen, based_on, new_model=_stored(model, now))
     profiles = dict(rows.tracked_profiles())
+    everything = request.everything or profiles != rows.stored_names()
+    if seen == 0 and not everything:
+        return None  # a quiet cycle reads no model and no vectors
+    stored_model = rows.model()
+    assert stored_model is not None  # its header was read in this snapshot
+    model = _model(stored_model)
+    if everything or seen > MANY_CHANGES:  # a cold import, say: every list anyway
+        return _full(rows, model, seen, based_on)
     stored = rows.stored_profiles()
-    if request.everything or profiles != {p.key: p.name for p in stored.values()}:
-        return _full(rows, model, seen, based_on)
-    if seen == 0:
-        return None
-    if seen > MANY_CHANGES:  # a cold import, say: every list anyway
-        return _full(rows, model, seen, based_on)
     changes = rows.changes()
     ids = sorted({c.arxiv_id for c in changes})
     former = {c.former_author for c in changes if c.former_author}
@@ -84,6 +86,15 @@ def plan_refresh(rows: CorpusRows, request: Request, now: datetime) -> SimilarUp
     keys = partial.affected(changed, touched)
     lists, vectors = partial.lists(keys)
     return SimilarUpdate(lists, vectors, False, None, based_on, rows.bound, seen)
+
+
+def _outgrown(rows: CorpusRows, header: tuple[str, int, datetime] | None, seen: int) -> bool:
+    """No model, another method's, or one the corpus outgrew (the corpus only grows by
+    changes a harvest notes, so with none there is no count to take)."""
+    if header is None:
+        return True
+    version, fitted_on, _ = header
+    return version != VERSION or (seen > 0 and outgrown(fitted_on, rows.paper_count()))
 
 
 def _full(
@@ -151,11 +162,14 @@ class _Partial:
         if gone:
             keys |= self.rows.profiles_of(sorted(self.rows.papers_by(sorted(gone))))
         keys |= self.rows.listing(changed)
-        keys |= self._may_now_list(corpus, changed)
-        keys |= self._coauthors_may_move(touched - moved, keys)
+        ends = self.rows.list_ends()
+        keys |= self._may_now_list(corpus, changed, ends)
+        keys |= self._coauthors_may_move(touched - moved, keys, ends)
         return sorted(keys & self.profiles.keys())
 
-    def _coauthors_may_move(self, names: set[str], already: set[str]) -> set[str]:
+    def _coauthors_may_move(
+        self, names: set[str], already: set[str], ends: Mapping[str, tuple[int, float]]
+    ) -> set[str]:
         """Profiles (not ``already`` counted) whose list reads one of ``names``, a co-author
         whose papers changed, and may now change: the co-author is on it, or their score
         with the new papers reaches it. Their shared papers did not change (a paper of the
@@ -174,7 +188,6 @@ class _Partial:
         )
         column = {name: j for j, name in enumerate(found)}
         listed = {(key, fold_name(name)) for key, name in self.rows.listed_coauthors(list(readers))}
-        ends = self.rows.list_ends()
         pairs = [
             (key, self.tracked.row[key], column[name], count)
             for key, profile in readers.items()
@@ -186,12 +199,11 @@ class _Partial:
         }
         if pairs:
             left, right = [p[1] for p in pairs], [p[2] for p in pairs]
-            topic = _pair_cosine(self.tracked.topics, left, topics, right)
-            category = _pair_cosine(self.tracked.cats, left, cats, right)
+            topic = pair_cosine(self.tracked.topics, left, topics, right)
+            category = pair_cosine(self.tracked.cats, left, cats, right)
             shared = np.array([p[3] for p in pairs], dtype=np.float64)
-            score = WEIGHTS[0] * coauthorship(shared) + WEIGHTS[1] * topic + WEIGHTS[2] * category
             lowest = np.array([_lowest(ends.get(p[0])) for p in pairs], dtype=np.float64)
-            reach = np.round(score, 6) >= lowest - 1e-4
+            reach = _reaches(score(shared, topic, category), lowest)
             reached |= {pairs[i][0] for i in np.flatnonzero(reach)}
         return reached
 
@@ -213,7 +225,9 @@ class _Partial:
             tracked.own_names[row] = frozenset(corpus.own_names[key])
         return corpus
 
-    def _may_now_list(self, corpus: Corpus, changed: list[str]) -> set[str]:
+    def _may_now_list(
+        self, corpus: Corpus, changed: list[str], ends: Mapping[str, tuple[int, float]]
+    ) -> set[str]:
         """Profiles whose lists a changed profile's new score may enter."""
         if not changed:
             return set()
@@ -222,12 +236,10 @@ class _Partial:
         shared = self._shared_with(corpus, changed)
         topic = np.clip((tracked.topics @ tracked.topics[columns].T).toarray(), 0.0, 1.0)
         category = np.clip((tracked.cats @ tracked.cats[columns].T).toarray(), 0.0, 1.0)
-        score = WEIGHTS[0] * coauthorship(shared) + WEIGHTS[1] * topic + WEIGHTS[2] * category
-        ends = self.rows.list_ends()
         lowest = np.array(
             [_lowest(ends.get(key)) for key in tracked.keys], dtype=np.float64
         ).reshape(-1, 1)
-        reach = np.round(score, 6) >= lowest - 1e-4  # stored scores are rounded to 4 places
+        reach = _reaches(score(shared, topic, category), lowest)
         return {tracked.keys[i] for i in np.flatnonzero(reach.any(axis=1))}
 
     def _shared_with(self, corpus: Corpus, changed: list[str]) -> Any:
@@ -235,10 +247,7 @@ class _Partial:
         tracked = self.tracked
         shared = np.zeros((len(tracked.keys), len(changed)), dtype=np.float64)
         for j, key in enumerate(changed):
-            written = set(corpus.profile_papers[key])
-            for folded in tracked.own_names[tracked.row[key]]:
-                written.update(corpus.papers_by_name.get(folded, ()))
-            ids = [corpus.ids[row] for row in written]
+            ids = [corpus.ids[row] for row in written_by(corpus, tracked, tracked.row[key])]
             counts = Counter(k for k, _, _ in self.rows.memberships(ids=ids))
             for other, count in counts.items():
                 if other in tracked.row:
@@ -271,10 +280,10 @@ def _passes(keys: list[str]) -> list[list[str]]:
     return [keys[i : i + PROFILES_PER_PASS] for i in range(0, len(keys), PROFILES_PER_PASS)]
 
 
-def _pair_cosine(left: Any, rows: list[int], right: Any, others: list[int]) -> Any:
-    """Cosines (clipped to 0..1) of ``left[rows[i]]`` and ``right[others[i]]``."""
-    products = left[rows].multiply(right[others]).sum(axis=1)
-    return np.clip(np.asarray(products, dtype=np.float64).ravel(), 0.0, 1.0)
+def _reaches(scores: Any, lowest: Any) -> Any:
+    """Where a score may enter a list whose stored scores (rounded to 4 places) end at
+    ``lowest``: ties count, as :func:`~.similar.similar_lists` keeps them."""
+    return np.round(scores, 6) >= lowest - 1e-4
 
 
 def _lowest(end: tuple[int, float] | None) -> float:

@@ -142,7 +142,7 @@ def similar_lists(
     cats = sp.vstack([tracked.cats, co_cats], format="csr")
     vectors = _Vectors(space, topics, cats)
     wrote_t = _membership(
-        [sorted(_written_by(corpus, tracked, j)) for j in range(n)], len(corpus.ids)
+        [sorted(written_by(corpus, tracked, j)) for j in range(n)], len(corpus.ids)
     ).T.tocsc()
     result: dict[str, list[SimilarAuthor]] = {}
     offset = n
@@ -196,9 +196,8 @@ class _Vectors:
         """Topic and category cosines of the centroid rows ``left[i]`` and ``right[i]``."""
         if not left:
             return np.zeros(0), np.zeros(0)
-        topic = self.topics[left].multiply(self.topics[right]).sum(axis=1)
-        category = self.cats[left].multiply(self.cats[right]).sum(axis=1)
-        return _clip(topic).ravel(), _clip(category).ravel()
+        topic = pair_cosine(self.topics, left, self.topics, right)
+        return topic, pair_cosine(self.cats, left, self.cats, right)
 
 
 @dataclass(slots=True)
@@ -224,7 +223,7 @@ class _Candidates:
     def written(self, j: int) -> set[int]:
         n = len(self.tracked.keys)
         if j < n:
-            return _written_by(self.corpus, self.tracked, j)
+            return written_by(self.corpus, self.tracked, j)
         return set(self.corpus.papers_by_name[self.coauthors[j - n]])
 
 
@@ -233,7 +232,17 @@ def coauthorship(shared_papers: Any) -> Any:
     return shared_papers / (shared_papers + HALF_SATURATION)
 
 
-def _written_by(corpus: Corpus, tracked: Tracked, j: int) -> set[int]:
+def score(shared_papers: Any, topic: Any, category: Any) -> Any:
+    """A candidate's score from its parts (numbers or arrays); see the module's docstring."""
+    return WEIGHTS[0] * coauthorship(shared_papers) + WEIGHTS[1] * topic + WEIGHTS[2] * category
+
+
+def pair_cosine(left: Any, rows: Sequence[int], right: Any, others: Sequence[int]) -> Vector:
+    """Cosines (clipped to 0..1) of the unit rows ``left[rows[i]]`` and ``right[others[i]]``."""
+    return _clip(left[rows].multiply(right[others]).sum(axis=1)).ravel()
+
+
+def written_by(corpus: Corpus, tracked: Tracked, j: int) -> set[int]:
     """A tracked author's papers in ``corpus``: their profile's plus any paper under one of
     their names."""
     written = set(corpus.profile_papers.get(tracked.keys[j], ()))
@@ -269,11 +278,11 @@ def _best(
     corpus: Corpus, vectors: _Vectors, key: str, me: int, found: _Candidates, co_rows: list[int]
 ) -> list[SimilarAuthor]:
     coauthor = coauthorship(found.shared)
-    score = WEIGHTS[0] * coauthor + WEIGHTS[1] * found.topic + WEIGHTS[2] * found.category
+    scores = score(found.shared, found.topic, found.category)
     mine = set(corpus.profile_papers[key])
     result = []
     n = len(found.tracked.keys)
-    for j in _top(score, found.name):
+    for j in _top(scores, found.name):
         shared = sorted(found.written(j) & mine)
         row = j if j < n else co_rows[j - n]
         terms = vectors.shared_terms(me, row)
@@ -282,7 +291,7 @@ def _best(
             SimilarAuthor(
                 name=found.name(j),
                 key=found.key(j),
-                score=round(float(score[j]), 4),
+                score=round(float(scores[j]), 4),
                 shared_papers=len(shared),
                 coauthor_score=round(float(coauthor[j]), 4),
                 topic_score=round(float(found.topic[j]), 4),

@@ -150,6 +150,18 @@ class CorpusRows:
             version, papers, tuple(_lines(terms)), bytes(idf), tuple(categories.split()), fitted_at
         )
 
+    def model_header(self) -> tuple[str, int, datetime] | None:
+        """The stored model's version, corpus size and time of fitting, not its terms."""
+        m = t.similar_model.c
+        query = select(m.version, m.papers, m.fitted_at).where(m.name == SIMILAR_AUTHORS)
+        row = self.conn.execute(query).one_or_none()
+        return None if row is None else (row.version, row.papers, row.fitted_at)
+
+    def stored_names(self) -> dict[str, str]:
+        """Key -> name of the profiles whose vectors are stored (no vectors read)."""
+        s = t.similar_profile.c
+        return dict(self.conn.execute(select(s.author_key, s.name)).all())
+
     def stored_profiles(self) -> dict[str, StoredProfile]:
         rows = self.conn.execute(select(t.similar_profile))
         return {row.author_key: _stored_profile(row) for row in rows}

@@ -4,8 +4,9 @@ Usage (from the repository root)::
 
     .venv/bin/python scripts/build_seed_corpus.py [PAPERS_JSON] [OUTPUT_JSON]
 
-``PAPERS_JSON`` defaults to ``../shared/seed/papers.json``, ``OUTPUT_JSON`` to
-``arxiv_lookalike/data/seed_corpus.json``. The same input always gives the same bytes.
+``PAPERS_JSON`` defaults to ``tests/data/seed/papers.json`` (the seed profile's papers, kept
+in the repository), ``OUTPUT_JSON`` to ``arxiv_lookalike/data/seed_corpus.json``. The same
+input always gives the same bytes.
 
 Every value known in the seed is kept exactly. Whatever is missing is filled with a
 plausible, well-formed value derived from a SHA-256 hash of the title (no randomness), and
@@ -57,7 +58,7 @@ from typing import Any
 from arxiv_lookalike.corpus import CorpusPaper
 
 ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_INPUT = ROOT.parent / "shared" / "seed" / "papers.json"
+DEFAULT_INPUT = ROOT / "tests" / "data" / "seed" / "papers.json"
 DEFAULT_OUTPUT = ROOT / "arxiv_lookalike" / "data" / "seed_corpus.json"
 AUTHOR = "Sham Kakade"
 WITHDRAWN_TITLE = "Variance Reduction Methods for Sublinear Reinforcement Learning"

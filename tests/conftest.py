@@ -10,6 +10,7 @@ unreachable PostgreSQL fails the run instead of skipping it.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,18 @@ from arxiv_lookalike import Corpus, LookalikeServer, seed_corpus
 from harvester.store import Store
 
 from .support import Harvested, database_url, harvested_database
+
+FIXED_CLOCK = datetime(2026, 11, 2, 1, 30, tzinfo=UTC)
+"""The day a clock-dependent test starts on: a Monday after the seed corpus's newest paper."""
+CLOCKS = {"fixed": FIXED_CLOCK, "shifted": FIXED_CLOCK + timedelta(days=201, hours=7)}
+"""A calendar-dependent test runs on both: a weekday, month and year phase of its own each,
+so a test that only passes on some days fails here, not on the day it happens to run."""
+
+
+@pytest.fixture(params=sorted(CLOCKS))
+def clock(request: pytest.FixtureRequest) -> datetime:
+    """The start of a clock-dependent test: a fixed day and a shifted one, never today."""
+    return CLOCKS[request.param]
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

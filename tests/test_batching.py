@@ -369,26 +369,33 @@ def test_a_group_whose_answer_is_too_large_is_split(
 
 
 def test_an_incremental_group_is_split_only_if_its_window_lies_past_the_limit(
-    store: Store, server: LookalikeServer, db_url: str, monkeypatch: pytest.MonkeyPatch
+    store: Store,
+    server: LookalikeServer,
+    db_url: str,
+    corpus: Corpus,
+    monkeypatch: pytest.MonkeyPatch,
+    clock: datetime,
 ) -> None:
     """An incremental answer is paged newest-updated first and stops at the window: it does
     not matter how many older papers the query matches, only whether the window ends
-    before the paging limit."""
-    settings = make_settings(db_url, server.url, authors=GROUP, page_size=10)
-    harvest(store, settings, full=True)
-    monkeypatch.setattr(harvester.sync, "MAX_GROUP_RESULTS", 30)
-    server.requests.clear()
-    later = datetime.now(UTC) + timedelta(days=1)
-    assert harvest(store, settings, when=later).exit_code == 0
-    queries = [r.params["search_query"] for r in server.requests]
-    assert len({q.count("au:") for q in queries}) == 1  # one group: not split
-    monkeypatch.setattr(
-        harvester.sync, "MAX_GROUP_RESULTS", 5
-    )  # the window's first page goes past it
-    server.requests.clear()
-    assert harvest(store, settings, when=later + timedelta(days=1)).exit_code == 0
-    queries = [r.params["search_query"] for r in server.requests]
-    assert any(q.count("au:") < queries[0].count("au:") for q in queries[1:])
+    before the paging limit. On a fixed and a shifted clock, every cycle incremental: on an
+    author's own day its harvest is a full one, which would split the group whatever the
+    window, so the wall clock would make this test pass or fail by the day it runs."""
+    yearly = {"full_every_days": 365}  # no author's own full day falls on these days
+    settings = make_settings(db_url, server.url, authors=GROUP, page_size=10, harvest=yearly)
+    harvest(store, settings, full=True, when=clock)
+    monkeypatch.setattr(harvester.sync, "MAX_GROUP_RESULTS", 5)
+    for day, revised, split in ((1, 0, False), (2, 11, True)):
+        for p in kakade_papers(corpus)[:revised]:  # 11 revisions: the window outgrows a page
+            corpus.revise(p.arxiv_id, updated=clock + timedelta(days=day - 1, hours=12))
+        server.clear_requests()
+        before = rows(store, "SELECT MAX(run_id) FROM run")[0][0]
+        assert harvest(store, settings, when=clock + timedelta(days=day)).exit_code == 0
+        modes = rows(store, "SELECT DISTINCT mode FROM run WHERE run_id > :r", r=before)
+        assert modes == [(INCREMENTAL,)]
+        sizes = [r.params["search_query"].count("au:") for r in server.requests]
+        assert sizes[0] == len(GROUP) + 2  # kakade has three names
+        assert (min(sizes) < sizes[0]) == split, (day, sizes)
 
 
 def test_harvest_once_full_from_the_command_line(tmp_path: Any, server: LookalikeServer) -> None:

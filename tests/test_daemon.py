@@ -95,7 +95,7 @@ class Notifications:
     def env(self) -> dict[str, str]:
         return {"NOTIFY_SOCKET": "@" + self.name}
 
-    def wait_for(self, wanted: str, timeout: float = 20.0) -> str:
+    def wait_for(self, wanted: str, timeout: float = 60.0) -> str:
         """The next message (not seen by an earlier wait) containing ``wanted``."""
         deadline = time.monotonic() + timeout
         while True:
@@ -189,7 +189,7 @@ def query(db_url: str, sql: str, **params: Any) -> list[Any]:
         engine.dispose()
 
 
-def wait_until(condition: Callable[[], bool], timeout: float = 20, what: str = "") -> None:
+def wait_until(condition: Callable[[], bool], timeout: float = 60, what: str = "") -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:

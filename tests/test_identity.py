@@ -30,7 +30,7 @@ from .namesakes import (
     namesake_corpus,
 )
 
-SEED_PAPERS = Path(__file__).resolve().parents[2] / "shared" / "seed" / "papers.json"
+SEED_PAPERS = Path(__file__).resolve().parent / "data" / "seed" / "papers.json"
 SEED_NAMES = fold_names(["Sham Kakade", "Sham M. Kakade", "Sham M Kakade", "S. Kakade"])
 """The seed author's spellings (README of the seed profile), folded."""
 TIMES = "\N{MULTIPLICATION SIGN}"
@@ -242,7 +242,6 @@ def lookalike_seed_profile() -> list[Candidate]:
     return found
 
 
-@pytest.mark.skipif(not SEED_PAPERS.exists(), reason="the shared seed profile is not here")
 def test_the_seed_profile_without_an_anchor_is_accepted_whole() -> None:
     candidates = seed_profile()
     assert len(candidates) == 76
@@ -266,7 +265,6 @@ def test_the_seed_profile_as_harvested_is_accepted_whole_with_or_without_a_feed(
         assert not judgement.ambiguous
 
 
-@pytest.mark.skipif(not SEED_PAPERS.exists(), reason="the shared seed profile is not here")
 def test_a_unique_names_new_papers_are_accepted_like_before() -> None:
     """An incremental harvest judges new papers against the members: with no namesake in
     sight, a new paper no co-author vouches for joins unless clearly of another field."""

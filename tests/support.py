@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,10 @@ PG_ADMIN_URL = os.environ.get(
 )
 
 
-def _pg_available() -> str | None:
+@cache
+def pg_problem() -> str | None:
+    """Why PostgreSQL cannot be reached (its first line), or None; asked once per process,
+    when the first test needs a PostgreSQL database, never at import."""
     try:
         engine = create_engine(PG_ADMIN_URL)
         with engine.connect() as conn:
@@ -51,7 +55,15 @@ def _pg_available() -> str | None:
     return None
 
 
-_PG_PROBLEM = _pg_available()
+def require_postgres() -> None:
+    """Skip the test when PostgreSQL is unreachable; fail it in CI (``CI=true``), where an
+    unreachable PostgreSQL is a broken setup, not a missing option."""
+    problem = pg_problem()
+    if problem is None:
+        return
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"PostgreSQL unreachable in CI: {problem}")
+    pytest.skip(f"PostgreSQL unreachable: {problem}")
 
 
 @contextmanager
@@ -60,10 +72,7 @@ def database_url(dialect: str, directory: Path, filename: str = "harvester.db") 
     if dialect == "sqlite":
         yield f"sqlite:///{directory / filename}"
         return
-    if _PG_PROBLEM is not None:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL unreachable in CI: {_PG_PROBLEM}")
-        pytest.skip(f"PostgreSQL unreachable: {_PG_PROBLEM}")
+    require_postgres()
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

@@ -309,7 +309,7 @@ class ArxivSource:
 
     def _request_feed(self, url: str, ident: str) -> AuthorFeed:
         try:
-            body = self._session.get(url).content
+            body = self._session.fetch(url).body
         except QueryRejectedError as exc:
             if not _NOT_FOUND.search(exc.message):
                 raise
@@ -350,7 +350,7 @@ class ArxivSource:
 
     def _request_page(self, url: str, start: int, validate: Validator) -> Page:
         """Send one request and turn its body into a :class:`Page`, or raise."""
-        parsed = parse_page(self._session.get(url).content, url)
+        parsed = parse_page(self._session.fetch(url).body, url)
         if not parsed.entries and parsed.total_results > start:
             raise EmptyPageError(f"empty page at offset {start} of {parsed.total_results}", url=url)
         papers, refused = validated_papers(parsed.entries, validate)

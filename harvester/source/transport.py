@@ -2,7 +2,7 @@
 
 ``arxiv.Client``'s public API sets no timeout, retries on its own, hides ``Retry-After``
 and paces per object, so the transport is ours: :class:`GuardedSession`, whose
-``request()``:
+``fetch()``:
 
 * waits for the :class:`Pacer` (one request start per ``delay_seconds``);
 * applies a connect/read timeout to every socket operation and a total deadline
@@ -17,7 +17,9 @@ and paces per object, so the transport is ours: :class:`GuardedSession`, whose
 * turns every non-200 answer and every transport failure into our own errors,
   so no ``requests``, ``urllib3`` or ``arxiv`` exception escapes this package;
 * checks the body looks like a complete Atom feed (a ``<feed`` root, ending in
-  ``</feed>``); :mod:`harvester.source.feed` then parses it strictly.
+  ``</feed>``); :mod:`harvester.source.feed` then parses it strictly;
+* hands out our own :class:`Answer` (final URL, checked body), never a ``requests``
+  object: the body is read by us, so no response is patched to carry it.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -142,12 +145,20 @@ def error_message(body: bytes) -> str | None:
     return " ".join(match.group(1).decode("utf-8", "replace").split())
 
 
-class GuardedSession(requests.Session):
-    """A ``requests.Session`` that never hangs, never over-reads and never lies.
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """One complete, checked answer: the URL it came from (after redirects) and its body."""
+
+    url: str
+    body: bytes
+
+
+class GuardedSession:
+    """HTTP GETs (through a ``requests.Session`` of its own) that never hang, never
+    over-read and never lie.
 
     ``request_count`` counts requests sent; a redirect (at most ``MAX_REDIRECTS``,
     followed here so that its body is read within bounds too) is part of its request.
-    The returned response's ``content`` is the checked body.
     """
 
     def __init__(
@@ -159,7 +170,7 @@ class GuardedSession(requests.Session):
         user_agent: str,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        super().__init__()
+        self._http = requests.Session()
         self.pacer = pacer
         self.timeout_seconds = timeout_seconds
         self.deadline_seconds = 3 * timeout_seconds
@@ -170,28 +181,27 @@ class GuardedSession(requests.Session):
         #: the response being read, for :meth:`_abandon`
         self._current: requests.Response | None = None
 
-    def request(
-        self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any
-    ) -> requests.Response:
-        """Send one paced, bounded request; return it with its body read and checked."""
-        url = url.decode() if isinstance(url, bytes) else url
-        method = method.decode() if isinstance(method, bytes) else method
-        headers = dict(kwargs.pop("headers", None) or {})
-        headers = {k: v for k, v in headers.items() if k.lower() != "user-agent"}
-        headers["User-Agent"] = self.user_agent
-        kwargs.update(
-            headers=headers, timeout=self.timeout_seconds, stream=True, allow_redirects=False
-        )
+    def fetch(self, url: str) -> Answer:
+        """GET ``url`` paced and bounded; its body read whole and checked as a feed."""
+        kwargs: dict[str, Any] = {
+            "headers": {"User-Agent": self.user_agent},
+            "timeout": self.timeout_seconds,
+            "stream": True,
+            "allow_redirects": False,
+        }
         with self.pacer.turn():  # the whole exchange, redirects and body included
             self.request_count += 1
-            response, body, url = self._within_deadline(method, url, *args, **kwargs)
+            body, url = self._within_deadline("GET", url, **kwargs)
         self._check_feed(body, url)
-        response._content = body
-        return response
+        return Answer(url, body)
+
+    def close(self) -> None:
+        """Close the pooled connections (a later fetch opens new ones)."""
+        self._http.close()
 
     def _within_deadline(
         self, method: str, url: str, *args: Any, **kwargs: Any
-    ) -> tuple[requests.Response, bytes, str]:
+    ) -> tuple[bytes, str]:
         """:meth:`_exchange` in a worker thread, waited for at most the deadline."""
         outcome: dict[str, Any] = {}
         done = threading.Event()
@@ -212,7 +222,7 @@ class GuardedSession(requests.Session):
             )
         if "error" in outcome:
             raise outcome["error"]
-        value: tuple[requests.Response, bytes, str] = outcome["value"]
+        value: tuple[bytes, str] = outcome["value"]
         return value
 
     def _abandon(self) -> None:
@@ -226,10 +236,8 @@ class GuardedSession(requests.Session):
                 sock.shutdown(socket.SHUT_RDWR)
         self.close()
 
-    def _exchange(
-        self, method: str, url: str, *args: Any, **kwargs: Any
-    ) -> tuple[requests.Response, bytes, str]:
-        """Send, follow redirects, read the body within bounds: response, body, final URL."""
+    def _exchange(self, method: str, url: str, *args: Any, **kwargs: Any) -> tuple[bytes, str]:
+        """Send, follow redirects, read the body within bounds: the body and the final URL."""
         started = self._clock()
         response = self._send(method, url, *args, **kwargs)
         for _ in range(MAX_REDIRECTS):
@@ -255,12 +263,12 @@ class GuardedSession(requests.Session):
         with response:
             if response.status_code != 200:
                 raise _status_error(response, url, self._read(response, url, started, True))
-            return response, self._read(response, url, started, False), url
+            return self._read(response, url, started, False), url
 
     def _send(self, method: str, url: str, *args: Any, **kwargs: Any) -> requests.Response:
         self._current = None
         try:
-            self._current = super().request(method, url, *args, **kwargs)
+            self._current = self._http.request(method, url, *args, **kwargs)
         except requests.RequestException as exc:
             raise _transport_error(exc, url) from exc
         return self._current

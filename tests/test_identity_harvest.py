@@ -191,7 +191,8 @@ def test_the_config_wins_over_a_persons_decision(
     from harvester.review import decide, review_queue
 
     assert harvest(store, zhang(zhang_server, db_url)).exit_code == 0
-    included, excluded = review_queue(store.engine, KEY)[0].arxiv_id, sorted(accepted(store))[0]
+    queue = review_queue(store.engine, KEY)
+    included, excluded = queue[0].arxiv_id, queue[1].arxiv_id
     decide(store.engine, KEY, [excluded], [included], datetime.now(UTC))
     settings = zhang(zhang_server, db_url, include_ids=[included], exclude_ids=[excluded])
     assert harvest(store, settings).exit_code == 0

@@ -13,8 +13,11 @@ A paper the identity evidence holds for review (:mod:`harvester.evidence`) is ``
 member, no event, not counted; when it is accepted later it records ``new_paper`` then. A
 member that a person, the config or the evidence takes out leaves as ``excluded`` and
 never counts towards ``suspect`` (that guards against answers that lose papers, not
-against decisions). The score and reason of a judged membership are those of the
-decision: evidence that drifts while the decision stands rewrites nothing.
+against decisions). The score and reason of a judged membership always say why the paper
+is where it is now: when a new anchor, a person or fresh evidence re-decides it, the new
+reason replaces the old one even if the status stays; a decision that stands for the same
+reason keeps its score (a member that stands on its own keeps the reason it was taken
+with, :mod:`harvester.evidence`).
 """
 
 from __future__ import annotations
@@ -184,9 +187,10 @@ OUTSIDE = (Membership.REJECTED, Membership.EXCLUDED, Membership.HELD)
 
 
 def _differs(seen: Seen | None, now: Seen) -> bool:
-    """Must ``now`` be written over ``seen``? A judged decision that stands keeps the
-    score and reason it was taken with."""
-    if seen is None or now.score is None or seen.status != now.status:
+    """Must ``now`` be written over ``seen``? Also when only the reason changed (a stored
+    reason must say why the paper is where it is now); a decision that stands for the same
+    reason keeps the score it was taken with."""
+    if seen is None or now.score is None or (seen.status, seen.reason) != (now.status, now.reason):
         return seen != now
     return _replace(seen, seen.status, now.reason, now.score) != now
 

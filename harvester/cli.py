@@ -148,6 +148,28 @@ def _profile_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     review.add_argument("--json", action="store_true", help="print JSON")
     review.add_argument("--accept", nargs="+", default=[], metavar="ID", help="they are hers")
     review.add_argument("--reject", nargs="+", default=[], metavar="ID", help="they are not")
+    review.add_argument(
+        "--accept-above",
+        type=_score,
+        metavar="SCORE",
+        help="accept every held paper scored at least SCORE (0 to 1)",
+    )
+    review.add_argument(
+        "--accept-from", metavar="FILE", help="accept the ids in FILE ('-': stdin), one a line"
+    )
+    review.add_argument(
+        "--reject-from", metavar="FILE", help="reject the ids in FILE ('-': stdin), one a line"
+    )
+
+
+def _score(value: str) -> float:
+    try:
+        score = float(value)
+    except ValueError:
+        score = -1.0
+    if not 0.0 <= score <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a score from 0 to 1, got {value!r}")
+    return score
 
 
 def _since(value: str) -> Any:
@@ -410,24 +432,68 @@ def _schema_checked(settings: Settings, *, write: bool = False) -> Iterator[Stor
 
 
 def review_papers(settings: Settings, args: argparse.Namespace) -> int:
-    """``harvest review KEY [--json] [--accept ID...] [--reject ID...]``: listing only
-    reads; a decision is written (the schema is never migrated here)."""
-    from datetime import UTC, datetime
+    """``harvest review KEY [--json] [--accept ID...] [--reject ID...] [--accept-above
+    SCORE] [--accept-from FILE] [--reject-from FILE]``: listing only reads; a decision is
+    written (the schema is never migrated here)."""
+    from .review import queue_json, render_queue, review_queue, waiting
 
-    from .review import decide, queue_json, render_queue, review_queue
-
-    deciding = bool(args.accept or args.reject)
+    accept = [*args.accept, *_ids_from(args.accept_from)]
+    reject = [*args.reject, *_ids_from(args.reject_from)]
+    deciding = bool(accept or reject) or args.accept_above is not None
     with _schema_checked(settings, write=deciding) as store:
         if deciding:
-            decided = decide(store.engine, args.key, args.accept, args.reject, datetime.now(UTC))
-            lines = [f"{args.key}: {i} {d}" for i, d in decided.items()]
-            output = "\n".join([*lines, "applied at the next harvest"]) + "\n"
+            output = _decide(store, settings, args, accept, reject)
         else:
-            held = review_queue(store.engine, args.key)
-            output = queue_json(args.key, held) if args.json else render_queue(args.key, held)
+            held, pending = review_queue(store.engine, args.key), waiting(store.engine, args.key)
+            render = queue_json if args.json else render_queue
+            output = render(args.key, held, pending)
     if not args.quiet:
         sys.stdout.write(output)
     return exits.OK
+
+
+def _ids_from(path: str | None) -> list[str]:
+    """The ids of ``--accept-from``/``--reject-from`` (``-``: stdin)."""
+    from .errors import ReviewInputError
+    from .review import read_ids
+
+    if path is None:
+        return []
+    try:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ReviewInputError(path, exc) from exc
+    return read_ids(text)
+
+
+def _decide(
+    store: Store, settings: Settings, args: argparse.Namespace, accept: list[str], reject: list[str]
+) -> str:
+    """Record the decisions; say what was decided (how many, for ``--accept-above``)."""
+    from datetime import UTC, datetime
+
+    from .matching import Matcher
+    from .review import decide, held_above, review_queue
+
+    above: list[str] = []
+    if args.accept_above is not None:
+        above = held_above(review_queue(store.engine, args.key), args.accept_above)
+    matcher = next(
+        (
+            Matcher.for_profile(a.key, a.name, a.aliases, a.include_ids, a.exclude_ids)
+            for a in settings.authors
+            if a.key == args.key
+        ),
+        None,
+    )
+    every = [*accept, *(i for i in above if i not in accept)]
+    decided = decide(store.engine, args.key, every, reject, datetime.now(UTC), matcher)
+    listed = [i for i in decided if i not in above or i in accept]
+    lines = [f"{args.key}: {i} {decided[i]}" for i in listed]
+    if args.accept_above is not None:
+        count = f"{len(above)} held paper{'' if len(above) == 1 else 's'}"
+        lines.append(f"{args.key}: {count} scored at least {args.accept_above:g} accepted")
+    return "\n".join([*lines, "applied at the next harvest"]) + "\n"
 
 
 def run_demo(*, quiet: bool = False) -> int:

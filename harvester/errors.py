@@ -15,6 +15,7 @@ root; they print ``str(error)`` on one line and exit with ``error.exit_code``.
     │   └── CorruptDatabaseError       exit 74: damaged file, version table or stored row
     ├── ProfileNotFoundError           exit 2: no tracked author has that key
     ├── PaperNotFoundError             exit 2: no candidate paper of the profile has that id
+    ├── ReviewInputError               exit 2: a file of ids to review cannot be read
     ├── OutputError                    exit 73: the HTML site cannot be written
     ├── LeaseLostError                 exit 75: another process took over an author's lease
     ├── FetchError                     asking arXiv failed (per author; never fatal to a run)
@@ -69,6 +70,7 @@ __all__ = [
     "ProfileNotFoundError",
     "QueryRejectedError",
     "ResponseTooLargeError",
+    "ReviewInputError",
     "SchemaOutdatedError",
     "SchemaTooNewError",
     "StopRequested",
@@ -168,6 +170,27 @@ class PaperNotFoundError(HarvesterError):
         )
         self.key = key
         self.ids = tuple(ids)
+
+    @classmethod
+    def refused(cls, key: str, problems: Mapping[str, Sequence[str]]) -> PaperNotFoundError:
+        """One error for ids refused for different reasons: ``{problem: ids}``."""
+        (first, ids), *rest = problems.items()
+        more = "".join(f"; {', '.join(i[:5])}: {p}" for p, i in rest)
+        error = cls(key, ids, first + more)
+        error.ids = tuple(i for listed in problems.values() for i in listed)
+        return error
+
+
+class ReviewInputError(HarvesterError):
+    """``harvest review --accept-from/--reject-from FILE``: the file cannot be read."""
+
+    exit_code = exits.USAGE
+    default_hint = "one arXiv id a line ('-' reads stdin); '#' starts a comment"
+
+    def __init__(self, path: str, exc: Exception) -> None:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        super().__init__(f"cannot read the ids in {path}: {reason}")
+        self.path = path
 
 
 class OutputError(HarvesterError):

@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # numpy and scipy load only when the evidence is consulted: c
     # that read (status) start without them
     from . import identity
 
-__all__ = ["Anchors", "Ruling", "Settled", "candidate_of", "settle"]
+__all__ = ["Anchors", "Ruling", "Settled", "candidate_of", "person_reason", "settle"]
 
 STANDING = (Membership.ACTIVE, Membership.MISSING)
 """Memberships that are decisions already taken: the paper is (or was) the author's."""
@@ -47,6 +47,11 @@ class Ruling:
 
     decision: ReviewDecision
     decided_at: datetime
+
+
+def person_reason(ruling: Ruling) -> str:
+    """The stored reason of a paper a person decided: the decision and its time."""
+    return f"{ruling.decision} by a person {ruling.decided_at:%Y-%m-%d %H:%M} UTC"
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +152,7 @@ def _is_evidence(obs: Observation, anchors: Anchors) -> bool:
     return anchors.matcher.matching_author(obs.paper) is not None
 
 
+FEED_REASON = "in the author identifier feed"
 Rule = tuple[bool, str] | None
 """Accepted or not, and why; None: for the evidence to decide."""
 
@@ -160,10 +166,9 @@ def _fixed(obs: Observation, anchors: Anchors, stored: Mapping[str, Seen], fresh
         return True, "included by include_ids"
     ruling = anchors.rulings.get(arxiv_id)
     if ruling is not None:
-        when = f"{ruling.decided_at:%Y-%m-%d %H:%M} UTC"
-        return ruling.decision == ReviewDecision.ACCEPTED, f"{ruling.decision} by a person {when}"
+        return ruling.decision == ReviewDecision.ACCEPTED, person_reason(ruling)
     if arxiv_id in anchors.claimed:
-        return True, "in the author identifier feed"
+        return True, FEED_REASON
     seen = stored.get(arxiv_id)
     if not fresh and seen is not None and seen.status in STANDING:
         return True, seen.reason or "a member already"
@@ -185,8 +190,8 @@ def _settled(
     matched = anchors.matcher.matching_author(obs.paper)
     if rule is not None:
         accepted, reason = rule
-        if verdict is not None and arxiv_id in anchors.claimed and accepted:
-            reason = verdict.reason
+        if verdict is not None and accepted and reason == FEED_REASON:
+            reason = verdict.reason  # the feed's words and the evidence's, for a check
         return Observation(obs.paper, MatchDecision(accepted, matched, reason), score=score)
     assert verdict is not None, "the evidence judges every unsettled candidate"
     from . import identity

@@ -6,23 +6,45 @@ event) until a person decides. :func:`review_queue` lists the held papers of one
 with their score and reason; :func:`decide` records a person's decisions, which win over
 the evidence (``include_ids``/``exclude_ids`` in the config win over both) and last across
 harvests, full ones included. A decision takes effect at the author's next harvest; an
-accepted paper then records ``new_paper``.
+accepted paper then records ``new_paper``; until then :func:`waiting` lists it.
+
+Only decisions a harvest honours are taken (:func:`refusal`): a held paper either way, a
+member to reject, a paper the evidence (or a person) rejected to accept, and any paper a
+person decided before, to change their mind. A paper whose author list does not name the
+profile is no candidate (rejected by name, nothing to decide), and one the config's ids
+decide is the config's: those, and ids the profile never had, are refused, all ids checked
+before any is written.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import Engine
 
 from .errors import PaperNotFoundError
+from .evidence import person_reason
+from .matching import Matcher
 from .normalise import InvalidIdentifierError, parse_arxiv_id
-from .store.review import HeldPaper, held_papers, record_rulings
-from .vocabulary import ReviewDecision
+from .store.review import Candidacy, Decided, HeldPaper, decisions_of, held_papers, record_rulings
+from .vocabulary import Membership, ReviewDecision
 
-__all__ = ["HeldPaper", "decide", "queue_json", "render_queue", "review_queue"]
+__all__ = [
+    "HeldPaper",
+    "decide",
+    "held_above",
+    "queue_json",
+    "read_ids",
+    "refusal",
+    "render_queue",
+    "review_queue",
+    "waiting",
+]
+
+IN_PROFILE = (Membership.ACTIVE, Membership.MISSING)
+OUT_OF_PROFILE = (Membership.REJECTED, Membership.EXCLUDED)
 
 
 def review_queue(engine: Engine, key: str) -> list[HeldPaper]:
@@ -30,20 +52,86 @@ def review_queue(engine: Engine, key: str) -> list[HeldPaper]:
     return held_papers(engine, key)
 
 
+def waiting(engine: Engine, key: str) -> list[Decided]:
+    """Decisions taken but not yet applied by a harvest (the membership does not say so)."""
+    return [d for d in decisions_of(engine, key) if d.reason != person_reason(d.ruling)]
+
+
+def held_above(held: Sequence[HeldPaper], score: float) -> list[str]:
+    """The held papers scored at least ``score`` (``--accept-above``)."""
+    return [p.arxiv_id for p in held if p.score is not None and p.score >= score]
+
+
+def read_ids(text: str) -> list[str]:
+    """Ids one a line (``--accept-from``): blank lines and ``#`` comments ignored."""
+    lines = (line.split("#", 1)[0].strip() for line in text.splitlines())
+    return [line for line in lines if line]
+
+
 def decide(
-    engine: Engine, key: str, accept: Sequence[str], reject: Sequence[str], now: datetime
+    engine: Engine,
+    key: str,
+    accept: Sequence[str],
+    reject: Sequence[str],
+    now: datetime,
+    matcher: Matcher | None = None,
 ) -> dict[str, ReviewDecision]:
     """Record that a person accepts ``accept`` and rejects ``reject`` (ids in any form
     :func:`~harvester.normalise.parse_arxiv_id` takes) for profile ``key``; returns the
-    decisions by canonical id."""
+    decisions by canonical id. Every id is checked first (:func:`refusal`, by names too
+    when ``matcher`` is given): one refused, none written."""
     decisions = {_canonical(key, i): ReviewDecision.ACCEPTED for i in accept}
     rejected = {_canonical(key, i): ReviewDecision.REJECTED for i in reject}
     both = sorted(decisions.keys() & rejected.keys())
     if both:
         raise PaperNotFoundError(key, both, "both accepted and rejected: choose one")
     decisions.update(rejected)
-    record_rulings(engine, key, decisions, now)
+
+    def check(found: Mapping[str, Candidacy]) -> None:
+        problems: dict[str, list[str]] = {}
+        for arxiv_id, decision in decisions.items():
+            problem = refusal(key, found[arxiv_id], decision, matcher)
+            if problem is not None:
+                problems.setdefault(problem, []).append(arxiv_id)
+        if problems:
+            raise PaperNotFoundError.refused(key, problems)
+
+    record_rulings(engine, key, decisions, now, check)
     return decisions
+
+
+def refusal(
+    key: str, found: Candidacy, decision: ReviewDecision, matcher: Matcher | None
+) -> str | None:
+    """Why a harvest would not honour ``decision`` on this paper (None: it would)."""
+    if found.status is None:
+        return f"not among the papers harvested for profile {key!r}"
+    if matcher is not None:
+        problem = _config_or_name(found, matcher)
+        if problem is not None:
+            return problem
+    if found.ruling is not None:
+        return None  # a person changes their mind
+    if decision == ReviewDecision.ACCEPTED and found.status in IN_PROFILE:
+        return "already in the profile: nothing to accept"
+    if decision == ReviewDecision.REJECTED and found.status in OUT_OF_PROFILE:
+        return "already out of the profile: nothing to reject"
+    return None
+
+
+def _config_or_name(found: Candidacy, matcher: Matcher) -> str | None:
+    """The config's ids decide a paper; one whose authors do not name the profile (and
+    that is no member: the feed or include_ids brought it) is no candidate."""
+    if found.arxiv_id in matcher.exclude_ids:
+        return "exclude_ids in the config decides it: change the config instead"
+    if found.arxiv_id in matcher.include_ids:
+        return "include_ids in the config decides it: change the config instead"
+    if found.status in IN_PROFILE or found.paper is None:
+        return None
+    if matcher.matching_author(found.paper) is None:
+        name = matcher.profile.name
+        return f"its author list does not name {name!r}: rejected by name, nothing to decide"
+    return None
 
 
 def _canonical(key: str, text: str) -> str:
@@ -53,20 +141,41 @@ def _canonical(key: str, text: str) -> str:
         raise PaperNotFoundError(key, [text], str(exc)) from None
 
 
-def render_queue(key: str, held: Sequence[HeldPaper]) -> str:
-    """One paper a line: id, score, reason, then the title indented below it."""
+def render_queue(key: str, held: Sequence[HeldPaper], pending: Sequence[Decided] = ()) -> str:
+    """One paper a line: id, score, reason, then the title indented below it; then the
+    decisions waiting for the next harvest."""
     if not held:
-        return f"{key}: no papers held for review\n"
-    lines = [f"{key}: {len(held)} paper{'' if len(held) == 1 else 's'} held for review"]
+        lines = [f"{key}: no papers held for review"]
+    else:
+        lines = [f"{key}: {_papers(len(held))} held for review"]
     for paper in held:
         score = "-" if paper.score is None else f"{paper.score:.2f}"
-        pending = f"  [{paper.pending}: applied at the next harvest]" if paper.pending else ""
-        lines.append(f"{paper.arxiv_id}  score {score}  {paper.reason or ''}{pending}")
+        mark = f"  [{paper.pending}: applied at the next harvest]" if paper.pending else ""
+        lines.append(f"{paper.arxiv_id}  score {score}  {paper.reason or ''}{mark}")
         lines.append(f"    {' '.join(paper.title.split())}")
+    if pending:
+        count = f"{len(pending)} decision{'' if len(pending) == 1 else 's'}"
+        lines.append(f"{key}: {count} waiting for the next harvest")
+    for d in pending:
+        now = d.status or "not harvested"
+        lines.append(f"{d.arxiv_id}  {d.ruling.decision} {_when(d.ruling.decided_at)}  now {now}")
+        lines.append(f"    {' '.join(d.title.split())}")
     return "\n".join(lines) + "\n"
 
 
-def queue_json(key: str, held: Sequence[HeldPaper]) -> str:
+def _papers(count: int) -> str:
+    return f"{count} paper{'' if count == 1 else 's'}"
+
+
+def _when(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%d %H:%M} UTC"
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def queue_json(key: str, held: Sequence[HeldPaper], pending: Sequence[Decided] = ()) -> str:
     """The same as :func:`render_queue`, as JSON for other programs."""
     papers = [
         {
@@ -74,9 +183,20 @@ def queue_json(key: str, held: Sequence[HeldPaper]) -> str:
             "title": p.title,
             "score": p.score,
             "reason": p.reason,
-            "held_since": p.held_since.isoformat().replace("+00:00", "Z"),
+            "held_since": _iso(p.held_since),
             "pending": p.pending,
         }
         for p in held
     ]
-    return json.dumps({"author_key": key, "held": papers}, indent=2, ensure_ascii=False) + "\n"
+    decisions = [
+        {
+            "arxiv_id": d.arxiv_id,
+            "title": d.title,
+            "decision": str(d.ruling.decision),
+            "decided_at": _iso(d.ruling.decided_at),
+            "status": d.status,
+        }
+        for d in pending
+    ]
+    data = {"author_key": key, "held": papers, "pending_decisions": decisions}
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"

@@ -43,6 +43,11 @@ After the 76 profile papers (``"role": "profile"``) come papers an ``au:`` phras
 "Sham Kakade-Rao"), and unrelated papers (``"role": "unrelated"``, including old-style and
 four-digit ids) for category and title queries. The server ignores ``role``, ``filled`` and
 ``confidence``.
+
+Every profile paper is claimed by the author's arXiv identifier :data:`AUTHOR_ID`
+(``"claimants"``), so the look-alike serves his identifier feed at ``/a/kakade_s_1.atom2``
+and ``arxiv_author_id = "kakade_s_1"`` can be tried offline; one namesake, "Sham
+Kakade-Rao", claims his own paper as :data:`NAMESAKE_ID`.
 """
 
 from __future__ import annotations
@@ -61,6 +66,10 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INPUT = ROOT / "tests" / "data" / "seed" / "papers.json"
 DEFAULT_OUTPUT = ROOT / "arxiv_lookalike" / "data" / "seed_corpus.json"
 AUTHOR = "Sham Kakade"
+AUTHOR_ID = "kakade_s_1"
+"""The seed author's arXiv identifier: it claims every profile paper."""
+NAMESAKE_ID = "kakaderao_s_1"
+"""The identifier of the namesake "Sham Kakade-Rao", who claims his one paper."""
 WITHDRAWN_TITLE = "Variance Reduction Methods for Sublinear Reinforcement Learning"
 WITHDRAWN_COMMENT = "This paper has been withdrawn by the author"
 UPDATED_CAP = datetime(2026, 6, 12, tzinfo=UTC)
@@ -214,6 +223,7 @@ def build_profile_paper(papers: list[dict[str, Any]], index: int, used: set[str]
         "comment": comment,
         "journal_ref": journal_ref,
         "doi": doi,
+        "claimants": [AUTHOR_ID],
         "role": "profile",
         "confidence": seed["confidence"],
         "filled": filled,
@@ -375,6 +385,9 @@ def build(seed: list[dict[str, Any]]) -> dict[str, Any]:
     used = {paper["arxiv_id"] for paper in seed if paper["arxiv_id"]}
     papers = [build_profile_paper(seed, index, used) for index in range(len(seed))]
     papers += namesakes() + unrelated()
+    for paper in papers:
+        if any(a["name"] == "Sham Kakade-Rao" for a in paper["authors"]):
+            paper["claimants"] = [NAMESAKE_ID]
     for paper in papers:
         CorpusPaper.from_dict(paper)  # validates
     ids = [paper["id"] for paper in papers]

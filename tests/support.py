@@ -164,9 +164,14 @@ def write_config(
 
 
 def run_cli(
-    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None, timeout: float = 120
+    *args: str,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 120,
+    stdin: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """``harvest ARGS`` as a real subprocess, with no HARVESTER_* variables but ``env``."""
+    """``harvest ARGS`` as a real subprocess, with no HARVESTER_* variables but ``env``
+    (``stdin``: its standard input)."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("HARVESTER_")}
     clean.update(env or {})
     return subprocess.run(
@@ -177,6 +182,7 @@ def run_cli(
         text=True,
         timeout=timeout,
         check=False,
+        input=stdin,
     )
 
 

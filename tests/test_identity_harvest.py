@@ -191,7 +191,8 @@ def test_the_config_wins_over_a_persons_decision(
     from harvester.review import decide, review_queue
 
     assert harvest(store, zhang(zhang_server, db_url)).exit_code == 0
-    included, excluded = review_queue(store.engine, KEY)[0].arxiv_id, sorted(accepted(store))[0]
+    queue = review_queue(store.engine, KEY)
+    included, excluded = queue[0].arxiv_id, queue[1].arxiv_id
     decide(store.engine, KEY, [excluded], [included], datetime.now(UTC))
     settings = zhang(zhang_server, db_url, include_ids=[included], exclude_ids=[excluded])
     assert harvest(store, settings).exit_code == 0
@@ -365,3 +366,44 @@ def test_one_accepted_paper_is_no_seed_for_a_whole_profile(
     report = harvest(store, make_settings(db_url, server.url, authors=[author]))
     assert report.authors[0].paper_count == 76
     assert held(store) == set()
+
+
+def test_bulk_review_by_score_and_from_files_and_stdin(
+    tmp_path: Path, zhang_server: LookalikeServer, db_url: str, store: Store
+) -> None:
+    feeds = {"author_feed_url": zhang_server.base_url + "/a", "delay_seconds": 0, **PAGE}
+    config = str(
+        write_config(
+            tmp_path, db_url, zhang_server.url, authors=[{"key": KEY, "name": NAME}], arxiv=feeds
+        )
+    )
+    assert run_cli("--once", "--config", config).returncode == 0
+    queue = json.loads(run_cli("review", KEY, "--json", "--config", config).stdout)["held"]
+    scores = sorted((p["score"] for p in queue), reverse=True)
+    cut = scores[2]
+    above = [p["arxiv_id"] for p in queue if p["score"] >= cut]
+    rest = [p["arxiv_id"] for p in queue if p["score"] < cut]
+    done = run_cli("review", KEY, "--accept-above", str(cut), "--config", config)
+    assert done.returncode == 0, done.stderr
+    assert f"{KEY}: {len(above)} held papers scored at least {cut:g} accepted" in done.stdout
+    listing = tmp_path / "reject.txt"
+    listing.write_text(f"# not hers\n{rest[0]}\n\n{rest[1]}  # same field\n", encoding="utf-8")
+    rejected = run_cli("review", KEY, "--reject-from", str(listing), "--config", config)
+    assert rejected.returncode == 0 and f"{rest[1]} rejected" in rejected.stdout
+    piped = run_cli("review", KEY, "--accept-from", "-", "--config", config, stdin=rest[2] + "\n")
+    assert piped.returncode == 0 and f"{rest[2]} accepted" in piped.stdout
+    waiting = json.loads(run_cli("review", KEY, "--json", "--config", config).stdout)
+    decided = {d["arxiv_id"]: d["decision"] for d in waiting["pending_decisions"]}
+    assert decided == {
+        **dict.fromkeys([*above, rest[2]], "accepted"),
+        **dict.fromkeys(rest[:2], "rejected"),
+    }
+    missing = run_cli("review", KEY, "--accept-from", str(tmp_path / "nope"), "--config", config)
+    assert missing.returncode == 2 and missing.stderr.count("\n") == 1
+    assert "cannot read the ids in" in missing.stderr
+    assert run_cli("--once", "--config", config).returncode == 0
+    assert set(above) | {rest[2]} <= accepted(store)
+    reasons = dict(rows(store, "SELECT arxiv_id, reason FROM profile_papers"))
+    assert reasons[rest[2]].startswith("accepted by a person ")
+    after = json.loads(run_cli("review", KEY, "--json", "--config", config).stdout)
+    assert after["pending_decisions"] == []

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from sqlalchemy import Connection, select, update
 
 from ..changes import Observation, Seen
-from ..evidence import Anchors, Ruling
+from ..evidence import Anchors, Ruling, person_reason
 from ..matching import MatchDecision
 from ..records import Paper
 from ..vocabulary import Membership, ReviewDecision
@@ -40,17 +40,22 @@ def pending(
     for chunk in chunks(wanted):
         query = select(t.membership).where(m.author_key == author_key, m.arxiv_id.in_(chunk))
         stored.update(seen_of(conn.execute(query)))
-    due = [i for i, s in stored.items() if _undone(s.status, anchors, i)]
+    due = [i for i, s in stored.items() if _undone(s, anchors, i)]
     seen.update((i, stored[i]) for i in due)
     papers = load_papers(conn, due)
     return [Observation(papers[i], decide(papers[i])) for i in due if i in papers]
 
 
-def _undone(status: str, anchors: Anchors, arxiv_id: str) -> bool:
-    """Does the membership still disagree with a person's decision, or with the feed?"""
-    ruling = anchors.rulings.get(arxiv_id)
+def _undone(seen: Seen, anchors: Anchors, arxiv_id: str) -> bool:
+    """Does the membership still disagree with a person's decision (its status, or a
+    reason that does not say so), or with the feed?"""
+    status, ruling = seen.status, anchors.rulings.get(arxiv_id)
     if ruling is None:  # claimed by the author's feed
         return status != Membership.ACTIVE and arxiv_id not in anchors.exclude
+    if arxiv_id in anchors.include or arxiv_id in anchors.exclude:
+        return False  # the config decides it, whatever the person said
+    if seen.reason != person_reason(ruling):
+        return True
     if ruling.decision == ReviewDecision.ACCEPTED:
         return status != Membership.ACTIVE
     return status not in (Membership.REJECTED, Membership.EXCLUDED)

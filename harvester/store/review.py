@@ -1,27 +1,32 @@
 """The review queue and people's decisions (``harvest review``): every SQL statement of it.
 
 :func:`held_papers` reads the public view ``review_queue`` (the papers held for review)
-and the decisions still waiting for a harvest; :func:`record_rulings` writes a person's
-decisions into ``review_decision``, one row per author and paper (a later decision
-replaces an earlier one), in one transaction. A decision takes effect at the author's
-next harvest, incremental or full (:mod:`harvester.evidence`), and lasts across all later
-ones.
+and the decisions still waiting for a harvest; :func:`decisions_of` every decision of a
+profile with where its paper is now; :func:`record_rulings` loads what each decision would
+meet (:class:`Candidacy`), lets the caller's pure check refuse, then writes the decisions
+into ``review_decision``, one row per author and paper (a later decision replaces an
+earlier one), in one transaction: all ids are checked before any is written. A decision
+takes effect at the author's next harvest, incremental or full (:mod:`harvester.evidence`),
+and lasts across all later ones.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Connection, Engine, Float, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..errors import PaperNotFoundError, ProfileNotFoundError
+from ..errors import ProfileNotFoundError
+from ..evidence import Ruling
+from ..records import Paper
 from ..vocabulary import ReviewDecision
 from . import schema as t
 from .engine import read_session
 from .harvests import insert_for
+from .memberships import load_papers
 from .papers import chunks
 from .problems import database_error
 from .schema import UTCDateTime
@@ -58,15 +63,70 @@ def held_papers(engine: Engine, key: str) -> list[HeldPaper]:
         ]
 
 
+@dataclass(frozen=True, slots=True)
+class Candidacy:
+    """What a decision on one id meets: the paper's membership in the profile (status
+    None: the profile has no such paper), the paper, and a person's earlier decision."""
+
+    arxiv_id: str
+    status: str | None
+    score: float | None
+    paper: Paper | None
+    ruling: Ruling | None
+
+
+@dataclass(frozen=True, slots=True)
+class Decided:
+    """A person's decision and where its paper is now (status and reason of the membership)."""
+
+    arxiv_id: str
+    title: str
+    ruling: Ruling
+    status: str | None
+    reason: str | None
+
+
+Check = Callable[[Mapping[str, Candidacy]], None]
+"""Pure: raises when a decision cannot be taken (see :func:`harvester.review.decide`)."""
+
+
+def decisions_of(engine: Engine, key: str) -> list[Decided]:
+    """Every decision a person took on the profile's papers, oldest first."""
+    d, m, p = t.review_decision.c, t.membership.c, t.paper.c
+    query = (
+        select(d.arxiv_id, p.title, d.decision, d.decided_at, m.status, m.reason)
+        .join(t.paper, p.arxiv_id == d.arxiv_id)
+        .outerjoin(t.membership, (m.author_key == d.author_key) & (m.arxiv_id == d.arxiv_id))
+        .where(d.author_key == key)
+        .order_by(d.decided_at, d.arxiv_id)
+    )
+    with read_session(engine, doing="cannot read the decisions", rows="decision") as conn:
+        _require(conn, key)
+        return [
+            Decided(
+                r.arxiv_id,
+                r.title,
+                Ruling(ReviewDecision(r.decision), r.decided_at),
+                r.status,
+                r.reason,
+            )
+            for r in conn.execute(query)
+        ]
+
+
 def record_rulings(
-    engine: Engine, key: str, decisions: Mapping[str, ReviewDecision], now: datetime
+    engine: Engine,
+    key: str,
+    decisions: Mapping[str, ReviewDecision],
+    now: datetime,
+    check: Check = lambda _: None,
 ) -> None:
-    """Store a person's decisions on papers of profile ``key`` (each must be one of its
-    candidates: a paper with a membership in it), replacing earlier ones."""
+    """Store a person's decisions on papers of profile ``key``, replacing earlier ones,
+    unless ``check`` refuses (then nothing is written)."""
     try:
         with engine.begin() as conn:
             _require(conn, key)
-            _known(conn, key, sorted(decisions))
+            check(_candidacies(conn, key, sorted(decisions)))
             stmt = insert_for(conn)(t.review_decision)
             stmt = stmt.on_conflict_do_update(
                 index_elements=["author_key", "arxiv_id"],
@@ -76,7 +136,8 @@ def record_rulings(
                 {"author_key": key, "arxiv_id": i, "decision": d, "decided_at": now}
                 for i, d in decisions.items()
             ]
-            conn.execute(stmt, rows)
+            if rows:
+                conn.execute(stmt, rows)
     except SQLAlchemyError as exc:
         raise database_error(exc, "cannot record the review") from exc
 
@@ -87,13 +148,25 @@ def _require(conn: Connection, key: str) -> None:
         raise ProfileNotFoundError(key, keys)
 
 
-def _known(conn: Connection, key: str, ids: Sequence[str]) -> None:
-    """Refuse ids that are not candidates of the profile (no membership at all)."""
-    m = t.membership.c
-    found: set[str] = set()
+def _candidacies(conn: Connection, key: str, ids: Sequence[str]) -> dict[str, Candidacy]:
+    """What each of ``ids`` is to the profile now, read in the writing transaction."""
+    m, d = t.membership.c, t.review_decision.c
+    found: dict[str, Candidacy] = {}
     for chunk in chunks(list(ids)):
-        query = select(m.arxiv_id).where(m.author_key == key, m.arxiv_id.in_(chunk))
-        found.update(conn.execute(query).scalars())
-    unknown = [i for i in ids if i not in found]
-    if unknown:
-        raise PaperNotFoundError(key, unknown)
+        members = select(m.arxiv_id, m.status, m.score).where(
+            m.author_key == key, m.arxiv_id.in_(chunk)
+        )
+        stored = {r.arxiv_id: r for r in conn.execute(members)}
+        rulings = select(d.arxiv_id, d.decision, d.decided_at).where(
+            d.author_key == key, d.arxiv_id.in_(chunk)
+        )
+        ruled = {
+            r.arxiv_id: Ruling(ReviewDecision(r.decision), r.decided_at)
+            for r in conn.execute(rulings)
+        }
+        papers = load_papers(conn, sorted(stored))
+        for i in chunk:
+            row = stored.get(i)
+            status, score = (row.status, row.score) if row is not None else (None, None)
+            found[i] = Candidacy(i, status, score, papers.get(i), ruled.get(i))
+    return found

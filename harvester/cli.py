@@ -3,9 +3,12 @@
 Parses arguments, loads the settings, calls one library function, and turns every failure
 into one line on stderr and an exit code (:mod:`harvester.exits`; ``-v`` adds the
 traceback). Options common to every command (``--config``, ``-v``, ``-q``) mean the same
-before or after the command name. ``-q`` prints nothing on success; a reader that closes
-the pipe early (``| head``) ends the command quietly. Modules a command does not need are
-imported only when it runs, so ``--help`` and ``--version`` start at once.
+before or after the command name. ``-q`` silences chatter (progress, log lines below
+ERROR, what a command that changes things says on success; ``status`` speaks only when
+unhealthy), never the output asked for (``profile``, ``history``, ``export``, the ``review``
+list). A reader that closes the pipe early (``| head``) ends the command quietly. Modules a
+command does not need are imported only when it runs, so ``--help`` and ``--version``
+start at once.
 """
 
 from __future__ import annotations
@@ -55,7 +58,11 @@ def _common_options(*, top: bool) -> argparse.ArgumentParser:
         "-v", "--verbose", action="store_true", default=flag, help="debug logging, tracebacks"
     )
     common.add_argument(
-        "-q", "--quiet", action="store_true", default=flag, help="print nothing on success"
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=flag,
+        help="print only errors and the output asked for (no progress or confirmations)",
     )
     return common
 
@@ -387,8 +394,7 @@ def show_profile(settings: Settings, args: argparse.Namespace) -> int:
             output = render_history(load_history(store, args.key, args.since))
         else:
             output = export_profile(store, args.key, args.format)
-    if not args.quiet:
-        sys.stdout.write(output)
+    sys.stdout.write(output)  # what was asked for: -q silences chatter, never this
     return exits.OK
 
 
@@ -425,7 +431,7 @@ def review_papers(settings: Settings, args: argparse.Namespace) -> int:
         else:
             held = review_queue(store.engine, args.key)
             output = queue_json(args.key, held) if args.json else render_queue(args.key, held)
-    if not args.quiet:
+    if not (args.quiet and deciding):  # -q silences a confirmation, never the list asked for
         sys.stdout.write(output)
     return exits.OK
 

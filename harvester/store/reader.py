@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 
 from ..errors import DatabaseError
 from .engine import SQLITE_BUSY_TIMEOUT_MS, sqlite_path
+from .problems import missing_directory_error
 
 
 def open_reader(url: str) -> Engine:
@@ -28,6 +29,8 @@ def open_reader(url: str) -> Engine:
     path = sqlite_path(url)
     if path is None:
         return create_engine(url, pool_pre_ping=True)
+    if not path.parent.is_dir():
+        raise missing_directory_error(path)
     if not path.exists():
         raise DatabaseError(
             f"no database at {path}",

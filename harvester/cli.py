@@ -372,13 +372,14 @@ def show_status(settings: Settings, *, as_json: bool = False, quiet: bool = Fals
     from datetime import UTC, datetime
 
     from .status import collect_status
-    from .store.reader import open_reader
+    from .store.reader import reader_if_exists
 
-    engine = open_reader(settings.database.url)
+    engine = reader_if_exists(settings.database.url)
     try:
         report = collect_status(engine, settings, datetime.now(UTC))
     finally:
-        engine.dispose()
+        if engine is not None:
+            engine.dispose()
     _say(report.to_json() if as_json else report.render(), quiet=quiet and report.healthy)
     return report.exit_code
 

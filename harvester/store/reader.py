@@ -41,6 +41,15 @@ def open_reader(url: str) -> Engine:
     return engine
 
 
+def reader_if_exists(url: str) -> Engine | None:
+    """:func:`open_reader`, or None for a SQLite file not created yet (its directory must
+    exist): a database no harvest has made."""
+    path = sqlite_path(url)
+    if path is not None and path.parent.is_dir() and not path.exists():
+        return None
+    return open_reader(url)
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     uri = f"file:{quote(str(path))}?mode=ro"
     conn = sqlite3.connect(uri, uri=True, check_same_thread=False)

@@ -355,7 +355,9 @@ def run_daemon(args: argparse.Namespace, context: _Context) -> int:
     def apply_level(settings: Settings) -> None:
         if not level_fixed:
             logging.getLogger().setLevel(settings.logging.level)
+            _show_daemon_lines(settings.logging.level)
 
+    apply_level(settings)
     watched = args.run_now and terminal_progress(settings.arxiv.delay_seconds, quiet=args.quiet)
     daemon = Daemon(
         settings,
@@ -365,6 +367,14 @@ def run_daemon(args: argparse.Namespace, context: _Context) -> int:
         first_progress=watched or None,
     )
     return daemon.run()
+
+
+def _show_daemon_lines(level: str) -> None:
+    """The daemon's own INFO lines (started, each author, each cycle, reloaded, stopped) are
+    shown whatever ``[logging] level`` says, so that a daemon run by hand never looks hung
+    and the journal holds every cycle; ``-q`` hides them, ``-v`` shows more."""
+    configured = logging.getLevelNamesMapping()[level]
+    logging.getLogger("harvester.daemon").setLevel(min(configured, logging.INFO))
 
 
 def show_status(settings: Settings, *, as_json: bool = False, quiet: bool = False) -> int:

@@ -306,15 +306,18 @@ def refresh_derived(settings: Settings, *, everything: bool = False, quiet: bool
     command's (one line, its exit code), not only a logged error."""
     from .profile import refresh_similar_authors, write_site
 
+    site = settings.output.html_dir
     with _opened(settings) as store:
         store.upgrade()
         stored = refresh_similar_authors(store, everything=everything)
-        if settings.output.html_dir is not None:
-            write_site(store, settings.output.html_dir)
+        written = write_site(store, site) if site is not None else []
     if everything:
         _say("similar authors recomputed for every profile, with a newly fitted model", quiet=quiet)
     else:
         _say("similar authors updated" if stored else "similar authors are current", quiet=quiet)
+    if site is not None:
+        files = f"{len(written)} file{'' if len(written) == 1 else 's'}"
+        _say(f"site: {files} rewritten in {site}", quiet=quiet)
     return exits.OK
 
 

@@ -38,12 +38,13 @@ EXPORT_FORMATS = ("bibtex", "csv", "json")
 COMMANDS = "--once, daemon, status, profile, history, export, refresh, review, db upgrade or demo"
 
 
-def _common_options(*, top: bool) -> argparse.ArgumentParser:
+def _common_options(*, top: bool, config: bool = True) -> argparse.ArgumentParser:
     """Options every command takes, before or after the command name.
 
     The top-level parser and the commands get separate copies: argparse lets a command's
     parser overwrite what the top level parsed with the command's defaults, so only the
-    top level has defaults and a command's options are left out unless given.
+    top level has defaults and a command's options are left out unless given. ``config``
+    False: ``--config`` is not offered (``demo`` refuses it, with a reason).
     """
     default = None if top else argparse.SUPPRESS
     flag = False if top else argparse.SUPPRESS
@@ -52,7 +53,9 @@ def _common_options(*, top: bool) -> argparse.ArgumentParser:
         "--config",
         metavar="PATH",
         default=default,
-        help="configuration file (default: $HARVESTER_CONFIG, else ./config/harvester.toml)",
+        help="configuration file (default: $HARVESTER_CONFIG, else ./config/harvester.toml)"
+        if config
+        else argparse.SUPPRESS,
     )
     common.add_argument(
         "-v", "--verbose", action="store_true", default=flag, help="debug logging, tracebacks"
@@ -103,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "demo",
         help="offline demo: harvest the bundled seed corpus from a local arXiv look-alike",
-        parents=[common],
+        parents=[_common_options(top=False, config=False)],
     )
     daemon = commands.add_parser(
         "daemon",

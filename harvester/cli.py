@@ -491,8 +491,10 @@ def _configure_logging(args: argparse.Namespace) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for chatty in ("alembic", "apscheduler"):  # their INFO lines repeat ours
-        logging.getLogger(chatty).setLevel(logging.DEBUG if args.verbose else logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # "setup plugin ..." is noise
+    if args.verbose:  # but -v shows which migrations ran
+        logging.getLogger("alembic.runtime.migration").setLevel(logging.INFO)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -159,6 +159,21 @@ def test_a_closed_pipe_ends_the_command_quietly(
     assert result.stdout.splitlines()[-1] in ("status=0", "status=141")
 
 
+def test_demo_help_does_not_offer_the_config_it_refuses() -> None:
+    demo = run_cli("demo", "--help")
+    assert demo.returncode == 0 and "-q, --quiet" in demo.stdout
+    assert "--config" not in demo.stdout
+    assert "--config PATH" in run_cli("status", "--help").stdout
+
+
+def test_verbose_shows_the_migrations_run_not_alembics_plugin_setup(tmp_path: Path) -> None:
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'h.db'}", "http://127.0.0.1:9/")
+    result = run_cli("-v", "db", "upgrade", "--config", str(config), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "INFO alembic.runtime.migration: Running upgrade  -> 0001" in result.stderr
+    assert "plugin" not in result.stderr.lower(), result.stderr
+
+
 def test_quiet_demo_prints_nothing(tmp_path: Path) -> None:
     result = run_cli("-q", "demo", cwd=tmp_path)
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")

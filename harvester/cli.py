@@ -3,9 +3,12 @@
 Parses arguments, loads the settings, calls one library function, and turns every failure
 into one line on stderr and an exit code (:mod:`harvester.exits`; ``-v`` adds the
 traceback). Options common to every command (``--config``, ``-v``, ``-q``) mean the same
-before or after the command name. ``-q`` prints nothing on success; a reader that closes
-the pipe early (``| head``) ends the command quietly. Modules a command does not need are
-imported only when it runs, so ``--help`` and ``--version`` start at once.
+before or after the command name. ``-q`` silences chatter (progress, log lines below
+ERROR, what a command that changes things says on success; ``status`` speaks only when
+unhealthy), never the output asked for (``profile``, ``history``, ``export``, the ``review``
+list). A reader that closes the pipe early (``| head``) ends the command quietly. Modules a
+command does not need are imported only when it runs, so ``--help`` and ``--version``
+start at once.
 """
 
 from __future__ import annotations
@@ -35,12 +38,13 @@ EXPORT_FORMATS = ("bibtex", "csv", "json")
 COMMANDS = "--once, daemon, status, profile, history, export, refresh, review, db upgrade or demo"
 
 
-def _common_options(*, top: bool) -> argparse.ArgumentParser:
+def _common_options(*, top: bool, config: bool = True) -> argparse.ArgumentParser:
     """Options every command takes, before or after the command name.
 
     The top-level parser and the commands get separate copies: argparse lets a command's
     parser overwrite what the top level parsed with the command's defaults, so only the
-    top level has defaults and a command's options are left out unless given.
+    top level has defaults and a command's options are left out unless given. ``config``
+    False: ``--config`` is not offered (``demo`` refuses it, with a reason).
     """
     default = None if top else argparse.SUPPRESS
     flag = False if top else argparse.SUPPRESS
@@ -49,13 +53,19 @@ def _common_options(*, top: bool) -> argparse.ArgumentParser:
         "--config",
         metavar="PATH",
         default=default,
-        help="configuration file (default: $HARVESTER_CONFIG, else ./config/harvester.toml)",
+        help="configuration file (default: $HARVESTER_CONFIG, else ./config/harvester.toml)"
+        if config
+        else argparse.SUPPRESS,
     )
     common.add_argument(
         "-v", "--verbose", action="store_true", default=flag, help="debug logging, tracebacks"
     )
     common.add_argument(
-        "-q", "--quiet", action="store_true", default=flag, help="print nothing on success"
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=flag,
+        help="print only errors and the output asked for (no progress or confirmations)",
     )
     return common
 
@@ -96,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "demo",
         help="offline demo: harvest the bundled seed corpus from a local arXiv look-alike",
-        parents=[common],
+        parents=[_common_options(top=False, config=False)],
     )
     daemon = commands.add_parser(
         "daemon",
@@ -321,15 +331,18 @@ def refresh_derived(settings: Settings, *, everything: bool = False, quiet: bool
     command's (one line, its exit code), not only a logged error."""
     from .profile import refresh_similar_authors, write_site
 
+    site = settings.output.html_dir
     with _opened(settings) as store:
         store.upgrade()
         stored = refresh_similar_authors(store, everything=everything)
-        if settings.output.html_dir is not None:
-            write_site(store, settings.output.html_dir)
+        written = write_site(store, site) if site is not None else []
     if everything:
         _say("similar authors recomputed for every profile, with a newly fitted model", quiet=quiet)
     else:
         _say("similar authors updated" if stored else "similar authors are current", quiet=quiet)
+    if site is not None:
+        files = f"{len(written)} file{'' if len(written) == 1 else 's'}"
+        _say(f"site: {files} rewritten in {site}", quiet=quiet)
     return exits.OK
 
 
@@ -370,7 +383,9 @@ def run_daemon(args: argparse.Namespace, context: _Context) -> int:
     def apply_level(settings: Settings) -> None:
         if not level_fixed:
             logging.getLogger().setLevel(settings.logging.level)
+            _show_daemon_lines(settings.logging.level)
 
+    apply_level(settings)
     watched = args.run_now and terminal_progress(settings.arxiv.delay_seconds, quiet=args.quiet)
     daemon = Daemon(
         settings,
@@ -382,18 +397,27 @@ def run_daemon(args: argparse.Namespace, context: _Context) -> int:
     return daemon.run()
 
 
+def _show_daemon_lines(level: str) -> None:
+    """The daemon's own INFO lines (started, each author, each cycle, reloaded, stopped) are
+    shown whatever ``[logging] level`` says, so that a daemon run by hand never looks hung
+    and the journal holds every cycle; ``-q`` hides them, ``-v`` shows more."""
+    configured = logging.getLevelNamesMapping()[level]
+    logging.getLogger("harvester.daemon").setLevel(min(configured, logging.INFO))
+
+
 def show_status(settings: Settings, *, as_json: bool = False, quiet: bool = False) -> int:
     """``harvest status``: health per author, read-only; exit 1 if any is stale or failing."""
     from datetime import UTC, datetime
 
     from .status import collect_status
-    from .store.reader import open_reader
+    from .store.reader import reader_if_exists
 
-    engine = open_reader(settings.database.url)
+    engine = reader_if_exists(settings.database.url)
     try:
         report = collect_status(engine, settings, datetime.now(UTC))
     finally:
-        engine.dispose()
+        if engine is not None:
+            engine.dispose()
     _say(report.to_json() if as_json else report.render(), quiet=quiet and report.healthy)
     return report.exit_code
 
@@ -409,8 +433,7 @@ def show_profile(settings: Settings, args: argparse.Namespace) -> int:
             output = render_history(load_history(store, args.key, args.since))
         else:
             output = export_profile(store, args.key, args.format)
-    if not args.quiet:
-        sys.stdout.write(output)
+    sys.stdout.write(output)  # what was asked for: -q silences chatter, never this
     return exits.OK
 
 
@@ -447,7 +470,7 @@ def review_papers(settings: Settings, args: argparse.Namespace) -> int:
             held, pending = review_queue(store.engine, args.key), waiting(store.engine, args.key)
             render = queue_json if args.json else render_queue
             output = render(args.key, held, pending)
-    if not args.quiet:
+    if not (args.quiet and deciding):  # -q silences a confirmation, never the list asked for
         sys.stdout.write(output)
     return exits.OK
 
@@ -534,8 +557,10 @@ def _configure_logging(args: argparse.Namespace) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for chatty in ("alembic", "apscheduler"):  # their INFO lines repeat ours
-        logging.getLogger(chatty).setLevel(logging.DEBUG if args.verbose else logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # "setup plugin ..." is noise
+    if args.verbose:  # but -v shows which migrations ran
+        logging.getLogger("alembic.runtime.migration").setLevel(logging.INFO)
 
 
 if __name__ == "__main__":  # pragma: no cover

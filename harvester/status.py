@@ -8,7 +8,8 @@ schedule does not raise a false alarm over the weekend). Runs that were skipped 
 was leased by another process) or are still running are not harvests and are left out.
 
 :attr:`StatusReport.exit_code` makes it a monitoring check: 0 healthy, 1 when any author
-is stale or failing. Reads only: the database is opened read-only.
+is stale or failing, or no harvest has run yet (no database file, an empty one, no
+schema). Reads only: the database is opened read-only.
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ from .store.runlog import AuthorRuns, LastHarvest, RunLog, run_log
 
 STALE_INTERVALS = 2
 """Data is stale after this many schedule intervals without a complete harvest."""
+NEVER_HARVESTED = (
+    "no harvest has run yet in this database: run 'harvest --once' or start the daemon"
+    " (if one has run, check the [database] url)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,10 +107,12 @@ class StatusReport:
     interval: timedelta
     next_run: datetime | None
     authors: tuple[AuthorHealth, ...]
+    #: False: the database has no run log yet (no file, an empty one, no schema)
+    harvested: bool = True
 
     @property
     def healthy(self) -> bool:
-        return all(a.state == "ok" for a in self.authors)
+        return self.harvested and all(a.state == "ok" for a in self.authors)
 
     @property
     def exit_code(self) -> int:
@@ -115,6 +122,7 @@ class StatusReport:
         return json.dumps(
             {
                 "healthy": self.healthy,
+                "never_harvested": not self.harvested,
                 "checked_at": _iso(self.checked_at),
                 "schedule": _describe(self.schedule),
                 "interval_seconds": self.interval.total_seconds(),
@@ -141,6 +149,8 @@ class StatusReport:
             for row in rows
         ]
         lines += [note for a in self.authors if (note := a.identity_note()) is not None]
+        if not self.harvested:
+            lines.append(NEVER_HARVESTED)
         stale_after = _duration(STALE_INTERVALS * self.interval)
         lines.append(
             f"schedule: {_describe(self.schedule)}; next run {_when(self.next_run)}"
@@ -149,16 +159,30 @@ class StatusReport:
         return "\n".join(lines)
 
 
-def collect_status(engine: Engine, settings: Settings, now: datetime) -> StatusReport:
-    """Read the run log for every configured author (read-only)."""
+def collect_status(engine: Engine | None, settings: Settings, now: datetime) -> StatusReport:
+    """Read the run log for every configured author (read-only). ``engine`` None (no
+    database file yet) or a database without a run log: no harvest has run yet, every
+    author is unhealthy, and that is a report, not a database error."""
     schedule = settings.schedule
     interval = schedule.interval(now)
+    if engine is None:
+        return _never_harvested(settings, now, interval)
     with run_log(engine) as log:
+        if not log.exists():
+            return _never_harvested(settings, now, interval)
         next_run = _next_run(log, settings, now, interval)
         authors = tuple(
             _health(log.author(a.key), a, now, interval, next_run) for a in settings.authors
         )
     return StatusReport(now, schedule, interval, next_run, authors)
+
+
+def _never_harvested(settings: Settings, now: datetime, interval: timedelta) -> StatusReport:
+    schedule = settings.schedule
+    next_run = _next_run(None, settings, now, interval)
+    nothing = AuthorRuns(None, None, 0, None, None)
+    authors = tuple(_health(nothing, a, now, interval, next_run) for a in settings.authors)
+    return StatusReport(now, schedule, interval, next_run, authors, harvested=False)
 
 
 def _health(
@@ -186,12 +210,14 @@ def _health(
 
 
 def _next_run(
-    log: RunLog, settings: Settings, now: datetime, interval: timedelta
+    log: RunLog | None, settings: Settings, now: datetime, interval: timedelta
 ) -> datetime | None:
     """Cron: the next fire time. Interval: the latest cycle's start plus one interval."""
     schedule = settings.schedule
     if schedule.interval_seconds is None:
         return next_fire_time(schedule_trigger(schedule.cron, None, 0.0), now)
+    if log is None:
+        return None
     started = log.latest_start([a.key for a in settings.authors])
     return None if started is None else started + interval
 

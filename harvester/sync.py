@@ -306,14 +306,15 @@ class _Query:
         """``before``: the request count when this query (or the one it was split from)
         began; its requests are booked on the first author's run."""
         if self.claimed is None:
+            spent: dict[str, int] = {}
             try:
-                claims = _claims(self.source, group)
+                claims = _claims(self.source, group, spent)
             except StopRequested:
                 return self._close(group, RunTotals(RunStatus.STOPPED, error=STOP), before)
             self.claimed = {k: ids for k, ids in claims.items() if not isinstance(ids, FetchError)}
             failed = {k: exc for k, exc in claims.items() if isinstance(exc, FetchError)}
             if failed:
-                return self._without(group, failed, before)
+                return self._without(group, failed, before, spent)
         claimed = self.claimed
         try:
             papers = _fetch(self.source, group, claimed)
@@ -339,17 +340,17 @@ class _Query:
         return self._record(group, papers, self.source.requests_sent - before)
 
     def _without(
-        self, group: Group, failed: dict[str, FetchError], before: int
+        self, group: Group, failed: dict[str, FetchError], before: int, spent: dict[str, int]
     ) -> list[AuthorReport]:
         """Authors whose identifier feed failed are not harvested (their anchors are
-        unknown, so nothing can be decided); the others of the query are."""
+        unknown, so nothing can be decided); the others of the query are. A failed author
+        is booked the requests of its own feed (``spent``), the others the rest."""
         reports = []
         for key, exc in failed.items():
-            reports += self._failed(group.only([key]), exc, before)
-            before = self.source.requests_sent
+            reports += self._failed(group.only([key]), exc, self.source.requests_sent - spent[key])
         rest = group.only([key for key in group.keys if key not in failed])
         if rest.authors:
-            reports += self.harvest(rest, before)
+            reports += self.harvest(rest, before + sum(spent[key] for key in failed))
         order = {key: i for i, key in enumerate(group.keys)}
         return sorted(reports, key=lambda r: order[r.key])
 
@@ -468,18 +469,24 @@ def _reported(
     )
 
 
-def _claims(source: ArxivSource, group: Group) -> dict[str, frozenset[str] | FetchError]:
-    """The ids in each anchored author's identifier feed (one request each), or why they
-    are not known; a shutdown (StopRequested) ends the query."""
+def _claims(
+    source: ArxivSource, group: Group, spent: dict[str, int]
+) -> dict[str, frozenset[str] | FetchError]:
+    """The ids in each anchored author's identifier feed (one request each, retries aside),
+    or why they are not known; ``spent`` gets each author's requests. A shutdown
+    (StopRequested) ends the query."""
     claims: dict[str, frozenset[str] | FetchError] = {}
     for author in group.authors:
         if author.anchor is None:
             continue
+        before = source.requests_sent
         try:
             feed = source.author_feed(author.anchor)
         except FetchError as exc:
             claims[author.key] = exc
             continue
+        finally:
+            spent[author.key] = source.requests_sent - before
         ids, refused = claimed_ids(feed.entry_ids)
         if refused:
             logger.warning("%s: author feed entries without an arXiv id: %s", author.key, refused)

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
-from arxiv_lookalike import LookalikeServer, Status
+from arxiv_lookalike import Corpus, LookalikeServer, Status
 from harvester.cli import build_parser
 
-from .support import REPO, run_cli, write_config
+from .support import REPO, SEED_AUTHOR, run_cli, write_config
 
 ARXIV = {
     "page_size": 30,
@@ -101,6 +102,31 @@ def test_rejected_query_exits_1(tmp_path: Path, server: LookalikeServer, db_url:
     assert "kakade  76 papers" in result.stdout
     assert "broken  failed: arXiv rejected the request" in result.stderr
     assert len([r for r in server.requests if "unbalanced" in r.query]) == 1  # 400 not retried
+
+
+def test_a_failed_identifier_feed_counts_only_its_own_request(
+    tmp_path: Path, corpus: Corpus, db_url: str
+) -> None:
+    """Three anchored authors in one query; the feed of the last one is 404: its line says
+    the one request it made, and the lines add up to what the server saw."""
+    for paper in corpus.papers()[:3]:
+        corpus.upsert({**paper.to_dict(), "claimants": ["kakade_s_1", "morwani_d_1"]})
+    authors = [
+        {**SEED_AUTHOR, "arxiv_author_id": "kakade_s_1"},
+        {"key": "morwani", "name": "Depen Morwani", "arxiv_author_id": "morwani_d_1"},
+        {"key": "ghost", "name": "Hanlin Zhang", "arxiv_author_id": "nobody_x_1"},
+    ]
+    with LookalikeServer(corpus) as server:
+        arxiv = {**ARXIV, "author_feed_url": server.base_url + "/a"}
+        config = write_config(tmp_path, db_url, server.url, authors=authors, arxiv=arxiv)
+        result = run("--once", "--config", str(config), cwd=tmp_path)
+        sent = len(server.requests)
+    assert result.returncode == 1, result.stderr
+    [ghost] = [line for line in result.stderr.splitlines() if line.startswith("ghost  ")]
+    assert "failed: arXiv knows no author 'nobody_x_1'" in ghost
+    assert ghost.endswith("  1 request"), ghost
+    counts = [int(m) for m in re.findall(r"  (\d+) requests?\b", result.stdout + result.stderr)]
+    assert sum(counts) == sent, (result.stdout, result.stderr, sent)
 
 
 @pytest.mark.parametrize(

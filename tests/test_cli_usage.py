@@ -1,5 +1,6 @@
 """The command line as a newcomer uses it: options in any order, nonsense refused, -q
-quiet for every command, a closed pipe, a database that is down or not a database."""
+quiet for every command but never silencing the output asked for, a closed pipe, a
+database that is down or not a database."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ COMMANDS = (
     ("db", "upgrade"),
     ("refresh",),
 )
+ASKED_FOR = ("profile", "history", "export")
+"""Commands whose output is what was asked for: ``-q`` never silences it."""
 
 
 def config_for(harvested: Harvested, tmp_path: Path) -> Path:
@@ -44,7 +47,26 @@ def test_global_options_mean_the_same_before_and_after_the_command(
     assert before.returncode == after.returncode == 0, before.stderr + after.stderr
     assert before.stdout == after.stdout != ""
     quiet_first = run_cli("-q", "--config", str(config), *command, cwd=tmp_path)
-    assert (quiet_first.returncode, quiet_first.stdout, quiet_first.stderr) == (0, "", "")
+    asked_for = before.stdout if command[0] in ASKED_FOR else ""
+    assert (quiet_first.returncode, quiet_first.stdout, quiet_first.stderr) == (0, asked_for, "")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("export", "kakade"), ("profile", "kakade"), ("history", "kakade"), ("review", "kakade")],
+    ids=lambda c: c[0],
+)
+def test_quiet_never_silences_the_output_asked_for(
+    harvested: Harvested, tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """``harvest -q export kakade > q.bib`` writes the BibTeX: -q silences chatter only."""
+    config = config_for(harvested, tmp_path)
+    plain = run_cli(*command, "--config", str(config), cwd=tmp_path)
+    quiet = run_cli("-q", *command, "--config", str(config), cwd=tmp_path)
+    assert (quiet.returncode, quiet.stderr) == (0, ""), quiet.stderr
+    assert quiet.stdout == plain.stdout != ""
+    if command[0] == "export":
+        assert quiet.stdout.count("@misc{") == 76
 
 
 @pytest.mark.parametrize(
@@ -135,6 +157,21 @@ def test_a_closed_pipe_ends_the_command_quietly(
     assert "Traceback" not in result.stderr and "BrokenPipe" not in result.stderr, result.stderr
     assert result.stderr == ""
     assert result.stdout.splitlines()[-1] in ("status=0", "status=141")
+
+
+def test_demo_help_does_not_offer_the_config_it_refuses() -> None:
+    demo = run_cli("demo", "--help")
+    assert demo.returncode == 0 and "-q, --quiet" in demo.stdout
+    assert "--config" not in demo.stdout
+    assert "--config PATH" in run_cli("status", "--help").stdout
+
+
+def test_verbose_shows_the_migrations_run_not_alembics_plugin_setup(tmp_path: Path) -> None:
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'h.db'}", "http://127.0.0.1:9/")
+    result = run_cli("-v", "db", "upgrade", "--config", str(config), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "INFO alembic.runtime.migration: Running upgrade  -> 0001" in result.stderr
+    assert "plugin" not in result.stderr.lower(), result.stderr
 
 
 def test_quiet_demo_prints_nothing(tmp_path: Path) -> None:

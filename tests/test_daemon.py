@@ -352,6 +352,34 @@ def test_a_recent_harvest_is_not_repeated_at_start_unless_asked(
     assert eager.stop()[0] == 0
 
 
+def test_run_by_hand_with_the_shipped_warning_level_it_shows_its_own_lines(
+    tmp_path: Path, server: LookalikeServer, notifications: Notifications, daemons: list[Daemon]
+) -> None:
+    """``[logging] level = "WARNING"`` as shipped: the daemon's lines (as the README shows
+    them) still appear, so it never looks hung; other modules' INFO lines stay out."""
+    config = write_config(
+        tmp_path / "h.toml",
+        f"sqlite:///{tmp_path / 'h.db'}",
+        server.url,
+        arxiv={"delay_seconds": 0, "timeout_seconds": 2},
+        logging={"level": "WARNING"},
+        schedule={"cron": "0 3 * * *"},
+    )
+    daemon = Daemon(config, "--run-now", env=environment(**notifications.env))
+    daemons.append(daemon)
+    notifications.wait_for("STATUS=last cycle")
+    assert daemon.stop()[0] == 0
+    lines = [line.split(" ", 2)[2] for line in daemon.stderr.splitlines()]  # no timestamps
+    assert lines[0].startswith("INFO harvester.daemon: harvesting at once: ")
+    harvested = "INFO harvester.daemon: kakade  76 papers  +0 new  0 new versions  1 request"
+    assert harvested in lines, lines
+    assert lines[-2:] == [
+        "INFO harvester.daemon: stop requested (SIGTERM)",
+        "INFO harvester.daemon: stopped",
+    ]
+    assert all(line.startswith("INFO harvester.daemon: ") for line in lines), lines
+
+
 def test_a_bad_schedule_exits_2_naming_the_key(tmp_path: Path) -> None:
     config = daemon_config(
         tmp_path / "h.toml",

@@ -9,6 +9,7 @@ with new text, categories or authors, a tracked author added to a paper, a paper
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -195,14 +196,30 @@ def test_refresh_from_the_command_line(store: Store, db_url: str, tmp_path: Path
     with LookalikeServer(corpus) as server:
         settings = make_settings(db_url, server.url, authors=author_config(tracked))
         harvest(store, settings, full=True, when=START)
-        config = write_config(tmp_path, db_url, server.url, authors=author_config(tracked))
+        site = tmp_path / "site"
+        config = write_config(
+            tmp_path,
+            db_url,
+            server.url,
+            authors=author_config(tracked),
+            output={"html_dir": str(site)},
+        )
         first = run_cli("refresh", "--config", str(config))
+        pages = len([p for p in site.iterdir() if not p.name.startswith(".")])
         again = run_cli("refresh", "--config", str(config))
         everything = run_cli("refresh", "--all", "--config", str(config))
-    assert (first.returncode, first.stdout) == (0, "similar authors updated\n"), first.stderr
-    assert (again.returncode, again.stdout) == (0, "similar authors are current\n")
+    assert (first.returncode, first.stderr) == (0, "")
+    assert first.stdout == (  # says what it did: the site was not there, all of it is new
+        f"similar authors updated\nsite: {pages} files rewritten in {site}\n"
+    )
+    assert pages > AUTHORS
+    assert again.returncode == 0
+    similar, site_line = again.stdout.splitlines()
+    assert similar == "similar authors are current"
+    assert re.fullmatch(rf"site: (\d+) files? rewritten in {re.escape(str(site))}", site_line)
+    assert int(site_line.split()[1]) < pages  # the pages nothing changed kept
     assert everything.returncode == 0
-    assert everything.stdout == (
+    assert everything.stdout.startswith(
         "similar authors recomputed for every profile, with a newly fitted model\n"
     )
     assert len(rows(store, "SELECT DISTINCT author_key FROM similar_author")) == AUTHORS

@@ -5,6 +5,7 @@ Configuration errors are covered key by key in tests/test_settings.py and, throu
 command, in tests/test_cli.py (``test_bad_config_is_one_line_exit_2_and_nothing_written``).
 
 A read-only file, a read-only directory, a directory where the file cannot be created, a
+directory that does not exist (never created: a typo must not start a second database), a
 full disk (a small tmpfs), a schema newer than the code: each gives one clear line on
 stderr, a sysexits code (73 cannot create, 74 cannot open or write) and nothing
 half-written. New SQLite files are created mode 0640.
@@ -35,7 +36,7 @@ from sqlalchemy import create_engine, text
 from arxiv_lookalike import LookalikeServer
 from harvester.store import Store
 
-from .support import write_config
+from .support import run_cli, write_config
 from .test_cli import ARXIV
 
 DROP_FILE_CAPABILITIES = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", "--"]
@@ -112,6 +113,7 @@ def migrate(db_url: str) -> None:
 def upgraded(tmp_path: Path) -> Path:
     """A migrated SQLite database in ``tmp_path/state``."""
     path = tmp_path / "state" / "h.db"
+    path.parent.mkdir()
     migrate(f"sqlite:///{path}")
     return path
 
@@ -153,14 +155,48 @@ def test_a_database_that_cannot_be_created(tmp_path: Path) -> None:
         "db",
         "upgrade",
         "--config",
-        str(config(tmp_path, f"sqlite:///{locked}/sub/h.db")),
+        str(config(tmp_path, f"sqlite:///{locked}/h.db")),
         cwd=tmp_path,
     )
     locked.chmod(0o755)
     one_line_error(
-        result, 73, f"cannot create the database file {locked}/sub/h.db", "Permission denied"
+        result, 73, f"cannot create the database file {locked}/h.db", "Permission denied"
     )
     assert list(locked.iterdir()) == []
+
+
+MISSING_DIRECTORY_COMMANDS = [
+    ("--once",),
+    ("daemon", "--run-now"),
+    ("db", "upgrade"),
+    ("refresh",),
+    ("status",),
+    ("profile", "kakade"),
+    ("history", "kakade"),
+    ("export", "kakade"),
+    ("review", "kakade"),
+    ("review", "kakade", "--accept", "2101.00001"),
+]
+
+
+@pytest.mark.parametrize("command", MISSING_DIRECTORY_COMMANDS, ids=" ".join)
+def test_a_database_directory_that_does_not_exist_is_never_created(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    """A typo in the url must not start a second, empty database: exit 73, nothing made."""
+    typo = tmp_path / "nonexistent" / "dir"
+    path = config(tmp_path, "sqlite:///h.db")
+    result = run_cli(
+        *command,
+        "--config",
+        str(path),
+        cwd=tmp_path,
+        env={"HARVESTER_DATABASE_URL": f"sqlite:///{typo}/x.db"},
+        timeout=60,
+    )
+    one_line_error(result, 73, f"the database's directory does not exist: {typo} (for x.db)")
+    assert not typo.parent.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["harvester.toml"]
 
 
 def test_an_unreadable_config_file(tmp_path: Path) -> None:
@@ -189,6 +225,7 @@ def test_a_schema_newer_than_the_code(tmp_path: Path, db_url: str, server: Looka
 
 def test_new_database_files_are_not_world_readable(tmp_path: Path) -> None:
     path = tmp_path / "state" / "h.db"
+    path.parent.mkdir()
     result = harvest(
         "db", "upgrade", "--config", str(config(tmp_path, f"sqlite:///{path}")), cwd=tmp_path
     )

@@ -31,6 +31,17 @@ def test_every_view_is_documented() -> None:
         assert f"### `{view}`" in README
 
 
+def test_every_table_is_introduced_by_a_heading_or_a_whole_sentence() -> None:
+    """A sentence cut off before a table ("prints, per author,\nand exits with") is caught."""
+    lines = README.splitlines()
+    starts = [i for i, line in enumerate(lines) if line.startswith("|") and i > 0]
+    for i in starts:
+        if lines[i - 1].startswith("|"):
+            continue
+        before = next(line for line in reversed(lines[:i]) if line.strip())
+        assert before.startswith("#") or before.endswith((":", ".")), (i + 1, before)
+
+
 @pytest.mark.parametrize("query", QUERIES, ids=lambda q: q.split("FROM")[1].split()[0])
 def test_readme_queries_run(
     query: str, store: Store, server: LookalikeServer, db_url: str, corpus: Corpus

@@ -179,12 +179,31 @@ def test_the_command_exits_1_when_an_author_is_failing(
     assert json.loads(result.stdout)["authors"][0]["state"] == "failing"
 
 
-def test_a_missing_database_is_an_error_and_is_not_created(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'absent.db'}"
-    result = run_status(write_config(tmp_path, url, "http://127.0.0.1:9/api/query"))
-    assert result.returncode == 74
-    assert "no database at" in result.stderr
-    assert not (tmp_path / "absent.db").exists()
+@pytest.mark.parametrize("before", ["no file or schema", "an empty file"])
+def test_before_the_first_harvest_says_so_and_exits_1_creating_nothing(
+    tmp_path: Path, db_url: str, before: str
+) -> None:
+    """Not a database error (74): a monitoring check sees "unhealthy", a person what to do."""
+    if before == "an empty file":
+        if not db_url.startswith("sqlite"):
+            pytest.skip("an empty file is SQLite's")
+        (tmp_path / "harvester.db").touch()
+    made = sorted(tmp_path.iterdir())
+    config = write_config(tmp_path / "status.toml", db_url, "http://127.0.0.1:9/api/query")
+    table = run_status(config)
+    assert (table.returncode, table.stderr) == (1, ""), table.stderr
+    _, line, advice, schedule = table.stdout.splitlines()
+    assert schedule.startswith("schedule: ")
+    assert line.split() == ["kakade", "never", "-", "-", "-", "0", "never", "harvested"]
+    assert advice.startswith("no harvest has run yet in this database: run 'harvest --once'")
+    as_json = run_status(config, "--json", "-q")
+    assert as_json.returncode == 1
+    data = json.loads(as_json.stdout)
+    assert (data["healthy"], data["never_harvested"]) == (False, True)
+    assert data["authors"][0]["state"] == "never harvested"
+    assert sorted(tmp_path.iterdir()) == sorted([*made, config])
+    if db_url.startswith("sqlite") and before == "an empty file":
+        assert (tmp_path / "harvester.db").stat().st_size == 0
 
 
 @pytest.mark.parametrize("change", [0, 2])

@@ -56,6 +56,7 @@ def test_a_schema_newer_than_the_code_is_refused(store: Store) -> None:
 
 
 def test_sqlite_connections_use_wal_and_foreign_keys(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
     store = Store.open(f"sqlite:///{tmp_path / 'sub' / 'h.db'}")
     try:
         store.upgrade()

@@ -49,6 +49,18 @@ def install(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def test_install_systemd_prints_a_usage_not_its_own_source() -> None:
+    helped = install("--help")
+    assert (helped.returncode, helped.stderr) == (0, "")
+    assert helped.stdout.startswith("usage: install-systemd [--enable daemon|timer]")
+    for option in ("--enable", "--prefix", "--python", "--root", "--dry-run"):
+        assert f"\n  {option} " in helped.stdout, option
+    assert "set -euo" not in helped.stdout and "NAME=" not in helped.stdout
+    wrong = install("--bogus")
+    assert (wrong.returncode, wrong.stdout) == (64, "")
+    assert wrong.stderr.startswith("install-systemd: unknown option --bogus\nusage: ")
+
+
 @pytest.fixture(scope="module")
 def root(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A root as install-systemd leaves it, plus systemd's own units and the binaries."""

@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from .problems import create_error, database_error, readable
+from .problems import create_error, database_error, missing_directory_error, readable
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 DATABASE_FILE_MODE = 0o640
@@ -31,7 +31,7 @@ DATABASE_FILE_MODE = 0o640
 
 
 def create_db_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for ``url``; SQLite files and their directory are created if missing."""
+    """An engine for ``url``; a missing SQLite file is created, in an existing directory."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, **kwargs)
@@ -72,11 +72,13 @@ def sqlite_path(url: str) -> Path | None:
 
 
 def _prepare_sqlite_file(path: Path) -> None:
-    """Create the directory and an empty file with ``DATABASE_FILE_MODE`` if missing."""
+    """Create an empty file with ``DATABASE_FILE_MODE`` if missing, never its directory
+    (:func:`~.problems.missing_directory_error`)."""
     if path.exists():
         return
+    if not path.parent.is_dir():
+        raise missing_directory_error(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, DATABASE_FILE_MODE)
     except OSError as exc:
         raise create_error(path, exc) from exc

@@ -72,6 +72,15 @@ def readable(what: str) -> Iterator[None]:
         ) from exc
 
 
+def missing_directory_error(path: Path) -> DatabaseCreateError:
+    """The SQLite file's directory does not exist: never created for it, since a typo in
+    the url would silently start a second, empty database somewhere else."""
+    return DatabaseCreateError(
+        f"the database's directory does not exist: {path.parent} (for {path.name})",
+        hint="check the [database] url or HARVESTER_DATABASE_URL; harvest never creates it",
+    )
+
+
 def create_error(path: Path, exc: OSError) -> DatabaseCreateError:
     """The SQLite file (or its directory) cannot be created."""
     reason = exc.strerror or str(exc)

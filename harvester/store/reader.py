@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 
 from ..errors import DatabaseError
 from .engine import SQLITE_BUSY_TIMEOUT_MS, sqlite_path
+from .problems import missing_directory_error
 
 
 def open_reader(url: str) -> Engine:
@@ -28,6 +29,8 @@ def open_reader(url: str) -> Engine:
     path = sqlite_path(url)
     if path is None:
         return create_engine(url, pool_pre_ping=True)
+    if not path.parent.is_dir():
+        raise missing_directory_error(path)
     if not path.exists():
         raise DatabaseError(
             f"no database at {path}",
@@ -36,6 +39,15 @@ def open_reader(url: str) -> Engine:
     engine = create_engine(make_url("sqlite://"), creator=lambda: _connect(path.resolve()))
     event.listen(engine, "connect", _on_connect)
     return engine
+
+
+def reader_if_exists(url: str) -> Engine | None:
+    """:func:`open_reader`, or None for a SQLite file not created yet (its directory must
+    exist): a database no harvest has made."""
+    path = sqlite_path(url)
+    if path is not None and path.parent.is_dir() and not path.exists():
+        return None
+    return open_reader(url)
 
 
 def _connect(path: Path) -> sqlite3.Connection:

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, func, select
+from sqlalchemy import Connection, Engine, func, inspect, select
 
 from ..vocabulary import Membership, RunStatus
 from . import schema as t
@@ -58,6 +58,11 @@ def run_log(engine: Engine) -> Iterator[RunLog]:
 class RunLog:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+
+    def exists(self) -> bool:
+        """Whether the database has a run log at all (False: an empty file, or a database
+        no harvest or ``harvest db upgrade`` has touched yet)."""
+        return inspect(self.conn).has_table(t.run.name)
 
     def last_complete(self, keys: Sequence[str]) -> dict[str, datetime | None]:
         """When each author's latest complete (``ok``) harvest ended; None if never."""

@@ -8,6 +8,9 @@ needs libsystemd headers and a compiler, and the small pure-Python packages are 
 
 Without ``$NOTIFY_SOCKET`` (not under systemd, or not ``Type=notify``) every call is a
 no-op, and a failing send is logged, never raised: notifications must not stop a harvest.
+A send never waits: a datagram socket blocks the sender while the reader's queue is full,
+and a reader that stopped reading would then hang the daemon's main thread (and with it
+SIGHUP, SIGTERM and the watchdog). A message that finds the queue full is dropped.
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ class Notifier:
         message = "\n".join(f"{key}={value}" for key, value in fields.items())
         try:
             with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
-                sock.sendto(message.encode("utf-8"), self.address)
+                sock.sendto(message.encode("utf-8"), socket.MSG_DONTWAIT, self.address)
         except OSError as exc:
             logger.warning("sd_notify to %r failed: %s", self.address, exc)
             return False

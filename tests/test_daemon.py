@@ -82,38 +82,55 @@ def environment(**extra: str) -> dict[str, str]:
 
 
 class Notifications:
-    """A real sd_notify socket (abstract name): what the daemon tells systemd."""
+    """A real sd_notify socket (abstract name): what the daemon tells systemd. Read all the
+    time, as systemd reads it: a queue left full would drop the daemon's messages."""
 
     def __init__(self) -> None:
         self.name = f"harvester-test-{uuid.uuid4().hex}"
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(b"\0" + self.name.encode())
+        self.sock.settimeout(0.1)
         self.messages: list[str] = []
         self._seen = 0
+        self._arrived = threading.Condition()
+        self._closed = False
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
 
     @property
     def env(self) -> dict[str, str]:
         return {"NOTIFY_SOCKET": "@" + self.name}
 
+    def _read(self) -> None:
+        while not self._closed:
+            try:
+                message = self.sock.recv(4096).decode()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with self._arrived:
+                self.messages.append(message)
+                self._arrived.notify_all()
+
     def wait_for(self, wanted: str, timeout: float = 60.0) -> str:
         """The next message (not seen by an earlier wait) containing ``wanted``."""
         deadline = time.monotonic() + timeout
-        while True:
-            for index in range(self._seen, len(self.messages)):
-                if wanted in self.messages[index]:
-                    self._seen = index + 1
-                    return self.messages[index]
-            self._seen = len(self.messages)
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise AssertionError(f"no {wanted!r} in {self.messages}")
-            self.sock.settimeout(remaining)
-            try:
-                self.messages.append(self.sock.recv(4096).decode())
-            except TimeoutError:
-                continue
+        with self._arrived:
+            while True:
+                for index in range(self._seen, len(self.messages)):
+                    if wanted in self.messages[index]:
+                        self._seen = index + 1
+                        return self.messages[index]
+                self._seen = len(self.messages)
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(f"no {wanted!r} in {self.messages}")
+                self._arrived.wait(remaining)
 
     def close(self) -> None:
+        self._closed = True
+        self._reader.join(timeout=5)
         self.sock.close()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -62,6 +63,22 @@ def test_a_dead_socket_is_logged_not_raised(
         assert not notifier.status("x")
     assert "sd_notify" in caplog.text
     assert not Notifier({"NOTIFY_SOCKET": "relative/path"}).enabled
+
+
+def test_a_reader_that_stopped_reading_never_blocks_the_sender(
+    path_socket: tuple[socket.socket, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """A full queue drops the message: a blocking send hung the daemon's main thread, and
+    with it SIGHUP, SIGTERM and the watchdog, while the reader did not read."""
+    sock, address = path_socket
+    notifier = Notifier({"NOTIFY_SOCKET": address})
+    began = time.monotonic()
+    with caplog.at_level(logging.WARNING, "harvester.notify"):
+        sent = [notifier.watchdog() for _ in range(5000)]  # far past any queue length
+    assert time.monotonic() - began < 5
+    assert sent[0] and not sent[-1]
+    assert "sd_notify" in caplog.text
+    assert sock.recv(4096) == b"WATCHDOG=1"  # what fitted in the queue is still there
 
 
 @pytest.mark.parametrize(

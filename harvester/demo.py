@@ -110,16 +110,17 @@ def _first_line(child: subprocess.Popen[bytes], errors: IO[bytes], timeout: floa
 
 
 def _stop(child: subprocess.Popen[bytes]) -> None:
-    for pipe in (child.stdin, child.stdout):
-        if pipe is not None:
-            with suppress(OSError):
-                pipe.close()
+    """SIGTERM, then SIGKILL; stdout is closed last (a reader thread may still hold it)."""
     child.terminate()
     try:
         child.wait(STOP_TIMEOUT)
     except subprocess.TimeoutExpired:
         child.kill()
         child.wait()
+    for pipe in (child.stdin, child.stdout):
+        if pipe is not None:
+            with suppress(OSError):
+                pipe.close()
 
 
 @contextmanager

@@ -1,7 +1,10 @@
-"""``python -m arxiv_lookalike [--corpus FILE] [--port N] [--host H] [--legacy]``.
+"""``python -m arxiv_lookalike [--corpus FILE | --namesakes [--seed N]] [--port N] [--host H]
+[--legacy] [--stop-on-eof]``.
 
-Serves the corpus (default: the shipped seed corpus), prints the query URL on stdout and
-runs until Ctrl-C.
+Serves the corpus (default: the shipped seed corpus; ``--namesakes``: the five "Wei Zhang"s
+of :mod:`arxiv_lookalike.namesakes`), prints the query URL on stdout and runs until Ctrl-C,
+or with ``--stop-on-eof`` until its standard input closes: a parent that starts it with a
+pipe there (``harvest demo``) leaves no server behind, however it ends.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import sys
 import threading
 
 from arxiv_lookalike.corpus import Corpus, CorpusError, seed_corpus
+from arxiv_lookalike.namesakes import CLAIMANTS, namesake_corpus, namesake_records
 from arxiv_lookalike.server import LookalikeServer
 
 
@@ -21,25 +25,47 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         prog="python -m arxiv_lookalike",
         description="Serve a JSON corpus like the arXiv query API, on real HTTP.",
     )
-    parser.add_argument("--corpus", help="corpus JSON file (default: the seed corpus)")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--corpus", help="corpus JSON file (default: the seed corpus)")
+    source.add_argument(
+        "--namesakes",
+        action="store_true",
+        help=f"five people all written 'Wei Zhang'; the tracked one's feed is"
+        f" /a/{CLAIMANTS[0]}.atom2 (and /a/{CLAIMANTS[1]}.atom2)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="with --namesakes: the corpus's seed (0)"
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="port (default: any free one)")
     parser.add_argument("--legacy", action="store_true", help="answer in the legacy format")
+    parser.add_argument(
+        "--stop-on-eof", action="store_true", help="stop when standard input closes"
+    )
     return parser.parse_args(argv)
+
+
+def _corpus(args: argparse.Namespace) -> Corpus:
+    if args.namesakes:
+        return Corpus.from_dicts(namesake_records(namesake_corpus(args.seed), CLAIMANTS))
+    return Corpus.load(args.corpus) if args.corpus else seed_corpus()
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     try:
-        corpus = Corpus.load(args.corpus) if args.corpus else seed_corpus()
+        corpus = _corpus(args)
     except CorpusError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     with LookalikeServer(corpus, args.host, args.port, legacy=args.legacy) as server:
         print(server.url, flush=True)
         with contextlib.suppress(KeyboardInterrupt):
-            threading.Event().wait()
+            if args.stop_on_eof:
+                sys.stdin.buffer.read()
+            else:
+                threading.Event().wait()
     return 0
 
 

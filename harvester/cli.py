@@ -103,10 +103,26 @@ def build_parser() -> argparse.ArgumentParser:
         dest="everything",
         help="recompute every profile with a newly fitted model, not only what changed",
     )
-    commands.add_parser(
+    demo = commands.add_parser(
         "demo",
         help="offline demo: harvest the bundled seed corpus from a local arXiv look-alike",
+        description="Start the bundled arXiv look-alike (a child process, real HTTP on"
+        " 127.0.0.1), harvest it into a temporary SQLite database and print what came out.",
         parents=[_common_options(top=False, config=False)],
+    )
+    demo.add_argument(
+        "--identity",
+        action="store_true",
+        help="five people all written 'Wei Zhang': harvest her by name alone, then with her"
+        " arXiv author identifier; print what was accepted, held and rejected, and the"
+        " 'harvest review' commands that decide the held papers",
+    )
+    demo.add_argument(
+        "--keep",
+        metavar="DIR",
+        type=Path,
+        help="keep the demo's database in DIR (a new folder), with a harvester.toml for"
+        " --config, so 'harvest profile' or 'harvest review' can read it afterwards",
     )
     daemon = commands.add_parser(
         "daemon",
@@ -261,7 +277,7 @@ def _pipe_closed() -> int:
 
 def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace, context: _Context) -> int:
     if args.command == "demo":
-        return run_demo(quiet=args.quiet)
+        return run_demo(quiet=args.quiet, identity=args.identity, keep=args.keep)
     if args.command == "daemon":
         return run_daemon(args, context)
     if args.command is None and not args.once:
@@ -519,24 +535,19 @@ def _decide(
     return "\n".join([*lines, "applied at the next harvest"]) + "\n"
 
 
-def run_demo(*, quiet: bool = False) -> int:
-    """``harvest demo``: the whole pipeline against the bundled look-alike, offline."""
-    import tempfile
+def run_demo(*, quiet: bool = False, identity: bool = False, keep: Path | None = None) -> int:
+    """``harvest demo [--identity] [--keep DIR]``: the whole pipeline against the look-alike,
+    offline; the look-alike runs as a child process (the product never imports it)."""
+    from .demo import demo_folder, demo_stages, lookalike
 
-    from arxiv_lookalike import LookalikeServer, seed_corpus
-
-    from .demo import demo_settings
-    from .profile import load_profile, render_summary
-
-    with (
-        tempfile.TemporaryDirectory(prefix="harvest-demo-") as tmp,
-        LookalikeServer(seed_corpus()) as server,
-    ):
-        settings = demo_settings(server.url, Path(tmp) / "demo.db")
-        code = run_once(settings, quiet=quiet)
-        with _opened(settings) as store:
-            summaries = [render_summary(load_profile(store, a.key)) for a in settings.authors]
-    _say("\n".join(summaries), quiet=quiet and code == exits.OK)
+    code = exits.OK
+    with demo_folder(keep) as folder, lookalike(*(["--namesakes"] if identity else [])) as url:
+        for stage in demo_stages(url, folder, identity=identity, kept=keep is not None):
+            if stage.heading:
+                _say(stage.heading + ":", quiet=quiet)
+            code = run_once(stage.settings, quiet=quiet) or code
+            with _opened(stage.settings) as store:
+                _say(stage.report(store), quiet=quiet and code == exits.OK)
     return code
 
 

@@ -18,6 +18,9 @@ root; they print ``str(error)`` on one line and exit with ``error.exit_code``.
     ├── ReviewInputError               exit 2: a file of ids to review cannot be read
     ├── OutputError                    exit 73: the HTML site cannot be written
     ├── LeaseLostError                 exit 75: another process took over an author's lease
+    ├── DemoError                      exit 73: the demo cannot keep its database where asked
+    │   ├── DemoFolderTakenError       exit 2: that folder already holds a demo database
+    │   └── LookalikeStartError        exit 69: the demo's arXiv look-alike did not start
     ├── FetchError                     asking arXiv failed (per author; never fatal to a run)
     │   ├── TransientFetchError        worth retrying later (timeouts, 429, 5xx, broken pages)
     │   │   ├── ConnectionFailedError  connecting or reading failed, or timed out
@@ -55,6 +58,8 @@ __all__ = [
     "CorruptDatabaseError",
     "DatabaseCreateError",
     "DatabaseError",
+    "DemoError",
+    "DemoFolderTakenError",
     "EmptyPageError",
     "EntriesRefusedError",
     "FetchError",
@@ -65,6 +70,7 @@ __all__ = [
     "InconsistentTotalError",
     "InvalidPageError",
     "LeaseLostError",
+    "LookalikeStartError",
     "OutputError",
     "PaperNotFoundError",
     "ProfileNotFoundError",
@@ -205,6 +211,30 @@ class LeaseLostError(HarvesterError):
 
     exit_code = exits.TEMPORARY
     default_hint = "another process harvests this author now; nothing was written"
+
+
+class DemoError(HarvesterError):
+    """``harvest demo --keep DIR``: the folder cannot be created or written."""
+
+    exit_code = exits.CANNOT_CREATE
+    default_hint = "name a folder that can be created and written"
+
+
+class DemoFolderTakenError(DemoError):
+    """``harvest demo --keep DIR``: DIR holds a database already; a demo starts afresh."""
+
+    exit_code = exits.USAGE
+    default_hint = "name a new or empty folder, or remove the old demo's files"
+
+
+class LookalikeStartError(DemoError):
+    """The demo's arXiv look-alike (``python -m arxiv_lookalike``) did not start."""
+
+    exit_code = exits.UNAVAILABLE
+    default_hint = (
+        "the look-alike ships with arxiv-harvester: reinstall it ('make setup'), then check"
+        " that 'python -m arxiv_lookalike' starts"
+    )
 
 
 class StopRequested(HarvesterError):

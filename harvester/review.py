@@ -28,11 +28,21 @@ from .errors import PaperNotFoundError
 from .evidence import person_reason
 from .matching import Matcher
 from .normalise import InvalidIdentifierError, parse_arxiv_id
-from .store.review import Candidacy, Decided, HeldPaper, decisions_of, held_papers, record_rulings
+from .store.review import (
+    Candidacy,
+    Decided,
+    HeldPaper,
+    Tally,
+    decisions_of,
+    held_papers,
+    record_rulings,
+    tally_of,
+)
 from .vocabulary import Membership, ReviewDecision
 
 __all__ = [
     "HeldPaper",
+    "Tally",
     "decide",
     "held_above",
     "queue_json",
@@ -40,6 +50,7 @@ __all__ = [
     "refusal",
     "render_queue",
     "review_queue",
+    "tally",
     "waiting",
 ]
 
@@ -50,6 +61,11 @@ OUT_OF_PROFILE = (Membership.REJECTED, Membership.EXCLUDED)
 def review_queue(engine: Engine, key: str) -> list[HeldPaper]:
     """The profile's held papers, the likeliest first (unknown key: ProfileNotFoundError)."""
     return held_papers(engine, key)
+
+
+def tally(engine: Engine, key: str) -> Tally:
+    """How many papers the profile accepted, holds and rejected; ambiguous or not."""
+    return tally_of(engine, key)
 
 
 def waiting(engine: Engine, key: str) -> list[Decided]:

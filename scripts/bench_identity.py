@@ -1,6 +1,6 @@
 """Benchmark: how long :func:`harvester.identity.judge` takes for many same-name candidates.
 
-The candidates come from several namesake corpora (``tests/namesakes.py``, five people
+The candidates come from several namesake corpora (``arxiv_lookalike/namesakes.py``, five people
 written "Wei Zhang"), judged once anchored by the tracked person's identifier feed and
 once without an anchor. Not a test: a figure for docs/benchmarks.md (issue 11 asked for
 5,000 candidates in well under 10 s). ::
@@ -16,10 +16,10 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the tests' namesakes
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests.test_identity
 
+from arxiv_lookalike.namesakes import namesake_corpus
 from harvester.identity import judge
-from tests.namesakes import namesake_corpus
 from tests.test_identity import many_candidates
 
 

@@ -1,6 +1,6 @@
 """Identity decisions (:mod:`harvester.identity`), measured against issue 11's targets.
 
-The namesake corpus (:mod:`tests.namesakes`) has five people written "Wei Zhang"; the
+The namesake corpus (:mod:`arxiv_lookalike.namesakes`) has five people written "Wei Zhang"; the
 tracked one's identifier feed lists 40 % of her papers. The seed profile (Sham Kakade, a
 unique name) must come out exactly as before identity existed: all 76 papers accepted.
 Figures are printed (``pytest -s``) so they can be reported.
@@ -20,10 +20,7 @@ from pathlib import Path
 import pytest
 
 from arxiv_lookalike import seed_corpus
-from harvester.identity import Candidate, Decision, Judgement, judge
-from harvester.matching import fold_name, fold_names
-
-from .namesakes import (
+from arxiv_lookalike.namesakes import (
     BRIDGE,
     NAME,
     NamesakeCorpus,
@@ -31,6 +28,8 @@ from .namesakes import (
     later_papers,
     namesake_corpus,
 )
+from harvester.identity import Candidate, Decision, Judgement, judge
+from harvester.matching import fold_name, fold_names
 
 SEED_PAPERS = Path(__file__).resolve().parent / "data" / "seed" / "papers.json"
 SEED_NAMES = fold_names(["Sham Kakade", "Sham M. Kakade", "Sham M Kakade", "S. Kakade"])

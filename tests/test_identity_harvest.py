@@ -1,7 +1,7 @@
 """Identity beyond names, end to end: five "Wei Zhang"s served by the look-alike over HTTP,
 harvested into a real SQLite file and a real PostgreSQL schema.
 
-The corpus is :mod:`tests.namesakes` (deterministic); the tracked Wei Zhang's identifier
+The corpus is :mod:`arxiv_lookalike.namesakes` (deterministic); the tracked Wei Zhang's identifier
 feed, ``/a/zhang_w_1.atom2``, lists fewer than half of her papers. The issue's targets are
 measured on what the views say: precision >= 0.98 and recall >= 0.95 of her accepted
 papers, at most 10 % of her papers held, and after an upstream change her new papers
@@ -20,36 +20,23 @@ import pytest
 
 from arxiv_lookalike import Corpus, LookalikeServer
 from arxiv_lookalike.faults import Status
+from arxiv_lookalike.namesakes import (
+    CLAIMANTS,
+    NAME,
+    NamesakeCorpus,
+    later_papers,
+    namesake_corpus,
+    namesake_records,
+)
 from harvester.status import collect_status
 from harvester.store import Store
 from harvester.vocabulary import RunStatus
 
-from .namesakes import NAME, NamesakeCorpus, later_papers, namesake_corpus
 from .support import harvest, make_settings, rows, run_cli, write_config
 
 KEY = "zhang"
-AUTHOR_ID = "zhang_w_1"
-ORCID = "0000-0002-1825-0097"
+AUTHOR_ID, ORCID = CLAIMANTS
 PAGE = {"page_size": 200}
-
-
-def lookalike_records(corpus: NamesakeCorpus, claimants: tuple[str, ...]) -> list[dict[str, Any]]:
-    """The namesake papers as look-alike records; the feed's papers claimed by ``claimants``."""
-    return [
-        {
-            "id": p.arxiv_id,
-            "version": 1,
-            "title": p.title,
-            "summary": p.abstract,
-            "authors": list(p.authors),
-            "published": f"{p.published.isoformat()}T12:00:00Z",
-            "updated": f"{p.published.isoformat()}T12:00:00Z",
-            "primary_category": p.categories[0],
-            "categories": list(p.categories),
-            "claimants": list(claimants) if p.arxiv_id in corpus.feed_ids else [],
-        }
-        for p in corpus.papers
-    ]
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +46,7 @@ def namesakes() -> NamesakeCorpus:
 
 @pytest.fixture
 def zhang_server(namesakes: NamesakeCorpus) -> Iterator[LookalikeServer]:
-    corpus = Corpus.from_dicts(lookalike_records(namesakes, (AUTHOR_ID, ORCID)))
+    corpus = Corpus.from_dicts(namesake_records(namesakes, (AUTHOR_ID, ORCID)))
     with LookalikeServer(corpus) as server:
         yield server
 
@@ -113,7 +100,7 @@ def test_after_an_upstream_change_her_new_papers_come_in_and_the_others_do_not(
     settings = zhang(zhang_server, db_url, orcid=ORCID)
     assert harvest(store, settings).exit_code == 0
     later = later_papers(namesakes, per_person=3)
-    for record in lookalike_records(later, ()):
+    for record in namesake_records(later, ()):
         zhang_server.corpus.upsert(record)
     report = harvest(store, settings)
     assert report.exit_code == 0

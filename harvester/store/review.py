@@ -2,12 +2,13 @@
 
 :func:`held_papers` reads the public view ``review_queue`` (the papers held for review)
 and the decisions still waiting for a harvest; :func:`decisions_of` every decision of a
-profile with where its paper is now; :func:`record_rulings` loads what each decision would
-meet (:class:`Candidacy`), lets the caller's pure check refuse, then writes the decisions
-into ``review_decision``, one row per author and paper (a later decision replaces an
-earlier one), in one transaction: all ids are checked before any is written. A decision
-takes effect at the author's next harvest, incremental or full (:mod:`harvester.evidence`),
-and lasts across all later ones.
+profile with where its paper is now; :func:`tally_of` how many papers the profile accepted,
+holds and rejected, and whether it is ambiguous; :func:`record_rulings` loads what each
+decision would meet (:class:`Candidacy`), lets the caller's pure check refuse, then writes
+the decisions into ``review_decision``, one row per author and paper (a later decision
+replaces an earlier one), in one transaction: all ids are checked before any is written. A
+decision takes effect at the author's next harvest, incremental or full
+(:mod:`harvester.evidence`), and lasts across all later ones.
 """
 
 from __future__ import annotations
@@ -16,13 +17,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, Float, select, text
+from sqlalchemy import Connection, Engine, Float, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import ProfileNotFoundError
 from ..evidence import Ruling
 from ..records import Paper
-from ..vocabulary import ReviewDecision
+from ..vocabulary import Membership, ReviewDecision
 from . import schema as t
 from .engine import read_session
 from .harvests import insert_for
@@ -61,6 +62,37 @@ def held_papers(engine: Engine, key: str) -> list[HeldPaper]:
             HeldPaper(r.arxiv_id, r.title, r.score, r.reason, r.held_since, decided.get(r.arxiv_id))
             for r in conn.execute(_QUEUE, {"key": key})
         ]
+
+
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """Where a profile's candidates are: members (active or missing), held, rejected (by
+    the evidence, a person or the config), and the evidence's ``ambiguous`` flag."""
+
+    accepted: int
+    held: int
+    rejected: int
+    ambiguous: bool
+
+
+def tally_of(engine: Engine, key: str) -> Tally:
+    """The profile's :class:`Tally`; unknown key: an error."""
+    m, a = t.membership.c, t.author.c
+    counted = select(m.status, func.count()).where(m.author_key == key).group_by(m.status)
+    with read_session(engine, doing="cannot count the profile's papers", rows="membership") as conn:
+        _require(conn, key)
+        counts = {Membership(status): n for status, n in conn.execute(counted)}
+        ambiguous = conn.execute(select(a.ambiguous).where(a.key == key)).scalar_one()
+
+    def of(*statuses: Membership) -> int:
+        return sum(counts.get(s, 0) for s in statuses)
+
+    return Tally(
+        accepted=of(Membership.ACTIVE, Membership.MISSING),
+        held=of(Membership.HELD),
+        rejected=of(Membership.REJECTED, Membership.EXCLUDED),
+        ambiguous=bool(ambiguous),
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,13 +3,14 @@
 Issue 11 measures identity decisions on "several people of one name, one of them in the
 tracked author's own main field, whose co-author pools barely overlap, and an identifier
 feed listing fewer than half of her papers". :func:`namesake_corpus` builds exactly that,
-as plain data (no database, no server), so the identity tests and the look-alike can
-both use it::
+as plain data (no database, no server), so the identity tests, ``harvest demo --identity``
+and ``python -m arxiv_lookalike --namesakes`` all use it::
 
     corpus = namesake_corpus(seed=0)
     hers = corpus.papers_of(corpus.tracked)
     claimed = corpus.feed_ids              # what her identifier feed lists
     later = later_papers(corpus)           # a few new papers per person, same rules
+    records = namesake_records(corpus, CLAIMANTS)   # for Corpus.from_dicts
 
 The people (:data:`PEOPLE`): the tracked one (index 0) works on reinforcement learning and
 optimisation in cs.LG; another on graph and vision learning, also in cs.LG, with one
@@ -32,9 +33,11 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import Any
 
 __all__ = [
     "BRIDGE",
+    "CLAIMANTS",
     "COLLISION",
     "NAME",
     "PEOPLE",
@@ -43,6 +46,7 @@ __all__ = [
     "Person",
     "later_papers",
     "namesake_corpus",
+    "namesake_records",
 ]
 
 NAME = "Wei Zhang"
@@ -51,6 +55,8 @@ BRIDGE = "Rosa Lindqvist"
 """The co-author the two cs.LG people have in common (frequent for her, rare for him)."""
 COLLISION = "Lei Wang"
 """Two different people of that name: one of her co-authors, one of the hep-th person's."""
+CLAIMANTS = ("zhang_w_1", "0000-0002-1825-0097")
+"""The tracked person's arXiv author identifier and ORCID iD: her feed lists ``feed_ids``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -495,3 +501,23 @@ def _all_names(corpus: NamesakeCorpus) -> set[str]:
 def _next_number(corpus: NamesakeCorpus) -> int:
     """Above every number used so far, so later ids never collide with earlier ones."""
     return max(int(p.arxiv_id.split(".")[1]) for p in corpus.papers) + 1
+
+
+def namesake_records(corpus: NamesakeCorpus, claimants: Sequence[str]) -> list[dict[str, Any]]:
+    """The papers as look-alike records (:meth:`Corpus.from_dicts`), each paper of the
+    tracked person's feed claimed by ``claimants`` (served at ``/a/{claimant}.atom2``)."""
+    return [
+        {
+            "id": p.arxiv_id,
+            "version": 1,
+            "title": p.title,
+            "summary": p.abstract,
+            "authors": list(p.authors),
+            "published": f"{p.published.isoformat()}T12:00:00Z",
+            "updated": f"{p.published.isoformat()}T12:00:00Z",
+            "primary_category": p.categories[0],
+            "categories": list(p.categories),
+            "claimants": list(claimants) if p.arxiv_id in corpus.feed_ids else [],
+        }
+        for p in corpus.papers
+    ]

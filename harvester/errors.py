@@ -15,6 +15,7 @@ root; they print ``str(error)`` on one line and exit with ``error.exit_code``.
     │   └── CorruptDatabaseError       exit 74: damaged file, version table or stored row
     ├── ProfileNotFoundError           exit 2: no tracked author has that key
     ├── PaperNotFoundError             exit 2: no candidate paper of the profile has that id
+    ├── RequestRefusedError            exit 2: a command was asked what it will not do as asked
     ├── OutputError                    exit 73: the HTML site cannot be written
     ├── LeaseLostError                 exit 75: another process took over an author's lease
     ├── FetchError                     asking arXiv failed (per author; never fatal to a run)
@@ -68,6 +69,7 @@ __all__ = [
     "PaperNotFoundError",
     "ProfileNotFoundError",
     "QueryRejectedError",
+    "RequestRefusedError",
     "ResponseTooLargeError",
     "SchemaOutdatedError",
     "SchemaTooNewError",
@@ -168,6 +170,13 @@ class PaperNotFoundError(HarvesterError):
         )
         self.key = key
         self.ids = tuple(ids)
+
+
+class RequestRefusedError(HarvesterError):
+    """A command was asked for what it will not do as asked (``harvest authors --purge``
+    of a configured key, without ``--yes`` off a terminal; ``--only`` an unknown key)."""
+
+    exit_code = exits.USAGE
 
 
 class OutputError(HarvesterError):

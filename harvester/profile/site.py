@@ -64,6 +64,7 @@ def write_site(store: Store, directory: Path, *, now: datetime | None = None) ->
     latest = max((r.last_harvest_at for r in rows if r.last_harvest_at), default=None)
     atomic_write(index, render_index(rows, latest).encode())
     atomic_write(directory / MANIFEST, json.dumps(stamps, sort_keys=True, indent=0).encode())
+    _remove_gone(directory, set(written_from) - set(stamps))
     logger.info("site written: %d of %d profiles in %s", len(pages), len(rows), directory)
     return [*written, index]
 
@@ -79,6 +80,19 @@ def _current(
     """The page and feed of ``key`` are there and were written from what is stored now."""
     files = (directory / f"{key}.html", directory / f"{key}.atom")
     return written_from.get(key) == stamps[key] and all(f.exists() for f in files)
+
+
+def _remove_gone(directory: Path, keys: set[str]) -> None:
+    """Pages and feeds this site wrote for profiles the database no longer holds (purged
+    with ``harvest authors --purge``); only files the manifest named are touched."""
+    for key in sorted(keys):
+        for path in (directory / f"{key}.html", directory / f"{key}.atom"):
+            if path.parent != directory:  # a manifest edited by hand names no other place
+                continue
+            try:
+                path.unlink(missing_ok=True)
+            except OSError as exc:
+                raise OutputError(f"cannot remove {path}: {exc.strerror or exc}") from exc
 
 
 def _read_manifest(directory: Path) -> dict[str, str]:

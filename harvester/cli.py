@@ -77,6 +77,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --once: a full reconciliation of every author, not an incremental harvest",
     )
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        default=[],
+        metavar="KEY",
+        help="with --once: harvest only these configured authors",
+    )
     common = _common_options(top=False)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     db = commands.add_parser("db", help="database maintenance", parents=[common])
@@ -225,6 +232,8 @@ def _check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
         parser.error(f"--once is a command of its own: drop it, or drop {args.command}")
     if args.full and not args.once:
         parser.error("--full goes with --once")
+    if args.only and not args.once:
+        parser.error("--only goes with --once")
     if args.quiet and args.verbose:
         parser.error("-q and -v contradict each other: choose one")
     if args.command == "demo" and args.config is not None:
@@ -284,7 +293,7 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace, context
         return upgrade_database(settings, quiet=args.quiet)
     if args.command == "refresh":
         return refresh_derived(settings, everything=args.everything, quiet=args.quiet)
-    return run_once(settings, quiet=args.quiet, full=args.full)
+    return run_once(settings, quiet=args.quiet, full=args.full, only=args.only)
 
 
 def _settings(args: argparse.Namespace, context: _Context) -> Settings:
@@ -348,27 +357,43 @@ def refresh_derived(settings: Settings, *, everything: bool = False, quiet: bool
     return exits.OK
 
 
-def run_once(settings: Settings, *, quiet: bool = False, full: bool = False) -> int:
-    """``harvest --once [--full]``: migrate, harvest every author, print a line each.
+def run_once(
+    settings: Settings, *, quiet: bool = False, full: bool = False, only: Sequence[str] = ()
+) -> int:
+    """``harvest --once [--full] [--only KEY...]``: migrate, harvest every author (or
+    those ``only`` names), print a line each.
 
     When arXiv could not be reached at all and nobody was harvested, that is the one
     thing to say: one error line (exit 75) instead of a line per author."""
     from .harvest import CycleOptions, harvest_once
-    from .progress import terminal_progress
-    from .vocabulary import RunStatus
+    from .progress import LinePrinter, terminal_progress
 
-    progress = terminal_progress(settings.arxiv.delay_seconds, quiet=quiet)
+    _check_only(settings, only)
+    chosen = [a.key for a in settings.authors if not only or a.key in only]
+    bar = terminal_progress(settings.arxiv.delay_seconds, quiet=quiet)
+    printer = LinePrinter(max(map(len, chosen), default=0), quiet=quiet, inner=bar)
+    options = CycleOptions(full=full, only=frozenset(only))
     with _opened(settings) as store:
         store.upgrade()
-        report = harvest_once(settings, store, CycleOptions(full=full), progress=progress)
+        report = harvest_once(settings, store, options, progress=printer)
+    printer.finish(report)
     if report.unreachable and report.harvested_none:
         raise report.unreachable
-    code = report.exit_code
-    for author in report.authors:
-        fine = author.status == RunStatus.OK or (author.status == RunStatus.SKIPPED and code == 0)
-        if not quiet or not fine:
-            print(author.line(), file=sys.stdout if fine else sys.stderr, flush=True)
-    return code
+    return report.exit_code
+
+
+def _check_only(settings: Settings, only: Sequence[str]) -> None:
+    """Every key ``--only`` names must be a configured author's."""
+    from .errors import RequestRefusedError
+
+    configured = [a.key for a in settings.authors]
+    unknown = [key for key in dict.fromkeys(only) if key not in configured]
+    if unknown:
+        more = " ..." if len(configured) > 10 else ""
+        raise RequestRefusedError(
+            f"--only {' '.join(unknown)}: no such author in the config",
+            hint=f"configured: {', '.join(configured[:10])}{more}",
+        )
 
 
 def run_daemon(args: argparse.Namespace, context: _Context) -> int:

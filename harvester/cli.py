@@ -472,7 +472,7 @@ def _confirm_purge(keys: list[str]) -> None:
     if not sys.stdin.isatty():
         raise RequestRefusedError(
             f"purging {' '.join(keys)} needs a confirmation and stdin is not a terminal",
-            hint="pass --yes to purge without asking (--dry-run shows what would go)",
+            hint="pass --yes to purge without asking; --dry-run shows what would go",
         )
     wanted = " ".join(keys)
     typed = input(f"This removes everything stored for {wanted}. Type {wanted!r} to go on: ")

@@ -195,5 +195,6 @@ def test_every_command_has_help() -> None:
         "harvest history",
         "harvest export",
         "harvest review",
+        "harvest authors",
     ):
         assert command in readme, f"{command} is not documented in the README"

@@ -24,6 +24,7 @@ COMMANDS = (
     ("export", "kakade"),
     ("db", "upgrade"),
     ("refresh",),
+    ("authors",),
 )
 
 
@@ -53,6 +54,9 @@ def test_global_options_mean_the_same_before_and_after_the_command(
         (("--once", "status"), "--once is a command of its own"),
         (("--full", "status"), "--full goes with --once"),
         (("--full",), "--full goes with --once"),
+        (("--only", "kakade"), "--only goes with --once"),
+        (("authors", "--yes"), "--dry-run and --yes go with --purge"),
+        (("authors", "--json", "--purge", "x"), "--json lists the authors"),
         (("-q", "-v", "--once"), "-q and -v contradict each other"),
         (("demo", "--config", "x.toml"), "demo uses a configuration of its own"),
     ],
@@ -76,6 +80,7 @@ def test_no_arguments_lists_every_command(tmp_path: Path) -> None:
         "history",
         "export",
         "refresh",
+        "authors",
         "db",
         "demo",
     ):

@@ -101,9 +101,8 @@ def _purge(conn: Connection, keys: list[str]) -> Purged:
     purged = Purged(tuple(keys))
     m = t.membership.c
     papers = sorted(set(conn.execute(select(m.arxiv_id).where(m.author_key.in_(keys))).scalars()))
-    for table in (t.event, t.count_change, t.review_decision, t.membership):
-        purged.count(table.name, _delete_keyed(conn, table, keys))
-    for table in (t.similar_author, t.similar_profile):
+    owned = (t.event, t.count_change, t.review_decision, t.membership, t.similar_author)
+    for table in (*owned, t.similar_profile):
         purged.count(table.name, _delete_keyed(conn, table, keys))
     s = t.similar_author.c
     unlinked = update(t.similar_author).where(s.similar_key.in_(keys)).values(similar_key=None)

@@ -35,7 +35,9 @@ logger = logging.getLogger("harvester")
 
 FORMATS = ("text", "markdown", "json", "html")
 EXPORT_FORMATS = ("bibtex", "csv", "json")
-COMMANDS = "--once, daemon, status, profile, history, export, refresh, review, db upgrade or demo"
+COMMANDS = (
+    "--once, daemon, status, authors, profile, history, export, refresh, review, db upgrade or demo"
+)
 
 
 def _common_options(*, top: bool, config: bool = True) -> argparse.ArgumentParser:
@@ -84,6 +86,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--full",
         action="store_true",
         help="with --once: a full reconciliation of every author, not an incremental harvest",
+    )
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        default=[],
+        metavar="KEY",
+        help="with --once: harvest only these configured authors",
     )
     common = _common_options(top=False)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -138,8 +147,32 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
     )
     status.add_argument("--json", action="store_true", help="print JSON (for monitoring)")
+    _authors_command(commands, common)
     _profile_commands(commands, common)
     return parser
+
+
+def _authors_command(commands: Any, common: argparse.ArgumentParser) -> None:
+    """``authors``: the tracked authors and the profiles left behind; ``--purge`` those."""
+    authors = commands.add_parser(
+        "authors",
+        help="tracked authors and profiles no longer in the config; --purge removes those",
+        parents=[common],
+    )
+    authors.add_argument("--json", action="store_true", help="print JSON")
+    authors.add_argument(
+        "--purge",
+        nargs="+",
+        default=[],
+        metavar="KEY",
+        help="remove everything the database holds for these authors (no longer in the config)",
+    )
+    authors.add_argument(
+        "--dry-run", action="store_true", help="with --purge: say what would go, change nothing"
+    )
+    authors.add_argument(
+        "--yes", action="store_true", help="with --purge: do not ask for confirmation"
+    )
 
 
 def _profile_commands(commands: Any, common: argparse.ArgumentParser) -> None:
@@ -247,10 +280,21 @@ def _check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
         parser.error(f"--once is a command of its own: drop it, or drop {args.command}")
     if args.full and not args.once:
         parser.error("--full goes with --once")
+    if args.only and not args.once:
+        parser.error("--only goes with --once")
     if args.quiet and args.verbose:
         parser.error("-q and -v contradict each other: choose one")
     if args.command == "demo" and args.config is not None:
         parser.error("demo uses a configuration of its own: drop --config")
+    if args.command == "authors":
+        _check_authors_usage(parser, args)
+
+
+def _check_authors_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    if not args.purge and (args.dry_run or args.yes):
+        parser.error("--dry-run and --yes go with --purge")
+    if args.purge and args.json:
+        parser.error("--json lists the authors: drop it with --purge")
 
 
 def _failed(
@@ -287,6 +331,8 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace, context
     settings = _settings(args, context)
     if args.command == "status":
         return show_status(settings, as_json=args.json, quiet=args.quiet)
+    if args.command == "authors":
+        return purge_authors(settings, args) if args.purge else list_authors(settings, args)
     if args.command in ("profile", "history", "export"):
         return show_profile(settings, args)
     if args.command == "review":
@@ -295,7 +341,7 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace, context
         return upgrade_database(settings, quiet=args.quiet)
     if args.command == "refresh":
         return refresh_derived(settings, everything=args.everything, quiet=args.quiet)
-    return run_once(settings, quiet=args.quiet, full=args.full)
+    return run_once(settings, quiet=args.quiet, full=args.full, only=args.only)
 
 
 def _settings(args: argparse.Namespace, context: _Context) -> Settings:
@@ -362,27 +408,43 @@ def refresh_derived(settings: Settings, *, everything: bool = False, quiet: bool
     return exits.OK
 
 
-def run_once(settings: Settings, *, quiet: bool = False, full: bool = False) -> int:
-    """``harvest --once [--full]``: migrate, harvest every author, print a line each.
+def run_once(
+    settings: Settings, *, quiet: bool = False, full: bool = False, only: Sequence[str] = ()
+) -> int:
+    """``harvest --once [--full] [--only KEY...]``: migrate, harvest every author (or
+    those ``only`` names), print a line each.
 
     When arXiv could not be reached at all and nobody was harvested, that is the one
     thing to say: one error line (exit 75) instead of a line per author."""
     from .harvest import CycleOptions, harvest_once
-    from .progress import terminal_progress
-    from .vocabulary import RunStatus
+    from .progress import LinePrinter, terminal_progress
 
-    progress = terminal_progress(settings.arxiv.delay_seconds, quiet=quiet)
+    _check_only(settings, only)
+    chosen = [a.key for a in settings.authors if not only or a.key in only]
+    bar = terminal_progress(settings.arxiv.delay_seconds, quiet=quiet)
+    printer = LinePrinter(max(map(len, chosen), default=0), quiet=quiet, inner=bar)
+    options = CycleOptions(full=full, only=frozenset(only))
     with _opened(settings) as store:
         store.upgrade()
-        report = harvest_once(settings, store, CycleOptions(full=full), progress=progress)
+        report = harvest_once(settings, store, options, progress=printer)
+    printer.finish(report)
     if report.unreachable and report.harvested_none:
         raise report.unreachable
-    code = report.exit_code
-    for author in report.authors:
-        fine = author.status == RunStatus.OK or (author.status == RunStatus.SKIPPED and code == 0)
-        if not quiet or not fine:
-            print(author.line(), file=sys.stdout if fine else sys.stderr, flush=True)
-    return code
+    return report.exit_code
+
+
+def _check_only(settings: Settings, only: Sequence[str]) -> None:
+    """Every key ``--only`` names must be a configured author's."""
+    from .errors import RequestRefusedError
+
+    configured = [a.key for a in settings.authors]
+    unknown = [key for key in dict.fromkeys(only) if key not in configured]
+    if unknown:
+        more = " ..." if len(configured) > 10 else ""
+        raise RequestRefusedError(
+            f"--only {' '.join(unknown)}: no such author in the config",
+            hint=f"configured: {', '.join(configured[:10])}{more}",
+        )
 
 
 def run_daemon(args: argparse.Namespace, context: _Context) -> int:
@@ -436,6 +498,48 @@ def show_status(settings: Settings, *, as_json: bool = False, quiet: bool = Fals
             engine.dispose()
     _say(report.to_json() if as_json else report.render(), quiet=quiet and report.healthy)
     return report.exit_code
+
+
+def list_authors(settings: Settings, args: argparse.Namespace) -> int:
+    """``harvest authors [--json]``: the configured authors, then the profiles the
+    database holds that the config no longer names; read-only."""
+    from .tracked import authors_json, render_authors, tracked_authors
+
+    with _schema_checked(settings) as store:
+        rows = tracked_authors(settings.authors, store.stored_authors())
+    if not args.quiet:
+        sys.stdout.write(authors_json(rows) if args.json else render_authors(rows))
+    return exits.OK
+
+
+def purge_authors(settings: Settings, args: argparse.Namespace) -> int:
+    """``harvest authors --purge KEY... [--dry-run] [--yes]``: remove profiles the config
+    no longer names, in one transaction, after a confirmation."""
+    from .tracked import check_purge, render_purge
+
+    keys = list(dict.fromkeys(args.purge))
+    with _schema_checked(settings, write=True) as store:
+        check_purge(keys, settings.authors, store.stored_authors())
+        if not (args.dry_run or args.yes):
+            _confirm_purge(keys)
+        purged = store.purge_authors(keys, dry_run=args.dry_run)
+    _say(render_purge(purged, dry_run=args.dry_run).rstrip("\n"), quiet=args.quiet)
+    return exits.OK
+
+
+def _confirm_purge(keys: list[str]) -> None:
+    """On a terminal, the keys typed back; anywhere else, a refusal that says --yes."""
+    from .errors import RequestRefusedError
+
+    if not sys.stdin.isatty():
+        raise RequestRefusedError(
+            f"purging {' '.join(keys)} needs a confirmation and stdin is not a terminal",
+            hint="pass --yes to purge without asking; --dry-run shows what would go",
+        )
+    wanted = " ".join(keys)
+    typed = input(f"This removes everything stored for {wanted}. Type {wanted!r} to go on: ")
+    if typed.strip() != wanted:
+        raise RequestRefusedError("not confirmed: nothing was removed")
 
 
 def show_profile(settings: Settings, args: argparse.Namespace) -> int:

@@ -16,6 +16,7 @@ root; they print ``str(error)`` on one line and exit with ``error.exit_code``.
     ├── ProfileNotFoundError           exit 2: no tracked author has that key
     ├── PaperNotFoundError             exit 2: no candidate paper of the profile has that id
     ├── ReviewInputError               exit 2: a file of ids to review cannot be read
+    ├── RequestRefusedError            exit 2: a command was asked what it will not do as asked
     ├── OutputError                    exit 73: the HTML site cannot be written
     ├── LeaseLostError                 exit 75: another process took over an author's lease
     ├── DemoError                      exit 73: the demo cannot keep its database where asked
@@ -75,6 +76,7 @@ __all__ = [
     "PaperNotFoundError",
     "ProfileNotFoundError",
     "QueryRejectedError",
+    "RequestRefusedError",
     "ResponseTooLargeError",
     "ReviewInputError",
     "SchemaOutdatedError",
@@ -197,6 +199,13 @@ class ReviewInputError(HarvesterError):
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         super().__init__(f"cannot read the ids in {path}: {reason}")
         self.path = path
+
+
+class RequestRefusedError(HarvesterError):
+    """A command was asked for what it will not do as asked (``harvest authors --purge``
+    of a configured key, without ``--yes`` off a terminal; ``--only`` an unknown key)."""
+
+    exit_code = exits.USAGE
 
 
 class OutputError(HarvesterError):

@@ -16,7 +16,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, TextIO
 
 from .logformat import under_systemd
-from .sync import AuthorReport, CycleProgress
+from .sync import AuthorReport, CycleProgress, CycleReport
+from .vocabulary import RunStatus
 
 if TYPE_CHECKING:
     from tqdm import tqdm
@@ -78,6 +79,13 @@ class TerminalProgress(CycleProgress):
             self._bar.close()
             self._bar = None
 
+    def write(self, line: str, stream: TextIO) -> None:
+        """``line`` on ``stream`` with the bar cleared first and redrawn after."""
+        from tqdm import tqdm
+
+        with tqdm.external_write_mode(file=stream):
+            print(line, file=stream, flush=True)
+
     def seconds_left(self) -> float:
         """Requests still to come, at the configured delay each: a query costs what the
         finished ones took on average, and at least one request."""
@@ -99,3 +107,70 @@ def terminal_progress(delay_seconds: float, *, quiet: bool) -> TerminalProgress 
     if not wants_progress(sys.stderr, os.environ, quiet=quiet):
         return None
     return TerminalProgress(delay_seconds)
+
+
+class LinePrinter(CycleProgress):
+    """``harvest --once``: each author's line as its harvest ends, the key padded to
+    ``width``; harvested authors on stdout (not with ``quiet``), the others on stderr.
+
+    Lines that are not a success wait for the first harvested author: when arXiv cannot
+    be reached at all, the command says so in one line instead (:meth:`finish` drops them).
+    Skipped and stopped authors wait for the end, where the cycle's exit code tells
+    whether they are a problem. ``inner`` (a terminal's bar) hears everything too.
+    """
+
+    def __init__(self, width: int, *, quiet: bool, inner: CycleProgress | None = None) -> None:
+        self.width = width
+        self.quiet = quiet
+        self.inner = inner or CycleProgress()
+        self.harvested = False
+        self.held: list[AuthorReport] = []
+
+    def started(self, authors: int, queries: int) -> None:
+        self.inner.started(authors, queries)
+
+    def request(self) -> None:
+        self.inner.request()
+
+    def query_done(self) -> None:
+        self.inner.query_done()
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def author_done(self, report: AuthorReport) -> None:
+        self.inner.author_done(report)
+        if report.status in NOT_YET or not (self.harvested or report.status == RunStatus.OK):
+            self.held.append(report)
+            return
+        if report.status == RunStatus.OK and not self.harvested:
+            self.harvested = True
+            failures = [r for r in self.held if r.status not in NOT_YET]
+            self.held = [r for r in self.held if r.status in NOT_YET]
+            for failed in failures:
+                self._print(failed, fine=False)
+        self._print(report, fine=report.status == RunStatus.OK)
+
+    def finish(self, report: CycleReport) -> None:
+        """The lines still held, once the cycle's outcome is known (none if arXiv could
+        not be reached and nobody was harvested: the caller says that instead)."""
+        if report.unreachable and report.harvested_none:
+            return
+        for held in self.held:
+            fine = held.status == RunStatus.SKIPPED and report.exit_code == 0
+            self._print(held, fine=fine)
+        self.held = []
+
+    def _print(self, report: AuthorReport, *, fine: bool) -> None:
+        if fine and self.quiet:
+            return
+        stream = sys.stdout if fine else sys.stderr
+        line = report.line(self.width)
+        if isinstance(self.inner, TerminalProgress):
+            self.inner.write(line, stream)
+        else:
+            print(line, file=stream, flush=True)
+
+
+NOT_YET = (RunStatus.SKIPPED, RunStatus.STOPPED)
+"""Lines held to the end of the cycle: whether they are a problem depends on the rest."""

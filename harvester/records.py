@@ -207,6 +207,8 @@ class FeedEntry:
     published: datetime
     categories: tuple[str, ...]
     authors: tuple[str, ...]
+    #: the keys of the profiles it joined (the site's feed of every profile)
+    profiles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

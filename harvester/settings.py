@@ -243,14 +243,14 @@ def _directory(value: object) -> Path:
     return Path(text).expanduser()
 
 
-RESERVED_KEYS = frozenset({"index"})
-"""Keys the static site uses for its own files (``index.html``)."""
+RESERVED_KEYS = frozenset({"index", "all"})
+"""Keys the static site uses for its own files (``index.html``, ``all.atom``)."""
 
 
 def _author_key(value: object) -> str:
     key: str = _matching(r"[a-z0-9_-]{1,64}", "1 to 64 of a-z, 0-9, '-', '_'")(value)
     if key in RESERVED_KEYS:
-        raise _Invalid(f"{key!r} is reserved: the static site names its own page {key}.html")
+        raise _Invalid(f"{key!r} is reserved: the static site names its own files {key}.*")
     return key
 
 

@@ -80,16 +80,21 @@ class AuthorReport:
     temporary: bool = False
     #: authors asked in the same query; its requests are booked on the first one
     shared_by: int = 1
+    #: how the author was harvested (None: it was not, skipped or stopped first)
+    mode: HarvestMode | None = None
 
-    def line(self) -> str:
-        """``kakade  76 papers  +1 new  2 new versions  4 requests``."""
-        parts = [self.key]
+    def line(self, width: int = 0) -> str:
+        """``kakade  76 papers  +1 new  2 new versions  full  4 requests``; the key is
+        padded to ``width``, so that the lines of one cycle align."""
+        parts = [self.key.ljust(width)]
         if self.status in (RunStatus.OK, RunStatus.SUSPECT) and self.paper_count is not None:
             parts.append(f"{self.paper_count} papers")
             parts.append(f"+{self.new_papers} new")
             parts.append(f"{self.new_versions} new version{'' if self.new_versions == 1 else 's'}")
         if self.status != RunStatus.OK:
             parts.append(f"{self.status}: {self.error}")
+        if self.mode is not None:
+            parts.append(str(self.mode))
         parts.append(self._requests())
         return "  ".join(parts)
 
@@ -103,7 +108,13 @@ class AuthorReport:
 
     @classmethod
     def of(
-        cls, key: str, totals: RunTotals, shared_by: int = 1, *, temporary: bool = False
+        cls,
+        key: str,
+        totals: RunTotals,
+        shared_by: int = 1,
+        *,
+        temporary: bool = False,
+        mode: HarvestMode | None = None,
     ) -> AuthorReport:
         return cls(
             key,
@@ -112,6 +123,7 @@ class AuthorReport:
             error=totals.error,
             temporary=temporary,
             shared_by=shared_by,
+            mode=mode,
         )
 
 
@@ -159,13 +171,15 @@ class CycleReport:
 class CycleOptions:
     """How one cycle runs.
 
-    ``full`` makes every harvest a full reconciliation. ``leases`` (default: this
+    ``full`` makes every harvest a full reconciliation; ``only`` (keys) harvests those
+    configured authors alone (empty: all of them). ``leases`` (default: this
     process's) and ``done_since`` (default: the cycle's start) decide which authors
     another process has, or has just harvested (:mod:`harvester.store.leases`).
     ``clock`` is injected by tests that fix the time.
     """
 
     full: bool = False
+    only: frozenset[str] = frozenset()
     clock: Clock = utcnow
     leases: Leases | None = None
     done_since: datetime | None = None
@@ -192,7 +206,8 @@ def run_cycle(
     remaining authors get a ``skipped`` run saying why. ``progress`` hears of each request
     and each author as they happen.
     """
-    chosen, clock = list(settings.authors), options.clock
+    chosen = [a for a in settings.authors if not options.only or a.key in options.only]
+    clock = options.clock
     abandoned = store.close_abandoned_runs(clock())
     if abandoned:
         logger.warning("closed %d run(s) left running by a process that ended", abandoned)
@@ -433,7 +448,7 @@ class _Query:
         self.store.record_incomplete(runs, self.clock(), papers)
         shared = len(group.authors)
         return [
-            AuthorReport.of(a.key, mine, shared, temporary=temporary)
+            AuthorReport.of(a.key, mine, shared, temporary=temporary, mode=group.mode)
             for a, mine in zip(group.authors, each, strict=True)
         ]
 
@@ -442,10 +457,11 @@ def _reported(
     harvest: AuthorHarvest, outcome: Recorded | DatabaseError, shared_by: int
 ) -> AuthorReport:
     """An author's line from what the store wrote for it, or from why it wrote nothing."""
+    mode = HarvestMode.FULL if harvest.full else HarvestMode.INCREMENTAL
     if isinstance(outcome, DatabaseError):  # this author's write alone was rolled back
         logger.error("%s: not stored: %s", harvest.key, outcome)
         totals = RunTotals(RunStatus.FAILED, harvest.requests, error=f"not stored: {outcome}")
-        return AuthorReport.of(harvest.key, totals, shared_by)
+        return AuthorReport.of(harvest.key, totals, shared_by, mode=mode)
     plan, totals = outcome.plan, outcome.totals
     if plan.stale:
         logger.warning(
@@ -466,6 +482,7 @@ def _reported(
         harvest.requests,
         totals.error,
         shared_by=shared_by,
+        mode=mode,
     )
 
 

@@ -44,7 +44,7 @@ def test_once_prints_one_line_per_author_and_exits_0(
     config = write_config(tmp_path, db_url, server.url, arxiv=ARXIV)
     result = run("--once", "--config", str(config), cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert result.stdout == "kakade  76 papers  +0 new  0 new versions  3 requests\n"
+    assert result.stdout == "kakade  76 papers  +0 new  0 new versions  full  3 requests\n"
     assert result.stderr == ""
     engine = create_engine(db_url)
     with engine.connect() as conn:
@@ -221,5 +221,6 @@ def test_every_command_has_help() -> None:
         "harvest history",
         "harvest export",
         "harvest review",
+        "harvest authors",
     ):
         assert command in readme, f"{command} is not documented in the README"

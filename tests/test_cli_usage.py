@@ -25,6 +25,7 @@ COMMANDS = (
     ("export", "kakade"),
     ("db", "upgrade"),
     ("refresh",),
+    ("authors",),
 )
 ASKED_FOR = ("profile", "history", "export")
 """Commands whose output is what was asked for: ``-q`` never silences it."""
@@ -75,6 +76,9 @@ def test_quiet_never_silences_the_output_asked_for(
         (("--once", "status"), "--once is a command of its own"),
         (("--full", "status"), "--full goes with --once"),
         (("--full",), "--full goes with --once"),
+        (("--only", "kakade"), "--only goes with --once"),
+        (("authors", "--yes"), "--dry-run and --yes go with --purge"),
+        (("authors", "--json", "--purge", "x"), "--json lists the authors"),
         (("-q", "-v", "--once"), "-q and -v contradict each other"),
         (("demo", "--config", "x.toml"), "demo uses a configuration of its own"),
     ],
@@ -98,6 +102,7 @@ def test_no_arguments_lists_every_command(tmp_path: Path) -> None:
         "history",
         "export",
         "refresh",
+        "authors",
         "db",
         "demo",
     ):

@@ -311,7 +311,7 @@ def test_sigterm_while_waiting_between_requests_stops_at_once(
     assert code == 0 and seconds < 10, daemon.stderr
     assert_nothing_half_written(db_url, "stop requested")
     # the log and the run row agree: a routine stop, with the one request it made
-    assert "kakade  stopped: stop requested  1 request" in daemon.stderr
+    assert "kakade  stopped: stop requested  full  1 request" in daemon.stderr
     assert query(db_url, "SELECT requests FROM harvest_runs") == [(1,)]
 
 

@@ -592,8 +592,8 @@ def test_harvest_once_reports_the_skipped_authors_and_exits_75(
     assert result.returncode == 75
     assert result.stderr.splitlines()[-2:] == [
         "kakade  incomplete: arXiv answered HTTP 503 (arXiv or the network is struggling; try"
-        " again later)  2 requests",
-        "zhao  skipped: circuit breaker open after 2 consecutive failed requests  0 requests",
+        " again later)  full  2 requests",
+        "zhao    skipped: circuit breaker open after 2 consecutive failed requests  0 requests",
     ]
 
 

@@ -30,6 +30,7 @@ from .support import (
     run_cli,
     seed_papers,
     with_html_dir,
+    write_config,
 )
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -43,7 +44,7 @@ def test_every_harvest_rewrites_pages_index_and_feeds(
     settings = with_html_dir(make_settings(db_url, server.url, authors=AUTHORS), site)
     harvest(store, settings, derive=True)
     names = {"index.html", "kakade.html", "kakade.atom", "morwani.html", "morwani.atom"}
-    names.add(".site-state.json")
+    names |= {".site-state.json", "all.atom"}
     assert {p.name for p in site.iterdir()} == names  # no temporary file left behind
     for path in site.iterdir():
         assert stat.S_IMODE(path.stat().st_mode) == 0o644
@@ -210,6 +211,49 @@ def test_harvest_once_writes_the_site(tmp_path: Path, server: LookalikeServer) -
     assert result.returncode == 0, result.stderr
     page = (tmp_path / "public" / "kakade.html").read_text(encoding="utf-8")
     assert "<h1>Sham Kakade</h1>" in page and "76 papers on arXiv" in page
+
+
+def test_one_feed_of_every_profile_newest_first_rewritten_only_when_it_changes(
+    server: LookalikeServer, db_url: str, corpus: Corpus, tmp_path: Path
+) -> None:
+    site = tmp_path / "site"
+    config = write_config(
+        tmp_path,
+        db_url,
+        server.url,
+        authors=AUTHORS,
+        arxiv={"delay_seconds": 0, "page_size": 100},
+        output={"html_dir": str(site)},
+    )
+
+    def once() -> None:
+        result = run_cli("--once", "--config", str(config), cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+
+    once()
+    feed = site / "all.atom"
+    assert _entries(feed) == []  # the baseline harvests record no new paper
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert 'href="all.atom"' in index and 'type="application/atom+xml"' in index
+    papers = seed_papers(corpus)
+    shared = next(p for p in papers if "Depen Morwani" in [a.name for a in p.authors])
+    alone = next(p for p in papers if "Depen Morwani" not in [a.name for a in p.authors])
+    corpus.upsert(replace(shared, arxiv_id="2611.09991", title="Shared", published=LATER))
+    once()
+    corpus.upsert(replace(alone, arxiv_id="2611.09992", title="Hers Alone", published=LATER))
+    once()
+    first, second = _entries(feed)
+    assert first.findtext(f"{ATOM}title") == "[Sham Kakade] Hers Alone"
+    assert second.findtext(f"{ATOM}title") == "[Sham Kakade, Depen Morwani] Shared"
+    profiles = [
+        (c.get("term"), c.get("label"))
+        for c in second.findall(f"{ATOM}category")
+        if c.get("scheme") == "arxiv-harvester:profile"
+    ]
+    assert profiles == [("kakade", "Sham Kakade"), ("morwani", "Depen Morwani")]
+    written = feed.stat().st_ino
+    once()  # nothing new: the same feed, not rewritten
+    assert feed.stat().st_ino == written
 
 
 def _add_paper(corpus: Corpus, arxiv_id: str, title: str) -> str:

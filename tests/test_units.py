@@ -109,6 +109,29 @@ def test_systemd_analyze_verify_finds_no_error(root: Path) -> None:
 
 
 @needs_analyze
+def test_the_site_drop_in_verifies_and_opens_the_site_to_a_web_server(root: Path) -> None:
+    """systemd/site.conf.example, installed as the README says, for both services."""
+    drop_in = (UNITS / "site.conf.example").read_text(encoding="utf-8")
+    found = [line for line in drop_in.splitlines() if line and not line.startswith("#")]
+    assert found == ["[Service]", "ReadWritePaths=/srv/www/arxiv", "UMask=0022"]
+    for unit in SERVICES:
+        directory = root / "etc/systemd/system" / f"{unit}.d"
+        directory.mkdir(exist_ok=True)
+        (directory / "site.conf").write_text(drop_in, encoding="utf-8")
+    try:
+        result = analyze("verify", "--recursive-errors=yes", f"--root={root}", *SERVICES)
+        broken = drop_in.replace("ReadWritePaths=", "ReadWritePath=")
+        (root / "etc/systemd/system" / f"{SERVICES[0]}.d" / "site.conf").write_text(broken)
+        mistake = analyze("verify", "--recursive-errors=yes", f"--root={root}", SERVICES[0])
+    finally:
+        for unit in SERVICES:
+            shutil.rmtree(root / "etc/systemd/system" / f"{unit}.d")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert mistake.returncode != 0 and "Unknown key 'ReadWritePath'" in mistake.stderr
+
+
+@needs_analyze
 def test_verify_would_catch_a_mistake(root: Path) -> None:
     """The check is not toothless: an unknown key fails it."""
     broken = root / "etc/systemd/system/broken.service"

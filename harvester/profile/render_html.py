@@ -76,6 +76,10 @@ def render_html(profile: Profile, *, site: bool = False, changed_at: datetime | 
     return _page(head, body)
 
 
+ALL_FEED = "all.atom"
+"""The feed of every profile's new papers (:func:`.feed.render_site_feed`)."""
+
+
 def render_index(rows: Sequence[IndexRow], updated: datetime | None) -> str:
     """The list of every profile, linking to its page and feed."""
     lines = [
@@ -92,15 +96,17 @@ def render_index(rows: Sequence[IndexRow], updated: datetime | None) -> str:
             f'<td><a href="{escape(r.key)}.atom">Atom</a></td></tr>'
         )
     lines.append("</tbody></table>")
+    headline = f"{len(rows)} profile{'' if len(rows) == 1 else 's'}"
     body = [
         "<header><h1>arXiv profiles</h1>",
-        f"<p class=headline>{len(rows)} profile{'' if len(rows) == 1 else 's'}</p></header>",
+        f'<p class=headline>{headline} · <a href="{ALL_FEED}">Atom feed of every new paper</a>'
+        "</p></header>",
         "<main>",
         "\n".join(lines),
         "</main>",
         _footer(updated, None),
     ]
-    return _page(_head("arXiv profiles", None, None), body)
+    return _page(_head("arXiv profiles", ALL_FEED, "every profile"), body)
 
 
 def year_chart(years: Sequence[YearCount]) -> str:

@@ -1,4 +1,5 @@
-"""The static site: ``index.html``, ``KEY.html`` and ``KEY.atom`` for every profile.
+"""The static site: ``index.html``, ``all.atom``, and ``KEY.html`` and ``KEY.atom`` for
+every profile.
 
 Written after each harvest cycle when ``[output] html_dir`` is set. Every file is
 written to a temporary file in the same directory, flushed to disk, then renamed over
@@ -9,7 +10,10 @@ Only what changed is rewritten: ``.site-state.json`` in the directory keeps a st
 what each profile's page and feed were written from (its papers and their rows, its
 similar authors, its events, the month, the renderer's version;
 :meth:`~harvester.store.profiles.ProfileReader.page_stamps`). A page whose stamp is the
-same, and whose files are there, is left alone; the index is written every time.
+same, and whose files are there, is left alone; the index is written every time. The
+feed of every profile's new papers, ``all.atom``, is stamped with a digest of its own
+bytes: it is rewritten only when what it says changed (a feed reader that polls it with
+``If-Modified-Since`` sees a new date only then).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from ..errors import OutputError
 from ..records import FeedEntry, IndexRow, Profile
 from ..store import Store
 from ..store.profiles import profile_reader
-from .feed import render_feed
+from .feed import SITE_FEED, render_feed, render_site_feed
 from .render_html import render_html, render_index
 
 logger = logging.getLogger(__name__)
@@ -57,15 +61,35 @@ def write_site(store: Store, directory: Path, *, now: datetime | None = None) ->
             (row, reader.profile(row.key), reader.new_papers(row.key), found.get(row.key))
             for row in stale
         ]
+        everyone = reader.all_new_papers()
     written = []
     for row, profile, entries, stamp in pages:
         written += _write_profile(directory, row, profile, entries, stamp[1] if stamp else None)
+    stamps[SITE_FEED] = _write_site_feed(directory, rows, everyone, written_from, written)
     index = directory / "index.html"
     latest = max((r.last_harvest_at for r in rows if r.last_harvest_at), default=None)
     atomic_write(index, render_index(rows, latest).encode())
     atomic_write(directory / MANIFEST, json.dumps(stamps, sort_keys=True, indent=0).encode())
+    _remove_gone(directory, set(written_from) - set(stamps))
     logger.info("site written: %d of %d profiles in %s", len(pages), len(rows), directory)
     return [*written, index]
+
+
+def _write_site_feed(
+    directory: Path,
+    rows: list[IndexRow],
+    entries: list[FeedEntry],
+    written_from: dict[str, str],
+    written: list[Path],
+) -> str:
+    """``all.atom``, unless it is there with the same bytes; its stamp for the manifest."""
+    document = render_site_feed(entries, {r.key: r.name for r in rows})
+    stamp = hashlib.sha256(document).hexdigest()
+    path = directory / SITE_FEED
+    if written_from.get(SITE_FEED) != stamp or not path.exists():
+        atomic_write(path, document)
+        written.append(path)
+    return stamp
 
 
 def _stamp(row: IndexRow, data: str, month: str) -> str:
@@ -79,6 +103,19 @@ def _current(
     """The page and feed of ``key`` are there and were written from what is stored now."""
     files = (directory / f"{key}.html", directory / f"{key}.atom")
     return written_from.get(key) == stamps[key] and all(f.exists() for f in files)
+
+
+def _remove_gone(directory: Path, keys: set[str]) -> None:
+    """Pages and feeds this site wrote for profiles the database no longer holds (purged
+    with ``harvest authors --purge``); only files the manifest named are touched."""
+    for key in sorted(keys):
+        for path in (directory / f"{key}.html", directory / f"{key}.atom"):
+            if path.parent != directory:  # a manifest edited by hand names no other place
+                continue
+            try:
+                path.unlink(missing_ok=True)
+            except OSError as exc:
+                raise OutputError(f"cannot remove {path}: {exc.strerror or exc}") from exc
 
 
 def _read_manifest(directory: Path) -> dict[str, str]:

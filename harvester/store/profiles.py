@@ -108,6 +108,19 @@ _NEW_PAPERS = (
     .bindparams(kind=EventKind.NEW_PAPER.value)
     .columns(recorded_at=UTCDateTime, published=UTCDateTime)
 )
+_ALL_NEW_PAPERS = (
+    text(
+        "SELECT e.arxiv_id, e.author_key, e.recorded_at, p.title, p.summary, p.published,"
+        " p.categories FROM paper_events e JOIN paper p ON p.arxiv_id = e.arxiv_id"
+        " WHERE e.kind = :kind ORDER BY e.event_id DESC"
+    )
+    .bindparams(kind=EventKind.NEW_PAPER.value)
+    .columns(recorded_at=UTCDateTime, published=UTCDateTime)
+)
+_PROFILES_OF = text(
+    "SELECT DISTINCT author_key FROM paper_events WHERE arxiv_id = :id AND kind = :kind"
+    " ORDER BY author_key"
+).bindparams(kind=EventKind.NEW_PAPER.value)
 _AUTHOR_NAMES = text("SELECT name FROM paper_author WHERE arxiv_id = :id ORDER BY position")
 _INDEX = text(
     "SELECT author_key, name, paper_count, withdrawn_count, papers_last_12_months,"
@@ -188,6 +201,29 @@ class ProfileReader:
                 r.published,
                 tuple(r.categories.split()),
                 authors,
+            )
+            if len(entries) == limit:
+                break
+        return list(entries.values())
+
+    def all_new_papers(self, limit: int = FEED_ENTRIES) -> list[FeedEntry]:
+        """The newest ``new_paper`` events of every profile, one per paper, newest first,
+        each with the keys of the profiles it joined."""
+        entries: dict[str, FeedEntry] = {}
+        for r in self.conn.execute(_ALL_NEW_PAPERS):
+            if r.arxiv_id in entries:
+                continue
+            authors = tuple(self.conn.execute(_AUTHOR_NAMES, {"id": r.arxiv_id}).scalars())
+            profiles = tuple(self.conn.execute(_PROFILES_OF, {"id": r.arxiv_id}).scalars())
+            entries[r.arxiv_id] = FeedEntry(
+                r.arxiv_id,
+                r.recorded_at,
+                r.title,
+                r.summary,
+                r.published,
+                tuple(r.categories.split()),
+                authors,
+                profiles,
             )
             if len(entries) == limit:
                 break

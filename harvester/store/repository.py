@@ -38,6 +38,7 @@ from .migrate import upgrade_schema
 from .papers import save_papers
 from .problems import database_error
 from .repair import check_database, repair_schema
+from .roster import Purged, StoredAuthor, purge_authors, stored_authors
 
 logger = logging.getLogger(__name__)
 
@@ -204,6 +205,15 @@ class Store:
         See :mod:`harvester.store.papers`.
         """
         return save_papers(conn, papers, now)
+
+    def stored_authors(self) -> list[StoredAuthor]:
+        """Every profile the database holds, configured or not (:mod:`.roster`)."""
+        return stored_authors(self.engine)
+
+    def purge_authors(self, keys: Sequence[str], *, dry_run: bool = False) -> Purged:
+        """Remove every row of profiles ``keys`` in one transaction; ``dry_run``: count what
+        would go and change nothing. An unknown key: :class:`ProfileNotFoundError`."""
+        return purge_authors(self.engine, keys, dry_run=dry_run)
 
     def row_counts(self) -> dict[str, int]:
         """Rows per table (for tests and ``harvest status``)."""

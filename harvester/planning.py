@@ -131,8 +131,11 @@ def needs(drafts: Sequence[Draft]) -> Needs:
 
 
 def decide(found: Draft, extras: Extras) -> AuthorPlan:
-    """The author's plan: the evidence settled, the changes planned, the quiet check."""
+    """The author's plan: the evidence settled, the changes planned, the quiet check.
+    ``extras`` must hold what :func:`needs` asked for this draft."""
     harvest = found.harvest
+    if found.members and harvest.key not in extras.members:
+        raise ValueError(f"{harvest.key}: the evidence weighs the member papers: read them first")
     observations, ambiguous = found.observations, None
     if found.anchors is not None:
         observations = observations + [

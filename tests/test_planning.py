@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import event
 
 from arxiv_lookalike import LookalikeServer
@@ -75,6 +76,8 @@ def test_a_held_paper_a_person_accepted_is_planned_active_from_the_snapshot() ->
     found = draft(author_harvest((), full=False), Snapshot({KEY: part}))
     asked = needs([found])
     assert asked.papers == {held.arxiv_id} and asked.members_of == {KEY}
+    with pytest.raises(ValueError, match="member papers"):
+        decide(found, Extras(papers={held.arxiv_id: held}))  # what it asked for is missing
     plan = decide(found, Extras(members={KEY: []}, papers={held.arxiv_id: held}))
     assert [(s.arxiv_id, s.status) for s in plan.plan.writes] == [
         (held.arxiv_id, Membership.ACTIVE)
@@ -93,9 +96,10 @@ def test_a_full_harvest_keeps_a_missing_paper_that_still_belongs_to_a_changed_id
         baseline="old", seen={p.arxiv_id: member(p) for p in (kept, returned, gone)}
     )
     found = draft(author_harvest((returned,), full=True, identity="new"), Snapshot({KEY: part}))
-    assert needs([found]).papers == {kept.arxiv_id, gone.arxiv_id}
+    asked = needs([found])  # a fresh identity: the evidence weighs the returned paper
+    assert asked.papers == {kept.arxiv_id, gone.arxiv_id} and asked.members_of == {KEY}
     stored = {p.arxiv_id: p for p in (kept, gone)}
-    plan = decide(found, Extras(papers=stored))
+    plan = decide(found, Extras(members={KEY: [kept, returned, gone]}, papers=stored))
     events = {e.arxiv_id: e.kind for e in plan.plan.events}
     assert events == {kept.arxiv_id: EventKind.MISSING, gone.arxiv_id: EventKind.EXCLUDED}
     statuses = {s.arxiv_id: s.status for s in plan.plan.writes}

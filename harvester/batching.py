@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
-from .matching import fold_name
+from .names import fold_name
 from .records import Paper
 from .settings import AuthorSettings, HarvestSettings, names_query
 from .vocabulary import HarvestMode

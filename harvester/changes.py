@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .matching import MatchDecision
 from .normalise import diff_metadata, paper_fingerprint_fields
+from .plans import Event, Plan, Seen, Standing
 from .records import Paper
 from .vocabulary import EventKind, Membership
 
@@ -35,29 +36,6 @@ SUSPECT_MIN_REMOVED = 2
 """A harvest may take away at most this many papers at once regardless of the ratio."""
 SUSPECT_MAX_FRACTION = 0.10
 """... and at most this fraction of the profile; beyond both it is ``suspect``."""
-
-
-@dataclass(frozen=True, slots=True)
-class Seen:
-    """A membership as stored: what the profile last saw of a paper."""
-
-    arxiv_id: str
-    status: str
-    matched_name: str | None
-    reason: str | None
-    version: int
-    withdrawn: bool
-    meta: Mapping[str, object]
-    #: the identity evidence's score (None: not judged)
-    score: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Standing:
-    """A profile's active papers before a harvest, and how many of them are withdrawn."""
-
-    active: int
-    withdrawn: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,37 +53,6 @@ class Observation:
     def judged(self) -> bool:
         """Decided on identity (evidence, a person or the config), not on names alone."""
         return self.score is not None
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    arxiv_id: str
-    kind: EventKind
-    detail: str | None = None
-
-
-@dataclass(slots=True)
-class Plan:
-    """Memberships to write, events to record and the resulting counts."""
-
-    writes: list[Seen] = field(default_factory=list)
-    events: list[Event] = field(default_factory=list)
-    paper_count: int = 0
-    withdrawn_count: int = 0
-    previous_count: int = 0
-    baseline: bool = False
-    suspect_reason: str | None = None
-    #: papers returned with a lower version than the profile saw: kept as they were
-    stale: list[str] = field(default_factory=list)
-    #: the identity evidence split into separate bodies (None: not judged this time)
-    ambiguous: bool | None = None
-
-    @property
-    def count_changed(self) -> bool:
-        return self.baseline or self.paper_count != self.previous_count
-
-    def count(self, kind: EventKind) -> int:
-        return sum(1 for e in self.events if e.kind == kind)
 
 
 def meta_of(paper: Paper) -> dict[str, object]:

@@ -21,13 +21,13 @@ settled profile costs nothing more than before.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import TYPE_CHECKING
 
-from .changes import Observation, Seen
+from .changes import Observation
 from .matching import MatchDecision, Matcher, fold_name
+from .plans import Ruling, Seen
 from .records import Paper
 from .vocabulary import Membership, ReviewDecision
 
@@ -35,18 +35,18 @@ if TYPE_CHECKING:  # numpy and scipy load only when the evidence is consulted: c
     # that read (status) start without them
     from . import identity
 
-__all__ = ["Anchors", "Ruling", "Settled", "candidate_of", "person_reason", "settle"]
+__all__ = [
+    "Anchors",
+    "Ruling",
+    "Settled",
+    "candidate_of",
+    "needs_evidence",
+    "person_reason",
+    "settle",
+]
 
 STANDING = (Membership.ACTIVE, Membership.MISSING)
 """Memberships that are decisions already taken: the paper is (or was) the author's."""
-
-
-@dataclass(frozen=True, slots=True)
-class Ruling:
-    """A person's decision on one paper (``harvest review``) and when it was taken."""
-
-    decision: ReviewDecision
-    decided_at: datetime
 
 
 def person_reason(ruling: Ruling) -> str:
@@ -98,14 +98,15 @@ def settle(
     stored: Mapping[str, Seen],
     *,
     fresh: bool,
-    members: Callable[[], Sequence[Paper]],
+    members: Sequence[Paper],
 ) -> Settled:
     """The verdict on each returned paper (see the module docstring).
 
     ``stored``: the profile's memberships of (at least) the returned papers; ``fresh``: the
     profile has no complete harvest yet, or its identity changed (then no membership
-    stands on its own); ``members()``: the profile's member papers the harvest did not
-    return, asked only when the evidence is consulted (they are its strongest part).
+    stands on its own); ``members``: the profile's member papers (the evidence's strongest
+    part), needed only when :func:`needs_evidence` says so (the caller may pass none
+    otherwise).
 
     The evidence grows the profile from its seeds: the feed's papers and the accepted ones.
     A fresh profile without a feed has no members to grow from, and one or two papers a
@@ -113,14 +114,14 @@ def settle(
     seed held 74 of the seed profile's 76 papers): they are kept by their rule, and the
     evidence looks for bodies of work among all candidates, as without any decision.
     """
-    candidates = [o for o in observations if _is_candidate(o, anchors)]
-    fixed = {o.paper.arxiv_id: _fixed(o, anchors, stored, fresh) for o in candidates}
+    fixed = _rules(observations, anchors, stored, fresh)
     if all(rule is not None for rule in fixed.values()):
         return Settled([_settled(o, fixed, None, anchors) for o in observations], None)
     from . import identity
 
+    candidates = [o for o in observations if o.paper.arxiv_id in fixed]
     returned = {o.paper.arxiv_id for o in observations}
-    extra = [p for p in members() if p.arxiv_id not in returned]
+    extra = [p for p in members if p.arxiv_id not in returned]
     judged = [o.paper for o in candidates if _is_evidence(o, anchors)]
     ids = {p.arxiv_id for p in judged}
     anchored = anchors.claimed & ids
@@ -136,6 +137,27 @@ def settle(
     verdicts = judgement.verdicts
     settled = [_settled(o, fixed, verdicts.get(o.paper.arxiv_id), anchors) for o in observations]
     return Settled(settled, judgement.ambiguous)
+
+
+def needs_evidence(
+    observations: Sequence[Observation],
+    anchors: Anchors,
+    stored: Mapping[str, Seen],
+    *,
+    fresh: bool,
+) -> bool:
+    """Will :func:`settle` consult the evidence (and so weigh the profile's members)? Only
+    when some candidate is settled by no rule: a steady harvest of a settled profile is not
+    (same arguments as :func:`settle`)."""
+    return any(rule is None for rule in _rules(observations, anchors, stored, fresh).values())
+
+
+def _rules(
+    observations: Sequence[Observation], anchors: Anchors, stored: Mapping[str, Seen], fresh: bool
+) -> dict[str, Rule]:
+    """Each candidate's rule, by id (non-candidates are not in it)."""
+    candidates = [o for o in observations if _is_candidate(o, anchors)]
+    return {o.paper.arxiv_id: _fixed(o, anchors, stored, fresh) for o in candidates}
 
 
 def _is_candidate(obs: Observation, anchors: Anchors) -> bool:

@@ -6,9 +6,11 @@ authors first (:mod:`harvester.store.leases`), so that processes sharing a datab
 harvest one author at once and split the work between them: a leased author, or one that
 an overlapping run has just harvested, is skipped (a ``skipped`` run says why).
 
-A query's answer is fetched with no database transaction open, split between its
-authors, and each author's share is recorded by ONE store call in ONE transaction
-(:meth:`harvester.store.Store.record_harvests`). A failed or incomplete fetch, or a
+A query's answer is fetched with no database transaction open and split between its
+authors; then decide, then write: the store reads a snapshot of what the authors hold
+(:meth:`harvester.store.Store.load_snapshot`), :mod:`harvester.planning` decides each
+author's plan on it, and the store writes the plans in ONE transaction
+(:meth:`harvester.store.Store.write_plans`). A failed or incomplete fetch, or a
 suspect plan, changes nothing but the run log; when entries stayed invalid, the valid
 papers are stored too (paper rows only), so nothing arXiv sent is lost.
 
@@ -46,10 +48,12 @@ from .evidence import Anchors
 from .exits import cycle_exit_code
 from .matching import Matcher
 from .normalise import claimed_ids, normalise_entry
+from .planning import AuthorHarvest, decide, draft, needs
+from .plans import AuthorPlan
 from .records import Paper
 from .settings import AuthorSettings, Settings
 from .source import ArxivSource
-from .store import AuthorHarvest, Recorded, RunTotals, Store
+from .store import Recorded, RunTotals, Store
 from .store.leases import Lease, Leases
 from .vocabulary import HarvestMode, RunStatus
 
@@ -395,7 +399,7 @@ class _Query:
         ]
         shared = len(group.authors)
         try:
-            outcomes = self.store.record_harvests(harvests, self.clock, self.lease)
+            outcomes = self.store.write_plans(self._decide(harvests), self.clock, self.lease)
         except LeaseLostError as exc:
             logger.warning("%s", exc)
             before = self.source.requests_sent - requests
@@ -403,6 +407,14 @@ class _Query:
         return [
             _reported(h, outcome, shared) for h, outcome in zip(harvests, outcomes, strict=True)
         ]
+
+    def _decide(self, harvests: Sequence[AuthorHarvest]) -> list[AuthorPlan]:
+        """Decide, then write: the store reads what the decisions need, the decisions
+        (:mod:`harvester.planning`, pure) plan each author on it."""
+        snapshot = self.store.load_snapshot([h.wanted for h in harvests])
+        drafts = [draft(h, snapshot) for h in harvests]
+        extras = self.store.load_extras(needs(drafts))
+        return [decide(d, extras) for d in drafts]
 
     def _failed(self, group: Group, exc: FetchError, before: int) -> list[AuthorReport]:
         """A fetch that failed: every author's run says why; nothing else changes."""

@@ -10,10 +10,12 @@ from datetime import UTC, datetime
 from arxiv_lookalike import Corpus, LookalikeServer
 from harvester.changes import Observation, plan_changes
 from harvester.matching import Matcher
+from harvester.planning import AuthorHarvest, decide, draft
+from harvester.plans import Extras
 from harvester.records import Author, Paper
 from harvester.settings import Settings
 from harvester.store import Store
-from harvester.store.harvests import AuthorHarvest, Known, _plan, load_papers
+from harvester.store.memberships import load_papers
 from harvester.sync import CycleReport
 
 from . import support
@@ -383,29 +385,30 @@ def test_an_incremental_plan_from_the_returned_memberships_is_the_plan_from_all(
     nothing returned (a steady author) and with every kind of change, on profiles holding
     withdrawn papers."""
     checked = []
-    with harvested.store.engine.connect() as conn:
-        for author in harvested.settings.authors:
-            matcher = Matcher.for_profile(author.key, author.name, author.aliases)
-            everyone = AuthorHarvest(author.key, 0, "", (), matcher.decide, True, LATER, 1)
-            every_membership = Known.load(conn, [everyone]).seen(author.key)
-            identity = Known.load(conn, [everyone]).baselines[author.key] or ""
+    store = harvested.store
+    for author in harvested.settings.authors:
+        matcher = Matcher.for_profile(author.key, author.name, author.aliases)
+        everyone = AuthorHarvest(author.key, 0, "", (), matcher.decide, True, LATER, 1)
+        part = store.load_snapshot([everyone.wanted]).of(author.key)
+        every_membership, identity = part.seen, part.baseline or ""
+        with store.engine.connect() as conn:
             stored = list(load_papers(conn, sorted(every_membership)).values())
-            answers: list[tuple[Paper, ...]] = [()]
-            if any(p.version > 1 for p in stored) and len(stored) > 5:
-                answers.append(changed_answer(stored))
-            for answer in answers:
-                harvest = replace(everyone, identity=identity, papers=answer, full=False)
-                known = Known.load(conn, [harvest])
-                assert set(known.seen(author.key)) <= {p.arxiv_id for p in answer}
-                everything = plan_changes(
-                    every_membership,
-                    [Observation(p, matcher.decide(p)) for p in answer],
-                    baseline=False,
-                    identity_changed=False,
-                    still_belongs=lambda _: True,
-                    partial=True,
-                )
-                assert _plan(conn, harvest, known) == everything, author.key
-                checked.append((author.key, len(answer), len(everything.events)))
+        answers: list[tuple[Paper, ...]] = [()]
+        if any(p.version > 1 for p in stored) and len(stored) > 5:
+            answers.append(changed_answer(stored))
+        for answer in answers:
+            harvest = replace(everyone, identity=identity, papers=answer, full=False)
+            snap = store.load_snapshot([harvest.wanted])
+            assert set(snap.of(author.key).seen) <= {p.arxiv_id for p in answer}
+            everything = plan_changes(
+                every_membership,
+                [Observation(p, matcher.decide(p)) for p in answer],
+                baseline=False,
+                identity_changed=False,
+                still_belongs=lambda _: True,
+                partial=True,
+            )
+            assert decide(draft(harvest, snap), Extras()).plan == everything, author.key
+            checked.append((author.key, len(answer), len(everything.events)))
     assert (SEED_KEY, 0, 0) in checked
     assert (SEED_KEY, 6, 4) in checked  # new version, withdrawn, excluded, new paper

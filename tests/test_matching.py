@@ -10,14 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harvester.matching import (
-    AuthorProfile,
-    MatchDecision,
-    Matcher,
-    _fold_unicode,
-    fold_name,
-    fold_names,
-)
+from harvester.matching import AuthorProfile, MatchDecision, Matcher, fold_name, fold_names
+from harvester.names import _fold_unicode
 from harvester.normalise import InvalidIdentifierError
 from harvester.records import Author, Paper
 

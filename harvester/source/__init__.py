@@ -1,9 +1,10 @@
 """The arXiv boundary: the only package that imports ``arxiv`` or ``requests``."""
 
+from ..pacer import Pacer
 from .api import ArxivSource, Page, SearchResult, Validator
 from .authors import AuthorFeed
 from .breaker import CircuitBreaker
-from .transport import Pacer, parse_retry_after
+from .transport import parse_retry_after
 
 __all__ = [
     "ArxivSource",

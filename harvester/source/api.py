@@ -57,12 +57,13 @@ from ..errors import (
     UnreachableError,
     UnsortedAnswerError,
 )
+from ..pacer import Pacer
 from ..records import Paper, RawEntry
 from ..settings import ArxivSettings
 from .authors import AuthorFeed, parse_author_feed
 from .breaker import CircuitBreaker
 from .feed import ParsedEntry, parse_page
-from .transport import GuardedSession, Pacer
+from .transport import GuardedSession
 
 logger = logging.getLogger(__name__)
 

@@ -30,8 +30,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -49,9 +48,9 @@ from ..errors import (
     IncompleteResponseError,
     QueryRejectedError,
     ResponseTooLargeError,
-    StopRequested,
     UnreachableError,
 )
+from ..pacer import Pacer
 
 logger = logging.getLogger(__name__)
 
@@ -70,53 +69,6 @@ MAX_REDIRECTS = 3
 _FEED_ROOT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?feed[\s>/]")
 _ERROR_SUMMARY = re.compile(rb"<(?:\w+:)?summary[^>]*>(.*?)</(?:\w+:)?summary>", re.S)
 _FEED_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?feed>\s*$")
-
-
-class Pacer:
-    """Keeps at least ``delay_seconds`` between the starts of any two requests.
-
-    One pacer is shared by every request of the process, across authors, as
-    arXiv's terms of use ask (one request every three seconds). ``stop_event``
-    cuts a wait short with :class:`StopRequested`.
-    """
-
-    def __init__(
-        self,
-        delay_seconds: float,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        stop_event: threading.Event | None = None,
-    ) -> None:
-        self.delay_seconds = delay_seconds
-        self._clock = clock
-        self._stop = stop_event or threading.Event()
-        self._lock = threading.Lock()
-        self._last_start: float | None = None
-
-    def close(self) -> None:
-        """Release what the pacer holds (nothing here; see DatabasePacer)."""
-
-    @contextmanager
-    def turn(self) -> Iterator[None]:
-        """One request's turn: wait for its start, hold the turn until it has ended.
-
-        Within a process requests are sent one at a time anyway; a pacer shared between
-        processes (:class:`~harvester.store.pacing.DatabasePacer`) also keeps their
-        connections from overlapping.
-        """
-        self.wait()
-        yield
-
-    def wait(self) -> None:
-        """Block until a request may start, then claim that start time."""
-        with self._lock:
-            if self._last_start is not None:
-                remaining = self._last_start + self.delay_seconds - self._clock()
-                if remaining > 0 and self._stop.wait(remaining):
-                    raise StopRequested("stop requested while waiting to send a request")
-            if self._stop.is_set():
-                raise StopRequested("stop requested before sending a request")
-            self._last_start = self._clock()
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:

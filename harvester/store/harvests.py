@@ -1,45 +1,42 @@
-"""One query's harvest outcome, recorded in one transaction, each author alone.
+"""One query's decided harvests, written in one short transaction, each author alone.
 
-:meth:`Store.record_harvests <harvester.store.repository.Store.record_harvests>` is the
-whole write side of a complete harvest: inside ONE transaction it confirms the lease of the
-query's authors, then for each author, in a savepoint of its own (:func:`record_isolated`),
-loads what the profile last saw, plans the changes (:func:`harvester.changes.plan_changes`,
-pure), writes the papers, memberships, events and count change; then, for all the query's
-authors at once, it closes the runs and moves the watermarks. For each author either all
-of it is written or none: a database error while writing one author rolls back its
-savepoint alone, and its run is closed as failed with the reason. The other outcomes (a
-failed or incomplete fetch, a skipped author) only close runs, and keep whatever valid
-papers arrived.
+:meth:`Store.write_plans <harvester.store.repository.Store.write_plans>` is the whole
+write side of a complete harvest. The decisions were taken before, on a snapshot
+(:mod:`.snapshot`, :mod:`harvester.planning`); inside ONE transaction this confirms the
+lease of the query's authors, then writes each author's plan in a savepoint of its own
+(:func:`write_isolated`): papers, memberships, events, count change, ambiguous flag and
+baseline identity; then, for all the query's authors at once, it closes the runs and moves
+the watermarks. For each author either all of it is written or none: a database error
+while writing one author rolls back its savepoint alone, and its run is closed as failed
+with the reason. The other outcomes (a failed or incomplete fetch, a skipped author) only
+close runs, and keep whatever valid papers arrived.
 
 One transaction a query rather than one an author: a steady cycle for 2,000 authors
-commits a few dozen times instead of 2,000, and confirms each lease once.
+commits a few dozen times instead of 2,000, and confirms each lease once. The lease
+confirmation is also what keeps the snapshot valid (see :mod:`harvester.planning`): a
+process that lost its lease since it read the snapshot writes nothing.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from dataclasses import field as dataclass_field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, case, func, or_, select, update
+from sqlalchemy import Connection, bindparam, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..changes import Observation, Plan, Seen, Standing, plan_changes
 from ..errors import DatabaseError
-from ..evidence import Anchors, Ruling, settle
-from ..matching import MatchDecision
-from ..records import Paper
-from ..vocabulary import EventKind, Membership, RunStatus
+from ..plans import AuthorPlan, Plan, Seen
+from ..vocabulary import EventKind, RunStatus
 from . import schema as t
-from .decisions import load_rulings, member_papers, pending, set_ambiguous
+from .decisions import set_ambiguous
 from .leases import Lease
-from .memberships import load_papers, seen_of
-from .papers import chunks, log_changes, save_papers, unchanged_papers
-from .problems import database_error, readable
+from .papers import log_changes, save_papers
+from .problems import database_error
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,231 +81,74 @@ class RunTotals:
 
 
 @dataclass(frozen=True, slots=True)
-class AuthorHarvest:
-    """One author's share of a complete answer, ready to be planned and written.
-
-    ``decide`` is the author's matcher; it also re-checks a stored paper the answer did
-    not return when the identity changed. ``full``: the answer covered every paper (only
-    then may one go ``missing``). ``identity``: the fingerprint of the configured identity.
-    ``anchors``: what settles identity beyond names (:mod:`harvester.evidence`; the store
-    adds people's decisions); None: names alone decide, as before identity evidence.
-    """
-
-    key: str
-    run_id: int
-    identity: str
-    papers: Sequence[Paper]
-    decide: Callable[[Paper], MatchDecision]
-    full: bool
-    watermark: datetime
-    requests: int
-    anchors: Anchors | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class Recorded:
-    """What :func:`record_harvest` wrote (nothing but the run when the plan is suspect)."""
+    """What :func:`write_isolated` wrote (nothing but the run when the plan is suspect)."""
 
     plan: Plan
     totals: RunTotals
 
 
-def record_harvests(
-    conn: Connection, harvests: Sequence[AuthorHarvest], now: datetime, lease: Lease | None
+def write_plans(
+    conn: Connection, plans: Sequence[AuthorPlan], now: datetime, lease: Lease | None
 ) -> list[Recorded | DatabaseError]:
-    """Record one query's complete harvests inside ``conn``'s transaction: the lease
-    confirmed once, what the store holds for them read in a few statements
-    (:class:`Known`), then each author alone (:func:`record_isolated`), then the runs
-    closed and the coverage moved for all of them at once. A steady cycle's cost is this
-    bookkeeping: it takes a few statements per query, not several per author."""
+    """Write one query's decided plans inside ``conn``'s transaction: the lease confirmed
+    once (nothing is written if it was lost), each author alone (:func:`write_isolated`),
+    then the runs closed and the coverage moved for all of them at once. A steady cycle's
+    cost is this bookkeeping: a few statements per query, not several per author."""
     if lease is not None:
         lease.confirm(conn)
-    known = Known.load(conn, harvests)
-    outcomes = [record_isolated(conn, h, now, known) for h in harvests]
-    pairs = list(zip(harvests, outcomes, strict=True))
-    finish_runs(conn, [(h.run_id, _totals(h, o)) for h, o in pairs], now)
-    written = [h for h, o in pairs if _was_written(o)]
+    outcomes = [write_isolated(conn, p, now) for p in plans]
+    pairs = list(zip(plans, outcomes, strict=True))
+    finish_runs(conn, [(p.run_id, _totals(p, o)) for p, o in pairs], now)
+    written = [p for p, o in pairs if _was_written(o)]
     for (watermark, full), keys in _by_coverage(written).items():
         _advance_coverage(conn, keys, watermark, now if full else None)
     return outcomes
 
 
-@dataclass(frozen=True, slots=True)
-class Known:
-    """What the store holds for one query's authors, read before any of them is written:
-    the identity of each one's last complete harvest, its memberships (all of them for a
-    full harvest, those of the returned papers for an incremental one), its counts, and
-    which returned papers are stored exactly as returned.
-
-    Each author's part stays true while the others are written, since an author writes
-    only its own memberships; so does ``unchanged``: every author of a query gets the same
-    copy of a paper, so an earlier author's write leaves it as this one would."""
-
-    baselines: Mapping[str, str | None]
-    memberships: Mapping[str, list[Any]]
-    standings: Mapping[str, Standing]
-    unchanged: frozenset[str]
-    #: people's decisions (``harvest review``), by author and id
-    rulings: Mapping[str, dict[str, Ruling]] = dataclass_field(default_factory=dict)
-
-    @classmethod
-    def load(cls, conn: Connection, harvests: Sequence[AuthorHarvest]) -> Known:
-        partial = [h.key for h in harvests if not h.full]
-        papers = [p for h in harvests for p in h.papers]
-        return cls(
-            baselines=_baseline_identities(conn, [h.key for h in harvests]),
-            memberships=_membership_rows(conn, harvests),
-            standings=_standings(conn, partial),
-            unchanged=frozenset(unchanged_papers(conn, papers)),
-            rulings=load_rulings(conn, [h.key for h in harvests if h.anchors is not None]),
-        )
-
-    def seen(self, author_key: str) -> dict[str, Seen]:
-        with readable(f"membership of {author_key}"):
-            return seen_of(self.memberships.get(author_key, ()))
-
-    def quiet(self, harvest: AuthorHarvest, plan: Plan) -> bool:
-        """Nothing to write for this author but its run: no paper, membership, event, count
-        or identity (the common case of a steady cycle, which then takes no savepoint)."""
-        return (
-            not plan.writes
-            and not plan.events
-            and not plan.count_changed
-            and self.baselines.get(harvest.key) == harvest.identity
-            and all(p.arxiv_id in self.unchanged for p in harvest.papers)
-        )
-
-
-def record_isolated(
-    conn: Connection, harvest: AuthorHarvest, now: datetime, known: Known
-) -> Recorded | DatabaseError:
-    """One author's harvest in a savepoint: what it wrote, or the database error that
-    rolled it back (the caller then closes the run as failed, saying why). An incremental
-    harvest is planned from ``known`` alone, and one with nothing to write takes no
-    savepoint."""
-    plan = None
-    if not harvest.full:
-        plan = _plan(conn, harvest, known)
-        if plan.suspect_reason is not None or known.quiet(harvest, plan):
-            return Recorded(plan, RunTotals.of_plan(plan, harvest.requests, len(harvest.papers)))
+def write_isolated(conn: Connection, plan: AuthorPlan, now: datetime) -> Recorded | DatabaseError:
+    """One author's plan in a savepoint: what it wrote, or the database error that rolled
+    it back (the caller then closes the run as failed, saying why). A suspect or quiet
+    plan writes nothing but its run, and takes no savepoint."""
+    totals = RunTotals.of_plan(plan.plan, plan.requests, len(plan.papers))
+    if plan.plan.suspect_reason is not None or plan.quiet:
+        return Recorded(plan.plan, totals)
     try:
         with conn.begin_nested():
-            return record_harvest(conn, harvest, now, known, plan)
+            write_plan(conn, plan, now)
     except SQLAlchemyError as exc:
         return database_error(exc, "database write failed")
+    return Recorded(plan.plan, totals)
 
 
-def record_harvest(
-    conn: Connection, harvest: AuthorHarvest, now: datetime, known: Known, plan: Plan | None
-) -> Recorded:
-    """Plan (unless ``plan`` is given) and write one author's papers, memberships, events
-    and count change inside ``conn``'s transaction. The run and the coverage are the
-    caller's (:func:`record_harvests`)."""
-    if plan is None:
-        plan = _plan(conn, harvest, known)
-    totals = RunTotals.of_plan(plan, harvest.requests, len(harvest.papers))
-    if plan.suspect_reason is None:
-        save_papers(conn, harvest.papers, now)
-        _apply_plan(conn, harvest.key, plan, harvest.run_id, now)
-        if plan.ambiguous is not None:
-            set_ambiguous(conn, harvest.key, plan.ambiguous)
-        if known.baselines.get(harvest.key) != harvest.identity:
-            _set_baseline(conn, harvest.key, harvest.identity)
-    return Recorded(plan, totals)
+def write_plan(conn: Connection, plan: AuthorPlan, now: datetime) -> None:
+    """Write one author's papers, memberships, events, count change, ambiguous flag and
+    baseline identity inside ``conn``'s transaction. The run and the coverage are the
+    caller's (:func:`write_plans`)."""
+    save_papers(conn, plan.papers, now)
+    _apply_plan(conn, plan.key, plan.plan, plan.run_id, now)
+    if plan.plan.ambiguous is not None:
+        set_ambiguous(conn, plan.key, plan.plan.ambiguous)
+    if plan.identity is not None:
+        _set_baseline(conn, plan.key, plan.identity)
 
 
-def _totals(harvest: AuthorHarvest, outcome: Recorded | DatabaseError) -> RunTotals:
+def _totals(plan: AuthorPlan, outcome: Recorded | DatabaseError) -> RunTotals:
     if isinstance(outcome, Recorded):
         return outcome.totals
-    return RunTotals(RunStatus.FAILED, harvest.requests, error=f"not stored: {outcome}")
+    return RunTotals(RunStatus.FAILED, plan.requests, error=f"not stored: {outcome}")
 
 
 def _was_written(outcome: Recorded | DatabaseError) -> bool:
     return isinstance(outcome, Recorded) and outcome.plan.suspect_reason is None
 
 
-def _by_coverage(harvests: Sequence[AuthorHarvest]) -> dict[tuple[datetime, bool], list[str]]:
+def _by_coverage(plans: Sequence[AuthorPlan]) -> dict[tuple[datetime, bool], list[str]]:
     """Authors by the coverage their harvest gives them: (watermark, full)."""
     groups: dict[tuple[datetime, bool], list[str]] = {}
-    for h in harvests:
-        groups.setdefault((h.watermark, h.full), []).append(h.key)
+    for p in plans:
+        groups.setdefault((p.watermark, p.full), []).append(p.key)
     return groups
-
-
-def _plan(conn: Connection, harvest: AuthorHarvest, known: Known) -> Plan:
-    """What the harvest changes, against what the profile last saw: every membership for
-    a full harvest; for an incremental one, the memberships of the papers it returned and
-    the profile's counts (the same plan: a partial plan looks at nothing else)."""
-    baseline = known.baselines.get(harvest.key)
-    observations = [Observation(p, harvest.decide(p)) for p in harvest.papers]
-    seen = known.seen(harvest.key)
-    fresh = baseline != harvest.identity
-    ambiguous = None
-    if harvest.anchors is not None:
-        anchors = replace(harvest.anchors, rulings=known.rulings.get(harvest.key, {}))
-        if not harvest.full:
-            observations += pending(
-                conn, harvest.key, harvest.papers, harvest.decide, anchors, seen
-            )
-        settled = settle(
-            observations,
-            anchors,
-            seen,
-            fresh=fresh,
-            members=lambda: member_papers(conn, harvest.key),
-        )
-        observations, ambiguous = settled.observations, settled.ambiguous
-
-    def still_belongs(arxiv_id: str) -> bool:  # asked by full harvests only
-        stored = load_papers(conn, [arxiv_id]).get(arxiv_id)
-        return stored is not None and harvest.decide(stored).accepted
-
-    plan = plan_changes(
-        seen,
-        observations,
-        baseline=baseline is None,
-        identity_changed=baseline not in (None, harvest.identity),
-        still_belongs=still_belongs,
-        partial=not harvest.full,
-        standing=None if harvest.full else known.standings[harvest.key],
-    )
-    plan.ambiguous = ambiguous
-    return plan
-
-
-def _membership_rows(conn: Connection, harvests: Sequence[AuthorHarvest]) -> dict[str, list[Any]]:
-    """Each author's membership rows: all of them for a full harvest, those of the papers
-    it returned for an incremental one."""
-    m = t.membership.c
-    rows: dict[str, list[Any]] = {}
-    for chunk in chunks([h.key for h in harvests if h.full]):
-        for r in conn.execute(select(t.membership).where(m.author_key.in_(chunk))):
-            rows.setdefault(r.author_key, []).append(r)
-    wanted = {(h.key, p.arxiv_id) for h in harvests if not h.full for p in h.papers}
-    keys = sorted({key for key, _ in wanted})
-    ids = sorted({arxiv_id for _, arxiv_id in wanted})
-    for key_chunk in chunks(keys):
-        for id_chunk in chunks(ids):
-            where = (m.author_key.in_(key_chunk), m.arxiv_id.in_(id_chunk))
-            for r in conn.execute(select(t.membership).where(*where)):
-                if (r.author_key, r.arxiv_id) in wanted:
-                    rows.setdefault(r.author_key, []).append(r)
-    return rows
-
-
-def _standings(conn: Connection, author_keys: Sequence[str]) -> dict[str, Standing]:
-    """Each profile's active papers and how many of them are withdrawn (none: 0 and 0)."""
-    m = t.membership.c
-    withdrawn = func.coalesce(func.sum(case((m.seen_withdrawn, 1), else_=0)), 0)
-    found: dict[str, Standing] = {}
-    for chunk in chunks(author_keys):
-        stmt = (
-            select(m.author_key, func.count(), withdrawn)
-            .where(m.author_key.in_(chunk), m.status == Membership.ACTIVE)
-            .group_by(m.author_key)
-        )
-        found.update((key, Standing(int(n), int(w))) for key, n, w in conn.execute(stmt))
-    return {key: found.get(key, Standing(0, 0)) for key in author_keys}
 
 
 def finish_runs(conn: Connection, runs: Sequence[tuple[int, RunTotals]], now: datetime) -> None:
@@ -336,12 +176,6 @@ def finish_runs(conn: Connection, runs: Sequence[tuple[int, RunTotals]], now: da
 def insert_for(conn: Connection) -> Any:
     """The dialect's ``insert`` (with ``on_conflict_do_*``)."""
     return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-
-
-def _baseline_identities(conn: Connection, author_keys: Sequence[str]) -> dict[str, str | None]:
-    a = t.author.c
-    stmt = select(a.key, a.baseline_identity).where(a.key.in_(list(author_keys)))
-    return {r.key: r.baseline_identity for r in conn.execute(stmt)}
 
 
 def _apply_plan(conn: Connection, author_key: str, plan: Plan, run_id: int, now: datetime) -> None:

@@ -1,7 +1,6 @@
 """What the store holds of papers and of a profile's memberships, read back as records.
 
-Shared by the write side (:mod:`.harvests` plans against it) and the identity decisions
-(:mod:`.decisions`).
+Read into the decisions' snapshot (:mod:`.snapshot`).
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from ..changes import Seen
+from ..plans import Seen
 from ..records import Author, Paper
 from . import schema as t
 from .problems import readable

@@ -1,7 +1,7 @@
 """Request spacing shared by every process that uses one database.
 
 arXiv asks for one request every three seconds *in total*, however many harvesters run.
-:class:`DatabasePacer` keeps the in-process :class:`~harvester.source.Pacer` contract
+:class:`DatabasePacer` keeps the in-process :class:`~harvester.pacer.Pacer` contract
 (``wait()`` blocks until a request may start, or raises ``StopRequested``) but takes its
 turn from the ``request_slot`` row named after the API host: in one short transaction
 (``BEGIN IMMEDIATE`` on SQLite, ``SELECT ... FOR UPDATE`` on PostgreSQL) it reads the
@@ -42,7 +42,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import DatabaseError, StopRequested
-from ..source import Pacer
+from ..pacer import Pacer
 from . import schema as t
 from .dbclock import database_now
 from .engine import DATABASE_FILE_MODE, sqlite_path

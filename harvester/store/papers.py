@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql
 
-from ..matching import fold_name
+from ..names import fold_name
 from ..records import Author, Paper
 from . import schema as t
 

@@ -1,8 +1,11 @@
 """The store: owns the engine, the migrations and every transaction.
 
-One query's harvests are one transaction (:meth:`Store.record_harvests`), each author in
-a savepoint: an author's papers, memberships, events, count change, watermark and the
-run's final status are written together or not at all (:mod:`.harvests`). Writes are
+One query's harvests are read, then written: :meth:`Store.load_snapshot` (and, rarely,
+:meth:`Store.load_extras`) read what the decisions need (:mod:`.snapshot`), and once
+:mod:`harvester.planning` has decided, :meth:`Store.write_plans` writes the plans in one
+transaction, each author in a savepoint: an author's papers, memberships, events, count
+change, watermark and the run's final status are written together or not at all
+(:mod:`.harvests`). Writes are
 idempotent upserts keyed on the canonical arXiv id; an unchanged paper row is not
 rewritten. The read side is
 :mod:`.profiles`, :mod:`.derived` and :mod:`.runlog`.
@@ -20,18 +23,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..batching import AuthorState
 from ..errors import DatabaseError
+from ..plans import AuthorPlan, Extras, Needs, Snapshot, Wanted
 from ..records import Paper
 from ..vocabulary import HarvestMode, RunStatus
 from . import schema as t
-from .engine import create_db_engine, reading
-from .harvests import (
-    AuthorHarvest,
-    Recorded,
-    RunTotals,
-    finish_runs,
-    insert_for,
-    record_harvests,
-)
+from .engine import create_db_engine, read_session, reading
+from .harvests import Recorded, RunTotals, finish_runs, insert_for, write_plans
 from .leases import Lease
 from .memberships import load_papers
 from .migrate import upgrade_schema
@@ -39,6 +36,7 @@ from .papers import save_papers
 from .problems import database_error
 from .repair import check_database, repair_schema
 from .roster import Purged, StoredAuthor, purge_authors, stored_authors
+from .snapshot import load_extras, load_snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -123,18 +121,34 @@ class Store:
         with self.transaction() as conn:
             finish_runs(conn, [(run_id, totals)], now)
 
-    def record_harvests(
+    def load_snapshot(self, wanted: Sequence[Wanted]) -> Snapshot:
+        """What the store holds for one query's authors, read at once before anything is
+        decided (:mod:`.snapshot`)."""
+        with read_session(
+            self.engine, doing="reading what the harvest compares with", rows="membership"
+        ) as conn:
+            return load_snapshot(conn, wanted)
+
+    def load_extras(self, needs: Needs) -> Extras:
+        """The member papers and stored papers the decisions need beyond the snapshot
+        (read only when there are any)."""
+        if not needs:
+            return Extras()
+        with read_session(self.engine, doing="reading stored papers", rows="paper") as conn:
+            return load_extras(conn, needs)
+
+    def write_plans(
         self,
-        harvests: Sequence[AuthorHarvest],
+        plans: Sequence[AuthorPlan],
         clock: Callable[[], datetime],
         lease: Lease | None = None,
     ) -> list[Recorded | DatabaseError]:
-        """Plan and write one query's complete harvests in ONE transaction, each author in a
-        savepoint of its own (:mod:`.harvests`): per author, what was written, or the
-        database error that rolled that author alone back. With ``lease``, the transaction
-        first confirms it is still ours (:class:`LeaseLostError`: nothing is written)."""
+        """Write one query's decided plans in ONE transaction, each author in a savepoint
+        of its own (:mod:`.harvests`): per author, what was written, or the database error
+        that rolled that author alone back. With ``lease``, the transaction first confirms
+        it is still ours (:class:`LeaseLostError`: nothing is written)."""
         with self.transaction() as conn:
-            return record_harvests(conn, harvests, clock(), lease)
+            return write_plans(conn, plans, clock(), lease)
 
     def record_incomplete(
         self, runs: Sequence[tuple[int, RunTotals]], now: datetime, papers: Sequence[Paper] = ()

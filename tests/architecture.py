@@ -284,15 +284,15 @@ def _stdlib_aliases(tree: ast.Module) -> set[str]:
 LAYERS: tuple[frozenset[str], ...] = tuple(
     frozenset(layer.split())
     for layer in (
-        "vocabulary records exits errors logformat notify",  # words, records, the error tree
-        "normalise matching schedule topics",  # pure helpers
+        "vocabulary records exits errors logformat notify names",  # words, records, errors
+        "plans pacer normalise matching schedule topics",  # plain plans, pure helpers
         "settings",
         "source",  # the arXiv boundary
-        "batching changes identity evidence",  # pure decisions
+        "batching changes identity evidence planning",  # pure decisions
         "store",  # every SQL statement
         "migrations",
         "sync profile",  # one cycle's harvest; the derived profiles
-        "harvest progress review status",  # a whole cycle; what the commands show
+        "harvest progress review status tracked",  # a whole cycle; what the commands show
         "daemon demo cli",  # entry points
     )
 )

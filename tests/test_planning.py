@@ -103,7 +103,11 @@ def test_a_full_harvest_keeps_a_missing_paper_that_still_belongs_to_a_changed_id
     events = {e.arxiv_id: e.kind for e in plan.plan.events}
     assert events == {kept.arxiv_id: EventKind.MISSING, gone.arxiv_id: EventKind.EXCLUDED}
     statuses = {s.arxiv_id: s.status for s in plan.plan.writes}
-    assert statuses == {kept.arxiv_id: Membership.MISSING, gone.arxiv_id: Membership.EXCLUDED}
+    assert statuses == {
+        kept.arxiv_id: Membership.MISSING,
+        gone.arxiv_id: Membership.EXCLUDED,
+        returned.arxiv_id: Membership.ACTIVE,  # same status, a new reason: rewritten
+    }
     assert plan.identity == "new" and plan.plan.suspect_reason is None
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import Connection, Engine, Float, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import ProfileNotFoundError
-from ..evidence import Ruling
+from ..plans import Ruling
 from ..records import Paper
 from ..vocabulary import Membership, ReviewDecision
 from . import schema as t

@@ -357,9 +357,9 @@ def _settings(args: argparse.Namespace, context: _Context) -> Settings:
 
 
 def _masked(url: str) -> str:
-    from sqlalchemy.engine import make_url
+    from .store import masked_url
 
-    return make_url(url).render_as_string(hide_password=True)
+    return masked_url(url)
 
 
 class _opened:
@@ -488,14 +488,14 @@ def show_status(settings: Settings, *, as_json: bool = False, quiet: bool = Fals
     from datetime import UTC, datetime
 
     from .status import collect_status
-    from .store.reader import reader_if_exists
+    from .store import Store
 
-    engine = reader_if_exists(settings.database.url)
+    store = Store.reader_if_exists(settings.database.url)
     try:
-        report = collect_status(engine, settings, datetime.now(UTC))
+        report = collect_status(store, settings, datetime.now(UTC))
     finally:
-        if engine is not None:
-            engine.dispose()
+        if store is not None:
+            store.close()
     _say(report.to_json() if as_json else report.render(), quiet=quiet and report.healthy)
     return report.exit_code
 
@@ -563,10 +563,9 @@ def _schema_checked(settings: Settings, *, write: bool = False) -> Iterator[Stor
     is the newest: these commands never migrate (a reader may have a read-only role)."""
     from .profile import check_schema
     from .store import Store
-    from .store.reader import open_reader
 
     url = settings.database.url
-    store = Store.open(url) if write else Store(open_reader(url))
+    store = Store.open(url) if write else Store.reader(url)
     try:
         check_schema(store)
         yield store
@@ -587,7 +586,7 @@ def review_papers(settings: Settings, args: argparse.Namespace) -> int:
         if deciding:
             output = _decide(store, settings, args, accept, reject)
         else:
-            held, pending = review_queue(store.engine, args.key), waiting(store.engine, args.key)
+            held, pending = review_queue(store, args.key), waiting(store, args.key)
             render = queue_json if args.json else render_queue
             output = render(args.key, held, pending)
     if not (args.quiet and deciding):  # -q silences a confirmation, never the list asked for
@@ -620,7 +619,7 @@ def _decide(
 
     above: list[str] = []
     if args.accept_above is not None:
-        above = held_above(review_queue(store.engine, args.key), args.accept_above)
+        above = held_above(review_queue(store, args.key), args.accept_above)
     matcher = next(
         (
             Matcher.for_profile(a.key, a.name, a.aliases, a.include_ids, a.exclude_ids)
@@ -630,7 +629,7 @@ def _decide(
         None,
     )
     every = [*accept, *(i for i in above if i not in accept)]
-    decided = decide(store.engine, args.key, every, reject, datetime.now(UTC), matcher)
+    decided = decide(store, args.key, every, reject, datetime.now(UTC), matcher)
     listed = [i for i in decided if i not in above or i in accept]
     lines = [f"{args.key}: {i} {decided[i]}" for i in listed]
     if args.accept_above is not None:

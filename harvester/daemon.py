@@ -43,15 +43,12 @@ from typing import Any, NoReturn
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
-from sqlalchemy import Connection
 
 from .errors import HarvesterError
 from .harvest import CycleOptions, harvest_once
 from .notify import Notifier
 from .settings import Settings
-from .store import Store
-from .store.leases import Leases, default_owner
-from .store.runlog import run_log
+from .store import Held, Store, default_owner
 from .sync import AuthorReport, CycleProgress, CycleReport, utcnow
 
 logger = logging.getLogger(__name__)
@@ -75,7 +72,7 @@ class _Database:
     """An open store; for SQLite, plus the connection that keeps the WAL index in place."""
 
     store: Store
-    keeper: Connection | None = None
+    keeper: Held | None = None
     url: str = ""
 
     @classmethod
@@ -83,7 +80,7 @@ class _Database:
         store = Store.open(url)
         try:
             store.upgrade()
-            keeper = store.engine.connect() if store.engine.dialect.name == "sqlite" else None
+            keeper = store.hold_open()
         except BaseException:
             store.close()
             raise
@@ -200,7 +197,7 @@ class Daemon:
         assert self._database is not None
         now = self._clock()
         keys = [a.key for a in self.settings.authors]
-        with run_log(self._database.store.engine) as log:
+        with self._database.store.run_log() as log:
             last = log.last_complete(keys)
         never = [key for key, finished in last.items() if finished is None]
         if never:
@@ -245,7 +242,7 @@ class Daemon:
         )
         assert self._database is not None
         try:
-            leases = Leases(self._database.store.engine, owner=self.owner)
+            leases = self._database.store.leases(self.owner)
             keys = leases.abandon(self._clock(), "stopped: shut down during a request")
             logger.info("closed the runs of %s", ", ".join(keys) or "no author")
         except HarvesterError as exc:  # leaving anyway: the leases expire on their own
@@ -323,7 +320,7 @@ class Daemon:
         self.notifier.status(f"harvesting {len(settings.authors)} authors")
         try:
             options = CycleOptions(
-                leases=Leases(store.engine, owner=self.owner), done_since=done_since
+                leases=store.leases(self.owner), done_since=done_since
             )
             report = harvest_once(
                 settings,

@@ -222,7 +222,7 @@ def _profile_summaries(settings: Settings) -> Callable[[Store], str]:
 def _tally(store: Store) -> str:
     from .review import review_queue, tally
 
-    return render_tally(tally(store.engine, IDENTITY_KEY), review_queue(store.engine, IDENTITY_KEY))
+    return render_tally(tally(store, IDENTITY_KEY), review_queue(store, IDENTITY_KEY))
 
 
 def render_tally(counts: Tally, held: Sequence[HeldPaper]) -> str:
@@ -250,7 +250,7 @@ def render_tally(counts: Tally, held: Sequence[HeldPaper]) -> str:
 def _how_to_decide(store: Store, config: Path | None) -> str:
     from .review import review_queue
 
-    held = review_queue(store.engine, IDENTITY_KEY)
+    held = review_queue(store, IDENTITY_KEY)
     if not held:
         return ""
     where = shlex.quote(str(config)) if config else "DIR/harvester.toml"

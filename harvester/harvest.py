@@ -14,8 +14,7 @@ from collections.abc import Callable
 
 from .settings import Settings
 from .source import ArxivSource
-from .store import Store
-from .store.pacing import DatabasePacer, slot_name
+from .store import Store, slot_name
 from .sync import DEFAULT_OPTIONS, CycleOptions, CycleProgress, CycleReport, run_cycle
 
 __all__ = ["CycleOptions", "CycleProgress", "harvest_once", "open_source"]
@@ -58,8 +57,7 @@ def open_source(
     """The source every harvest uses: its requests take turns through the database, so
     ``[arxiv] delay_seconds`` holds across every process sharing it."""
     stop_event = stop_event or threading.Event()
-    pacer = DatabasePacer(
-        store.engine,
+    pacer = store.pacer(
         settings.arxiv.delay_seconds,
         name=slot_name(settings.arxiv.api_url),
         stop_event=stop_event,

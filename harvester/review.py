@@ -22,22 +22,11 @@ import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import Engine
-
 from .errors import PaperNotFoundError
 from .evidence import person_reason
 from .matching import Matcher
 from .normalise import InvalidIdentifierError, parse_arxiv_id
-from .store.review import (
-    Candidacy,
-    Decided,
-    HeldPaper,
-    Tally,
-    decisions_of,
-    held_papers,
-    record_rulings,
-    tally_of,
-)
+from .store import Candidacy, Decided, HeldPaper, Store, Tally
 from .vocabulary import Membership, ReviewDecision
 
 __all__ = [
@@ -58,19 +47,19 @@ IN_PROFILE = (Membership.ACTIVE, Membership.MISSING)
 OUT_OF_PROFILE = (Membership.REJECTED, Membership.EXCLUDED)
 
 
-def review_queue(engine: Engine, key: str) -> list[HeldPaper]:
+def review_queue(store: Store, key: str) -> list[HeldPaper]:
     """The profile's held papers, the likeliest first (unknown key: ProfileNotFoundError)."""
-    return held_papers(engine, key)
+    return store.held_papers(key)
 
 
-def tally(engine: Engine, key: str) -> Tally:
+def tally(store: Store, key: str) -> Tally:
     """How many papers the profile accepted, holds and rejected; ambiguous or not."""
-    return tally_of(engine, key)
+    return store.tally(key)
 
 
-def waiting(engine: Engine, key: str) -> list[Decided]:
+def waiting(store: Store, key: str) -> list[Decided]:
     """Decisions taken but not yet applied by a harvest (the membership does not say so)."""
-    return [d for d in decisions_of(engine, key) if d.reason != person_reason(d.ruling)]
+    return [d for d in store.decisions(key) if d.reason != person_reason(d.ruling)]
 
 
 def held_above(held: Sequence[HeldPaper], score: float) -> list[str]:
@@ -85,7 +74,7 @@ def read_ids(text: str) -> list[str]:
 
 
 def decide(
-    engine: Engine,
+    store: Store,
     key: str,
     accept: Sequence[str],
     reject: Sequence[str],
@@ -112,7 +101,7 @@ def decide(
         if problems:
             raise PaperNotFoundError.refused(key, problems)
 
-    record_rulings(engine, key, decisions, now, check)
+    store.record_decisions(key, decisions, now, check)
     return decisions
 
 

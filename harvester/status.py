@@ -19,12 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine
-
 from . import exits
 from .schedule import next_fire_time, schedule_trigger
 from .settings import AuthorSettings, ScheduleSettings, Settings
-from .store.runlog import AuthorRuns, LastHarvest, RunLog, run_log
+from .store import AuthorRuns, LastHarvest, RunLog, Store
 
 STALE_INTERVALS = 2
 """Data is stale after this many schedule intervals without a complete harvest."""
@@ -159,15 +157,15 @@ class StatusReport:
         return "\n".join(lines)
 
 
-def collect_status(engine: Engine | None, settings: Settings, now: datetime) -> StatusReport:
-    """Read the run log for every configured author (read-only). ``engine`` None (no
+def collect_status(store: Store | None, settings: Settings, now: datetime) -> StatusReport:
+    """Read the run log for every configured author (read-only). ``store`` None (no
     database file yet) or a database without a run log: no harvest has run yet, every
     author is unhealthy, and that is a report, not a database error."""
     schedule = settings.schedule
     interval = schedule.interval(now)
-    if engine is None:
+    if store is None:
         return _never_harvested(settings, now, interval)
-    with run_log(engine) as log:
+    with store.run_log() as log:
         if not log.exists():
             return _never_harvested(settings, now, interval)
         next_run = _next_run(log, settings, now, interval)

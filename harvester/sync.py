@@ -53,8 +53,7 @@ from .plans import AuthorPlan
 from .records import Paper
 from .settings import AuthorSettings, Settings
 from .source import ArxivSource
-from .store import Recorded, RunTotals, Store
-from .store.leases import Lease, Leases
+from .store import Lease, Leases, Recorded, RunTotals, Store
 from .vocabulary import HarvestMode, RunStatus
 
 logger = logging.getLogger(__name__)
@@ -222,7 +221,7 @@ def run_cycle(
     groups = plan_groups(chosen, states, settings.harvest, started, full=options.full)
     progress = progress or CycleProgress()
     progress.started(len(chosen), len(groups))
-    leases = options.leases or Leases(store.engine)
+    leases = options.leases or store.leases()
     cycle = _Cycle(store, source, leases, clock, options.done_since or started, progress)
     reports = {r.key: r for group in groups for r in cycle.run(group)}
     for group in cycle.locked:  # rows that were only locked a moment: once more

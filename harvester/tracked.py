@@ -15,7 +15,7 @@ from datetime import datetime
 
 from .errors import ProfileNotFoundError, RequestRefusedError
 from .settings import AuthorSettings
-from .store.roster import Purged, StoredAuthor
+from .store import Purged, StoredAuthor
 
 NOT_IN_CONFIG = "not in config"
 NEVER = "-"

@@ -141,7 +141,7 @@ def test_without_an_anchor_the_largest_body_is_kept_and_the_profile_is_ambiguous
     assert mine and waiting and not mine & waiting
     assert len(mine) > len(waiting) / 2, "the largest body is kept"
     print(f"\nno anchor: {len(mine)} accepted, {len(waiting)} held")
-    report = collect_status(store.engine, settings, datetime.now(UTC))
+    report = collect_status(store, settings, datetime.now(UTC))
     (health,) = report.authors
     assert health.ambiguous and health.held == len(waiting)
     assert f"{KEY}: ambiguous" in report.render()
@@ -155,10 +155,10 @@ def test_a_persons_decisions_last_across_harvests_full_ones_included(
 
     settings = zhang(zhang_server, db_url)
     assert harvest(store, settings).exit_code == 0
-    queue = review_queue(store.engine, KEY)
+    queue = review_queue(store, KEY)
     take, drop, leave = queue[0].arxiv_id, queue[1].arxiv_id, sorted(accepted(store))[0]
-    decide(store.engine, KEY, [take], [leave, drop], datetime.now(UTC))
-    assert {p.arxiv_id: p.pending for p in review_queue(store.engine, KEY)}[take] == "accepted"
+    decide(store, KEY, [take], [leave, drop], datetime.now(UTC))
+    assert {p.arxiv_id: p.pending for p in review_queue(store, KEY)}[take] == "accepted"
     assert harvest(store, settings).exit_code == 0  # incremental: the decisions apply
     assert take in accepted(store) and leave not in accepted(store)
     assert not {take, drop} & held(store)
@@ -178,9 +178,9 @@ def test_the_config_wins_over_a_persons_decision(
     from harvester.review import decide, review_queue
 
     assert harvest(store, zhang(zhang_server, db_url)).exit_code == 0
-    queue = review_queue(store.engine, KEY)
+    queue = review_queue(store, KEY)
     included, excluded = queue[0].arxiv_id, queue[1].arxiv_id
-    decide(store.engine, KEY, [excluded], [included], datetime.now(UTC))
+    decide(store, KEY, [excluded], [included], datetime.now(UTC))
     settings = zhang(zhang_server, db_url, include_ids=[included], exclude_ids=[excluded])
     assert harvest(store, settings).exit_code == 0
     assert included in accepted(store) and excluded not in accepted(store)

@@ -14,7 +14,6 @@ from arxiv_lookalike import LookalikeServer, Status
 from harvester.settings import Settings, parse_settings
 from harvester.status import StatusReport, collect_status
 from harvester.store import RunTotals, Store
-from harvester.store.reader import open_reader
 from harvester.vocabulary import RunStatus
 
 from .support import SEED_AUTHOR, harvest, make_settings, run_cli, write_config
@@ -23,11 +22,11 @@ NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 
 def status(db_url: str, settings: Settings, now: datetime | None = None) -> StatusReport:
-    engine = open_reader(db_url)
+    store = Store.reader(db_url)
     try:
-        return collect_status(engine, settings, now or datetime.now(UTC))
+        return collect_status(store, settings, now or datetime.now(UTC))
     finally:
-        engine.dispose()
+        store.close()
 
 
 def test_a_fresh_complete_harvest_is_healthy(

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..matching import fold_name
-from ..store.derived import CorpusRows
+from ..store import CorpusRows
 
 
 @dataclass(slots=True)

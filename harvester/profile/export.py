@@ -22,12 +22,11 @@ from typing import Any
 
 from ..records import PaperItem
 from ..store import Store
-from ..store.profiles import profile_reader
 
 
 def export_profile(store: Store, key: str, fmt: str) -> str:
     """The papers of profile ``key`` in ``fmt`` (one of :data:`EXPORT_FORMATS`)."""
-    with profile_reader(store.engine) as reader:
+    with store.profiles() as reader:
         papers = reader.papers_with_authors(key)
     return EXPORTERS[fmt](papers)
 

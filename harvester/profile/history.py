@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime
 
 from ..records import HistoryItem
 from ..store import Store
-from ..store.profiles import profile_reader
 from .safe_text import terminal_line
 
 TITLE_CHARS = 70
@@ -26,7 +25,7 @@ def parse_since(value: str) -> datetime:
 
 def load_history(store: Store, key: str, since: datetime | date | None = None) -> list[HistoryItem]:
     """Newest first; raises :class:`ProfileNotFoundError` for an unknown key."""
-    with profile_reader(store.engine) as reader:
+    with store.profiles() as reader:
         return reader.history(key, since)
 
 

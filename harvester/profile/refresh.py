@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 from ..errors import HarvesterError
 from ..settings import Settings
 from ..store import Store
-from ..store.derived import corpus_snapshot, store_similar
 from .site import write_site
 
 logger = logging.getLogger(__name__)
@@ -64,12 +63,12 @@ def refresh_similar_authors(
     from .derive import Request, plan_refresh  # scikit-learn takes a second to import
 
     request = Request(everything=everything, refit=everything if refit is None else refit)
-    with corpus_snapshot(store.engine) as rows:
+    with store.corpus() as rows:
         update = plan_refresh(rows, request, now)
     if update is None:
         logger.debug("similar authors are current")
         return False
-    if not store_similar(store.engine, update, now, force=everything):
+    if not store.store_similar(update, now, force=everything):
         return False  # another process refreshed from a later state meanwhile
     kind = "recomputed" if update.full else "updated"
     logger.info("similar authors %s for %d profiles", kind, len(update.lists))

@@ -9,7 +9,7 @@ The pages are readable by everyone (mode 0644): they are meant to be published.
 Only what changed is rewritten: ``.site-state.json`` in the directory keeps a stamp of
 what each profile's page and feed were written from (its papers and their rows, its
 similar authors, its events, the month, the renderer's version;
-:meth:`~harvester.store.profiles.ProfileReader.page_stamps`). A page whose stamp is the
+:meth:`~harvester.store.ProfileReader.page_stamps`). A page whose stamp is the
 same, and whose files are there, is left alone; the index is written every time. The
 feed of every profile's new papers, ``all.atom``, is stamped with a digest of its own
 bytes: it is rewritten only when what it says changed (a feed reader that polls it with
@@ -29,7 +29,6 @@ from pathlib import Path
 from ..errors import OutputError
 from ..records import FeedEntry, IndexRow, Profile
 from ..store import Store
-from ..store.profiles import profile_reader
 from .feed import SITE_FEED, render_feed, render_site_feed
 from .render_html import render_html, render_index
 
@@ -52,7 +51,7 @@ def write_site(store: Store, directory: Path, *, now: datetime | None = None) ->
     _make_directory(directory)
     month = (now or datetime.now(UTC)).strftime("%Y-%m")
     written_from = _read_manifest(directory)
-    with profile_reader(store.engine) as reader:
+    with store.profiles() as reader:
         rows = reader.index()
         found = reader.page_stamps()
         stamps = {r.key: _stamp(r, found.get(r.key, ("", None))[0], month) for r in rows}

@@ -117,3 +117,8 @@ def _use_wal(cursor: Any) -> None:
 def _sqlite_on_begin(connection: Connection) -> None:
     read_only = connection.get_execution_options().get(READ_ONLY, False)
     connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+def masked_url(url: str) -> str:
+    """``url`` with any password hidden, for messages."""
+    return make_url(url).render_as_string(hide_password=True)

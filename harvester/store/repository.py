@@ -27,6 +27,7 @@ from ..plans import AuthorPlan, Extras, Needs, Snapshot, Wanted
 from ..records import Paper
 from ..vocabulary import HarvestMode, RunStatus
 from . import schema as t
+from .door import Door
 from .engine import create_db_engine, read_session, reading
 from .harvests import Recorded, RunTotals, finish_runs, insert_for, write_plans
 from .leases import Lease
@@ -34,6 +35,7 @@ from .memberships import load_papers
 from .migrate import upgrade_schema
 from .papers import save_papers
 from .problems import database_error
+from .reader import open_reader, reader_if_exists
 from .repair import check_database, repair_schema
 from .roster import Purged, StoredAuthor, purge_authors, stored_authors
 from .snapshot import load_extras, load_snapshot
@@ -41,8 +43,11 @@ from .snapshot import load_extras, load_snapshot
 logger = logging.getLogger(__name__)
 
 
-class Store:
-    """The harvester's database. Construct with an engine, or :meth:`open` a URL."""
+class Store(Door):
+    """The harvester's database: :meth:`open` a URL to write, :meth:`reader` to read only,
+    or construct with an engine. The engine is the store's own: callers outside
+    :mod:`harvester.store` use the methods (:class:`~harvester.store.door.Door` has the
+    read side, the review and the coordination)."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -53,6 +58,19 @@ class Store:
             return cls(create_db_engine(url))
         except (OSError, SQLAlchemyError) as exc:
             raise database_error(exc, "cannot open the database") from exc
+
+    @classmethod
+    def reader(cls, url: str) -> Store:
+        """A store that only reads: a SQLite file opened read-only (never created), or the
+        server's database (:mod:`.reader`)."""
+        return cls(open_reader(url))
+
+    @classmethod
+    def reader_if_exists(cls, url: str) -> Store | None:
+        """:meth:`reader`, or None for a SQLite file not created yet in a directory that
+        exists (before the first harvest)."""
+        engine = reader_if_exists(url)
+        return None if engine is None else cls(engine)
 
     def close(self) -> None:
         self.engine.dispose()

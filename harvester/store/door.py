@@ -1,0 +1,147 @@
+"""The store's door for everything but a harvest's own writes: each method is named for
+what it gives (profiles, the run log, leases, pacing, review, derived data), so no caller
+outside :mod:`harvester.store` holds the engine, a connection or a SQLAlchemy name.
+
+:class:`~harvester.store.repository.Store` inherits these; they only open what the
+submodules need on the store's engine and hand back the store's own records.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..vocabulary import ReviewDecision
+from .derived import CorpusRows, SimilarUpdate, corpus_snapshot, store_similar
+from .leases import Leases
+from .migrate import current_revision, head_revision
+from .pacing import DatabasePacer
+from .problems import database_error
+from .profiles import ProfileReader, profile_reader
+from .review import (
+    Candidacy,
+    Decided,
+    HeldPaper,
+    Tally,
+    decisions_of,
+    held_papers,
+    record_rulings,
+    tally_of,
+)
+from .runlog import RunLog, run_log
+
+
+class Held(Protocol):
+    """What :meth:`Door.hold_open` gives: something to close."""
+
+    def close(self) -> None: ...
+
+
+class _Nothing:
+    def close(self) -> None:
+        pass
+
+
+class Door:
+    """Named ways in, on ``self.engine`` (set by the store)."""
+
+    engine: Engine
+
+    @property
+    def is_sqlite(self) -> bool:
+        """A SQLite file (one writer at a time, WAL readers) rather than a server."""
+        return self.engine.dialect.name == "sqlite"
+
+    def describe(self) -> str:
+        """The database's URL with any password hidden, for messages."""
+        return self.engine.url.render_as_string(hide_password=True)
+
+    # -- schema -----------------------------------------------------------------------------
+
+    def schema_revisions(self) -> tuple[str | None, str]:
+        """The database's migration revision (None: none yet) and the newest one shipped."""
+        return current_revision(self.engine), head_revision()
+
+    def hold_open(self) -> Held:
+        """Hold one connection until ``close()``: on SQLite the WAL index then stays in
+        place, so readers of the file's group can read while the daemon runs (a server's
+        database needs nothing held)."""
+        if not self.is_sqlite:
+            return _Nothing()
+        try:
+            return self.engine.connect()
+        except SQLAlchemyError as exc:
+            raise database_error(exc, "cannot open the database") from exc
+
+    # -- read side ----------------------------------------------------------------------------
+
+    @contextmanager
+    def profiles(self) -> Iterator[ProfileReader]:
+        """The public views, read in one snapshot."""
+        with profile_reader(self.engine) as reader:
+            yield reader
+
+    @contextmanager
+    def run_log(self) -> Iterator[RunLog]:
+        """The runs, read in one snapshot (status, the daemon's schedule)."""
+        with run_log(self.engine) as log:
+            yield log
+
+    # -- coordination -------------------------------------------------------------------------
+
+    def leases(self, owner: str | None = None) -> Leases:
+        """Author leases claimed for ``owner`` (default: this process)."""
+        return Leases(self.engine, owner=owner)
+
+    def pacer(
+        self,
+        delay_seconds: float,
+        *,
+        name: str,
+        stop_event: threading.Event | None = None,
+        on_request: Callable[[], None] | None = None,
+    ) -> DatabasePacer:
+        """Request pacing shared through the database by every process using it."""
+        return DatabasePacer(
+            self.engine, delay_seconds, name=name, stop_event=stop_event, on_request=on_request
+        )
+
+    # -- review -------------------------------------------------------------------------------
+
+    def held_papers(self, key: str) -> list[HeldPaper]:
+        return held_papers(self.engine, key)
+
+    def tally(self, key: str) -> Tally:
+        return tally_of(self.engine, key)
+
+    def decisions(self, key: str) -> list[Decided]:
+        return decisions_of(self.engine, key)
+
+    def record_decisions(
+        self,
+        key: str,
+        decisions: Mapping[str, ReviewDecision],
+        now: datetime,
+        check: Callable[[Mapping[str, Candidacy]], None],
+    ) -> None:
+        """Store a person's decisions, once ``check`` accepted every paper as it stands."""
+        record_rulings(self.engine, key, decisions, now, check)
+
+    # -- derived data -------------------------------------------------------------------------
+
+    @contextmanager
+    def corpus(self) -> Iterator[CorpusRows]:
+        """The corpus and the changes since the last refresh, read in one snapshot."""
+        with corpus_snapshot(self.engine) as rows:
+            yield rows
+
+    def store_similar(self, update: SimilarUpdate, now: datetime, *, force: bool = False) -> bool:
+        """Write a refresh's similar authors unless a newer refresh got there first."""
+        return store_similar(self.engine, update, now, force=force)
+

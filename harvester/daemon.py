@@ -1,6 +1,6 @@
 """``harvest daemon``: the one-shot harvest on a timer, as a well-behaved systemd service.
 
-The scheduled job runs what ``harvest --once`` runs, :func:`harvester.harvest.harvest_once`;
+The scheduled job runs what ``harvest --once`` runs, :func:`harvester.cycle.harvest_once`;
 it adds only bookkeeping (progress for the watchdog, a status line). Decisions, with the
 reasons in the project's operations notes:
 
@@ -44,12 +44,11 @@ from typing import Any, NoReturn
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from .cycle import AuthorReport, CycleOptions, CycleProgress, CycleReport, harvest_once, utcnow
 from .errors import HarvesterError
-from .harvest import CycleOptions, harvest_once
 from .notify import Notifier
 from .settings import Settings
 from .store import Held, Store, default_owner
-from .sync import AuthorReport, CycleProgress, CycleReport, utcnow
 
 logger = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 journald stores each line of a service's stderr as one entry, adds the timestamp itself and
 reads a leading ``<N>`` as the entry's syslog priority (``SyslogLevelPrefix=``, on by
 default; https://www.freedesktop.org/software/systemd/man/latest/sd-daemon.html). So under
-systemd a record is ``<4>WARNING harvester.sync: ...``; elsewhere ``WARNING harvester.sync:
+systemd a record is ``<4>WARNING harvester.cycle: ...``; elsewhere ``WARNING harvester.cycle:
 ...``, optionally after a timestamp. Tracebacks (``-v``) are folded into the same line.
 """
 

@@ -1,11 +1,11 @@
 """The records that pass between the decisions and the store: what the store read, what
 to write. Plain frozen dataclasses, no behaviour beyond arithmetic on their own fields.
 
-One query's harvest goes through them in this order (:meth:`harvester.sync.Harvester`):
+One query's harvest goes through them in this order (:mod:`harvester.cycle.query`):
 
 1. the store reads a :class:`Snapshot` of the query's authors (:class:`Wanted` says what
    to read: :meth:`Store.load_snapshot <harvester.store.Store.load_snapshot>`);
-2. the decisions (:mod:`harvester.planning`, pure) say which :class:`Extras` they need
+2. the decisions (:mod:`harvester.cycle.planning`, pure) say which :class:`Extras` they need
    beyond it, rarely any: the member papers the identity evidence weighs new candidates
    against, and the stored papers a person's decision, a claim or a changed identity
    re-checks (:class:`Needs`; :meth:`Store.load_extras

@@ -53,7 +53,7 @@ from sqlalchemy import create_engine, text
 
 from arxiv_lookalike import LookalikeServer
 from arxiv_lookalike.synthetic import add_new_papers, synthetic_corpus
-from harvester.harvest import CycleOptions, harvest_once
+from harvester.cycle import CycleOptions, harvest_once
 from harvester.profile import after_cycle, load_profile, render
 from harvester.settings import Settings, load_settings
 from harvester.store import Store

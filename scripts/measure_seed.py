@@ -19,7 +19,7 @@ from pathlib import Path
 import requests
 
 from arxiv_lookalike import LookalikeServer, seed_corpus
-from harvester.harvest import harvest_once
+from harvester.cycle import harvest_once
 from harvester.settings import parse_settings
 from harvester.store import Store
 

@@ -288,11 +288,11 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "plans pacer normalise matching schedule topics",  # plain plans, pure helpers
         "settings",
         "source",  # the arXiv boundary
-        "batching changes identity evidence planning",  # pure decisions
+        "batching changes identity evidence",  # pure decisions
         "store",  # every SQL statement
         "migrations",
-        "sync profile",  # one cycle's harvest; the derived profiles
-        "harvest progress review status tracked",  # a whole cycle; what the commands show
+        "cycle profile",  # one cycle's harvest and decisions; the derived profiles
+        "review status tracked",  # what the commands show
         "daemon demo cli",  # entry points
     )
 )

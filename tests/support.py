@@ -23,10 +23,10 @@ import pytest
 from sqlalchemy import Engine, Row, create_engine, text
 
 from arxiv_lookalike import Corpus, LookalikeServer, seed_corpus
-from harvester.harvest import CycleOptions, harvest_once
+from harvester.cycle import CycleOptions, harvest_once
 from harvester.settings import OutputSettings, Settings, parse_settings
 from harvester.store import Store
-from harvester.sync import CycleReport
+from harvester.cycle import CycleReport
 
 REPO = Path(__file__).resolve().parent.parent
 SEED_KEY = "kakade"

@@ -124,8 +124,8 @@ def test_only_the_source_package_imports_the_vendor_clients() -> None:
     ],
 )
 def test_a_vendor_import_is_seen_however_it_is_written(text: str) -> None:
-    (hit,) = imports_of([probe("harvester.sync", text)], VENDORS)
-    assert hit.startswith("harvester.sync:2 ")
+    (hit,) = imports_of([probe("harvester.cycle.query", text)], VENDORS)
+    assert hit.startswith("harvester.cycle.query:2 ")
 
 
 # -- no vendor's private names --------------------------------------------------------------
@@ -243,7 +243,7 @@ def test_the_look_alike_ships_beside_the_product_not_inside_it() -> None:
     assert not (PACKAGE / "lookalike").exists()
     assert not issubclass(CorpusError, errors.HarvesterError)
     probe_text = (
-        "import sys, harvester.cli, harvester.sync, harvester.harvest, harvester.daemon\n"
+        "import sys, harvester.cli, harvester.cycle, harvester.daemon\n"
         "print(sorted(m for m in sys.modules if m.startswith('arxiv_lookalike')))\n"
     )
     result = subprocess.run(
@@ -259,8 +259,8 @@ def test_the_product_never_imports_the_look_alike() -> None:
 
 def test_an_import_of_the_look_alike_is_caught() -> None:
     text = "import os\ndef serve():\n    from arxiv_lookalike import LookalikeServer\n"
-    assert imports_of([probe("harvester.sync", text)], {"arxiv_lookalike"}) == [
-        "harvester.sync:3 arxiv_lookalike"
+    assert imports_of([probe("harvester.cycle.query", text)], {"arxiv_lookalike"}) == [
+        "harvester.cycle.query:3 arxiv_lookalike"
     ]
 
 
@@ -281,8 +281,8 @@ def test_every_unit_is_in_one_layer_and_every_layer_names_real_units() -> None:
     ("module", "text", "hit"),
     [
         ("harvester.records", "from .store import Store\n", "harvester.store"),
-        ("harvester.store.papers", "def f():\n    from ..sync import run_cycle\n",
-         "harvester.sync"),
+        ("harvester.store.papers", "def f():\n    from ..cycle import run_cycle\n",
+         "harvester.cycle"),
         ("harvester.source.api", "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
          "    from harvester.profile import Profile\n", "harvester.profile"),
         ("harvester.settings", "import importlib\nimportlib.import_module('harvester.cli')\n",

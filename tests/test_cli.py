@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from arxiv_lookalike import Corpus, LookalikeServer, Status
-from harvester.cli import build_parser
+from harvester.cli.parser import build_parser
 
 from .support import REPO, SEED_AUTHOR, run_cli, write_config
 

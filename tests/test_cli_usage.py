@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from harvester.cli import EXPORT_FORMATS, FORMATS, build_parser
+from harvester.cli.parser import EXPORT_FORMATS, FORMATS, build_parser
 from harvester.profile import EXPORT_FORMATS as EXPORTERS
 from harvester.profile import FORMATS as RENDERERS
 
@@ -27,7 +27,7 @@ COMMANDS = (
     ("refresh",),
     ("authors",),
 )
-ASKED_FOR = ("profile", "history", "export")
+ASKED_FOR = ("profile", "history", "export", "authors")
 """Commands whose output is what was asked for: ``-q`` never silences it."""
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from harvester.errors import UnreachableError
-from harvester.harvest import harvest_once
+from harvester.cycle import harvest_once
 from harvester.store import Store
 from harvester.vocabulary import RunStatus
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from harvester.cli import build_parser
+from harvester.cli.parser import build_parser
 
 from .support import REPO
 

@@ -15,9 +15,9 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, TextIO
 
-from .logformat import under_systemd
-from .sync import AuthorReport, CycleProgress, CycleReport
-from .vocabulary import RunStatus
+from ..cycle import AuthorReport, CycleProgress, CycleReport
+from ..logformat import under_systemd
+from ..vocabulary import RunStatus
 
 if TYPE_CHECKING:
     from tqdm import tqdm

@@ -3,7 +3,7 @@ job, the benchmarks and the tests all run.
 
 It opens the production source (requests paced through the database, so ``[arxiv]
 delay_seconds`` and the one-connection rule hold across every process sharing it), runs
-one cycle (:func:`harvester.sync.run_cycle`), then the derived steps (similar authors and
+one cycle (:func:`harvester.cycle.run_cycle`), then the derived steps (similar authors and
 the static site: :func:`harvester.profile.after_cycle`) unless a stop was requested.
 """
 
@@ -12,10 +12,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from .settings import Settings
-from .source import ArxivSource
-from .store import Store, slot_name
-from .sync import DEFAULT_OPTIONS, CycleOptions, CycleProgress, CycleReport, run_cycle
+from ..settings import Settings
+from ..source import ArxivSource
+from ..store import Store, slot_name
+from .report import DEFAULT_OPTIONS, CycleOptions, CycleProgress, CycleReport
+from .run import run_cycle
 
 __all__ = ["CycleOptions", "CycleProgress", "harvest_once", "open_source"]
 
@@ -41,7 +42,7 @@ def harvest_once(
         source.close()
         progress.close()
     if derive and not stopped:
-        from .profile import after_cycle  # the renderers are not needed to harvest
+        from ..profile import after_cycle  # the renderers are not needed to harvest
 
         after_cycle(settings, store)
     return report

@@ -32,12 +32,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from .changes import Observation, plan_changes
-from .evidence import Anchors, needs_evidence, person_reason, settle
-from .matching import MatchDecision
-from .plans import AuthorPlan, AuthorSnapshot, Extras, Needs, Plan, Seen, Snapshot, Wanted
-from .records import Paper
-from .vocabulary import Membership, ReviewDecision
+from ..changes import Observation, plan_changes
+from ..evidence import Anchors, needs_evidence, person_reason, settle
+from ..matching import MatchDecision
+from ..plans import AuthorPlan, AuthorSnapshot, Extras, Needs, Plan, Seen, Snapshot, Wanted
+from ..records import Paper
+from ..vocabulary import Membership, ReviewDecision
 
 __all__ = ["AuthorHarvest", "Draft", "decide", "draft", "needs", "pending"]
 

@@ -1,6 +1,6 @@
 """What runs after every harvest cycle: :func:`after_cycle`.
 
-:func:`harvester.harvest.harvest_once` calls it once the harvests have committed. It
+:func:`harvester.cycle.harvest_once` calls it once the harvests have committed. It
 recomputes the similar authors the cycle's changes can reach (:mod:`.derive`), then
 rewrites the static site when ``[output] html_dir`` is set. Each step is isolated: a
 failure is logged with the step's name, leaves what that step produced last time in

@@ -2,7 +2,7 @@
 
 :meth:`Store.write_plans <harvester.store.repository.Store.write_plans>` is the whole
 write side of a complete harvest. The decisions were taken before, on a snapshot
-(:mod:`.snapshot`, :mod:`harvester.planning`); inside ONE transaction this confirms the
+(:mod:`.snapshot`, :mod:`harvester.cycle.planning`); inside ONE transaction this confirms the
 lease of the query's authors, then writes each author's plan in a savepoint of its own
 (:func:`write_isolated`): papers, memberships, events, count change, ambiguous flag and
 baseline identity; then, for all the query's authors at once, it closes the runs and moves
@@ -13,7 +13,7 @@ close runs, and keep whatever valid papers arrived.
 
 One transaction a query rather than one an author: a steady cycle for 2,000 authors
 commits a few dozen times instead of 2,000, and confirms each lease once. The lease
-confirmation is also what keeps the snapshot valid (see :mod:`harvester.planning`): a
+confirmation is also what keeps the snapshot valid (see :mod:`harvester.cycle.planning`): a
 process that lost its lease since it read the snapshot writes nothing.
 """
 

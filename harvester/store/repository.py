@@ -2,7 +2,7 @@
 
 One query's harvests are read, then written: :meth:`Store.load_snapshot` (and, rarely,
 :meth:`Store.load_extras`) read what the decisions need (:mod:`.snapshot`), and once
-:mod:`harvester.planning` has decided, :meth:`Store.write_plans` writes the plans in one
+:mod:`harvester.cycle.planning` has decided, :meth:`Store.write_plans` writes the plans in one
 transaction, each author in a savepoint: an author's papers, memberships, events, count
 change, watermark and the run's final status are written together or not at all
 (:mod:`.harvests`). Writes are

@@ -10,7 +10,7 @@ and the author's feed name that the answer did not return; for the query, which 
 papers are stored exactly as returned. What only some decisions need (member papers,
 stored papers to re-check) is read afterwards, only when asked for.
 
-Why it stays true until the write: see :mod:`harvester.planning`.
+Why it stays true until the write: see :mod:`harvester.cycle.planning`.
 """
 
 from __future__ import annotations

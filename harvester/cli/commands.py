@@ -1,0 +1,188 @@
+"""The commands that harvest or change the database: ``--once``, ``daemon``, ``refresh``,
+``db upgrade``, ``status`` and ``demo``. Each takes the run's :class:`~.context.Context`
+and returns the exit code; what it needs is imported when it runs."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .. import exits
+from .context import Context, masked, opened, say
+
+if TYPE_CHECKING:
+    from ..settings import Settings
+
+def upgrade_database(settings: Settings, *, quiet: bool = False) -> int:
+    """``harvest db upgrade``: create or upgrade the schema."""
+    with opened(settings) as store:
+        store.upgrade()
+        repaired = store.repair()
+    for line in repaired:
+        print(f"repaired: {line}")  # said even with -q: the database was not as it should be
+    say(f"schema is up to date in {masked(settings.database.url)}", quiet=quiet)
+    return exits.OK
+
+
+def refresh_derived(settings: Settings, *, everything: bool = False, quiet: bool = False) -> int:
+    """``harvest refresh [--all]``: what runs after a cycle, on demand; a failure is the
+    command's (one line, its exit code), not only a logged error."""
+    from ..profile import refresh_similar_authors, write_site
+
+    site = settings.output.html_dir
+    with opened(settings) as store:
+        store.upgrade()
+        stored = refresh_similar_authors(store, everything=everything)
+        written = write_site(store, site) if site is not None else []
+    if everything:
+        say("similar authors recomputed for every profile, with a newly fitted model", quiet=quiet)
+    else:
+        say("similar authors updated" if stored else "similar authors are current", quiet=quiet)
+    if site is not None:
+        files = f"{len(written)} file{'' if len(written) == 1 else 's'}"
+        say(f"site: {files} rewritten in {site}", quiet=quiet)
+    return exits.OK
+
+
+def run_once(
+    settings: Settings, *, quiet: bool = False, full: bool = False, only: Sequence[str] = ()
+) -> int:
+    """``harvest --once [--full] [--only KEY...]``: migrate, harvest every author (or
+    those ``only`` names), print a line each.
+
+    When arXiv could not be reached at all and nobody was harvested, that is the one
+    thing to say: one error line (exit 75) instead of a line per author."""
+    from ..cycle import CycleOptions, harvest_once
+    from .progress import LinePrinter, terminal_progress
+
+    _check_only(settings, only)
+    chosen = [a.key for a in settings.authors if not only or a.key in only]
+    bar = terminal_progress(settings.arxiv.delay_seconds, quiet=quiet)
+    printer = LinePrinter(max(map(len, chosen), default=0), quiet=quiet, inner=bar)
+    options = CycleOptions(full=full, only=frozenset(only))
+    with opened(settings) as store:
+        store.upgrade()
+        report = harvest_once(settings, store, options, progress=printer)
+    printer.finish(report)
+    if report.unreachable and report.harvested_none:
+        raise report.unreachable
+    return report.exit_code
+
+
+def _check_only(settings: Settings, only: Sequence[str]) -> None:
+    """Every key ``--only`` names must be a configured author's."""
+    from ..errors import RequestRefusedError
+
+    configured = [a.key for a in settings.authors]
+    unknown = [key for key in dict.fromkeys(only) if key not in configured]
+    if unknown:
+        more = " ..." if len(configured) > 10 else ""
+        raise RequestRefusedError(
+            f"--only {' '.join(unknown)}: no such author in the config",
+            hint=f"configured: {', '.join(configured[:10])}{more}",
+        )
+
+
+def daemon(context: Context) -> int:
+    """``harvest daemon``: serve until SIGTERM; SIGHUP re-reads the same file."""
+    from ..daemon import Daemon
+    from ..settings import load_settings
+    from .progress import terminal_progress
+
+    args = context.args
+    settings = context.settings()
+    path = context.config
+    assert path is not None
+    level_fixed = args.verbose or args.quiet
+
+    def apply_level(settings: Settings) -> None:
+        if not level_fixed:
+            logging.getLogger().setLevel(settings.logging.level)
+            _show_daemon_lines(settings.logging.level)
+
+    apply_level(settings)
+    watched = args.run_now and terminal_progress(settings.arxiv.delay_seconds, quiet=args.quiet)
+    service = Daemon(
+        settings,
+        load=lambda: load_settings(path, os.environ),
+        on_reload=apply_level,
+        run_now=args.run_now,
+        first_progress=watched or None,
+    )
+    return service.run()
+
+
+def _show_daemon_lines(level: str) -> None:
+    """The daemon's own INFO lines (started, each author, each cycle, reloaded, stopped) are
+    shown whatever ``[logging] level`` says, so that a daemon run by hand never looks hung
+    and the journal holds every cycle; ``-q`` hides them, ``-v`` shows more."""
+    configured = logging.getLevelNamesMapping()[level]
+    logging.getLogger("harvester.daemon").setLevel(min(configured, logging.INFO))
+
+
+def show_status(settings: Settings, *, as_json: bool = False, quiet: bool = False) -> int:
+    """``harvest status``: health per author, read-only; exit 1 if any is stale or failing."""
+    from datetime import UTC, datetime
+
+    from ..status import collect_status
+    from ..store import Store
+
+    store = Store.reader_if_exists(settings.database.url)
+    try:
+        report = collect_status(store, settings, datetime.now(UTC))
+    finally:
+        if store is not None:
+            store.close()
+    say(report.to_json() if as_json else report.render(), quiet=quiet and report.healthy)
+    return report.exit_code
+
+
+def run_demo(*, quiet: bool = False, identity: bool = False, keep: Path | None = None) -> int:
+    """``harvest demo [--identity] [--keep DIR]``: the whole pipeline against the look-alike,
+    offline; the look-alike runs as a child process (the product never imports it)."""
+    from ..demo import demo_folder, demo_stages, lookalike
+
+    code = exits.OK
+    with demo_folder(keep) as folder, lookalike(*(["--namesakes"] if identity else [])) as url:
+        for stage in demo_stages(url, folder, identity=identity, kept=keep is not None):
+            if stage.heading:
+                say(stage.heading + ":", quiet=quiet)
+            code = run_once(stage.settings, quiet=quiet) or code
+            with opened(stage.settings) as store:
+                say(stage.report(store), quiet=quiet and code == exits.OK)
+    return code
+
+
+# -- one function per command (``set_defaults(func=...)`` in :mod:`.parser`) --------------
+
+
+def once(context: Context) -> int:
+    """``harvest --once [--full] [--only KEY...]``."""
+    args = context.args
+    return run_once(context.settings(), quiet=args.quiet, full=args.full, only=args.only)
+
+
+def status(context: Context) -> int:
+    """``harvest status [--json]``."""
+    args = context.args
+    return show_status(context.settings(), as_json=args.json, quiet=args.quiet)
+
+
+def refresh(context: Context) -> int:
+    """``harvest refresh [--all]``."""
+    args = context.args
+    return refresh_derived(context.settings(), everything=args.everything, quiet=args.quiet)
+
+
+def db_upgrade(context: Context) -> int:
+    """``harvest db upgrade``."""
+    return upgrade_database(context.settings(), quiet=context.args.quiet)
+
+
+def demo(context: Context) -> int:
+    """``harvest demo [--identity] [--keep DIR]``."""
+    args = context.args
+    return run_demo(quiet=args.quiet, identity=args.identity, keep=args.keep)

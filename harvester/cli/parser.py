@@ -1,0 +1,238 @@
+"""The ``harvest`` parser: the options every command takes, and one subcommand each, bound
+to its function with ``set_defaults(func=...)`` (:mod:`.commands`, :mod:`.reading`)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from .. import __version__
+from . import commands as harvesting
+from . import reading
+
+FORMATS = ("text", "markdown", "json", "html")
+
+
+EXPORT_FORMATS = ("bibtex", "csv", "json")
+
+
+COMMANDS = (
+    "--once, daemon, status, authors, profile, history, export, refresh, review, db upgrade or demo"
+)
+
+
+def _common_options(*, top: bool, config: bool = True) -> argparse.ArgumentParser:
+    """Options every command takes, before or after the command name.
+
+    The top-level parser and the commands get separate copies: argparse lets a command's
+    parser overwrite what the top level parsed with the command's defaults, so only the
+    top level has defaults and a command's options are left out unless given. ``config``
+    False: ``--config`` is not offered (``demo`` refuses it, with a reason).
+    """
+    default = None if top else argparse.SUPPRESS
+    flag = False if top else argparse.SUPPRESS
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        metavar="PATH",
+        default=default,
+        help="configuration file (default: $HARVESTER_CONFIG, else ./config/harvester.toml)"
+        if config
+        else argparse.SUPPRESS,
+    )
+    common.add_argument(
+        "-v", "--verbose", action="store_true", default=flag, help="debug logging, tracebacks"
+    )
+    common.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=flag,
+        help="print only errors and the output asked for (no progress or confirmations)",
+    )
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="harvest",
+        description="Keep arXiv author profiles true and current in a SQL database.",
+        parents=[_common_options(top=True)],
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--once", action="store_true", help="harvest every configured author once, then exit"
+    )
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="with --once: a full reconciliation of every author, not an incremental harvest",
+    )
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        default=[],
+        metavar="KEY",
+        help="with --once: harvest only these configured authors",
+    )
+    parser.set_defaults(func=harvesting.once)
+    common = _common_options(top=False)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    db = commands.add_parser("db", help="database maintenance", parents=[common])
+    db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    db_commands.add_parser(
+        "upgrade", help="create or upgrade the schema (Alembic migrations)", parents=[common]
+    ).set_defaults(func=harvesting.db_upgrade)
+    refresh = commands.add_parser(
+        "refresh",
+        help="bring the similar authors (and the site) up to date with the database",
+        parents=[common],
+    )
+    refresh.add_argument(
+        "--all",
+        action="store_true",
+        dest="everything",
+        help="recompute every profile with a newly fitted model, not only what changed",
+    )
+    demo = commands.add_parser(
+        "demo",
+        help="offline demo: harvest the bundled seed corpus from a local arXiv look-alike",
+        description="Start the bundled arXiv look-alike (a child process, real HTTP on"
+        " 127.0.0.1), harvest it into a temporary SQLite database and print what came out.",
+        parents=[_common_options(top=False, config=False)],
+    )
+    demo.add_argument(
+        "--identity",
+        action="store_true",
+        help="five people all written 'Wei Zhang': harvest her by name alone, then with her"
+        " arXiv author identifier; print what was accepted, held and rejected, and the"
+        " 'harvest review' commands that decide the held papers",
+    )
+    demo.add_argument(
+        "--keep",
+        metavar="DIR",
+        type=Path,
+        help="keep the demo's database in DIR (a new folder), with a harvester.toml for"
+        " --config, so 'harvest profile' or 'harvest review' can read it afterwards",
+    )
+    daemon = commands.add_parser(
+        "daemon",
+        help="harvest on the [schedule] until SIGTERM (systemd Type=notify service)",
+        parents=[common],
+    )
+    daemon.add_argument(
+        "--run-now", action="store_true", help="harvest at start, however recent the last one"
+    )
+    status = commands.add_parser(
+        "status",
+        help="per author: last harvest, failures, next run, staleness; exit 1 if unhealthy",
+        parents=[common],
+    )
+    status.add_argument("--json", action="store_true", help="print JSON (for monitoring)")
+    for command, func in (
+        (refresh, harvesting.refresh),
+        (demo, harvesting.demo),
+        (daemon, harvesting.daemon),
+        (status, harvesting.status),
+    ):
+        command.set_defaults(func=func)
+    _authors_command(commands, common)
+    _profile_commands(commands, common)
+    return parser
+
+
+def _authors_command(commands: Any, common: argparse.ArgumentParser) -> None:
+    """``authors``: the tracked authors and the profiles left behind; ``--purge`` those."""
+    authors = commands.add_parser(
+        "authors",
+        help="tracked authors and profiles no longer in the config; --purge removes those",
+        parents=[common],
+    )
+    authors.add_argument("--json", action="store_true", help="print JSON")
+    authors.add_argument(
+        "--purge",
+        nargs="+",
+        default=[],
+        metavar="KEY",
+        help="remove everything the database holds for these authors (no longer in the config)",
+    )
+    authors.add_argument(
+        "--dry-run", action="store_true", help="with --purge: say what would go, change nothing"
+    )
+    authors.add_argument(
+        "--yes", action="store_true", help="with --purge: do not ask for confirmation"
+    )
+    authors.set_defaults(func=reading.authors)
+
+
+def _profile_commands(commands: Any, common: argparse.ArgumentParser) -> None:
+    """``profile``, ``history`` and ``export``: read-only, from the views."""
+    profile = commands.add_parser(
+        "profile",
+        help="an author's profile: statistics, similar authors, papers newest first",
+        parents=[common],
+    )
+    profile.add_argument("key", help="the author's key in the config")
+    profile.add_argument("--format", choices=FORMATS, default="text", help="default: text")
+    history = commands.add_parser(
+        "history", help="an author's count changes and events, newest first", parents=[common]
+    )
+    history.add_argument("key", help="the author's key in the config")
+    history.add_argument(
+        "--since", type=_since, metavar="DATE", help="from DATE on (YYYY-MM-DD or ISO, UTC)"
+    )
+    export = commands.add_parser(
+        "export", help="an author's papers as BibTeX, CSV or JSON", parents=[common]
+    )
+    export.add_argument("key", help="the author's key in the config")
+    export.add_argument(
+        "--format", choices=EXPORT_FORMATS, default="bibtex", help="default: bibtex"
+    )
+    review = commands.add_parser(
+        "review",
+        help="papers held for review (same name, unclear identity); --accept/--reject decide",
+        parents=[common],
+    )
+    review.add_argument("key", help="the author's key in the config")
+    review.add_argument("--json", action="store_true", help="print JSON")
+    review.add_argument("--accept", nargs="+", default=[], metavar="ID", help="they are hers")
+    review.add_argument("--reject", nargs="+", default=[], metavar="ID", help="they are not")
+    review.add_argument(
+        "--accept-above",
+        type=_score,
+        metavar="SCORE",
+        help="accept every held paper scored at least SCORE (0 to 1)",
+    )
+    review.add_argument(
+        "--accept-from", metavar="FILE", help="accept the ids in FILE ('-': stdin), one a line"
+    )
+    review.add_argument(
+        "--reject-from", metavar="FILE", help="reject the ids in FILE ('-': stdin), one a line"
+    )
+    for command, func in (
+        (profile, reading.profile),
+        (history, reading.history),
+        (export, reading.export),
+        (review, reading.review),
+    ):
+        command.set_defaults(func=func)
+
+
+def _score(value: str) -> float:
+    try:
+        score = float(value)
+    except ValueError:
+        score = -1.0
+    if not 0.0 <= score <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a score from 0 to 1, got {value!r}")
+    return score
+
+
+def _since(value: str) -> Any:
+    from ..profile.history import parse_since
+
+    try:
+        return parse_since(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None

@@ -1,0 +1,41 @@
+"""The harvest cycle: every configured author asked of arXiv, decided and stored.
+
+:func:`harvest_once` is what ``harvest --once``, the daemon's job, the benchmarks and the
+tests run: it opens the source (:func:`open_source`), runs one cycle (:func:`run_cycle`:
+the queries planned by :mod:`harvester.batching`, each harvested by :mod:`.query`, its
+decisions made by :mod:`.planning` on the store's snapshot), then the derived steps.
+What comes back is a :class:`CycleReport` of :class:`AuthorReport` lines.
+"""
+
+from .harvest import harvest_once, open_source
+from .planning import AuthorHarvest, decide, draft, needs
+from .report import (
+    DEFAULT_OPTIONS,
+    STOP,
+    AuthorReport,
+    Clock,
+    CycleOptions,
+    CycleProgress,
+    CycleReport,
+    utcnow,
+)
+from .run import harvest_author, run_cycle
+
+__all__ = [
+    "DEFAULT_OPTIONS",
+    "STOP",
+    "AuthorHarvest",
+    "AuthorReport",
+    "Clock",
+    "CycleOptions",
+    "CycleProgress",
+    "CycleReport",
+    "decide",
+    "draft",
+    "harvest_author",
+    "harvest_once",
+    "needs",
+    "open_source",
+    "run_cycle",
+    "utcnow",
+]

@@ -28,7 +28,7 @@ from .errors import ConfigError, HarvesterError
 from .logformat import OneLineFormatter, under_systemd
 
 if TYPE_CHECKING:
-    from .settings import Settings
+    from .config import Settings
     from .store import Store
 
 logger = logging.getLogger("harvester")
@@ -346,7 +346,7 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace, context
 
 def _settings(args: argparse.Namespace, context: _Context) -> Settings:
     """Load the settings; ``[logging] level`` applies unless -v or -q was given."""
-    from .settings import load_settings, locate_config
+    from .config import load_settings, locate_config
 
     context.config = locate_config(args.config, os.environ, Path.cwd())
     settings = load_settings(context.config, os.environ)
@@ -449,9 +449,9 @@ def _check_only(settings: Settings, only: Sequence[str]) -> None:
 
 def run_daemon(args: argparse.Namespace, context: _Context) -> int:
     """``harvest daemon``: serve until SIGTERM; SIGHUP re-reads the same file."""
+    from .config import load_settings
     from .daemon import Daemon
     from .progress import terminal_progress
-    from .settings import load_settings
 
     settings = _settings(args, context)
     path = context.config

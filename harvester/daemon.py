@@ -45,10 +45,10 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy import Connection
 
+from .config import Settings
 from .errors import HarvesterError
 from .harvest import CycleOptions, harvest_once
 from .notify import Notifier
-from .settings import Settings
 from .store import Store
 from .store.leases import Leases, default_owner
 from .store.runlog import run_log

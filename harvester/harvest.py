@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from .settings import Settings
+from .config import Settings
 from .source import ArxivSource
 from .store import Store
 from .store.pacing import DatabasePacer, slot_name

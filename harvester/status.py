@@ -22,8 +22,8 @@ from typing import Any
 from sqlalchemy import Engine
 
 from . import exits
+from .config import AuthorSettings, ScheduleSettings, Settings
 from .schedule import next_fire_time, schedule_trigger
-from .settings import AuthorSettings, ScheduleSettings, Settings
 from .store.runlog import AuthorRuns, LastHarvest, RunLog, run_log
 
 STALE_INTERVALS = 2

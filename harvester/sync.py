@@ -33,6 +33,7 @@ from .batching import (
     newest_update,
     plan_groups,
 )
+from .config import AuthorSettings, Settings
 from .errors import (
     CircuitOpenError,
     DatabaseError,
@@ -51,7 +52,6 @@ from .normalise import claimed_ids, normalise_entry
 from .planning import AuthorHarvest, decide, draft, needs
 from .plans import AuthorPlan
 from .records import Paper
-from .settings import AuthorSettings, Settings
 from .source import ArxivSource
 from .store import Recorded, RunTotals, Store
 from .store.leases import Lease, Leases

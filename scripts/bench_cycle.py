@@ -77,9 +77,9 @@ from arxiv_lookalike.synthetic import (
     author_config,
     synthetic_corpus,
 )
+from harvester.config import ArxivSettings, HarvestSettings, Settings, load_settings
 from harvester.harvest import CycleOptions, harvest_once
 from harvester.normalise import normalise_entry
-from harvester.settings import ArxivSettings, HarvestSettings, Settings, load_settings
 from harvester.source.api import validated_papers
 from harvester.source.feed import parse_page
 from harvester.store import Store

@@ -23,8 +23,8 @@ import pytest
 from sqlalchemy import Engine, Row, create_engine, text
 
 from arxiv_lookalike import Corpus, LookalikeServer, seed_corpus
+from harvester.config import OutputSettings, Settings, parse_settings
 from harvester.harvest import CycleOptions, harvest_once
-from harvester.settings import OutputSettings, Settings, parse_settings
 from harvester.store import Store
 from harvester.sync import CycleReport
 

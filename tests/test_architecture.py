@@ -285,7 +285,7 @@ def test_every_unit_is_in_one_layer_and_every_layer_names_real_units() -> None:
          "harvester.sync"),
         ("harvester.source.api", "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
          "    from harvester.profile import Profile\n", "harvester.profile"),
-        ("harvester.settings", "import importlib\nimportlib.import_module('harvester.cli')\n",
+        ("harvester.config", "import importlib\nimportlib.import_module('harvester.cli')\n",
          "harvester.cli"),
     ],
 )  # fmt: skip

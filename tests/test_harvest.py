@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 
 from arxiv_lookalike import Corpus, LookalikeServer
 from harvester.changes import Observation, plan_changes
+from harvester.config import Settings
 from harvester.matching import Matcher
 from harvester.planning import AuthorHarvest, decide, draft
 from harvester.plans import Extras
 from harvester.records import Author, Paper
-from harvester.settings import Settings
 from harvester.store import Store
 from harvester.store.memberships import load_papers
 from harvester.sync import CycleReport

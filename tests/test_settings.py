@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from harvester import __version__
-from harvester.errors import ConfigError
-from harvester.settings import (
+from harvester.batching import build_query
+from harvester.config import (
     ArxivSettings,
     AuthorSettings,
     DatabaseSettings,
@@ -24,11 +24,11 @@ from harvester.settings import (
     OutputSettings,
     ScheduleSettings,
     Settings,
-    build_query,
     load_settings,
     locate_config,
     parse_settings,
 )
+from harvester.errors import ConfigError
 
 SHIPPED = Path(__file__).resolve().parent.parent / "config" / "harvester.toml"
 AUTHOR = '[[authors]]\nkey = "kakade"\nname = "Sham Kakade"\n'
@@ -133,7 +133,7 @@ def test_the_shipped_config_loads_and_tracks_the_seed_author() -> None:
     (seed,) = settings.authors
     assert (seed.key, seed.name) == ("kakade", "Sham Kakade")
     assert seed.names == ("Sham Kakade", "Sham M. Kakade", "Sham M Kakade")
-    assert seed.search_query == ('(au:"Sham Kakade" OR au:"Sham M. Kakade" OR au:"Sham M Kakade")')
+    assert build_query(seed) == ('(au:"Sham Kakade" OR au:"Sham M. Kakade" OR au:"Sham M Kakade")')
     assert (seed.query, seed.include_ids, seed.exclude_ids) == (None, (), ())
 
 
@@ -505,15 +505,14 @@ def test_query_from_names_with_accents_apostrophes_and_commas(tmp_path: Path) ->
         "Zhang Wei",
         "张伟",
     )
-    assert seed.search_query == build_query(seed)
-    assert seed.search_query == (
+    assert build_query(seed) == (
         '(au:"Sham Kakade" OR au:"Kakade, Sham" OR au:"Dell\'Amico" OR au:"Sébastien Bubeck"'
         ' OR au:"Jean-Pierre Sérre 2nd" OR au:"Zhang Wei" OR au:"张伟")'
     )
 
 
 def test_a_single_name_is_still_parenthesised(tmp_path: Path) -> None:
-    assert author(tmp_path, 'name = "Sham Kakade"').search_query == '(au:"Sham Kakade")'
+    assert build_query(author(tmp_path, 'name = "Sham Kakade"')) == '(au:"Sham Kakade")'
 
 
 def test_names_are_nfc_normalised(tmp_path: Path) -> None:
@@ -529,7 +528,7 @@ def test_explicit_query_wins(tmp_path: Path) -> None:
         tmp_path, 'name = "Sham Kakade"\nquery = """\n  au:Kakade_S\n  AND cat:cs.LG\n"""'
     )
     assert seed.query == "au:Kakade_S AND cat:cs.LG"
-    assert seed.search_query == "au:Kakade_S AND cat:cs.LG"
+    assert build_query(seed) == "au:Kakade_S AND cat:cs.LG"
 
 
 @pytest.mark.parametrize(

@@ -34,9 +34,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
+from .config import AuthorSettings, HarvestSettings
 from .names import fold_name
 from .records import Paper
-from .settings import AuthorSettings, HarvestSettings, names_query
 from .vocabulary import HarvestMode
 
 FULL, INCREMENTAL = HarvestMode.FULL, HarvestMode.INCREMENTAL
@@ -91,10 +91,24 @@ class Group:
         )
 
 
+def build_query(author: AuthorSettings) -> str:
+    """The author's own query: the explicit one, else every name as an ``au:`` phrase
+    (:func:`names_query`)."""
+    if author.query is not None:
+        return author.query
+    return names_query(author.names)
+
+
+def names_query(names: Iterable[str]) -> str:
+    """The one place an author query is written: each name as a quoted ``au:`` phrase,
+    ORed and parenthesised (shared queries join several authors' names the same way)."""
+    return "(" + " OR ".join(f'au:"{name}"' for name in names) + ")"
+
+
 def group_query(authors: Sequence[AuthorSettings]) -> str:
     """One author's own query; for several, every name as an ``au:`` phrase, ORed."""
     if len(authors) == 1:
-        return authors[0].search_query
+        return build_query(authors[0])
     return names_query(dict.fromkeys(name for a in authors for name in a.names))
 
 

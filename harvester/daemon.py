@@ -44,10 +44,10 @@ from typing import Any, NoReturn
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from .config import Settings
 from .cycle import AuthorReport, CycleOptions, CycleProgress, CycleReport, harvest_once, utcnow
 from .errors import HarvesterError
 from .notify import Notifier
-from .settings import Settings
 from .store import Held, Store, default_owner
 
 logger = logging.getLogger(__name__)

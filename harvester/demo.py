@@ -28,8 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from .config import Settings, parse_settings
 from .errors import DemoError, DemoFolderTakenError, LookalikeStartError
-from .settings import Settings, parse_settings
 
 if TYPE_CHECKING:
     from .review import HeldPaper, Tally

@@ -20,8 +20,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from . import exits
+from .config import AuthorSettings, ScheduleSettings, Settings
 from .schedule import next_fire_time, schedule_trigger
-from .settings import AuthorSettings, ScheduleSettings, Settings
 from .store import AuthorRuns, LastHarvest, RunLog, Store
 
 STALE_INTERVALS = 2

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from .config import AuthorSettings
 from .errors import ProfileNotFoundError, RequestRefusedError
-from .settings import AuthorSettings
 from .store import Purged, StoredAuthor
 
 NOT_IN_CONFIG = "not in config"

@@ -77,13 +77,12 @@ from arxiv_lookalike.synthetic import (
     author_config,
     synthetic_corpus,
 )
-from harvester.cycle import CycleOptions, harvest_once
+from harvester.config import ArxivSettings, HarvestSettings, Settings, load_settings
+from harvester.cycle import Clock, CycleOptions, harvest_once, utcnow
 from harvester.normalise import normalise_entry
-from harvester.settings import ArxivSettings, HarvestSettings, Settings, load_settings
 from harvester.source.api import validated_papers
 from harvester.source.feed import parse_page
 from harvester.store import Store
-from harvester.cycle import Clock, utcnow
 
 ARXIV_DELAY = 3.0
 """Seconds between requests under arXiv's API terms of use."""

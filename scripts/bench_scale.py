@@ -53,9 +53,9 @@ from sqlalchemy import create_engine, text
 
 from arxiv_lookalike import LookalikeServer
 from arxiv_lookalike.synthetic import add_new_papers, synthetic_corpus
+from harvester.config import Settings, load_settings
 from harvester.cycle import CycleOptions, harvest_once
 from harvester.profile import after_cycle, load_profile, render
-from harvester.settings import Settings, load_settings
 from harvester.store import Store
 
 PG_ADMIN_URL = os.environ.get(

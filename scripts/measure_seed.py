@@ -19,8 +19,8 @@ from pathlib import Path
 import requests
 
 from arxiv_lookalike import LookalikeServer, seed_corpus
+from harvester.config import parse_settings
 from harvester.cycle import harvest_once
-from harvester.settings import parse_settings
 from harvester.store import Store
 
 AUTHOR = {"key": "kakade", "name": "Sham Kakade", "aliases": ["Sham M. Kakade", "Sham M Kakade"]}

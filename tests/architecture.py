@@ -286,7 +286,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
     for layer in (
         "vocabulary records exits errors logformat notify names",  # words, records, errors
         "plans pacer normalise matching schedule topics",  # plain plans, pure helpers
-        "settings",
+        "config",
         "source",  # the arXiv boundary
         "batching changes identity evidence",  # pure decisions
         "store",  # every SQL statement

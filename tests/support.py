@@ -23,10 +23,9 @@ import pytest
 from sqlalchemy import Engine, Row, create_engine, text
 
 from arxiv_lookalike import Corpus, LookalikeServer, seed_corpus
-from harvester.cycle import CycleOptions, harvest_once
-from harvester.settings import OutputSettings, Settings, parse_settings
+from harvester.config import OutputSettings, Settings, parse_settings
+from harvester.cycle import CycleOptions, CycleReport, harvest_once
 from harvester.store import Store
-from harvester.cycle import CycleReport
 
 REPO = Path(__file__).resolve().parent.parent
 SEED_KEY = "kakade"

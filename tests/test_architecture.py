@@ -285,7 +285,7 @@ def test_every_unit_is_in_one_layer_and_every_layer_names_real_units() -> None:
          "harvester.cycle"),
         ("harvester.source.api", "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
          "    from harvester.profile import Profile\n", "harvester.profile"),
-        ("harvester.settings", "import importlib\nimportlib.import_module('harvester.cli')\n",
+        ("harvester.config", "import importlib\nimportlib.import_module('harvester.cli')\n",
          "harvester.cli"),
     ],
 )  # fmt: skip
@@ -304,11 +304,6 @@ def test_a_module_in_no_layer_is_caught() -> None:
 # -- one door to the data (the restructure's rule) ------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="settings validates the database URL with sqlalchemy's make_url; the config wing"
-    " checks it with the standard library",
-)
 def test_nothing_outside_the_store_touches_sqlalchemy_or_the_engine() -> None:
     assert data_access_outside_the_store(harvester_modules()) == []
 

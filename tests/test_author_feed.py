@@ -10,9 +10,9 @@ import pytest
 
 from arxiv_lookalike import Corpus, LookalikeServer, seed_corpus
 from arxiv_lookalike.faults import Status
+from harvester.config import ArxivSettings
 from harvester.errors import IncompleteResponseError, UnknownAuthorError
 from harvester.normalise import claimed_ids
-from harvester.settings import ArxivSettings
 from harvester.source import ArxivSource
 from harvester.source.authors import parse_author_feed
 

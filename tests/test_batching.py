@@ -33,9 +33,9 @@ from harvester.batching import (
     plan_groups,
 )
 from harvester.changes import Observation, Seen, plan_changes
+from harvester.config import AuthorSettings, HarvestSettings
 from harvester.matching import Matcher
 from harvester.records import Author, Paper
-from harvester.settings import AuthorSettings, HarvestSettings
 from harvester.store import Store
 from harvester.store import schema as t
 

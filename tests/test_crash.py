@@ -37,7 +37,7 @@ import pytest
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, select, text
 
 from arxiv_lookalike import Corpus, LookalikeServer, seed_corpus
-from harvester.settings import Settings
+from harvester.config import Settings
 from harvester.store import Store
 from harvester.store.leases import Leases
 

@@ -49,6 +49,8 @@ from arxiv_lookalike import (
     Xxe,
     later_pages,
 )
+from harvester.batching import build_query
+from harvester.config import Settings
 from harvester.errors import (
     ConnectionFailedError,
     FetchError,
@@ -58,7 +60,6 @@ from harvester.errors import (
     ResponseTooLargeError,
 )
 from harvester.normalise import normalise_entry
-from harvester.settings import Settings
 from harvester.source import ArxivSource, SearchResult
 from harvester.store import Store
 
@@ -80,7 +81,7 @@ def search(server: LookalikeServer, **arxiv: Any) -> SearchResult:
     """The seed author's search through a fresh ``ArxivSource`` (no database)."""
     settings = make_settings(UNUSED_DB, arxiv.pop("api_url", server.url), **arxiv)
     with ArxivSource(settings.arxiv) as source:
-        return source.search(settings.authors[0].search_query, normalise_entry)
+        return source.search(build_query(settings.authors[0]), normalise_entry)
 
 
 def failed_search(server: LookalikeServer, **arxiv: Any) -> FetchError:
@@ -558,7 +559,7 @@ def test_max_consecutive_failures_is_a_setting(server: LookalikeServer) -> None:
     settings = make_settings(UNUSED_DB, server.url, max_consecutive_failures=1)
     server.faults.add(Status(502), times=None)
     with ArxivSource(settings.arxiv) as source, pytest.raises(HTTPStatusError):
-        source.search(settings.authors[0].search_query, normalise_entry)
+        source.search(build_query(settings.authors[0]), normalise_entry)
     assert len(server.requests) == 1 and source.breaker.open
 
 

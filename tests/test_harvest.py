@@ -9,14 +9,13 @@ from datetime import UTC, datetime
 
 from arxiv_lookalike import Corpus, LookalikeServer
 from harvester.changes import Observation, plan_changes
+from harvester.config import Settings
+from harvester.cycle import AuthorHarvest, CycleReport, decide, draft
 from harvester.matching import Matcher
-from harvester.cycle import AuthorHarvest, decide, draft
 from harvester.plans import Extras
 from harvester.records import Author, Paper
-from harvester.settings import Settings
 from harvester.store import Store
 from harvester.store.memberships import load_papers
-from harvester.cycle import CycleReport
 
 from . import support
 from .support import SEED_AUTHOR, SEED_KEY, make_settings, rows

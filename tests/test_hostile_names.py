@@ -20,8 +20,8 @@ import pytest
 
 from arxiv_lookalike import Corpus, CorpusAuthor, LookalikeServer
 from arxiv_lookalike.query import BoolOp, Group, Node, Term, parse_query
+from harvester.config import load_settings
 from harvester.errors import ConfigError
-from harvester.settings import load_settings
 from harvester.store import Store
 
 from .support import harvest, write_config

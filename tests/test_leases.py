@@ -13,14 +13,13 @@ from alembic import command
 from sqlalchemy import inspect, text
 
 from arxiv_lookalike import LookalikeServer, Stall
+from harvester.cycle import harvest_author, open_source
 from harvester.errors import LeaseLostError, StopRequested
-from harvester.cycle import open_source
 from harvester.normalise import normalise_entry
 from harvester.store import RunTotals, Store, create_db_engine
 from harvester.store.leases import Lease, Leases, Refusal
 from harvester.store.migrate import alembic_config
 from harvester.store.pacing import DatabasePacer, slot_name
-from harvester.cycle import harvest_author
 
 from .support import SEED_KEY, harvest, make_settings, rows
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from harvester.errors import UnreachableError
 from harvester.cycle import harvest_once
+from harvester.errors import UnreachableError
 from harvester.store import Store
 from harvester.vocabulary import RunStatus
 

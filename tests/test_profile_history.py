@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import text
 
 from arxiv_lookalike import Corpus, LookalikeServer
+from harvester.config import Settings
 from harvester.errors import ProfileNotFoundError
 from harvester.profile import load_history, parse_since, render_history
-from harvester.settings import Settings
 from harvester.store import Store
 
 from .support import harvest, make_settings, months_ago_start, run_cli, seed_papers

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import json
 import os
@@ -12,10 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine
 
+from arxiv_lookalike import LookalikeServer
 from harvester import __version__
-from harvester.errors import ConfigError
-from harvester.settings import (
+from harvester.batching import build_query
+from harvester.config import (
     ArxivSettings,
     AuthorSettings,
     DatabaseSettings,
@@ -24,11 +27,15 @@ from harvester.settings import (
     OutputSettings,
     ScheduleSettings,
     Settings,
-    build_query,
     load_settings,
     locate_config,
     parse_settings,
 )
+from harvester.errors import ConfigError
+from harvester.exits import USAGE
+
+from .architecture import Source, data_access_outside_the_store, imports, probe, sources, within
+from .support import REPO, TEST_ARXIV, rows, run_cli, write_config
 
 SHIPPED = Path(__file__).resolve().parent.parent / "config" / "harvester.toml"
 AUTHOR = '[[authors]]\nkey = "kakade"\nname = "Sham Kakade"\n'
@@ -133,7 +140,7 @@ def test_the_shipped_config_loads_and_tracks_the_seed_author() -> None:
     (seed,) = settings.authors
     assert (seed.key, seed.name) == ("kakade", "Sham Kakade")
     assert seed.names == ("Sham Kakade", "Sham M. Kakade", "Sham M Kakade")
-    assert seed.search_query == ('(au:"Sham Kakade" OR au:"Sham M. Kakade" OR au:"Sham M Kakade")')
+    assert build_query(seed) == ('(au:"Sham Kakade" OR au:"Sham M. Kakade" OR au:"Sham M Kakade")')
     assert (seed.query, seed.include_ids, seed.exclude_ids) == (None, (), ())
 
 
@@ -393,6 +400,11 @@ def test_unparseable_api_url(tmp_path: Path, url: str, problem: str) -> None:
         ("sqlite:////var/lib/harvester/h.db", "sqlite:////var/lib/harvester/h.db"),
         ("postgresql://u:p%40ss@localhost/h", "postgresql+psycopg://u:p%40ss@localhost/h"),
         ("postgresql+psycopg://localhost/h", "postgresql+psycopg://localhost/h"),
+        ("sqlite+pysqlite:///h.db?timeout=5", "sqlite+pysqlite:///h.db?timeout=5"),
+        (  # only the driver is rewritten: the rest is kept as written, query order too
+            "postgresql://u:se%2Fcret@[::1]:5432/h?sslmode=require&application_name=h",
+            "postgresql+psycopg://u:se%2Fcret@[::1]:5432/h?sslmode=require&application_name=h",
+        ),
     ],
 )
 def test_database_urls(tmp_path: Path, url: str, expected: str) -> None:
@@ -406,6 +418,13 @@ def test_database_urls(tmp_path: Path, url: str, expected: str) -> None:
         ("postgresql://u:secret@host:port/db", "not a valid SQLAlchemy URL"),
         ("mysql://u@host/db", "unsupported database 'mysql'"),
         ("postgresql+psycopg2://u@host/db", "unsupported database 'postgresql+psycopg2'"),
+        ("postgresql://u:secret@host:/db", "not a valid SQLAlchemy URL"),
+        ("postgresql://u:secret@[::1/db", "not a valid SQLAlchemy URL"),
+        ("postgresql ://u:secret@host/db", "not a valid SQLAlchemy URL"),
+        ("POSTGRESQL://u:secret@host/db", "unsupported database 'POSTGRESQL'"),
+        ("sqlite:///%3Amemory%3A?secret", "an in-memory SQLite database keeps nothing"),
+        ("sqlite:///file:h?mode=memory&secret=1", "an in-memory SQLite database keeps nothing"),
+        ("sqlite+pysqlite://secret@/", "an in-memory SQLite database keeps nothing"),
     ],
 )
 def test_bad_database_urls_are_refused_without_echoing_them(
@@ -414,6 +433,39 @@ def test_bad_database_urls_are_refused_without_echoing_them(
     err = error(tmp_path, AUTHOR + f'[database]\nurl = "{url}"\n')
     assert_names(err, tmp_path / "harvester.toml", "database.url", problem)
     assert "secret" not in str(err)
+
+
+def test_a_url_the_check_rewrites_reaches_the_database_it_names(
+    tmp_path: Path, server: LookalikeServer, db_url: str
+) -> None:
+    """A bare ``postgresql://`` URL (run with psycopg 3) or a ``sqlite+pysqlite://`` one,
+    through ``harvest --once``: the papers land where the URL says, its query string kept
+    (on PostgreSQL the test's schema is only in the query string)."""
+    written = db_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    written = written.replace("sqlite:///", "sqlite+pysqlite:///", 1)
+    config = write_config(tmp_path, written, server.url, arxiv=TEST_ARXIV)
+    result = run_cli("--once", "--config", str(config), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("kakade  76 papers  +0 new")
+    engine = create_engine(db_url)
+    try:
+        assert rows(engine, "SELECT paper_count FROM profile_stats") == [(76,)]
+    finally:
+        engine.dispose()
+
+
+def test_a_bad_database_url_stops_the_command_before_any_database(
+    tmp_path: Path, server: LookalikeServer
+) -> None:
+    url = "postgresql://postgres:secret@127.0.0.1:/test"  # a colon, but no port
+    config = write_config(tmp_path, url, server.url, arxiv=TEST_ARXIV)
+    result = run_cli("--once", "--config", str(config), cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (USAGE, "")
+    assert result.stderr == (
+        f"harvest: error: {config}: database.url: not a valid SQLAlchemy URL,"
+        " e.g. sqlite:///harvester.db\n"
+    )
+    assert list(tmp_path.rglob("*.db")) == [] and server.requests == []
 
 
 # -- authors -----------------------------------------------------------------------------------
@@ -505,15 +557,14 @@ def test_query_from_names_with_accents_apostrophes_and_commas(tmp_path: Path) ->
         "Zhang Wei",
         "张伟",
     )
-    assert seed.search_query == build_query(seed)
-    assert seed.search_query == (
+    assert build_query(seed) == (
         '(au:"Sham Kakade" OR au:"Kakade, Sham" OR au:"Dell\'Amico" OR au:"Sébastien Bubeck"'
         ' OR au:"Jean-Pierre Sérre 2nd" OR au:"Zhang Wei" OR au:"张伟")'
     )
 
 
 def test_a_single_name_is_still_parenthesised(tmp_path: Path) -> None:
-    assert author(tmp_path, 'name = "Sham Kakade"').search_query == '(au:"Sham Kakade")'
+    assert build_query(author(tmp_path, 'name = "Sham Kakade"')) == '(au:"Sham Kakade")'
 
 
 def test_names_are_nfc_normalised(tmp_path: Path) -> None:
@@ -529,7 +580,7 @@ def test_explicit_query_wins(tmp_path: Path) -> None:
         tmp_path, 'name = "Sham Kakade"\nquery = """\n  au:Kakade_S\n  AND cat:cs.LG\n"""'
     )
     assert seed.query == "au:Kakade_S AND cat:cs.LG"
-    assert seed.search_query == "au:Kakade_S AND cat:cs.LG"
+    assert build_query(seed) == "au:Kakade_S AND cat:cs.LG"
 
 
 @pytest.mark.parametrize(
@@ -595,3 +646,66 @@ def test_identity_fingerprint(tmp_path: Path) -> None:
     assert len(prints | {base.identity_fingerprint}) == len(changes) + 1
     loaded = author(tmp_path, 'name = "Sham Kakade"\naliases = ["Sham M. Kakade", "S. Kakade"]')
     assert loaded.identity_fingerprint == base.identity_fingerprint
+
+
+# -- the config wing ---------------------------------------------------------------------------
+
+WING = "harvester.config"
+
+
+def everything() -> list[Source]:
+    """The modules of the product, the tests and the scripts."""
+    return [s for folder in ("harvester", "tests", "scripts") for s in sources(REPO / folder)]
+
+
+def past_the_face(modules: list[Source]) -> list[str]:
+    """Imports of the wing's own modules (``harvester.config.loading``) from outside it."""
+    return [
+        f"{s.module}:{line} {name}"
+        for s in modules
+        if not within(s, WING)
+        for line, name in imports(s)
+        if name.startswith(WING + ".")
+    ]
+
+
+def names_taken(modules: list[Source]) -> set[str]:
+    """The names code outside the wing imports from its face."""
+    return {
+        alias.name
+        for s in modules
+        if not within(s, WING)
+        for node in ast.walk(s.tree)
+        if isinstance(node, ast.ImportFrom) and imports_from(s, node) == WING
+        for alias in node.names
+    }
+
+
+def imports_from(source: Source, node: ast.ImportFrom) -> str:
+    """The absolute module ``node`` imports from, relative imports resolved."""
+    alone = Source(source.module, ast.Module(body=[node], type_ignores=[]), source.is_package)
+    return next(name for _, name in imports(alone))
+
+
+def test_the_config_wing_is_used_through_its_face() -> None:
+    import harvester.config as config
+
+    taken = names_taken(everything())
+    assert {"Settings", "load_settings", "parse_settings", "AuthorSettings"} <= taken
+    assert taken <= set(config.__all__)
+    assert all(hasattr(config, name) for name in config.__all__)
+    assert past_the_face(everything()) == []
+    bypass = probe("harvester.cli", "def f():\n    from .config.loading import load_settings\n")
+    assert past_the_face([bypass]) == ["harvester.cli:2 harvester.config.loading"]
+
+
+def test_the_config_wing_imports_no_sqlalchemy() -> None:
+    """Only the store imports SQLAlchemy: the database URL is checked without it."""
+    wing = [s for s in sources(REPO / "harvester") if within(s, WING)]
+    assert sorted(s.module for s in wing) == [
+        WING,
+        *(f"{WING}.{m}" for m in ("checks", "loading", "model")),
+    ]
+    assert data_access_outside_the_store(wing) == []
+    old = probe(f"{WING}.checks", "from sqlalchemy.engine import make_url\n")
+    assert data_access_outside_the_store([old]) == [f"{WING}.checks:1 sqlalchemy.engine"]

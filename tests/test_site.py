@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import select
 
 from arxiv_lookalike import Corpus, LookalikeServer
+from harvester.config import parse_settings
 from harvester.errors import ConfigError, OutputError
 from harvester.profile import after_cycle, refresh_similar_authors
 from harvester.profile.site import atomic_write
-from harvester.settings import parse_settings
 from harvester.store import Store
 from harvester.store.schema import derived_state, similar_author
 

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from arxiv_lookalike import LookalikeServer, Status
-from harvester.settings import Settings, parse_settings
+from harvester.config import Settings, parse_settings
 from harvester.status import StatusReport, collect_status
 from harvester.store import RunTotals, Store
 from harvester.vocabulary import RunStatus

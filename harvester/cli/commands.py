@@ -14,7 +14,7 @@ from .. import exits
 from .context import Context, masked, opened, say
 
 if TYPE_CHECKING:
-    from ..settings import Settings
+    from ..config import Settings
 
 def upgrade_database(settings: Settings, *, quiet: bool = False) -> int:
     """``harvest db upgrade``: create or upgrade the schema."""
@@ -88,8 +88,8 @@ def _check_only(settings: Settings, only: Sequence[str]) -> None:
 
 def daemon(context: Context) -> int:
     """``harvest daemon``: serve until SIGTERM; SIGHUP re-reads the same file."""
+    from ..config import load_settings
     from ..daemon import Daemon
-    from ..settings import load_settings
     from .progress import terminal_progress
 
     args = context.args

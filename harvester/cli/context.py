@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ..settings import Settings
+    from ..config import Settings
     from ..store import Store
 
 
@@ -33,7 +33,7 @@ class Context:
 
     def settings(self) -> Settings:
         """Load the settings; ``[logging] level`` applies unless -v or -q was given."""
-        from ..settings import load_settings, locate_config
+        from ..config import load_settings, locate_config
 
         self.config = locate_config(self.args.config, os.environ, Path.cwd())
         settings = load_settings(self.config, os.environ)

@@ -13,7 +13,7 @@ from .. import exits
 from .context import Context, say, schema_checked
 
 if TYPE_CHECKING:
-    from ..settings import Settings
+    from ..config import Settings
     from ..store import Store
 
 def list_authors(settings: Settings, args: argparse.Namespace) -> int:

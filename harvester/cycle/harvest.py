@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-from ..settings import Settings
+from ..config import Settings
 from ..source import ArxivSource
 from ..store import Store, slot_name
 from .report import DEFAULT_OPTIONS, CycleOptions, CycleProgress, CycleReport

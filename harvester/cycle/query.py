@@ -17,6 +17,7 @@ from ..batching import (
     may_concern,
     newest_update,
 )
+from ..config import AuthorSettings
 from ..errors import (
     DatabaseError,
     EntriesRefusedError,
@@ -32,7 +33,6 @@ from ..matching import Matcher
 from ..normalise import claimed_ids, normalise_entry
 from ..plans import AuthorPlan
 from ..records import Paper
-from ..settings import AuthorSettings
 from ..source import ArxivSource
 from ..store import Lease, Recorded, RunTotals, Store
 from ..vocabulary import HarvestMode, RunStatus

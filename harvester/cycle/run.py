@@ -28,11 +28,11 @@ from ..batching import (
     Group,
     plan_groups,
 )
+from ..config import AuthorSettings, Settings
 from ..errors import (
     CircuitOpenError,
     UnreachableError,
 )
-from ..settings import AuthorSettings, Settings
 from ..source import ArxivSource
 from ..store import Lease, Leases, Store
 from ..vocabulary import HarvestMode

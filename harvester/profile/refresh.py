@@ -13,8 +13,8 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from ..config import Settings
 from ..errors import HarvesterError
-from ..settings import Settings
 from ..store import Store
 from .site import write_site
 

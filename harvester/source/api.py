@@ -41,6 +41,7 @@ from urllib.parse import quote, urlencode
 import arxiv
 import tenacity
 
+from ..config import ArxivSettings
 from ..errors import (
     CircuitOpenError,
     EmptyPageError,
@@ -59,7 +60,6 @@ from ..errors import (
 )
 from ..pacer import Pacer
 from ..records import Paper, RawEntry
-from ..settings import ArxivSettings
 from .authors import AuthorFeed, parse_author_feed
 from .breaker import CircuitBreaker
 from .feed import ParsedEntry, parse_page

@@ -41,9 +41,10 @@ def test_an_entry_without_an_id_is_an_incomplete_answer() -> None:
 
 @pytest.fixture
 def claimed_server() -> LookalikeServer:
+    """The seed corpus with a claimant of five papers (the seed's own kakade_s_1 has 76)."""
     corpus = Corpus.from_dicts(seed_corpus().to_dicts())
     for paper in corpus.papers()[:5]:
-        corpus.upsert({**paper.to_dict(), "claimants": ["kakade_s_1", "0000-0002-1825-0097"]})
+        corpus.upsert({**paper.to_dict(), "claimants": ["fivepaper_a_1", "0000-0002-1825-0097"]})
     return LookalikeServer(corpus)
 
 
@@ -58,7 +59,7 @@ def test_the_look_alike_serves_the_claimed_papers_by_id_and_by_orcid(
     claimed_server: LookalikeServer,
 ) -> None:
     with claimed_server, source(claimed_server) as arxiv:
-        by_id = arxiv.author_feed("kakade_s_1")
+        by_id = arxiv.author_feed("fivepaper_a_1")
         by_orcid = arxiv.author_feed("0000-0002-1825-0097")
     want = {p.arxiv_id for p in claimed_server.corpus.papers()[:5]}
     assert claimed_ids(by_id.entry_ids)[0] == claimed_ids(by_orcid.entry_ids)[0] == want
@@ -79,7 +80,7 @@ def test_faults_on_the_feed_are_retried_like_the_query_apis(
 ) -> None:
     with claimed_server, source(claimed_server) as arxiv:
         claimed_server.faults.add(Status(503), times=2)
-        feed = arxiv.author_feed("kakade_s_1")
+        feed = arxiv.author_feed("fivepaper_a_1")
         assert arxiv.requests_sent == 3
     assert len(feed.entry_ids) == 5
     assert [r.status for r in claimed_server.requests] == [503, 503, 200]

@@ -388,7 +388,7 @@ def test_run_by_hand_with_the_shipped_warning_level_it_shows_its_own_lines(
     assert daemon.stop()[0] == 0
     lines = [line.split(" ", 2)[2] for line in daemon.stderr.splitlines()]  # no timestamps
     assert lines[0].startswith("INFO harvester.daemon: harvesting at once: ")
-    harvested = "INFO harvester.daemon: kakade  76 papers  +0 new  0 new versions  1 request"
+    harvested = "INFO harvester.daemon: kakade  76 papers  +0 new  0 new versions  full  1 request"
     assert harvested in lines, lines
     assert lines[-2:] == [
         "INFO harvester.daemon: stop requested (SIGTERM)",

@@ -44,9 +44,8 @@ from .errors import (
     UnreachableError,
     UnsortedAnswerError,
 )
-from .evidence import Anchors
 from .exits import cycle_exit_code
-from .matching import Matcher
+from .identity import Anchors, Matcher
 from .normalise import claimed_ids, normalise_entry
 from .planning import AuthorHarvest, decide, draft, needs
 from .plans import AuthorPlan

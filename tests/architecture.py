@@ -285,10 +285,10 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
     frozenset(layer.split())
     for layer in (
         "vocabulary records exits errors logformat notify names",  # words, records, errors
-        "plans pacer normalise matching schedule topics",  # plain plans, pure helpers
+        "plans pacer normalise schedule topics",  # plain plans, pure helpers
         "settings",
         "source",  # the arXiv boundary
-        "batching changes identity evidence planning",  # pure decisions
+        "batching changes identity planning",  # pure decisions
         "store",  # every SQL statement
         "migrations",
         "sync profile",  # one cycle's harvest; the derived profiles

@@ -33,7 +33,7 @@ from harvester.batching import (
     plan_groups,
 )
 from harvester.changes import Observation, Seen, plan_changes
-from harvester.matching import Matcher
+from harvester.identity import Matcher
 from harvester.records import Author, Paper
 from harvester.settings import AuthorSettings, HarvestSettings
 from harvester.store import Store

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from arxiv_lookalike import Corpus, LookalikeServer
 from harvester.changes import Observation, plan_changes
-from harvester.matching import Matcher
+from harvester.identity import Matcher
 from harvester.planning import AuthorHarvest, decide, draft
 from harvester.plans import Extras
 from harvester.records import Author, Paper

@@ -1,6 +1,6 @@
 """Who wrote a paper when several people share a name: evidence, scores and decisions.
 
-Name folding (:mod:`harvester.matching`) tells "Wei Zhang" from "Wei Zhang-Li", not one Wei
+Name folding (:mod:`.matching`) tells "Wei Zhang" from "Wei Zhang-Li", not one Wei
 Zhang from another. :func:`judge` takes every paper whose author list names the profile
 (the *candidates*) and decides, for each, *accepted*, *held* for review or *rejected*, with
 a score and a one-line reason a person can check. It is pure: no database, no clock.
@@ -56,32 +56,23 @@ in text that it is not clearly foreign to (texts unlike, categories not alike). 
 the largest is accepted, the others held, and the judgement is *ambiguous* (an anchor
 would settle it).
 
-The result does not depend on the order of the candidates. Decision words belong in
-:mod:`harvester.vocabulary`; :class:`Decision` lives here until it moves.
+The result does not depend on the order of the candidates.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from harvester.matching import fold_name
+from ..names import fold_name
+from ..vocabulary import Decision
 
-__all__ = ["Candidate", "Decision", "Judgement", "Verdict", "judge"]
-
-
-class Decision(StrEnum):
-    """What a candidate is to a profile (belongs in :mod:`harvester.vocabulary`)."""
-
-    ACCEPTED = "accepted"
-    HELD = "held"
-    REJECTED = "rejected"
+__all__ = ["Candidate", "Judgement", "Verdict", "judge"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -472,8 +463,8 @@ def _incidence(rows: Sequence[Collection[str]], columns: Sequence[str]) -> Any:
 def _text_vectors(texts: Sequence[str]) -> Any:
     """TF-IDF rows (unit length, or zero) with the settings of similar authors
     (:func:`harvester.topics.tfidf_rows`), imported when called: scikit-learn is slow to
-    import, and a module importing :class:`Decision` should not pay for it."""
-    from .topics import tfidf_rows
+    import, and a command that never consults the evidence should not pay for it."""
+    from ..topics import tfidf_rows
 
     return sp.csr_matrix(tfidf_rows(texts), dtype=np.float64)
 

@@ -9,7 +9,10 @@
 
 Pure: no I/O, no clock. Modules: :mod:`.matching` (a profile's names and explicit ids),
 :mod:`.evidence` (the rule that settles each candidate: config, person, feed, standing or
-evidence), :mod:`.judgement` (the evidence's verdicts on same-name candidates).
+evidence), :mod:`.judgement` (the evidence's decision rules on same-name candidates), with
+:mod:`.model` (candidates, verdicts and the numbers), :mod:`.space` (the candidates as
+matrices, measured against the accepted papers), :mod:`.bodies` (bodies of work: someone
+else's, or the one to accept) and :mod:`.explain` (a reason a person can check).
 
 :func:`judge` is imported on first use: it brings numpy and scipy, which commands that
 never consult the evidence (``status``) start without. The words of a verdict are
@@ -21,9 +24,10 @@ from typing import TYPE_CHECKING, Any
 
 from .evidence import Anchors, Settled, candidate_of, needs_evidence, person_reason, settle
 from .matching import AuthorProfile, MatchDecision, Matcher
+from .model import Candidate, Judgement, Verdict
 
 if TYPE_CHECKING:
-    from .judgement import Candidate, Judgement, Verdict, judge
+    from .judgement import judge
 
 __all__ = [
     "Anchors",
@@ -41,13 +45,11 @@ __all__ = [
     "settle",
 ]
 
-LAZY = frozenset({"Candidate", "Judgement", "Verdict", "judge"})
-"""Names of :mod:`.judgement`, imported on first use (with numpy and scipy)."""
-
 
 def __getattr__(name: str) -> Any:
-    if name not in LAZY:
+    """:func:`judge`, imported on first use (with numpy and scipy)."""
+    if name != "judge":
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from . import judgement
+    from .judgement import judge
 
-    return getattr(judgement, name)
+    return judge

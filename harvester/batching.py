@@ -208,7 +208,7 @@ def attribute(
     An explicit query is asked alone, so all it returns is in scope. Otherwise a paper is
     in scope when it is one of the ``include_ids``, in the author's identifier feed
     (``claimed``, by key), or one of the author's names, folded
-    (:func:`~harvester.matching.fold_name`), is a contiguous run of words in the paper's
+    (:func:`~harvester.names.fold_name`), is a contiguous run of words in the paper's
     author list joined with ", ": how ``au:"..."`` matches, namesakes and all. Every
     paper the matcher can accept by name is in scope, since a whole author name is such
     a run.

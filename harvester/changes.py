@@ -9,7 +9,7 @@ plan in one transaction; nothing here touches the database or the clock.
 Event kinds are :class:`~harvester.vocabulary.EventKind`; ``included`` is a paper that
 joins the profile because the user changed how the author is identified.
 
-A paper the identity evidence holds for review (:mod:`harvester.evidence`) is ``held``: no
+A paper the identity evidence holds for review (:mod:`harvester.identity.evidence`) is ``held``: no
 member, no event, not counted; when it is accepted later it records ``new_paper`` then. A
 member that a person, the config or the evidence takes out leaves as ``excluded`` and
 never counts towards ``suspect`` (that guards against answers that lose papers, not
@@ -17,7 +17,7 @@ against decisions). The score and reason of a judged membership always say why t
 is where it is now: when a new anchor, a person or fresh evidence re-decides it, the new
 reason replaces the old one even if the status stays; a decision that stands for the same
 reason keeps its score (a member that stands on its own keeps the reason it was taken
-with, :mod:`harvester.evidence`).
+with, :mod:`harvester.identity.evidence`).
 """
 
 from __future__ import annotations
@@ -25,12 +25,16 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from .matching import MatchDecision
 from .normalise import diff_metadata, paper_fingerprint_fields
 from .plans import Event, Plan, Seen, Standing
 from .records import Paper
 from .vocabulary import EventKind, Membership
+
+if TYPE_CHECKING:  # the identity wing builds observations (settle): an annotation only,
+    # so importing either module first works
+    from .identity import MatchDecision
 
 SUSPECT_MIN_REMOVED = 2
 """A harvest may take away at most this many papers at once regardless of the ratio."""

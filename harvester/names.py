@@ -1,6 +1,6 @@
 """How names compare: folding forgives accents, case, punctuation and spacing, nothing more.
 
-Pure functions, shared by the matcher (:mod:`harvester.matching`) and the store, which
+Pure functions, shared by the matcher (:mod:`harvester.identity.matching`) and the store, which
 keeps each paper author's folded name (:mod:`harvester.store.papers`) without depending
 on the matcher.
 """

@@ -1,8 +1,8 @@
 """``harvest review``: the papers held for review, and a person's decisions on them.
 
 A paper is *held* when its author list names the profile but the evidence does not settle
-whose it is (:mod:`harvester.evidence`): it is no member of the profile (not counted, no
-event) until a person decides. :func:`review_queue` lists the held papers of one profile
+whose it is (:mod:`harvester.identity.evidence`): it is no member of the profile (not
+counted, no event) until a person decides. :func:`review_queue` lists the held papers of one profile
 with their score and reason; :func:`decide` records a person's decisions, which win over
 the evidence (``include_ids``/``exclude_ids`` in the config win over both) and last across
 harvests, full ones included. A decision takes effect at the author's next harvest; an
@@ -23,8 +23,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from .errors import PaperNotFoundError
-from .evidence import person_reason
-from .matching import Matcher
+from .identity import Matcher, person_reason
 from .normalise import InvalidIdentifierError, parse_arxiv_id
 from .store import Candidacy, Decided, HeldPaper, Store, Tally
 from .vocabulary import Membership, ReviewDecision

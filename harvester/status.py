@@ -46,7 +46,7 @@ class AuthorHealth:
     consecutive_failures: int
     stale: bool
     next_run: datetime | None
-    #: the evidence found separate bodies of work under this name (see harvester.evidence)
+    #: the evidence found separate bodies of work under this name (see harvester.identity.evidence)
     ambiguous: bool = False
     #: papers held for review (``harvest review KEY``)
     held: int = 0

@@ -1,4 +1,5 @@
-"""The words the harvester stores and compares: run statuses, memberships, events, modes.
+"""The words the harvester stores and compares: run statuses, memberships, events, modes,
+decisions.
 
 Each is a :class:`~enum.StrEnum`, so a member *is* its string: it goes into SQL parameters
 and comparisons as is, reads back from the database as a plain ``str`` that compares equal,
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["EventKind", "HarvestMode", "Membership", "ReviewDecision", "RunStatus"]
+__all__ = ["Decision", "EventKind", "HarvestMode", "Membership", "ReviewDecision", "RunStatus"]
 
 
 class RunStatus(StrEnum):
@@ -61,4 +62,12 @@ class ReviewDecision(StrEnum):
     """``review_decision.decision``: what a person decided about a paper of a profile."""
 
     ACCEPTED = "accepted"
+    REJECTED = "rejected"
+
+
+class Decision(StrEnum):
+    """What the identity evidence makes of a candidate paper (:func:`harvester.identity.judge`)."""
+
+    ACCEPTED = "accepted"
+    HELD = "held"
     REJECTED = "rejected"

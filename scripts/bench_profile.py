@@ -26,7 +26,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, text
 
-from harvester.matching import fold_name
+from harvester.names import fold_name
 from harvester.profile import load_profile, refresh_similar_authors, render
 from harvester.store import Store
 from harvester.store import schema as t

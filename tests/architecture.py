@@ -285,10 +285,10 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
     frozenset(layer.split())
     for layer in (
         "vocabulary records exits errors logformat notify names",  # words, records, errors
-        "plans pacer normalise matching schedule topics",  # plain plans, pure helpers
+        "plans pacer normalise schedule topics",  # plain plans, pure helpers
         "config",
         "source",  # the arXiv boundary
-        "batching changes identity evidence",  # pure decisions
+        "batching changes identity",  # pure decisions
         "store",  # every SQL statement
         "migrations",
         "cycle profile",  # one cycle's harvest and decisions; the derived profiles

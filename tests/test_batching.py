@@ -34,7 +34,7 @@ from harvester.batching import (
 )
 from harvester.changes import Observation, Seen, plan_changes
 from harvester.config import AuthorSettings, HarvestSettings
-from harvester.matching import Matcher
+from harvester.identity import Matcher
 from harvester.records import Author, Paper
 from harvester.store import Store
 from harvester.store import schema as t

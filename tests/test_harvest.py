@@ -11,7 +11,7 @@ from arxiv_lookalike import Corpus, LookalikeServer
 from harvester.changes import Observation, plan_changes
 from harvester.config import Settings
 from harvester.cycle import AuthorHarvest, CycleReport, decide, draft
-from harvester.matching import Matcher
+from harvester.identity import Matcher
 from harvester.plans import Extras
 from harvester.records import Author, Paper
 from harvester.store import Store

@@ -28,8 +28,9 @@ from arxiv_lookalike.namesakes import (
     later_papers,
     namesake_corpus,
 )
-from harvester.identity import Candidate, Decision, Judgement, judge
-from harvester.matching import fold_name, fold_names
+from harvester.identity import Candidate, Judgement, judge
+from harvester.names import fold_name, fold_names
+from harvester.vocabulary import Decision
 
 SEED_PAPERS = Path(__file__).resolve().parent / "data" / "seed" / "papers.json"
 SEED_NAMES = fold_names(["Sham Kakade", "Sham M. Kakade", "Sham M Kakade", "S. Kakade"])

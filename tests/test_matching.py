@@ -1,4 +1,4 @@
-"""Tests of harvester.matching: name folding, namesakes, include/exclude precedence."""
+"""Tests of harvester.identity.matching: name folding, namesakes, include/exclude precedence."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harvester.matching import AuthorProfile, MatchDecision, Matcher, fold_name, fold_names
-from harvester.names import _fold_unicode
+from harvester.identity import AuthorProfile, MatchDecision, Matcher
+from harvester.names import _fold_unicode, fold_name, fold_names
 from harvester.normalise import InvalidIdentifierError
 from harvester.records import Author, Paper
 

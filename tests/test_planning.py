@@ -19,8 +19,7 @@ from sqlalchemy import event
 from arxiv_lookalike import LookalikeServer
 from harvester.changes import meta_of
 from harvester.cycle import AuthorHarvest, decide, draft, needs
-from harvester.evidence import Anchors
-from harvester.matching import Matcher
+from harvester.identity import Anchors, Matcher
 from harvester.plans import AuthorSnapshot, Extras, Ruling, Seen, Snapshot, Standing
 from harvester.records import Author, Paper
 from harvester.store import Recorded, Store

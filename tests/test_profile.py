@@ -17,7 +17,7 @@ from alembic import command
 from sqlalchemy import inspect, text
 
 from harvester.errors import SchemaOutdatedError
-from harvester.matching import fold_name
+from harvester.names import fold_name
 from harvester.profile import check_schema, load_profile, refresh_similar_authors, render
 from harvester.profile.similar import WEIGHTS, coauthorship
 from harvester.store import PUBLIC_VIEWS, Store

@@ -113,7 +113,7 @@ def _decide(
     """Record the decisions; say what was decided (how many, for ``--accept-above``)."""
     from datetime import UTC, datetime
 
-    from ..matching import Matcher
+    from ..identity import Matcher
     from ..review import decide, held_above, review_queue
 
     above: list[str] = []

@@ -9,9 +9,9 @@ identity evidence weighs candidates against, and the stored papers a person's de
 claim or a changed identity re-checks); a steady cycle needs none, so it reads nothing
 more than before.
 
-Per author: the matcher's verdict on each returned paper (:mod:`harvester.matching`); for
-an incremental harvest, the stored papers a decision or the feed would move and that the
-answer did not return (:func:`pending`); the identity evidence (:func:`harvester.evidence.
+Per author: the matcher's verdict on each returned paper (:mod:`harvester.identity.matching`);
+for an incremental harvest, the stored papers a decision or the feed would move and that the
+answer did not return (:func:`pending`); the identity evidence (:func:`harvester.identity.
 settle`); the plan (:func:`harvester.changes.plan_changes`), then whether it is quiet
 (nothing but the run to write), and the baseline identity to remember.
 
@@ -33,8 +33,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from ..changes import Observation, plan_changes
-from ..evidence import Anchors, needs_evidence, person_reason, settle
-from ..matching import MatchDecision
+from ..identity import Anchors, MatchDecision, needs_evidence, person_reason, settle
 from ..plans import AuthorPlan, AuthorSnapshot, Extras, Needs, Plan, Seen, Snapshot, Wanted
 from ..records import Paper
 from ..vocabulary import Membership, ReviewDecision
@@ -51,7 +50,7 @@ class AuthorHarvest:
     ``decide`` is the author's matcher; it also re-checks a stored paper the answer did
     not return when the identity changed. ``full``: the answer covered every paper (only
     then may one go ``missing``). ``identity``: the fingerprint of the configured identity.
-    ``anchors``: what settles identity beyond names (:mod:`harvester.evidence`; people's
+    ``anchors``: what settles identity beyond names (:mod:`harvester.identity.evidence`; people's
     decisions come from the snapshot); None: names alone decide, as before identity
     evidence.
     """

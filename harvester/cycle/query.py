@@ -28,8 +28,7 @@ from ..errors import (
     UnreachableError,
     UnsortedAnswerError,
 )
-from ..evidence import Anchors
-from ..matching import Matcher
+from ..identity import Anchors, Matcher
 from ..normalise import claimed_ids, normalise_entry
 from ..plans import AuthorPlan
 from ..records import Paper

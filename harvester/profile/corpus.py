@@ -6,7 +6,7 @@ it in the refresh's snapshot (:func:`harvester.store.derived.corpus_snapshot`). 
 are row numbers in id order, whichever subset is loaded, so a profile's vectors come out
 the same from any corpus that holds its papers.
 
-Names are compared folded (:func:`harvester.matching.fold_name`, the folding used for
+Names are compared folded (:func:`harvester.names.fold_name`, the folding used for
 matching and stored in ``paper_author.folded_name``). A profile's *own* folded names are
 its configured name plus every spelling its papers were matched under; they are never
 counted as its co-authors.
@@ -19,7 +19,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ..matching import fold_name
+from ..names import fold_name
 from ..store import CorpusRows
 
 

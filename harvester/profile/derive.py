@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from ..matching import fold_name
+from ..names import fold_name
 from ..store import CorpusRows, SimilarUpdate, StoredModel, StoredProfile
 from ..topics import VERSION, TopicModel, fit_model, outgrown
 from .corpus import Corpus, load_corpus, load_recent

@@ -1,4 +1,4 @@
-"""What the store keeps of identity decisions (:mod:`harvester.evidence`): people's
+"""What the store keeps of identity decisions (:mod:`harvester.identity.evidence`): people's
 decisions (``review_decision``), read into the query's snapshot (:mod:`.snapshot`), and
 the ``ambiguous`` flag the decisions set.
 """

@@ -8,7 +8,7 @@ decision would meet (:class:`Candidacy`), lets the caller's pure check refuse, t
 the decisions into ``review_decision``, one row per author and paper (a later decision
 replaces an earlier one), in one transaction: all ids are checked before any is written. A
 decision takes effect at the author's next harvest, incremental or full
-(:mod:`harvester.evidence`), and lasts across all later ones.
+(:mod:`harvester.identity.evidence`), and lasts across all later ones.
 """
 
 from __future__ import annotations

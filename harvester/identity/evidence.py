@@ -23,17 +23,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
-from .changes import Observation
-from .matching import MatchDecision, Matcher, fold_name
-from .plans import Ruling, Seen
-from .records import Paper
-from .vocabulary import Membership, ReviewDecision
-
-if TYPE_CHECKING:  # numpy and scipy load only when the evidence is consulted: commands
-    # that read (status) start without them
-    from . import identity
+from ..changes import Observation
+from ..names import fold_name
+from ..plans import Ruling, Seen
+from ..records import Paper
+from ..vocabulary import Decision, Membership, ReviewDecision
+from .matching import MatchDecision, Matcher
+from .model import Candidate, Judgement, Verdict
 
 __all__ = [
     "Anchors",
@@ -78,12 +75,10 @@ class Settled:
     ambiguous: bool | None
 
 
-def candidate_of(paper: Paper, matcher: Matcher) -> identity.Candidate:
+def candidate_of(paper: Paper, matcher: Matcher) -> Candidate:
     """The evidence's view of a paper: the other authors, categories, text and year."""
-    from . import identity
-
     others = tuple(a.name for a in paper.authors if fold_name(a.name) not in matcher.folded_names)
-    return identity.Candidate(
+    return Candidate(
         arxiv_id=paper.arxiv_id,
         coauthors=others,
         categories=paper.categories,
@@ -117,7 +112,24 @@ def settle(
     fixed = _rules(observations, anchors, stored, fresh)
     if all(rule is not None for rule in fixed.values()):
         return Settled([_settled(o, fixed, None, anchors) for o in observations], None)
-    from . import identity
+    judgement = _judged(observations, fixed, anchors, fresh=fresh, members=members)
+    verdicts = judgement.verdicts
+    settled = [_settled(o, fixed, verdicts.get(o.paper.arxiv_id), anchors) for o in observations]
+    return Settled(settled, judgement.ambiguous)
+
+
+def _judged(
+    observations: Sequence[Observation],
+    fixed: Mapping[str, Rule],
+    anchors: Anchors,
+    *,
+    fresh: bool,
+    members: Sequence[Paper],
+) -> Judgement:
+    """The evidence's verdicts on the candidates whose author list names the profile, with
+    the members the answer did not return as accepted evidence (see :func:`settle`)."""
+    from .judgement import judge  # numpy and scipy load only when the evidence is consulted:
+    # commands that read (status) start without them
 
     candidates = [o for o in observations if o.paper.arxiv_id in fixed]
     returned = {o.paper.arxiv_id for o in observations}
@@ -127,16 +139,13 @@ def settle(
     anchored = anchors.claimed & ids
     accepted = {i for i in ids - anchored if (rule := fixed[i]) is not None and rule[0]}
     if fresh and not anchored:
-        accepted = set()  # kept by their rule, but weighed as plain candidates (see below)
-    judgement = identity.judge(
+        accepted = set()  # kept by their rule, but weighed as plain candidates (see settle)
+    return judge(
         [candidate_of(p, anchors.matcher) for p in judged + extra],
         anchored=anchored,
         accepted=accepted | {p.arxiv_id for p in extra},
         rejected={i for i in ids if (rule := fixed[i]) is not None and not rule[0]},
     )
-    verdicts = judgement.verdicts
-    settled = [_settled(o, fixed, verdicts.get(o.paper.arxiv_id), anchors) for o in observations]
-    return Settled(settled, judgement.ambiguous)
 
 
 def needs_evidence(
@@ -200,7 +209,7 @@ def _fixed(obs: Observation, anchors: Anchors, stored: Mapping[str, Seen], fresh
 def _settled(
     obs: Observation,
     fixed: Mapping[str, Rule],
-    verdict: identity.Verdict | None,
+    verdict: Verdict | None,
     anchors: Anchors,
 ) -> Observation:
     """The observation ``plan_changes`` records for one returned paper."""
@@ -216,11 +225,9 @@ def _settled(
             reason = verdict.reason  # the feed's words and the evidence's, for a check
         return Observation(obs.paper, MatchDecision(accepted, matched, reason), score=score)
     assert verdict is not None, "the evidence judges every unsettled candidate"
-    from . import identity
-
     decision = verdict.decision
-    accepted = decision == identity.Decision.ACCEPTED
-    held = decision == identity.Decision.HELD
+    accepted = decision == Decision.ACCEPTED
+    held = decision == Decision.HELD
     verdict_of = MatchDecision(accepted, matched if accepted else None, verdict.reason)
     return Observation(obs.paper, verdict_of, held=held, score=score)
 

@@ -15,11 +15,11 @@ import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from harvester.names import fold_name, fold_names
-from harvester.normalise import parse_arxiv_id
-from harvester.records import Paper
+from ..names import fold_name, fold_names
+from ..normalise import parse_arxiv_id
+from ..records import Paper
 
-__all__ = ["AuthorProfile", "MatchDecision", "Matcher", "fold_name", "fold_names"]
+__all__ = ["AuthorProfile", "MatchDecision", "Matcher"]
 
 
 @dataclass(frozen=True, slots=True)

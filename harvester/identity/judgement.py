@@ -1,0 +1,174 @@
+"""Who wrote a paper when several people share a name: evidence, scores and decisions.
+
+Name folding (:mod:`.matching`) tells "Wei Zhang" from "Wei Zhang-Li", not one Wei
+Zhang from another. :func:`judge` takes every paper whose author list names the profile
+(the *candidates*) and decides, for each, *accepted*, *held* for review or *rejected*, with
+a score and a one-line reason a person can check. It is pure: no database, no clock.
+
+**Seeds.** Papers in the author's identifier feed (*anchored*) and papers a person accepted
+are accepted whatever the evidence; papers a person rejected stay rejected (a person wins
+over the feed: a claim can be a mistake). Seeds are evidence for the rest.
+
+**Evidence against the accepted papers** (:class:`.space.Space`), for each other candidate:
+
+- *co-authors*: each shared co-author counts the accepted papers they are on; the sum
+  ``s`` saturates as ``s / (s + 2)``, as in similar authors. A shared co-author can be a
+  bridge to a namesake (the issue's two cs.LG Wei Zhangs have one collaborator in
+  common), so the part is multiplied by the *pull*: the paper's saturated ties to accepted
+  papers over those plus its other co-authors' saturated ties to *another body* (below).
+  A namesake's paper shares one collaborator with her but brings its own established
+  ones; her own paper brings new or unclaimed collaborators of hers, who pull nowhere;
+- *text*: TF-IDF cosine to the accepted papers' centroid (the vectorizer of similar
+  authors, fitted on the candidates);
+- *categories*: cosine of the paper's categories to the accepted papers' category counts;
+- *year*: inside the accepted span (a little slack), or how far outside it.
+
+``score = 0.55 co-authors + 0.2 text + 0.2 categories + 0.05 year`` (:data:`.model.WEIGHTS`);
+each part is leave-one-out for accepted papers (a paper is no evidence for itself).
+
+**Another body** (:class:`.bodies.Leftovers`): the unaccepted candidates are grouped by the
+co-authors no accepted paper has. A group of :data:`.model.BODY_MIN` or more, mostly papers no
+accepted co-author vouches for, tied to the accepted papers through at most
+:data:`.model.BRIDGE_NAMES` co-authors, is someone else's work as far as evidence can tell; in the
+accepted papers' field it is a *namesake in sight*. The author's own unclaimed papers are
+tied through many co-authors, so a small feed does not make them another body.
+
+**Decisions, with seeds.** Round after round, a candidate is accepted when it shares a
+co-author, its pull is at least :data:`.model.MIN_PULL`, it scores :data:`.model.ACCEPT_SCORE`, its
+categories and text are not both unlike the accepted ones, and, when it is shaped like a
+bridge (one shared co-author, or others pulling towards another body), its text is no
+nearer another body than the accepted papers; accepted papers then count as evidence, so
+a chain of collaborators is followed. When co-authors vouch for nothing more, a candidate no
+co-author vouches for (and in no group of its own) is judged on its field: with a
+namesake in sight, it is accepted only if its categories and text are like the accepted
+papers' and its text nearer theirs by :data:`.model.TEXT_MARGIN` (the issue's hard case: same
+field, no co-author); with none, it is accepted as it would be without seeds, unless its
+categories and text are both unlike or its text is nearer another body. The rounds stop
+when one accepts nothing. Then a candidate with no co-author shared and text unlike the
+accepted papers' is rejected when its categories are unlike too, or when it belongs to
+another body of another field; everything else is held.
+
+**Decisions, without seeds.** Candidates are grouped into *bodies*: linked by shared
+co-authors (a link between two papers of clearly different fields does not count: common
+co-author names collide too), then every group, the largest first, joins the body nearest
+in text that it is not clearly foreign to (texts unlike, categories not alike). One body
+(the common case: a unique name) is accepted whole, as before identity existed. Several:
+the largest is accepted, the others held, and the judgement is *ambiguous* (an anchor
+would settle it).
+
+The result does not depend on the order of the candidates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..vocabulary import Decision
+from .bodies import Leftovers, separate_bodies
+from .explain import Explainer, candidates_text
+from .model import Candidate, Judgement
+from .space import Evidence, Space
+
+__all__ = ["judge"]
+
+
+def judge(
+    candidates: Sequence[Candidate],
+    *,
+    anchored: Collection[str] = (),
+    accepted: Collection[str] = (),
+    rejected: Collection[str] = (),
+) -> Judgement:
+    """Decide every candidate; see the module docstring for how.
+
+    ``anchored``: ids in the author's identifier feed (accepted, and evidence).
+    ``accepted`` / ``rejected``: ids a person or the config decided; they keep that
+    decision (rejected wins over anchored). Ids that are not candidates are ignored.
+    """
+    space = Space(candidates)
+    if set(accepted) & set(rejected):
+        both = sorted(set(accepted) & set(rejected))
+        raise ValueError(f"decided both ways: {', '.join(both)}")
+    fixed_out = space.mask(rejected)
+    seeds = (space.mask(anchored) | space.mask(accepted)) & ~fixed_out
+    if seeds.any():
+        return _with_seeds(space, seeds, fixed_out, space.mask(anchored), space.mask(accepted))
+    return _without_seeds(space, fixed_out)
+
+
+def _with_seeds(space: Space, seeds: Any, fixed_out: Any, anchored: Any, person: Any) -> Judgement:
+    """Grow the accepted set from the seeds, then decide the rest (module docstring)."""
+    accepted, evidence, leftovers = _grow(space, seeds, ~fixed_out)
+    explain = Explainer(space, accepted, evidence, leftovers)
+    foreign = leftovers.foreign
+    verdicts = {}
+    for i, arxiv_id in enumerate(space.ids):
+        if fixed_out[i]:
+            decision, why = Decision.REJECTED, "rejected by a person"
+        elif accepted[i]:
+            decision, why = Decision.ACCEPTED, _seed_words(anchored[i], person[i])
+            if not why and evidence.shared[i] == 0:
+                why = _by_field(leftovers.nearest[i])
+        else:
+            decision = Decision.REJECTED if foreign[i] else Decision.HELD
+            why = ""
+        verdicts[arxiv_id] = explain.verdict(i, decision, why)
+    return Judgement(verdicts, ambiguous=False)
+
+
+def _by_field(nearest: float) -> str:
+    if nearest > 0:
+        return f"accepted on field and text (text similarity {nearest:.2f} to another body)"
+    return "accepted on field and text"
+
+
+def _seed_words(anchored: bool, person: bool) -> str:
+    if person:
+        return "accepted by a person"
+    return "listed in the author's identifier feed" if anchored else ""
+
+
+def _grow(space: Space, seeds: Any, allowed: Any) -> tuple[Any, Evidence, Leftovers]:
+    """Accept, round after round, what co-authors vouch for; when they vouch for nothing
+    more, what the field alone allows; stop when a round accepts nothing."""
+    accepted = seeds.copy()
+    while True:
+        leftovers = Leftovers(space, accepted)
+        evidence = leftovers.evidence
+        new = leftovers.vouched_for(allowed)
+        if not new.any():
+            new = leftovers.accept_by_field(allowed)
+        if not new.any():
+            return accepted, evidence, leftovers
+        accepted = accepted | new
+
+
+def _without_seeds(space: Space, fixed_out: Any) -> Judgement:
+    """Accept the largest body; hold the others (ambiguous when there are others)."""
+    bodies = separate_bodies(space, np.flatnonzero(~fixed_out))
+    accepted = np.zeros(len(space.ids), dtype=bool)
+    if bodies:
+        accepted[bodies[0]] = True
+    evidence = space.evidence(accepted)
+    explain = Explainer(space, accepted, evidence, None)
+    body_of = {int(i): b for b, members in enumerate(bodies) for i in members}
+    total = int((~fixed_out).sum())
+    verdicts = {}
+    for i, arxiv_id in enumerate(space.ids):
+        if fixed_out[i]:
+            verdicts[arxiv_id] = explain.verdict(i, Decision.REJECTED, "rejected by a person")
+            continue
+        size = len(bodies[body_of[i]])
+        if body_of[i] == 0 and len(bodies) == 1:
+            why, decision = f"one body of {candidates_text(size)}", Decision.ACCEPTED
+        elif body_of[i] == 0:
+            why = f"largest of {len(bodies)} separate bodies ({size} of {total} candidates)"
+            decision = Decision.ACCEPTED
+        else:
+            why = f"separate body of {candidates_text(size)}, held: no anchor tells whose it is"
+            decision = Decision.HELD
+        verdicts[arxiv_id] = explain.verdict(i, decision, why)
+    return Judgement(verdicts, ambiguous=len(bodies) > 1)

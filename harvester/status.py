@@ -23,6 +23,7 @@ from . import exits
 from .config import AuthorSettings, ScheduleSettings, Settings
 from .schedule import next_fire_time, schedule_trigger
 from .store import AuthorRuns, LastHarvest, RunLog, Store
+from .vocabulary import HealthState
 
 STALE_INTERVALS = 2
 """Data is stale after this many schedule intervals without a complete harvest."""
@@ -56,10 +57,12 @@ class AuthorHealth:
         return self.consecutive_failures > 0
 
     @property
-    def state(self) -> str:
+    def state(self) -> HealthState:
         if self.last_complete_at is None:
-            return "never harvested"
-        return "stale" if self.stale else "failing" if self.failing else "ok"
+            return HealthState.NEVER_HARVESTED
+        if self.stale:
+            return HealthState.STALE
+        return HealthState.FAILING if self.failing else HealthState.OK
 
     def to_dict(self) -> dict[str, Any]:
         last = self.last_harvest
@@ -67,7 +70,7 @@ class AuthorHealth:
             "key": self.key,
             "name": self.name,
             "state": self.state,
-            "healthy": self.state == "ok",
+            "healthy": self.state == HealthState.OK,
             "last_harvest": None
             if last is None
             else {
@@ -110,7 +113,7 @@ class StatusReport:
 
     @property
     def healthy(self) -> bool:
-        return self.harvested and all(a.state == "ok" for a in self.authors)
+        return self.harvested and all(a.state == HealthState.OK for a in self.authors)
 
     @property
     def exit_code(self) -> int:

@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["Decision", "EventKind", "HarvestMode", "Membership", "ReviewDecision", "RunStatus"]
+__all__ = [
+    "Decision",
+    "EventKind",
+    "HarvestMode",
+    "HealthState",
+    "Membership",
+    "ReviewDecision",
+    "RunStatus",
+]
 
 
 class RunStatus(StrEnum):
@@ -24,6 +32,15 @@ class RunStatus(StrEnum):
     SKIPPED = "skipped"
     #: a shutdown ended the harvest before it was complete (a routine stop, not a failure)
     STOPPED = "stopped"
+
+
+class HealthState(StrEnum):
+    """An author's state in ``harvest status`` (``state`` in its JSON)."""
+
+    OK = "ok"
+    FAILING = "failing"
+    STALE = "stale"
+    NEVER_HARVESTED = "never harvested"
 
 
 class Membership(StrEnum):

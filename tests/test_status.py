@@ -14,7 +14,7 @@ from arxiv_lookalike import LookalikeServer, Status
 from harvester.config import Settings, parse_settings
 from harvester.status import StatusReport, collect_status
 from harvester.store import RunTotals, Store
-from harvester.vocabulary import RunStatus
+from harvester.vocabulary import HealthState, RunStatus
 
 from .support import SEED_AUTHOR, harvest, make_settings, run_cli, write_config
 
@@ -103,7 +103,7 @@ def test_a_stopped_run_is_a_routine_stop_not_a_failure(store: Store, db_url: str
 def test_never_harvested_is_unhealthy(store: Store, db_url: str) -> None:
     settings = make_settings(db_url, "http://127.0.0.1:9/api/query")
     report = status(db_url, settings)
-    assert report.authors[0].state == "never harvested"
+    assert report.authors[0].state == HealthState.NEVER_HARVESTED == "never harvested"
     assert report.authors[0].last_harvest is None
     assert report.exit_code == 1
     assert "never" in report.render()

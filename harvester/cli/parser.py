@@ -77,13 +77,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --once: harvest only these configured authors",
     )
     parser.set_defaults(func=harvesting.once)
-    common = _common_options(top=False)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    common = _common_options(top=False)
+    adders = (_db, _refresh, _demo, _daemon, _status, _authors)
+    for add in (*adders, _profile, _history, _export, _review):  # the order --help lists
+        add(commands, common)
+    return parser
+
+
+Commands = Any
+"""argparse's subparsers action (its type is private to argparse)."""
+
+
+def _db(commands: Commands, common: argparse.ArgumentParser) -> None:
     db = commands.add_parser("db", help="database maintenance", parents=[common])
-    db_commands = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
-    db_commands.add_parser(
+    actions = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    actions.add_parser(
         "upgrade", help="create or upgrade the schema (Alembic migrations)", parents=[common]
     ).set_defaults(func=harvesting.db_upgrade)
+
+
+def _refresh(commands: Commands, common: argparse.ArgumentParser) -> None:
     refresh = commands.add_parser(
         "refresh",
         help="bring the similar authors (and the site) up to date with the database",
@@ -95,6 +109,10 @@ def build_parser() -> argparse.ArgumentParser:
         dest="everything",
         help="recompute every profile with a newly fitted model, not only what changed",
     )
+    refresh.set_defaults(func=harvesting.refresh)
+
+
+def _demo(commands: Commands, _common: argparse.ArgumentParser) -> None:
     demo = commands.add_parser(
         "demo",
         help="offline demo: harvest the bundled seed corpus from a local arXiv look-alike",
@@ -116,6 +134,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep the demo's database in DIR (a new folder), with a harvester.toml for"
         " --config, so 'harvest profile' or 'harvest review' can read it afterwards",
     )
+    demo.set_defaults(func=harvesting.demo)
+
+
+def _daemon(commands: Commands, common: argparse.ArgumentParser) -> None:
     daemon = commands.add_parser(
         "daemon",
         help="harvest on the [schedule] until SIGTERM (systemd Type=notify service)",
@@ -124,25 +146,20 @@ def build_parser() -> argparse.ArgumentParser:
     daemon.add_argument(
         "--run-now", action="store_true", help="harvest at start, however recent the last one"
     )
+    daemon.set_defaults(func=harvesting.daemon)
+
+
+def _status(commands: Commands, common: argparse.ArgumentParser) -> None:
     status = commands.add_parser(
         "status",
         help="per author: last harvest, failures, next run, staleness; exit 1 if unhealthy",
         parents=[common],
     )
     status.add_argument("--json", action="store_true", help="print JSON (for monitoring)")
-    for command, func in (
-        (refresh, harvesting.refresh),
-        (demo, harvesting.demo),
-        (daemon, harvesting.daemon),
-        (status, harvesting.status),
-    ):
-        command.set_defaults(func=func)
-    _authors_command(commands, common)
-    _profile_commands(commands, common)
-    return parser
+    status.set_defaults(func=harvesting.status)
 
 
-def _authors_command(commands: Any, common: argparse.ArgumentParser) -> None:
+def _authors(commands: Commands, common: argparse.ArgumentParser) -> None:
     """``authors``: the tracked authors and the profiles left behind; ``--purge`` those."""
     authors = commands.add_parser(
         "authors",
@@ -166,8 +183,7 @@ def _authors_command(commands: Any, common: argparse.ArgumentParser) -> None:
     authors.set_defaults(func=reading.authors)
 
 
-def _profile_commands(commands: Any, common: argparse.ArgumentParser) -> None:
-    """``profile``, ``history`` and ``export``: read-only, from the views."""
+def _profile(commands: Commands, common: argparse.ArgumentParser) -> None:
     profile = commands.add_parser(
         "profile",
         help="an author's profile: statistics, similar authors, papers newest first",
@@ -175,6 +191,10 @@ def _profile_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     )
     profile.add_argument("key", help="the author's key in the config")
     profile.add_argument("--format", choices=FORMATS, default="text", help="default: text")
+    profile.set_defaults(func=reading.profile)
+
+
+def _history(commands: Commands, common: argparse.ArgumentParser) -> None:
     history = commands.add_parser(
         "history", help="an author's count changes and events, newest first", parents=[common]
     )
@@ -182,6 +202,10 @@ def _profile_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     history.add_argument(
         "--since", type=_since, metavar="DATE", help="from DATE on (YYYY-MM-DD or ISO, UTC)"
     )
+    history.set_defaults(func=reading.history)
+
+
+def _export(commands: Commands, common: argparse.ArgumentParser) -> None:
     export = commands.add_parser(
         "export", help="an author's papers as BibTeX, CSV or JSON", parents=[common]
     )
@@ -189,6 +213,10 @@ def _profile_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     export.add_argument(
         "--format", choices=EXPORT_FORMATS, default="bibtex", help="default: bibtex"
     )
+    export.set_defaults(func=reading.export)
+
+
+def _review(commands: Commands, common: argparse.ArgumentParser) -> None:
     review = commands.add_parser(
         "review",
         help="papers held for review (same name, unclear identity); --accept/--reject decide",
@@ -210,13 +238,7 @@ def _profile_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     review.add_argument(
         "--reject-from", metavar="FILE", help="reject the ids in FILE ('-': stdin), one a line"
     )
-    for command, func in (
-        (profile, reading.profile),
-        (history, reading.history),
-        (export, reading.export),
-        (review, reading.review),
-    ):
-        command.set_defaults(func=func)
+    review.set_defaults(func=reading.review)
 
 
 def _score(value: str) -> float:

@@ -52,8 +52,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     """Options that make no sense together are a usage error (exit 2)."""
-    if args.command is None and not args.once:
-        parser.error(f"say what to do: {COMMANDS}")
     if args.once and args.command:
         parser.error(f"--once is a command of its own: drop it, or drop {args.command}")
     if args.full and not args.once:
@@ -66,6 +64,8 @@ def _check_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> N
         parser.error("demo uses a configuration of its own: drop --config")
     if args.command == "authors":
         _check_authors_usage(parser, args)
+    if args.command is None and not args.once:
+        parser.error(f"say what to do: {COMMANDS}")
 
 
 def _check_authors_usage(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:

@@ -188,43 +188,25 @@ class ProfileReader:
 
     def new_papers(self, key: str, limit: int = FEED_ENTRIES) -> list[FeedEntry]:
         """The newest ``new_paper`` events of a profile, one per paper, newest first."""
-        entries: dict[str, FeedEntry] = {}
-        for r in self.conn.execute(_NEW_PAPERS, {"key": key}):
-            if r.arxiv_id in entries:
-                continue
-            authors = tuple(self.conn.execute(_AUTHOR_NAMES, {"id": r.arxiv_id}).scalars())
-            entries[r.arxiv_id] = FeedEntry(
-                r.arxiv_id,
-                r.recorded_at,
-                r.title,
-                r.summary,
-                r.published,
-                tuple(r.categories.split()),
-                authors,
-            )
-            if len(entries) == limit:
-                break
-        return list(entries.values())
+        return self._feed_entries(self.conn.execute(_NEW_PAPERS, {"key": key}), limit)
 
     def all_new_papers(self, limit: int = FEED_ENTRIES) -> list[FeedEntry]:
         """The newest ``new_paper`` events of every profile, one per paper, newest first,
         each with the keys of the profiles it joined."""
+        return self._feed_entries(self.conn.execute(_ALL_NEW_PAPERS), limit, profiles=True)
+
+    def _feed_entries(self, rows: Any, limit: int, *, profiles: bool = False) -> list[FeedEntry]:
+        """The first ``limit`` papers of ``rows`` (newest first), with their authors (and
+        the profiles each joined)."""
         entries: dict[str, FeedEntry] = {}
-        for r in self.conn.execute(_ALL_NEW_PAPERS):
+        for r in rows:
             if r.arxiv_id in entries:
                 continue
-            authors = tuple(self.conn.execute(_AUTHOR_NAMES, {"id": r.arxiv_id}).scalars())
-            profiles = tuple(self.conn.execute(_PROFILES_OF, {"id": r.arxiv_id}).scalars())
-            entries[r.arxiv_id] = FeedEntry(
-                r.arxiv_id,
-                r.recorded_at,
-                r.title,
-                r.summary,
-                r.published,
-                tuple(r.categories.split()),
-                authors,
-                profiles,
-            )
+            ids = {"id": r.arxiv_id}
+            authors = tuple(self.conn.execute(_AUTHOR_NAMES, ids).scalars())
+            keys = tuple(self.conn.execute(_PROFILES_OF, ids).scalars()) if profiles else ()
+            shown = (r.arxiv_id, r.recorded_at, r.title, r.summary, r.published)
+            entries[r.arxiv_id] = FeedEntry(*shown, tuple(r.categories.split()), authors, keys)
             if len(entries) == limit:
                 break
         return list(entries.values())

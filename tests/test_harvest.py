@@ -252,9 +252,10 @@ def test_request_spacing_holds_across_authors(
     starts = [r.time for r in server.requests]
     assert len(starts) >= 5
     gaps = [b - a for a, b in itertools.pairwise(starts)]
-    # the server sees arrivals: a late first arrival on a loaded machine narrows one gap by
-    # the scheduling delay (0.238 s seen on 2 busy cores), never by a quarter of the spacing
-    assert min(gaps) >= 0.2 and sum(gaps) / len(gaps) >= 0.25
+    # the server sees arrivals, not sends: on a loaded machine a late arrival narrows the
+    # next gap by the scheduling delay (0.165 s and 0.238 s seen on 2 busy cores), so one
+    # gap may shrink, never the spacing as a whole; an unpaced client would show ~0
+    assert min(gaps) >= 0.125 and sum(gaps) / len(gaps) >= 0.24, gaps
     agents = {r.headers.get("User-Agent") for r in server.requests}
     assert len(agents) == 1 and agents.pop().startswith("arxiv-harvester/")
 

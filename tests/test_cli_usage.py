@@ -219,3 +219,22 @@ def test_status_starts_without_migrations_renderers_or_the_client(tmp_path: Path
     assert run_cli("--config", str(config), "db", "upgrade").returncode == 0
     heavy = ("alembic", "sklearn", "numpy", "harvester.profile.render_html", "arxiv", "requests")
     assert loaded_after(["--config", str(config), "status"], heavy) == []
+
+
+def test_psycopg_warnings_about_the_reported_failure_stay_out_unless_verbose(
+    tmp_path: Path,
+) -> None:
+    """psycopg logs "error ignored terminating <Pipeline [INERROR]>" after the failure a
+    command reports in its one line (seen on a purge stopped by a trigger): -v shows it,
+    nothing else does."""
+    script = (
+        "import logging, sys\n"
+        "from harvester.cli.app import main\n"
+        "main(sys.argv[1:])\n"
+        "print(logging.getLogger('psycopg').isEnabledFor(logging.WARNING))\n"
+    )
+    missing = str(tmp_path / "none.toml")
+    for flags, shown in (([], "False"), (["-v"], "True")):
+        args = [sys.executable, "-c", script, *flags, "status", "--config", missing]
+        result = subprocess.run(args, capture_output=True, text=True, check=False, cwd=tmp_path)
+        assert result.stdout.strip() == shown, (flags, result.stderr)

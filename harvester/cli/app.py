@@ -107,5 +107,8 @@ def _configure_logging(args: argparse.Namespace) -> None:
     root.setLevel(level)
     logging.getLogger("apscheduler").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)  # "setup plugin ..." is noise
+    # psycopg warns "error ignored terminating <Pipeline [INERROR]>" after the very failure
+    # the command reports in one line: a second line about the same error, not news
+    logging.getLogger("psycopg").setLevel(logging.DEBUG if args.verbose else logging.ERROR)
     if args.verbose:  # but -v shows which migrations ran
         logging.getLogger("alembic.runtime.migration").setLevel(logging.INFO)

@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from harvester.normalise import InvalidIdentifierError, parse_arxiv_id
-from harvester.schedule import crontab_trigger, next_fire_time
+from ..normalise import InvalidIdentifierError, parse_arxiv_id
+from ..schedule import crontab_trigger, next_fire_time
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 MAX_QUERY_CHARS = 1000

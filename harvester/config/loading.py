@@ -24,8 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from harvester.errors import ConfigError
-
+from ..errors import ConfigError
 from .checks import Check, Invalid, got
 from .model import (
     ArxivSettings,

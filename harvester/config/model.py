@@ -15,8 +15,8 @@ from typing import Any
 from apscheduler.triggers.base import BaseTrigger
 
 from harvester import __version__
-from harvester.schedule import nominal_interval, schedule_trigger
 
+from ..schedule import nominal_interval, schedule_trigger
 from .checks import (
     Check,
     array_of,

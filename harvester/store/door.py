@@ -58,10 +58,6 @@ class Door:
         """A SQLite file (one writer at a time, WAL readers) rather than a server."""
         return self.engine.dialect.name == "sqlite"
 
-    def describe(self) -> str:
-        """The database's URL with any password hidden, for messages."""
-        return self.engine.url.render_as_string(hide_password=True)
-
     # -- schema -----------------------------------------------------------------------------
 
     def schema_revisions(self) -> tuple[str | None, str]:

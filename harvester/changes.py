@@ -114,6 +114,7 @@ def plan_changes(
     _judge(plan, removed)
     if baseline:
         plan.events.clear()
+        plan.held.clear()
     return plan
 
 
@@ -165,11 +166,15 @@ def _rejected(plan: Plan, seen: Seen | None, obs: Observation, identity_changed:
     if seen is not None and seen.status == Membership.ACTIVE:
         detail = f"held for review: {reason}" if obs.held else reason
         plan.events.append(Event(obs.paper.arxiv_id, EventKind.EXCLUDED, detail))
+        if obs.held:
+            plan.held.append(Event(obs.paper.arxiv_id, EventKind.EXCLUDED, reason))
         status = Membership.HELD if obs.held else Membership.EXCLUDED
         plan.writes.append(_membership(obs, status, None, reason))
         return 0 if identity_changed or obs.judged else 1
     if obs.held:
         status = Membership.HELD
+        if seen is None or seen.status != Membership.HELD:
+            plan.held.append(Event(obs.paper.arxiv_id, EventKind.EXCLUDED, reason))
     elif seen is not None and seen.status == Membership.EXCLUDED:
         status = Membership.EXCLUDED
     else:

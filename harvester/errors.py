@@ -19,6 +19,7 @@ root; they print ``str(error)`` on one line and exit with ``error.exit_code``.
     ├── RequestRefusedError            exit 2: a command was asked what it will not do as asked
     ├── OutputError                    exit 73: the HTML site cannot be written
     ├── LeaseLostError                 exit 75: another process took over an author's lease
+    ├── DeliveryError                  exit 75: a notification target did not take a message
     ├── DemoError                      exit 73: the demo cannot keep its database where asked
     │   ├── DemoFolderTakenError       exit 2: that folder already holds a demo database
     │   └── LookalikeStartError        exit 69: the demo's arXiv look-alike did not start
@@ -59,6 +60,7 @@ __all__ = [
     "CorruptDatabaseError",
     "DatabaseCreateError",
     "DatabaseError",
+    "DeliveryError",
     "DemoError",
     "DemoFolderTakenError",
     "EmptyPageError",
@@ -220,6 +222,19 @@ class LeaseLostError(HarvesterError):
 
     exit_code = exits.TEMPORARY
     default_hint = "another process harvests this author now; nothing was written"
+
+
+class DeliveryError(HarvesterError):
+    """A notification target did not take a message (down, refused, or unknown to the
+    service); the message stays in the outbox for the next cycle. The target is named,
+    never its URL, which may hold a secret."""
+
+    exit_code = exits.TEMPORARY
+    default_hint = "the message stays in the outbox and goes with the next cycle"
+
+    def __init__(self, message: str, *, attempts: int = 1, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.attempts = attempts
 
 
 class DemoError(HarvesterError):

@@ -87,6 +87,8 @@ class Plan:
     stale: list[str] = field(default_factory=list)
     #: the identity evidence split into separate bodies (None: not judged this time)
     ambiguous: bool | None = None
+    #: papers newly held for review, each with why (what a notification tells a person)
+    held: list[Event] = field(default_factory=list)
 
     @property
     def count_changed(self) -> bool:

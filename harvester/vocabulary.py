@@ -11,7 +11,9 @@ from __future__ import annotations
 from enum import StrEnum
 
 __all__ = [
+    "AlertKind",
     "Decision",
+    "Digest",
     "EventKind",
     "HarvestMode",
     "HealthState",
@@ -88,3 +90,23 @@ class Decision(StrEnum):
     ACCEPTED = "accepted"
     HELD = "held"
     REJECTED = "rejected"
+
+
+class AlertKind(StrEnum):
+    """What a notification tells (``[[notify]] events``, ``outbox_item.kind``)."""
+
+    NEW_PAPER = "new_paper"
+    NEW_VERSION = "new_version"
+    WITHDRAWN = "withdrawn"
+    #: a paper the evidence could not settle waits for ``harvest review KEY``
+    HELD_FOR_REVIEW = "held_for_review"
+    #: an author's harvests began to fail (said once per run of failures)
+    FAILING = "failing"
+
+
+class Digest(StrEnum):
+    """``[[notify]] digest``: how long a target's news gathers before one message goes."""
+
+    CYCLE = "cycle"
+    DAILY = "daily"
+    WEEKLY = "weekly"

@@ -291,6 +291,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "batching changes identity",  # pure decisions
         "store",  # every SQL statement
         "migrations",
+        "alerts",  # notifications: the outbox's messages, delivered through apprise
         "cycle profile",  # one cycle's harvest and decisions; the derived profiles
         "review status tracked",  # what the commands show
         "daemon demo cli",  # entry points

@@ -5,6 +5,7 @@
   (its default, its check and a line of help);
 - :mod:`.checks`: the checks those keys pass (names, ids, URLs, ORCID check digits, crontab
   lines), with the decisions worth knowing;
+- :mod:`.targets`: the ``[[notify]]`` targets (apprise URLs, possibly secret);
 - :mod:`.loading`: finding the file, reading it as TOML, the sections, the environment
   overrides and the errors (one :class:`~harvester.errors.ConfigError` line naming the file,
   the key and the problem).
@@ -33,6 +34,7 @@ from .model import (
     checks_of,
     setting,
 )
+from .targets import NotifySettings
 
 __all__ = [
     "CONFIG_ENV",
@@ -43,6 +45,7 @@ __all__ = [
     "DatabaseSettings",
     "HarvestSettings",
     "LoggingSettings",
+    "NotifySettings",
     "OutputSettings",
     "ScheduleSettings",
     "Settings",

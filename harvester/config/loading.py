@@ -37,6 +37,8 @@ from .model import (
     Settings,
     checks_of,
 )
+from .targets import CHECKS as NOTIFY_KEYS
+from .targets import resolve_targets
 
 CONFIG_ENV = "HARVESTER_CONFIG"
 DEFAULT_CONFIG = Path("config") / "harvester.toml"
@@ -72,6 +74,7 @@ def parse_settings(
         schedule=_schedule(_section(data, "schedule", path, environ), path),
         output=OutputSettings(**_section(data, "output", path, environ)),
         harvest=HarvestSettings(**_section(data, "harvest", path, environ)),
+        notify=_notify(data, path, environ),
     )
 
 
@@ -131,7 +134,7 @@ _SECTIONS: dict[str, type] = {
 }
 """Each ``[section]`` of the file and its settings class (whose fields say the rest)."""
 _AUTHOR_KEYS = checks_of(AuthorSettings)
-_TOP_KEYS = (*_SECTIONS, "authors")
+_TOP_KEYS = (*_SECTIONS, "authors", "notify")
 
 
 def _unknown(key: str, known: Iterable[str]) -> str:
@@ -209,3 +212,16 @@ def _author(path: Path, where: str, table: object) -> dict[str, Any]:
     if both:
         raise ConfigError(path, f"{where}.exclude_ids", f"{min(both)!r} is also in include_ids")
     return values
+
+
+def _notify(data: Mapping[str, Any], path: Path, environ: Mapping[str, str]) -> tuple[Any, ...]:
+    """The ``[[notify]]`` targets (:mod:`.targets`)."""
+    tables = data.get("notify", [])
+    if not isinstance(tables, list | tuple):
+        raise ConfigError(
+            path, "notify", f"expected an array of [[notify]] tables, got {got(tables)}"
+        )
+    checked = [_table(path, f"notify[{i}]", t, NOTIFY_KEYS) for i, t in enumerate(tables)]
+    authors = {str(a.get("key")) for a in data.get("authors", []) if isinstance(a, Mapping)}
+    wrote_url = any("url" in t for t in checked)
+    return resolve_targets(checked, path, environ, authors, wrote_url=wrote_url)

@@ -35,6 +35,7 @@ from .checks import (
     query_text,
     seconds,
 )
+from .targets import NotifySettings
 
 MINUTE, HOUR, DAY = 60.0, 3600.0, 86400.0
 YEAR = 366 * DAY
@@ -206,3 +207,4 @@ class Settings:
     schedule: ScheduleSettings = ScheduleSettings()
     output: OutputSettings = OutputSettings()
     harvest: HarvestSettings = HarvestSettings()
+    notify: tuple[NotifySettings, ...] = ()

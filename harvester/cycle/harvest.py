@@ -3,8 +3,10 @@ job, the benchmarks and the tests all run.
 
 It opens the production source (requests paced through the database, so ``[arxiv]
 delay_seconds`` and the one-connection rule hold across every process sharing it), runs
-one cycle (:func:`harvester.cycle.run_cycle`), then the derived steps (similar authors and
-the static site: :func:`harvester.profile.after_cycle`) unless a stop was requested.
+one cycle (:func:`harvester.cycle.run_cycle`), delivers the notifications its commits left
+in the outbox (:func:`harvester.alerts.after_cycle`: never fatal), then the derived steps
+(similar authors and the static site: :func:`harvester.profile.after_cycle`) unless a stop
+was requested.
 """
 
 from __future__ import annotations
@@ -41,6 +43,10 @@ def harvest_once(
     finally:
         source.close()
         progress.close()
+    if settings.notify and not stopped:
+        from ..alerts import after_cycle as notify  # apprise is imported only when needed
+
+        notify(settings, store, options.clock)
     if derive and not stopped:
         from ..profile import after_cycle  # the renderers are not needed to harvest
 

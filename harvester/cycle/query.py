@@ -17,7 +17,7 @@ from ..batching import (
     may_concern,
     newest_update,
 )
-from ..config import AuthorSettings
+from ..config import AuthorSettings, NotifySettings
 from ..errors import (
     DatabaseError,
     EntriesRefusedError,
@@ -42,12 +42,19 @@ logger = logging.getLogger(__name__)
 
 
 def harvest_group(
-    store: Store, source: ArxivSource, group: Group, clock: Clock, lease: Lease | None
+    store: Store,
+    source: ArxivSource,
+    group: Group,
+    clock: Clock,
+    lease: Lease | None,
+    targets: Sequence[NotifySettings] = (),
 ) -> list[AuthorReport]:
-    """Harvest one query's authors completely, or record why not; never raises FetchError."""
+    """Harvest one query's authors completely, or record why not; never raises FetchError.
+    ``targets``: the notification targets whose outbox items go with the events."""
     runs = store.start_runs(group.keys, clock(), group.mode)
     try:
-        return _Query(store, source, clock, lease, runs).harvest(group, source.requests_sent)
+        query = _Query(store, source, clock, lease, runs, targets=targets)
+        return query.harvest(group, source.requests_sent)
     except BaseException as exc:  # a run this process started never stays 'running'
         store.fail_running(list(runs.values()), clock(), f"the harvest ended: {exc!r}"[:500])
         raise
@@ -64,6 +71,7 @@ class _Query:
     runs: dict[str, int]
     #: the ids of each anchored author's identifier feed, asked once per query
     claimed: dict[str, frozenset[str]] | None = None
+    targets: Sequence[NotifySettings] = ()
 
     def harvest(self, group: Group, before: int) -> list[AuthorReport]:
         """``before``: the request count when this query (or the one it was split from)
@@ -143,7 +151,9 @@ class _Query:
         ]
         shared = len(group.authors)
         try:
-            outcomes = self.store.write_plans(self._decide(harvests), self.clock, self.lease)
+            outcomes = self.store.write_plans(
+                self._decide(harvests), self.clock, self.lease, self.targets
+            )
         except LeaseLostError as exc:
             logger.warning("%s", exc)
             before = self.source.requests_sent - requests

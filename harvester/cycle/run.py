@@ -21,6 +21,7 @@ benchmarks and the tests call; it opens the source and runs this.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -28,7 +29,7 @@ from ..batching import (
     Group,
     plan_groups,
 )
-from ..config import AuthorSettings, Settings
+from ..config import AuthorSettings, NotifySettings, Settings
 from ..errors import (
     CircuitOpenError,
     UnreachableError,
@@ -80,7 +81,8 @@ def run_cycle(
     progress = progress or CycleProgress()
     progress.started(len(chosen), len(groups))
     leases = options.leases or store.leases()
-    cycle = _Cycle(store, source, leases, clock, options.done_since or started, progress)
+    since = options.done_since or started
+    cycle = _Cycle(store, source, leases, clock, since, progress, targets=settings.notify)
     reports = {r.key: r for group in groups for r in cycle.run(group)}
     for group in cycle.locked:  # rows that were only locked a moment: once more
         reports.update((r.key, r) for r in cycle.run(group, retry=False))
@@ -112,6 +114,8 @@ class _Cycle:
     progress: CycleProgress = field(default_factory=CycleProgress)
     #: groups of authors whose rows another transaction held when claimed
     locked: list[Group] = field(default_factory=list)
+    #: the notification targets whose outbox items are written with the events
+    targets: Sequence[NotifySettings] = ()
 
     def run(self, group: Group, *, retry: bool = True) -> list[AuthorReport]:
         """Claim the group's authors, harvest those won, and report on every one.
@@ -144,7 +148,7 @@ class _Cycle:
             return reports
         won = group.only(lease.author_keys)
         with lease:
-            reports += harvest_group(self.store, self.source, won, self.clock, lease)
+            reports += harvest_group(self.store, self.source, won, self.clock, lease, self.targets)
         return reports
 
     def _skip(self, author: AuthorSettings, why: str) -> AuthorReport:

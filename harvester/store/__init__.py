@@ -6,7 +6,8 @@ Write side: :class:`Store` (:mod:`.repository`, :mod:`.harvests`, :mod:`.papers`
 :mod:`.leases`, :mod:`.pacing`), what the decisions read (:mod:`.snapshot`), identity
 decisions (:mod:`.decisions`) and people's reviews (:mod:`.review`). Read side
 (:mod:`.door`): :mod:`.profiles`, :mod:`.derived`, :mod:`.runlog`, :mod:`.memberships`,
-and :mod:`.reader` for read-only engines. The submodules are private to the package.
+and :mod:`.reader` for read-only engines; the notifications' outbox (:mod:`.outbox`).
+The submodules are private to the package.
 """
 
 from .derived import CorpusRows, SimilarUpdate, StoredModel, StoredProfile
@@ -15,6 +16,7 @@ from .engine import create_db_engine, masked_url, sqlite_path
 from .harvests import Recorded, RunTotals
 from .leases import Lease, Leases, Refusal, default_owner
 from .migrate import current_revision, head_revision, upgrade_schema
+from .outbox import Notice, PendingItem
 from .pacing import DatabasePacer, slot_name
 from .profiles import ProfileReader
 from .repository import Store
@@ -35,6 +37,8 @@ __all__ = [
     "LastHarvest",
     "Lease",
     "Leases",
+    "Notice",
+    "PendingItem",
     "ProfileReader",
     "Purged",
     "Recorded",

@@ -9,18 +9,29 @@ submodules need on the store's engine and hand back the store's own records.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..config import NotifySettings
 from ..vocabulary import ReviewDecision
 from .derived import CorpusRows, SimilarUpdate, corpus_snapshot, store_similar
 from .leases import Leases
 from .migrate import current_revision, head_revision
+from .outbox import (
+    Notice,
+    PendingItem,
+    claim_notices,
+    file_notice,
+    finish_notice,
+    pending_items,
+    record_failing,
+    unsent_notices,
+)
 from .pacing import DatabasePacer
 from .problems import database_error
 from .profiles import ProfileReader, profile_reader
@@ -141,3 +152,34 @@ class Door:
         """Write a refresh's similar authors unless a newer refresh got there first."""
         return store_similar(self.engine, update, now, force=force)
 
+    # -- notifications (:mod:`.outbox`) ---------------------------------------------------
+
+    def record_failing(self, targets: Sequence[NotifySettings], now: datetime) -> int:
+        """Outbox items for authors that began to fail, once a streak; how many are new."""
+        return record_failing(self.engine, targets, now)
+
+    def pending_items(self, target: str) -> list[PendingItem]:
+        """A target's items no message has taken yet, oldest first."""
+        return pending_items(self.engine, target)
+
+    def file_notice(
+        self, target: str, item_ids: Sequence[int], title: str, body: str, now: datetime
+    ) -> int | None:
+        """One message of ``item_ids``; None when another process took them first."""
+        return file_notice(self.engine, target, item_ids, title, body, now)
+
+    def claim_notices(
+        self, targets: Sequence[str], owner: str, now: datetime, ttl: timedelta
+    ) -> list[Notice]:
+        """The unsent messages of ``targets`` that ``owner`` now alone delivers."""
+        return claim_notices(self.engine, targets, owner, now, ttl)
+
+    def finish_notice(
+        self, notice_id: int, owner: str, now: datetime, attempts: int, error: str | None
+    ) -> None:
+        """A claimed message delivered (``error`` None) or not; the claim given up."""
+        finish_notice(self.engine, notice_id, owner, now, attempts, error)
+
+    def unsent_notices(self) -> list[Notice]:
+        """Every message not delivered yet, oldest first."""
+        return unsent_notices(self.engine)

@@ -29,12 +29,14 @@ from sqlalchemy import Connection, bindparam, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
+from ..config import NotifySettings
 from ..errors import DatabaseError
 from ..plans import AuthorPlan, Plan, Seen
 from ..vocabulary import EventKind, RunStatus
 from . import schema as t
 from .decisions import set_ambiguous
 from .leases import Lease
+from .outbox import write_items
 from .papers import log_changes, save_papers
 from .problems import database_error
 
@@ -89,15 +91,21 @@ class Recorded:
 
 
 def write_plans(
-    conn: Connection, plans: Sequence[AuthorPlan], now: datetime, lease: Lease | None
+    conn: Connection,
+    plans: Sequence[AuthorPlan],
+    now: datetime,
+    lease: Lease | None,
+    targets: Sequence[NotifySettings] = (),
 ) -> list[Recorded | DatabaseError]:
     """Write one query's decided plans inside ``conn``'s transaction: the lease confirmed
     once (nothing is written if it was lost), each author alone (:func:`write_isolated`),
     then the runs closed and the coverage moved for all of them at once. A steady cycle's
-    cost is this bookkeeping: a few statements per query, not several per author."""
+    cost is this bookkeeping: a few statements per query, not several per author.
+    ``targets``: the notification targets whose outbox items go with the events
+    (:mod:`.outbox`)."""
     if lease is not None:
         lease.confirm(conn)
-    outcomes = [write_isolated(conn, p, now) for p in plans]
+    outcomes = [write_isolated(conn, p, now, targets) for p in plans]
     pairs = list(zip(plans, outcomes, strict=True))
     finish_runs(conn, [(p.run_id, _totals(p, o)) for p, o in pairs], now)
     written = [p for p, o in pairs if _was_written(o)]
@@ -106,7 +114,9 @@ def write_plans(
     return outcomes
 
 
-def write_isolated(conn: Connection, plan: AuthorPlan, now: datetime) -> Recorded | DatabaseError:
+def write_isolated(
+    conn: Connection, plan: AuthorPlan, now: datetime, targets: Sequence[NotifySettings] = ()
+) -> Recorded | DatabaseError:
     """One author's plan in a savepoint: what it wrote, or the database error that rolled
     it back (the caller then closes the run as failed, saying why). A suspect or quiet
     plan writes nothing but its run, and takes no savepoint."""
@@ -116,6 +126,7 @@ def write_isolated(conn: Connection, plan: AuthorPlan, now: datetime) -> Recorde
     try:
         with conn.begin_nested():
             write_plan(conn, plan, now)
+            write_items(conn, plan, targets, now)
     except SQLAlchemyError as exc:
         return database_error(exc, "database write failed")
     return Recorded(plan.plan, totals)

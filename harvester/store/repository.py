@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..batching import AuthorState
+from ..config import NotifySettings
 from ..errors import DatabaseError
 from ..plans import AuthorPlan, Extras, Needs, Snapshot, Wanted
 from ..records import Paper
@@ -160,13 +161,15 @@ class Store(Door):
         plans: Sequence[AuthorPlan],
         clock: Callable[[], datetime],
         lease: Lease | None = None,
+        targets: Sequence[NotifySettings] = (),
     ) -> list[Recorded | DatabaseError]:
         """Write one query's decided plans in ONE transaction, each author in a savepoint
         of its own (:mod:`.harvests`): per author, what was written, or the database error
         that rolled that author alone back. With ``lease``, the transaction first confirms
-        it is still ours (:class:`LeaseLostError`: nothing is written)."""
+        it is still ours (:class:`LeaseLostError`: nothing is written). Each author's
+        notifications for ``targets`` go into the outbox with its events (:mod:`.outbox`)."""
         with self.transaction() as conn:
-            return write_plans(conn, plans, clock(), lease)
+            return write_plans(conn, plans, clock(), lease, targets)
 
     def record_incomplete(
         self, runs: Sequence[tuple[int, RunTotals]], now: datetime, papers: Sequence[Paper] = ()

@@ -291,6 +291,40 @@ similar_profile = Table(
     Column("category_weights", LargeBinary, nullable=False, doc="float32"),
 )
 
+# notifications (harvester.alerts): what each [[notify]] target is to hear, written in the
+# same transaction as the events it tells of, then gathered into messages (notice)
+outbox_item = Table(
+    "outbox_item",
+    metadata,
+    Column("item_id", Integer, primary_key=True, autoincrement=True),
+    Column("target", String(64), nullable=False, doc="the [[notify]] target's name"),
+    Column("author_key", String(64), nullable=False),
+    Column("kind", String(32), nullable=False, doc="a harvester.vocabulary.AlertKind"),
+    Column("arxiv_id", String(64)),
+    Column("detail", Text, doc="why held; since when failing and the last error"),
+    Column("ref", String(200), doc="what the item is about, once per target (failing runs)"),
+    Column("created", UTCDateTime, nullable=False),
+    Column("notice_id", Integer, ForeignKey("notice.notice_id"), doc="the message it went into"),
+    Index("ix_outbox_item_target", "target", "notice_id"),
+    Index("uq_outbox_item_target_ref", "target", "ref", unique=True),
+)
+
+notice = Table(
+    "notice",
+    metadata,
+    Column("notice_id", Integer, primary_key=True, autoincrement=True),
+    Column("target", String(64), nullable=False),
+    Column("created", UTCDateTime, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("body", Text, nullable=False, doc="Markdown (apprise renders it per service)"),
+    Column("sent", UTCDateTime, doc="delivered then; null: not yet"),
+    Column("attempts", Integer, nullable=False, default=0, server_default="0"),
+    Column("last_error", Text),
+    Column("claimed_by", String(200), doc="process delivering it now (host:pid)"),
+    Column("claimed_until", UTCDateTime, doc="the claim expires then, even if its owner died"),
+    Index("ix_notice_sent", "sent"),
+)
+
 PUBLIC_VIEWS = (
     "profile_stats",
     "profile_papers",
@@ -304,5 +338,6 @@ PUBLIC_VIEWS = (
     "coauthors",
     "similar_authors",
     "author_coverage",
+    "notifications",
 )
 """The documented read API, created by the migrations (see README, "Querying the database")."""

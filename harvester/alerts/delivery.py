@@ -114,7 +114,9 @@ def send_test(settings: Settings) -> list[Outcome]:
 
 
 def _reason(exc: ConfigError | DeliveryError) -> str:
-    return exc.problem if isinstance(exc, ConfigError) else exc.message
+    if isinstance(exc, ConfigError):
+        return f"{exc.key}: {exc.problem}"
+    return exc.message
 
 
 def preview(settings: Settings, store: Store, now: datetime) -> str:

@@ -55,16 +55,27 @@ class Redactor(logging.Filter):
         return True
 
     @contextmanager
-    def guarding(self) -> Iterator[None]:
-        """While inside, the vendors' log records pass through :meth:`filter`."""
+    def guarding(self, *, debug_only: bool = False) -> Iterator[None]:
+        """While inside, the vendors' log records pass through :meth:`filter`;
+        ``debug_only``: records above DEBUG are dropped (our own error says it)."""
+        guard: logging.Filter = _DebugOnly(self) if debug_only else self
         loggers = [logging.getLogger(name) for name in VENDOR_LOGGERS]
         for each in loggers:
-            each.addFilter(self)
+            each.addFilter(guard)
         try:
             yield
         finally:
             for each in loggers:
-                each.removeFilter(self)
+                each.removeFilter(guard)
+
+
+class _DebugOnly(logging.Filter):
+    def __init__(self, redactor: Redactor) -> None:
+        super().__init__()
+        self.redactor = redactor
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno <= logging.DEBUG and self.redactor.filter(record)
 
 
 def _secret_parts(url: str) -> list[str]:
@@ -87,11 +98,13 @@ class Service:
         self.name = target.name
         self.redactor = Redactor([target.url])
         self.apprise = apprise.Apprise()
-        if not self.apprise.add(target.url):
+        with self.redactor.guarding(debug_only=True):
+            known = self.apprise.add(target.url)
+        if not known:
             raise ConfigError(
                 config_path,
-                f"notify {target.name}: url",
-                "not a URL of a service apprise knows (see apprise's list of services)",
+                f"notify target {target.name}",
+                "the url is not one of a service apprise knows (see apprise's list of services)",
             )
 
     def send(self, message: Message, attempts: int = ATTEMPTS) -> int:

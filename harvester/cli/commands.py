@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import exits
-from .context import Context, masked, opened, say
+from .context import Context, masked, opened, say, schema_checked
 
 if TYPE_CHECKING:
     from ..config import Settings
@@ -60,6 +60,10 @@ def run_once(
     from .progress import LinePrinter, terminal_progress
 
     _check_only(settings, only)
+    if settings.notify:  # an unknown service is a config error before anything is harvested
+        from ..alerts import open_services
+
+        open_services(settings)
     chosen = [a.key for a in settings.authors if not only or a.key in only]
     bar = terminal_progress(settings.arxiv.delay_seconds, quiet=quiet)
     printer = LinePrinter(max(map(len, chosen), default=0), quiet=quiet, inner=bar)
@@ -71,6 +75,29 @@ def run_once(
     if report.unreachable and report.harvested_none:
         raise report.unreachable
     return report.exit_code
+
+
+def notify_targets(settings: Settings, *, test: bool, quiet: bool = False) -> int:
+    """``harvest notify --test|--preview``: a test message to each target (exit 75 unless
+    every one took it), or what the next delivery would send (read only)."""
+    from datetime import UTC, datetime
+
+    from ..alerts import preview, send_test
+    from ..errors import RequestRefusedError
+
+    if not settings.notify:
+        raise RequestRefusedError(
+            "no notification targets in the config", hint="add a [[notify]] table with a url"
+        )
+    if not test:
+        with schema_checked(settings) as store:
+            print(preview(settings, store, datetime.now(UTC)))
+        return exits.OK
+    outcomes = send_test(settings)
+    for outcome in outcomes:
+        line = outcome.error or f"notify target {outcome.target}: delivered"
+        say(line, quiet=quiet and outcome.error is None)
+    return exits.OK if all(o.error is None for o in outcomes) else exits.TEMPORARY
 
 
 def _check_only(settings: Settings, only: Sequence[str]) -> None:
@@ -187,3 +214,9 @@ def demo(context: Context) -> int:
     """``harvest demo [--identity] [--keep DIR]``."""
     args = context.args
     return run_demo(quiet=args.quiet, identity=args.identity, keep=args.keep)
+
+
+def notify(context: Context) -> int:
+    """``harvest notify --test|--preview``."""
+    args = context.args
+    return notify_targets(context.settings(), test=args.test, quiet=args.quiet)

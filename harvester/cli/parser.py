@@ -18,7 +18,8 @@ EXPORT_FORMATS = ("bibtex", "csv", "json")
 
 
 COMMANDS = (
-    "--once, daemon, status, authors, profile, history, export, refresh, review, db upgrade or demo"
+    "--once, daemon, status, authors, profile, history, export, refresh, review, notify,"
+    " db upgrade or demo"
 )
 
 
@@ -80,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     common = _common_options(top=False)
     adders = (_db, _refresh, _demo, _daemon, _status, _authors)
-    for add in (*adders, _profile, _history, _export, _review):  # the order --help lists
+    for add in (*adders, _profile, _history, _export, _review, _notify):  # as --help lists
         add(commands, common)
     return parser
 
@@ -239,6 +240,26 @@ def _review(commands: Commands, common: argparse.ArgumentParser) -> None:
         "--reject-from", metavar="FILE", help="reject the ids in FILE ('-': stdin), one a line"
     )
     review.set_defaults(func=reading.review)
+
+
+def _notify(commands: Commands, common: argparse.ArgumentParser) -> None:
+    notify = commands.add_parser(
+        "notify",
+        help="the [[notify]] targets: send each a test message, or preview the next delivery",
+        parents=[common],
+    )
+    what = notify.add_mutually_exclusive_group(required=True)
+    what.add_argument(
+        "--test",
+        action="store_true",
+        help="send one test message to each target; say per target delivered or why not",
+    )
+    what.add_argument(
+        "--preview",
+        action="store_true",
+        help="print what the next delivery would send (nothing is sent or changed)",
+    )
+    notify.set_defaults(func=harvesting.notify)
 
 
 def _score(value: str) -> float:

@@ -232,8 +232,10 @@ class DeliveryError(HarvesterError):
     exit_code = exits.TEMPORARY
     default_hint = "the message stays in the outbox and goes with the next cycle"
 
-    def __init__(self, message: str, *, attempts: int = 1, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint)
+    def __init__(self, target: str, reason: str, *, attempts: int = 1) -> None:
+        super().__init__(f"notify target {target}: not delivered: {reason}")
+        self.target = target
+        self.reason = reason
         self.attempts = attempts
 
 

@@ -93,7 +93,7 @@ def _deliver_one(
     try:
         tries = service.send(Message(notice.title, notice.body))
     except DeliveryError as exc:
-        store.finish_notice(notice.notice_id, owner, clock(), exc.attempts, exc.message)
+        store.finish_notice(notice.notice_id, owner, clock(), exc.attempts, exc.reason)
         return Outcome(notice.target, notice.title, exc.message)
     store.finish_notice(notice.notice_id, owner, clock(), tries, None)
     return Outcome(notice.target, notice.title)

@@ -32,7 +32,8 @@ ATTEMPTS = 3
 """Tries of one message in one delivery (then it waits in the outbox for the next cycle)."""
 FIRST_WAIT_SECONDS = 0.2
 MAX_WAIT_SECONDS = 5.0
-VENDOR_LOGGERS = ("apprise", "urllib3.connectionpool")
+APPRISE_LOGGER = apprise.LOGGER_NAME
+URLLIB3_LOGGER = "urllib3.connectionpool"
 MIN_SECRET_CHARS = 3
 """Parts of a URL shorter than this are not masked (``/v1/`` is not a secret)."""
 
@@ -55,27 +56,35 @@ class Redactor(logging.Filter):
         return True
 
     @contextmanager
-    def guarding(self, *, debug_only: bool = False) -> Iterator[None]:
-        """While inside, the vendors' log records pass through :meth:`filter`;
-        ``debug_only``: records above DEBUG are dropped (our own error says it)."""
-        guard: logging.Filter = _DebugOnly(self) if debug_only else self
-        loggers = [logging.getLogger(name) for name in VENDOR_LOGGERS]
-        for each in loggers:
-            each.addFilter(guard)
+    def guarding(self) -> Iterator[None]:
+        """While inside, urllib3's records are masked, and apprise's reach the log only as
+        masked DEBUG lines of ours (its warnings would repeat what a
+        :class:`DeliveryError` says once); apprise still sees them, for its results."""
+        pool = logging.getLogger(URLLIB3_LOGGER)
+        vendor = logging.getLogger(APPRISE_LOGGER)
+        forward = _Forward(self)
+        propagate = vendor.propagate
+        pool.addFilter(self)
+        vendor.addHandler(forward)
+        vendor.propagate = False
         try:
             yield
         finally:
-            for each in loggers:
-                each.removeFilter(guard)
+            vendor.propagate = propagate
+            vendor.removeHandler(forward)
+            pool.removeFilter(self)
 
 
-class _DebugOnly(logging.Filter):
+class _Forward(logging.Handler):
+    """apprise's records, masked, as DEBUG lines of this module's logger."""
+
     def __init__(self, redactor: Redactor) -> None:
-        super().__init__()
+        super().__init__(logging.DEBUG)
         self.redactor = redactor
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        return record.levelno <= logging.DEBUG and self.redactor.filter(record)
+    def emit(self, record: logging.LogRecord) -> None:
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("apprise: %s", self.redactor.mask(record.getMessage()))
 
 
 def _secret_parts(url: str) -> list[str]:
@@ -86,8 +95,9 @@ def _secret_parts(url: str) -> list[str]:
     found = [parts.username or "", parts.password or ""]
     found += [unquote(s) for s in parts.path.split("/")] + parts.path.split("/")
     found += [v for _, v in parse_qsl(parts.query)] + parts.query.split("&")
-    if "@" in parts.netloc or not parts.path.strip("/"):  # slack://TOKEN/...: host is secret
-        found.append(parts.hostname or "")
+    host = parts.netloc.rpartition("@")[2].partition(":")[0]  # as written, not lower-cased
+    if "." not in host and ":" not in host and host != "localhost":  # slack://TOKEN/...
+        found.append(host)
     return found
 
 
@@ -98,7 +108,7 @@ class Service:
         self.name = target.name
         self.redactor = Redactor([target.url])
         self.apprise = apprise.Apprise()
-        with self.redactor.guarding(debug_only=True):
+        with self.redactor.guarding():
             known = self.apprise.add(target.url)
         if not known:
             raise ConfigError(
@@ -124,7 +134,7 @@ class Service:
                         tries += 1
                         self._send_once(message)
         except DeliveryError as exc:
-            raise DeliveryError(exc.message, attempts=tries) from None
+            raise DeliveryError(self.name, exc.reason, attempts=tries) from None
         return tries
 
     def _send_once(self, message: Message) -> None:
@@ -133,7 +143,7 @@ class Service:
         )
         if not result:
             reason = self.redactor.mask(_reason(result))
-            raise DeliveryError(f"notify target {self.name}: not delivered: {reason}")
+            raise DeliveryError(self.name, reason)
 
 
 def _reason(result: apprise.AppriseResult) -> str:

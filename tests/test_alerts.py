@@ -25,6 +25,13 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from arxiv_lookalike import Corpus, LookalikeServer
+from arxiv_lookalike.namesakes import (
+    CLAIMANTS,
+    NAME,
+    later_papers,
+    namesake_corpus,
+    namesake_records,
+)
 from harvester.alerts import Redactor
 from harvester.config import NotifySettings, Settings, load_settings
 from harvester.errors import ConfigError
@@ -209,6 +216,32 @@ def test_held_papers_and_failing_authors_reach_the_targets_that_asked(
     [message] = receiver.messages
     assert message["title"] == "2 authors failing: Sham Kakade, Depen Morwani"
     assert "failing since" in message["message"] and "last error:" in message["message"]
+
+
+def test_papers_newly_held_for_review_say_why_and_how_to_decide(
+    store: Store, db_url: str, receiver: Receiver
+) -> None:
+    namesakes = namesake_corpus(seed=0)
+    corpus = Corpus.from_dicts(namesake_records(namesakes, CLAIMANTS))
+    with LookalikeServer(corpus) as server:
+        who = {"key": "zhang", "name": NAME, "orcid": CLAIMANTS[1]}
+        settings = make_settings(
+            db_url, server.url, authors=[who], author_feed_url=server.base_url + "/a"
+        )
+        held = target("review", receiver.url(), events=(AlertKind.HELD_FOR_REVIEW,))
+        settings = with_targets(settings, held)
+        harvest(store, settings)  # the baseline holds many, and says nothing
+        before = {r.arxiv_id for r in rows(store, "SELECT arxiv_id FROM review_queue")}
+        for record in namesake_records(later_papers(namesakes, per_person=3), ()):
+            corpus.upsert(record)
+        harvest(store, settings)
+    newly = {r.arxiv_id for r in rows(store, "SELECT arxiv_id FROM review_queue")} - before
+    assert newly
+    [message] = receiver.messages
+    assert message["title"] == f"{len(newly)} papers held for review: {NAME}"
+    body = message["message"]
+    assert body.count("Decide with `harvest review zhang`") == len(newly)
+    assert all(f"https://arxiv.org/abs/{arxiv_id}" in body for arxiv_id in newly)
 
 
 # -- digests ---------------------------------------------------------------------------------

@@ -102,6 +102,15 @@ def test_the_checker_sees_sql_where_there_is_some() -> None:
     assert any("exec_driver_sql" in h for h in hits)
 
 
+# -- apprise only in harvester/alerts/service ----------------------------------------------
+
+
+def test_only_the_alerts_service_imports_apprise() -> None:
+    outside = [s for s in harvester_modules() if s.module != "harvester.alerts.service"]
+    assert imports_of(outside, {"apprise"}) == []
+    assert imports_of([probe("harvester.cycle.x", "import apprise\n")], {"apprise"}) != []
+
+
 # -- arxiv and requests only in harvester/source --------------------------------------------
 
 VENDORS = {"arxiv", "requests"}

@@ -704,7 +704,7 @@ def test_the_config_wing_imports_no_sqlalchemy() -> None:
     wing = [s for s in sources(REPO / "harvester") if within(s, WING)]
     assert sorted(s.module for s in wing) == [
         WING,
-        *(f"{WING}.{m}" for m in ("checks", "loading", "model")),
+        *(f"{WING}.{m}" for m in ("checks", "loading", "model", "targets")),
     ]
     assert data_access_outside_the_store(wing) == []
     old = probe(f"{WING}.checks", "from sqlalchemy.engine import make_url\n")

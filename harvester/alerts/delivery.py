@@ -65,7 +65,7 @@ def deliver(
     if not targets:
         return []
     services = open_services(settings)
-    store.record_failing(targets, clock())
+    store.record_failing(targets, [a.key for a in settings.authors], clock())
     file_due(store, targets, clock())
     owner = owner or default_owner()
     names = [t.name for t in targets]

@@ -154,9 +154,11 @@ class Door:
 
     # -- notifications (:mod:`.outbox`) ---------------------------------------------------
 
-    def record_failing(self, targets: Sequence[NotifySettings], now: datetime) -> int:
-        """Outbox items for authors that began to fail, once a streak; how many are new."""
-        return record_failing(self.engine, targets, now)
+    def record_failing(
+        self, targets: Sequence[NotifySettings], authors: Sequence[str], now: datetime
+    ) -> int:
+        """Outbox items for ``authors`` that began to fail, once a streak; how many are new."""
+        return record_failing(self.engine, targets, authors, now)
 
     def pending_items(self, target: str) -> list[PendingItem]:
         """A target's items no message has taken yet, oldest first."""

@@ -108,9 +108,11 @@ def _item(
     }
 
 
-def record_failing(engine: Engine, targets: Sequence[NotifySettings], now: datetime) -> int:
-    """An item for each author whose harvests fail since its last complete one, once per
-    streak and target (``ref``: the streak's first run); returns how many were new."""
+def record_failing(
+    engine: Engine, targets: Sequence[NotifySettings], authors: Sequence[str], now: datetime
+) -> int:
+    """An item for each of ``authors`` whose harvests fail since its last complete one, once
+    per streak and target (``ref``: the streak's first run); returns how many were new."""
     wanted = [target for target in targets if AlertKind.FAILING in target.events]
     if not wanted:
         return 0
@@ -118,7 +120,7 @@ def record_failing(engine: Engine, targets: Sequence[NotifySettings], now: datet
         with engine.begin() as conn:
             rows = [
                 _item(target.name, key, AlertKind.FAILING, None, detail, now, ref)
-                for key, ref, detail in _failing(conn)
+                for key, ref, detail in _failing(conn, authors)
                 for target in wanted
                 if target.concerns(key, AlertKind.FAILING)
             ]
@@ -133,7 +135,7 @@ def record_failing(engine: Engine, targets: Sequence[NotifySettings], now: datet
         raise database_error(exc, "cannot record failing authors") from exc
 
 
-def _failing(conn: Connection) -> list[tuple[str, str, str]]:
+def _failing(conn: Connection, authors: Sequence[str]) -> list[tuple[str, str, str]]:
     """``(author key, ref, detail)`` of each author whose runs since its last ``ok`` one
     failed: since when, and the last error."""
     r = t.run.c
@@ -145,7 +147,11 @@ def _failing(conn: Connection) -> list[tuple[str, str, str]]:
     )
     stmt = (
         select(r.author_key, r.run_id, r.started_at, r.error)
-        .where(r.status.not_in((*NOT_HARVESTS, RunStatus.OK)), r.run_id > last_ok)
+        .where(
+            r.author_key.in_(list(authors)),
+            r.status.not_in((*NOT_HARVESTS, RunStatus.OK)),
+            r.run_id > last_ok,
+        )
         .order_by(r.author_key, r.run_id)
     )
     streaks: dict[str, list[Any]] = {}

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -39,6 +40,7 @@ from harvester.store import Store
 from harvester.vocabulary import AlertKind, Digest
 
 from .support import AUTHORS, REPO, harvest, make_settings, rows, run_cli, write_config
+from .test_daemon import Daemon, environment
 
 LATER = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
 SECRET = "s3cr3t-t0ken-9f8e7d"
@@ -331,6 +333,8 @@ def test_sigkill_between_commit_and_delivery_then_delivered_once(
 
     receiver.hang.clear()
     receiver.release.set()
+    harvest(store, settings)  # the dead process's claim still stands: nobody delivers yet
+    assert receiver.messages == []
     harvest(store, settings, when=datetime.now(UTC) + timedelta(minutes=3))  # the claim expired
     harvest(store, settings, when=datetime.now(UTC) + timedelta(minutes=4))
     assert receiver.titles == ["1 new paper: Sham Kakade"]
@@ -353,6 +357,37 @@ def test_two_concurrent_runs_deliver_once(
         assert process.returncode in (0, 75), err  # 75: the other process had the author
     assert receiver.titles == ["1 new paper: Sham Kakade"]
     assert len(notifications(store)) == 1
+
+
+def test_the_daemon_delivers_after_its_cycles_once(
+    tmp_path: Path, server: LookalikeServer, corpus: Corpus, receiver: Receiver
+) -> None:
+    """The daemon runs what ``--once`` runs: its cycles deliver, and only once."""
+    db_url = f"sqlite:///{tmp_path / 'h.db'}"
+    config = write_config(
+        tmp_path, db_url, server.url,
+        arxiv={"delay_seconds": 0, "timeout_seconds": 2},
+        schedule={"interval_seconds": 1.5, "jitter_seconds": 0},
+        extra=f'\n[[notify]]\nurl = "{receiver.url()}"\n',
+    )  # fmt: skip
+    config.chmod(0o600)
+    store = Store.open(db_url)
+    try:
+        store.upgrade()
+        harvest(store, load_settings(config, {}))
+    finally:
+        store.close()
+    add_paper(corpus, "2611.09301", "Told by the daemon")
+    daemon = Daemon(config, "--run-now", env=environment())
+    try:
+        deadline = time.monotonic() + 60
+        while not receiver.messages and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(3.5)  # two more cycles
+        assert daemon.stop()[0] == 0
+    finally:
+        daemon.kill()
+    assert receiver.titles == ["1 new paper: Sham Kakade"], daemon.stderr
 
 
 # -- secrets ----------------------------------------------------------------------------------

@@ -150,7 +150,7 @@ def new_version(corpus: Corpus, when: datetime = LATER) -> str:
 
 
 def notifications(store: Store) -> list[Any]:
-    return rows(store, "SELECT * FROM notifications ORDER BY created, title")
+    return rows(store, "SELECT * FROM notifications ORDER BY created, target")
 
 
 # -- one message per target, none when quiet, none for the baseline --------------------------
@@ -176,17 +176,19 @@ def test_one_message_per_target_after_news_and_none_otherwise(
 
     add_paper(corpus, "2611.01234", "A *brand* new paper")
     revised = new_version(corpus)
+    gone = next(p for p in corpus if p.arxiv_id != revised and "Sham Kakade" in str(p.authors))
+    corpus.revise(gone.arxiv_id, updated=LATER, comment="This paper has been withdrawn")
     assert harvest(store, settings).exit_code == 0
 
-    [message] = receiver.messages
-    assert message["title"] == "1 new paper, 1 new version: Sham Kakade"
+    [message] = receiver.messages  # the default events: no withdrawals
+    assert message["title"] == "1 new paper, 2 new versions: Sham Kakade"
     assert (
         "[A \\*brand\\* new paper](https://arxiv.org/abs/2611.01234) (2611.01234, v1, 2026-11-27)"
         in message["message"]
     )
     assert f"https://arxiv.org/abs/{revised}" in message["message"]
     [email] = box.mails
-    assert email["Subject"] == "1 new paper, 1 new version: Sham Kakade"
+    assert email["Subject"] == "1 new paper, 2 new versions, 1 withdrawal: Sham Kakade"
     parts = {part.get_content_type(): part.get_payload(decode=True) for part in email.walk()}
     assert b"2611.01234" in parts["text/plain"] and b"<a href=" in parts["text/html"]
 

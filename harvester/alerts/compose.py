@@ -21,7 +21,10 @@ PERIODS = {
     Digest.DAILY: timedelta(days=1),
     Digest.WEEKLY: timedelta(days=7),
 }
-"""How long a target's news gathers, counted from its oldest pending item."""
+"""How long a target's news gathers, counted from its oldest pending item ..."""
+SLACK = 12
+"""... less a twelfth (2 hours of a day): a daily cycle whose jitter starts it a little
+earlier than yesterday's still sends yesterday's digest, not the day after."""
 NAMES_IN_TITLE = 3
 
 NOUNS = {
@@ -49,10 +52,14 @@ class Message:
 
 def is_due(items: Sequence[PendingItem], digest: Digest, now: datetime) -> bool:
     """A target's items make a message now: any for ``cycle``; for a daily or weekly digest,
-    once the oldest has waited a day or a week."""
-    if not items:
-        return False
-    return now - min(i.created for i in items) >= PERIODS[digest]
+    once the oldest has waited about a day or a week (:data:`SLACK`)."""
+    return bool(items) and now >= due_at(items, digest)
+
+
+def due_at(items: Sequence[PendingItem], digest: Digest) -> datetime:
+    """When ``items`` (not empty) make a message: the oldest's time plus the wait."""
+    period = PERIODS[digest]
+    return min(i.created for i in items) + period - period / SLACK
 
 
 def compose(items: Sequence[PendingItem]) -> Message:

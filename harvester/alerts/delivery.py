@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from ..config import NotifySettings, Settings
 from ..errors import ConfigError, DeliveryError, HarvesterError
 from ..store import Notice, Store, default_owner
-from .compose import PERIODS, Message, compose, is_due, trial_message
+from .compose import Message, compose, due_at, is_due, trial_message
 from .service import Service
 
 logger = logging.getLogger(__name__)
@@ -126,7 +126,7 @@ def preview(settings: Settings, store: Store, now: datetime) -> str:
     for target in settings.notify:
         items = store.pending_items(target.name)
         if items:
-            due = min(i.created for i in items) + PERIODS[target.digest]
+            due = due_at(items, target.digest)
             when = "now" if due <= now else f"at {due:%Y-%m-%d %H:%M} UTC"
             head = f"to {target.name} ({len(items)} item(s), a {target.digest} digest, due {when}):"
             message = compose(items)

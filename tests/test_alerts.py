@@ -359,6 +359,11 @@ def test_two_concurrent_runs_deliver_once(
         assert process.returncode in (0, 75), err  # 75: the other process had the author
     assert receiver.titles == ["1 new paper: Sham Kakade"]
     assert len(notifications(store)) == 1
+    preview = run_cli("--config", str(config), "notify", "--preview")
+    assert (preview.returncode, preview.stdout) == (0, "nothing to send\n")
+    tried = run_cli("--config", str(config), "notify", "--test")
+    assert (tried.returncode, tried.stdout) == (0, "notify target hook: delivered\n")
+    assert receiver.titles[-1] == "arxiv-harvester: test message"
 
 
 def test_the_daemon_delivers_after_its_cycles_once(

@@ -60,10 +60,7 @@ def run_once(
     from .progress import LinePrinter, terminal_progress
 
     _check_only(settings, only)
-    if settings.notify:  # an unknown service is a config error before anything is harvested
-        from ..alerts import open_services
-
-        open_services(settings)
+    _check_targets(settings)
     chosen = [a.key for a in settings.authors if not only or a.key in only]
     bar = terminal_progress(settings.arxiv.delay_seconds, quiet=quiet)
     printer = LinePrinter(max(map(len, chosen), default=0), quiet=quiet, inner=bar)
@@ -100,6 +97,15 @@ def notify_targets(settings: Settings, *, test: bool, quiet: bool = False) -> in
     return exits.OK if all(o.error is None for o in outcomes) else exits.TEMPORARY
 
 
+def _check_targets(settings: Settings) -> None:
+    """A notification URL of a service apprise does not know is a configuration error,
+    said before anything is harvested (exit 2)."""
+    if settings.notify:
+        from ..alerts import open_services
+
+        open_services(settings)
+
+
 def _check_only(settings: Settings, only: Sequence[str]) -> None:
     """Every key ``--only`` names must be a configured author's."""
     from ..errors import RequestRefusedError
@@ -132,6 +138,7 @@ def daemon(context: Context) -> int:
             _show_daemon_lines(settings.logging.level)
 
     apply_level(settings)
+    _check_targets(settings)
     watched = args.run_now and terminal_progress(settings.arxiv.delay_seconds, quiet=args.quiet)
     service = Daemon(
         settings,

@@ -2,7 +2,7 @@
 with retries, and every secret the URL holds kept out of logs and errors.
 
 - One ``Apprise`` object per target: ``notify()`` answers one boolean for all its targets.
-- Retries with backoff are ours (``tenacity``, :data:`RETRY`); apprise's own are left off.
+- Retries with backoff are ours (``tenacity``: :data:`ATTEMPTS` tries); apprise's own are off.
 - Secrets: apprise's ``url(privacy=True)`` hides a password but prints a path token in
   full, and so do apprise's DEBUG lines and urllib3's request line. :class:`Redactor` masks
   every part of the URL that may be secret (user, password, each path segment, each query

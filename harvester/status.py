@@ -172,9 +172,8 @@ def collect_status(store: Store | None, settings: Settings, now: datetime) -> St
         if not log.exists():
             return _never_harvested(settings, now, interval)
         next_run = _next_run(log, settings, now, interval)
-        authors = tuple(
-            _health(log.author(a.key), a, now, interval, next_run) for a in settings.authors
-        )
+        runs = log.authors([a.key for a in settings.authors])
+        authors = tuple(_health(runs[a.key], a, now, interval, next_run) for a in settings.authors)
     return StatusReport(now, schedule, interval, next_run, authors)
 
 

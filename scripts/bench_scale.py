@@ -56,6 +56,7 @@ from arxiv_lookalike.synthetic import add_new_papers, synthetic_corpus
 from harvester.config import Settings, load_settings
 from harvester.cycle import CycleOptions, harvest_once
 from harvester.profile import after_cycle, load_profile, render
+from harvester.status import collect_status
 from harvester.store import Store
 
 PG_ADMIN_URL = os.environ.get(
@@ -187,6 +188,8 @@ def _print_summary(
         f"render (load + text + html): worst {render_cycle['worst_ms']:.1f} ms over "
         f"{render_cycle['rendered']} profiles (largest: {render_cycle['largest_papers']} papers)"
     )
+    status = cycles["status"]
+    print(f"harvest status: {status['status_s']:.2f} s for {status['authors']:,} authors")
     print(f"database size: {size / 1e6:,.0f} MB")
 
 
@@ -253,6 +256,7 @@ def scale_child(config: str, *, skip_full: bool = False) -> None:
             )
             _emit(out, "full", {**full, "note": "derived data not refreshed"}, peak_rss_mb())
         _emit(out, "render", _render(settings, store), peak_rss_mb())
+        _emit(out, "status", _status(settings), peak_rss_mb())
     finally:
         store.close()
 
@@ -338,6 +342,17 @@ def _render(settings: Settings, store: Store) -> dict[str, Any]:
         "rendered": len(sample | set(largest)),
         "largest_papers": max(sizes.values()),
     }
+
+
+def _status(settings: Settings) -> dict[str, Any]:
+    """``harvest status`` for every author, as the command reads it (a reading store)."""
+    began = time.perf_counter()
+    reader = Store.reader(settings.database.url)
+    try:
+        report = collect_status(reader, settings, datetime.now(UTC))
+    finally:
+        reader.close()
+    return {"status_s": time.perf_counter() - began, "authors": len(report.authors)}
 
 
 def _largest_profiles(store: Store, count: int) -> list[str]:

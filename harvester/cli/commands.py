@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from .. import exits
 from .context import Context, masked, opened, say
 
 if TYPE_CHECKING:
     from ..config import Settings
+    from ..store import Store
 
 def upgrade_database(settings: Settings, *, quiet: bool = False) -> int:
     """``harvest db upgrade``: create or upgrade the schema."""
@@ -54,22 +56,51 @@ def run_once(
     those ``only`` names), print a line each.
 
     When arXiv could not be reached at all and nobody was harvested, that is the one
-    thing to say: one error line (exit 75) instead of a line per author."""
+    thing to say: one error line (exit 75) instead of a line per author. SIGTERM stops
+    the run (:mod:`.stopping`): the authors it reached are ``stopped``, their leases
+    released, and the exit code is 143 whatever was harvested before."""
     from ..cycle import CycleOptions, harvest_once
     from .progress import LinePrinter, terminal_progress
+    from .stopping import SigtermStop
 
     _check_only(settings, only)
     chosen = [a.key for a in settings.authors if not only or a.key in only]
     bar = terminal_progress(settings.arxiv.delay_seconds, quiet=quiet)
     printer = LinePrinter(max(map(len, chosen), default=0), quiet=quiet, inner=bar)
     options = CycleOptions(full=full, only=frozenset(only))
-    with opened(settings) as store:
+    with opened(settings) as store, SigtermStop(lambda: _leave(store)) as stop:
         store.upgrade()
-        report = harvest_once(settings, store, options, progress=printer)
+        report = harvest_once(settings, store, options, stop=stop.event, progress=printer)
     printer.finish(report)
+    if stop.requested:
+        return _stopped()
     if report.unreachable and report.harvested_none:
         raise report.unreachable
     return report.exit_code
+
+
+def _stopped(detail: str = "") -> int:
+    print(f"harvest: stopped by SIGTERM{detail}", file=sys.stderr, flush=True)
+    return exits.TERMINATED
+
+
+def _leave(store: Store) -> NoReturn:
+    """SIGTERM, and the harvest did not end within the grace (a request is still in
+    flight): close this process's runs as ``stopped``, release its leases, exit at once."""
+    from ..cycle import utcnow
+    from ..errors import HarvesterError
+    from .stopping import STOP_GRACE_SECONDS
+
+    detail = f" during a request, which did not end within {STOP_GRACE_SECONDS:g} s"
+    try:
+        keys = store.leases().abandon(utcnow(), "stopped: SIGTERM during a request")
+        detail += f": closed the runs of {', '.join(keys) or 'no author'} as stopped"
+    except HarvesterError as exc:  # leaving anyway: the leases expire on their own
+        detail += f": could not close the runs in flight: {exc}"
+    code = _stopped(detail)
+    logging.shutdown()
+    sys.stdout.flush()
+    os._exit(code)
 
 
 def _check_only(settings: Settings, only: Sequence[str]) -> None:
@@ -151,6 +182,8 @@ def run_demo(*, quiet: bool = False, identity: bool = False, keep: Path | None =
             if stage.heading:
                 say(stage.heading + ":", quiet=quiet)
             code = run_once(stage.settings, quiet=quiet) or code
+            if code == exits.TERMINATED:
+                return code
             with opened(stage.settings) as store:
                 say(stage.report(store), quiet=quiet and code == exits.OK)
     return code

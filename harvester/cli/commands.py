@@ -85,18 +85,21 @@ def _stopped(detail: str = "") -> int:
 
 
 def _leave(store: Store) -> NoReturn:
-    """SIGTERM, and the harvest did not end within the grace (a request is still in
-    flight): close this process's runs as ``stopped``, release its leases, exit at once."""
+    """SIGTERM, and the run did not end within the grace (a request still in flight, or
+    the work after the harvest): close this process's runs as ``stopped``, release its
+    leases, exit at once."""
     from ..cycle import utcnow
     from ..errors import HarvesterError
     from .stopping import STOP_GRACE_SECONDS
 
-    detail = f" during a request, which did not end within {STOP_GRACE_SECONDS:g} s"
+    late = f"did not end within {STOP_GRACE_SECONDS:g} s"
     try:
         keys = store.leases().abandon(utcnow(), "stopped: SIGTERM during a request")
-        detail += f": closed the runs of {', '.join(keys) or 'no author'} as stopped"
     except HarvesterError as exc:  # leaving anyway: the leases expire on their own
-        detail += f": could not close the runs in flight: {exc}"
+        detail = f": the run {late}; could not close the runs in flight: {exc}"
+    else:
+        closed = f": closed the runs of {', '.join(keys)} as stopped"
+        detail = f" during a request, which {late}{closed}" if keys else f": the run {late}"
     code = _stopped(detail)
     logging.shutdown()
     sys.stdout.flush()

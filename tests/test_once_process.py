@@ -194,9 +194,9 @@ def test_sigterm_with_a_request_in_flight_ends_the_run_stopped_and_frees_the_aut
     store: Store,
     processes: list[subprocess.Popen[str]],
 ) -> None:
-    """The answer comes 1.5 s after the signal: the page is read, the next request is
+    """The answer comes 0.7 s after the signal: the page is read, the next request is
     never sent, the run is ``stopped`` and its lease released; morwani is never begun."""
-    server.faults.add(Stall(1.5, then_respond=True))
+    server.faults.add(Stall(1.0, then_respond=True))
     code, seconds, err = sigterm_once(config_for(tmp_path, db_url, server), server, processes)
     print(f"--once stopped by SIGTERM {seconds:.2f} s after it")
     assert code == 143 and seconds < 5, err

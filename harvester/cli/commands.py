@@ -88,6 +88,16 @@ def _leave(store: Store) -> NoReturn:
     """SIGTERM, and the run did not end within the grace (a request still in flight, or
     the work after the harvest): close this process's runs as ``stopped``, release its
     leases, exit at once."""
+    try:
+        _stopped(_close_runs(store))
+        logging.shutdown()
+        sys.stdout.flush()
+    finally:  # whatever happened above, the process ends here
+        os._exit(exits.TERMINATED)
+
+
+def _close_runs(store: Store) -> str:
+    """Close this process's runs still ``running`` as ``stopped``; what to say about it."""
     from ..cycle import utcnow
     from ..errors import HarvesterError
     from .stopping import STOP_GRACE_SECONDS
@@ -96,14 +106,10 @@ def _leave(store: Store) -> NoReturn:
     try:
         keys = store.leases().abandon(utcnow(), "stopped: SIGTERM during a request")
     except HarvesterError as exc:  # leaving anyway: the leases expire on their own
-        detail = f": the run {late}; could not close the runs in flight: {exc}"
-    else:
-        closed = f": closed the runs of {', '.join(keys)} as stopped"
-        detail = f" during a request, which {late}{closed}" if keys else f": the run {late}"
-    code = _stopped(detail)
-    logging.shutdown()
-    sys.stdout.flush()
-    os._exit(code)
+        return f": the run {late}; could not close the runs in flight: {exc}"
+    if not keys:
+        return f": the run {late}"
+    return f" during a request, which {late}: closed the runs of {', '.join(keys)} as stopped"
 
 
 def _check_only(settings: Settings, only: Sequence[str]) -> None:

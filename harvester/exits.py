@@ -32,6 +32,9 @@ INTERRUPTED = 130
 """Interrupted from the keyboard (128 + SIGINT)."""
 PIPE_CLOSED = 141
 """The reader of the output went away (``| head``), as for a writer killed by SIGPIPE."""
+TERMINATED = 143
+"""Stopped by SIGTERM (128 + 15): the harvests it reached are ``stopped``, their leases
+released."""
 
 
 NOT_TRIED = (RunStatus.SKIPPED, RunStatus.STOPPED)

@@ -20,9 +20,12 @@ from .support import (
     REPO,
     SEED_AUTHOR,
     allow_inserts,
+    harvest,
+    make_settings,
     refuse_inserts,
     rows,
     run_cli,
+    with_html_dir,
     write_config,
 )
 
@@ -31,11 +34,17 @@ KEYED = ("membership", "run", "event", "count_change", "similar_author", "simila
 
 
 def harvested_then_dropped(tmp_path: Path, db_url: str, server: LookalikeServer) -> Path:
-    """Both authors harvested; then the config keeps only the seed author."""
+    """Both authors harvested, the site written (in-process, as ``harvest --once`` does:
+    the subject here is ``authors``); then the config keeps only the seed author."""
     site = {"html_dir": str(tmp_path / "site")}
-    config = write_config(tmp_path, db_url, server.url, authors=AUTHORS, arxiv=ARXIV, output=site)
-    result = run_cli("--once", "--config", str(config), cwd=tmp_path)
-    assert result.returncode == 0, result.stderr
+    settings = make_settings(db_url, server.url, authors=AUTHORS, **ARXIV)
+    store = Store.open(db_url)
+    try:
+        store.upgrade()
+        report = harvest(store, with_html_dir(settings, tmp_path / "site"), derive=True)
+    finally:
+        store.close()
+    assert report.exit_code == 0, report
     anchored = {**SEED_AUTHOR, "orcid": "0000-0002-1825-0097"}
     return write_config(tmp_path, db_url, server.url, authors=[anchored], arxiv=ARXIV, output=site)
 

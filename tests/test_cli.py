@@ -11,8 +11,9 @@ from sqlalchemy import create_engine, inspect, text
 
 from arxiv_lookalike import Corpus, LookalikeServer, Status
 from harvester.cli.parser import build_parser
+from harvester.store import Store
 
-from .support import REPO, SEED_AUTHOR, run_cli, write_config
+from .support import REPO, SEED_AUTHOR, harvest, make_settings, run_cli, write_config
 
 ARXIV = {
     "page_size": 30,
@@ -53,10 +54,17 @@ def test_once_prints_one_line_per_author_and_exits_0(
     assert count == 76
 
 
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """For what the command prints and exits with, which no database changes: one run, on
+    SQLite (what is stored is checked on both databases by the tests around these)."""
+    return f"sqlite:///{tmp_path / 'h.db'}"
+
+
 def test_quiet_once_prints_nothing_on_success(
-    tmp_path: Path, server: LookalikeServer, db_url: str
+    tmp_path: Path, server: LookalikeServer, sqlite_url: str
 ) -> None:
-    config = write_config(tmp_path, db_url, server.url, arxiv=ARXIV)
+    config = write_config(tmp_path, sqlite_url, server.url, arxiv=ARXIV)
     result = run("-q", "--once", "--config", str(config), cwd=tmp_path)
     assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
 
@@ -78,10 +86,11 @@ def test_config_found_through_environment_and_overrides(
 
 
 def test_outage_exits_75_and_records_only_the_run(
-    tmp_path: Path, server: LookalikeServer, db_url: str
+    tmp_path: Path, server: LookalikeServer, db_url: str, store: Store
 ) -> None:
     config = write_config(tmp_path, db_url, server.url, arxiv=ARXIV)
-    assert run("--once", "--config", str(config), cwd=tmp_path).returncode == 0
+    settings = make_settings(db_url, server.url, **ARXIV)
+    assert harvest(store, settings).exit_code == 0  # the baseline, in-process
     server.faults.add(Status(503), times=10)
     result = run("--once", "--config", str(config), cwd=tmp_path)
     assert result.returncode == 75
@@ -94,9 +103,9 @@ def test_outage_exits_75_and_records_only_the_run(
     engine.dispose()
 
 
-def test_rejected_query_exits_1(tmp_path: Path, server: LookalikeServer, db_url: str) -> None:
+def test_rejected_query_exits_1(tmp_path: Path, server: LookalikeServer, sqlite_url: str) -> None:
     extra = '\n[[authors]]\nkey = "broken"\nname = "X"\nquery = "au:(unbalanced"\n'
-    config = write_config(tmp_path, db_url, server.url, arxiv=ARXIV, extra=extra)
+    config = write_config(tmp_path, sqlite_url, server.url, arxiv=ARXIV, extra=extra)
     result = run("--once", "--config", str(config), cwd=tmp_path)
     assert result.returncode == 1
     assert "kakade  76 papers" in result.stdout
@@ -105,7 +114,7 @@ def test_rejected_query_exits_1(tmp_path: Path, server: LookalikeServer, db_url:
 
 
 def test_a_failed_identifier_feed_counts_only_its_own_request(
-    tmp_path: Path, corpus: Corpus, db_url: str
+    tmp_path: Path, corpus: Corpus, sqlite_url: str
 ) -> None:
     """Three anchored authors in one query; the feed of the last one is 404: its line says
     the one request it made, and the lines add up to what the server saw."""
@@ -118,7 +127,7 @@ def test_a_failed_identifier_feed_counts_only_its_own_request(
     ]
     with LookalikeServer(corpus) as server:
         arxiv = {**ARXIV, "author_feed_url": server.base_url + "/a"}
-        config = write_config(tmp_path, db_url, server.url, authors=authors, arxiv=arxiv)
+        config = write_config(tmp_path, sqlite_url, server.url, authors=authors, arxiv=arxiv)
         result = run("--once", "--config", str(config), cwd=tmp_path)
         sent = len(server.requests)
     assert result.returncode == 1, result.stderr

@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from harvester.cli.parser import EXPORT_FORMATS, FORMATS, build_parser
 from harvester.profile import EXPORT_FORMATS as EXPORTERS
 from harvester.profile import FORMATS as RENDERERS
 
-from .support import REPO, Harvested, run_cli, write_config
+from .support import REPO, Harvested, harvested_database, run_cli, write_config
 
 ARXIV = {"delay_seconds": 0, "timeout_seconds": 2, "max_attempts": 2, "page_size": 100}
 COMMANDS = (
@@ -29,6 +30,16 @@ COMMANDS = (
 )
 ASKED_FOR = ("profile", "history", "export", "authors")
 """Commands whose output is what was asked for: ``-q`` never silences it."""
+
+
+@pytest.fixture(scope="module")
+def harvested(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harvested]:
+    """One harvested database, SQLite: the subject here is the command line (option order,
+    ``-q``, a closed pipe), which does the same on either database; what the commands read
+    is tested on both (``tests/test_profile.py``, ``tests/test_export.py``), and so are the
+    broken databases below."""
+    with harvested_database("sqlite", tmp_path_factory.mktemp("db")) as h:
+        yield h
 
 
 def config_for(harvested: Harvested, tmp_path: Path) -> Path:

@@ -229,13 +229,13 @@ def test_a_failing_identifier_feed_is_retried_and_an_unknown_one_is_one_clear_fa
 
 
 def test_review_on_the_command_line(
-    tmp_path: Path, zhang_server: LookalikeServer, db_url: str
+    tmp_path: Path, zhang_server: LookalikeServer, db_url: str, store: Store
 ) -> None:
     feeds = {"author_feed_url": zhang_server.base_url + "/a", "delay_seconds": 0, **PAGE}
     config = write_config(
         tmp_path, db_url, zhang_server.url, authors=[{"key": KEY, "name": NAME}], arxiv=feeds
     )
-    assert run_cli("--once", "--config", str(config)).returncode == 0
+    assert harvest(store, zhang(zhang_server, db_url)).exit_code == 0
     listed = run_cli("review", KEY, "--config", str(config))
     assert listed.returncode == 0, listed.stderr
     assert listed.stdout.startswith(f"{KEY}: ") and "held for review" in listed.stdout
@@ -364,7 +364,7 @@ def test_bulk_review_by_score_and_from_files_and_stdin(
             tmp_path, db_url, zhang_server.url, authors=[{"key": KEY, "name": NAME}], arxiv=feeds
         )
     )
-    assert run_cli("--once", "--config", config).returncode == 0
+    assert harvest(store, zhang(zhang_server, db_url)).exit_code == 0
     queue = json.loads(run_cli("review", KEY, "--json", "--config", config).stdout)["held"]
     scores = sorted((p["score"] for p in queue), reverse=True)
     cut = scores[2]
@@ -388,7 +388,7 @@ def test_bulk_review_by_score_and_from_files_and_stdin(
     missing = run_cli("review", KEY, "--accept-from", str(tmp_path / "nope"), "--config", config)
     assert missing.returncode == 2 and missing.stderr.count("\n") == 1
     assert "cannot read the ids in" in missing.stderr
-    assert run_cli("--once", "--config", config).returncode == 0
+    assert harvest(store, zhang(zhang_server, db_url)).exit_code == 0
     assert set(above) | {rest[2]} <= accepted(store)
     reasons = dict(rows(store, "SELECT arxiv_id, reason FROM profile_papers"))
     assert reasons[rest[2]].startswith("accepted by a person ")

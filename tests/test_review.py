@@ -11,7 +11,7 @@ from pathlib import Path
 from arxiv_lookalike import LookalikeServer
 from harvester.store import Store
 
-from .support import SEED_AUTHOR, rows, run_cli, write_config
+from .support import SEED_AUTHOR, harvest, make_settings, rows, run_cli, write_config
 
 NAMESAKE = "2311.09876"  # "Sham Kakade-Rao": rejected by name, no candidate
 MEMBER = "2310.11000"
@@ -23,6 +23,14 @@ def _config(tmp_path: Path, db_url: str, server: LookalikeServer, **author: str)
     return str(write_config(tmp_path, db_url, server.url, authors=authors, arxiv=feeds))
 
 
+def _harvest(store: Store, db_url: str, server: LookalikeServer, *, full: bool = False) -> None:
+    """What ``harvest --once`` does with :func:`_config`'s settings, in-process: the
+    subject here is ``review``, and the command line's harvest is tested below."""
+    feeds = {"author_feed_url": server.base_url + "/a", "delay_seconds": 0}
+    settings = make_settings(db_url, server.url, authors=[SEED_AUTHOR], **feeds)
+    assert harvest(store, settings, full=full).exit_code == 0
+
+
 def _member(store: Store) -> str:
     return str(rows(store, "SELECT MIN(arxiv_id) FROM profile_papers")[0][0])
 
@@ -31,7 +39,7 @@ def test_only_decisions_a_harvest_honours_are_taken(
     tmp_path: Path, db_url: str, server: LookalikeServer, store: Store
 ) -> None:
     config = _config(tmp_path, db_url, server)
-    assert run_cli("--once", "--config", config).returncode == 0
+    _harvest(store, db_url, server)
     member = _member(store)
     by_name = run_cli("review", "kakade", "--accept", NAMESAKE, "--config", config)
     assert by_name.returncode == 2 and by_name.stderr.count("\n") == 1, by_name.stderr
@@ -50,7 +58,7 @@ def test_decisions_waiting_for_a_harvest_are_listed_then_applied_with_their_reas
     tmp_path: Path, db_url: str, server: LookalikeServer, store: Store
 ) -> None:
     config = _config(tmp_path, db_url, server)
-    assert run_cli("--once", "--config", config).returncode == 0
+    _harvest(store, db_url, server)
     member = _member(store)
     done = run_cli("review", "kakade", "--reject", member, "--config", config)
     assert done.returncode == 0 and f"kakade: {member} rejected" in done.stdout
@@ -65,7 +73,7 @@ def test_decisions_waiting_for_a_harvest_are_listed_then_applied_with_their_reas
         "rejected",
         "active",
     )
-    assert run_cli("--once", "--config", config).returncode == 0
+    _harvest(store, db_url, server)
     after = run_cli("review", "kakade", "--config", config).stdout
     assert after == "kakade: no papers held for review\n"
     sql = "SELECT status, reason FROM membership WHERE arxiv_id = :i"
@@ -73,7 +81,7 @@ def test_decisions_waiting_for_a_harvest_are_listed_then_applied_with_their_reas
     assert status == "excluded" and reason.startswith("rejected by a person ")
     again = run_cli("review", "kakade", "--accept", member, "--config", config)
     assert again.returncode == 0, "a person may change their mind"
-    assert run_cli("--once", "--full", "--config", config).returncode == 0
+    _harvest(store, db_url, server, full=True)
     (kept,) = rows(store, "SELECT reason FROM profile_papers WHERE arxiv_id = :i", i=member)
     assert kept[0].startswith("accepted by a person ")
 
@@ -81,8 +89,7 @@ def test_decisions_waiting_for_a_harvest_are_listed_then_applied_with_their_reas
 def test_the_seed_identifier_feed_anchors_and_rewrites_the_reasons(
     tmp_path: Path, db_url: str, server: LookalikeServer, store: Store
 ) -> None:
-    by_name = _config(tmp_path, db_url, server)
-    assert run_cli("--once", "--config", by_name).returncode == 0
+    _harvest(store, db_url, server)
     reasons = {r.reason for r in rows(store, "SELECT reason FROM profile_papers")}
     assert reasons == {"one body of 76 candidates"} or all("one body" in r for r in reasons)
     anchored = _config(tmp_path, db_url, server, arxiv_author_id="kakade_s_1")

@@ -30,7 +30,6 @@ from .support import (
     run_cli,
     seed_papers,
     with_html_dir,
-    write_config,
 )
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -214,21 +213,17 @@ def test_harvest_once_writes_the_site(tmp_path: Path, server: LookalikeServer) -
 
 
 def test_one_feed_of_every_profile_newest_first_rewritten_only_when_it_changes(
-    server: LookalikeServer, db_url: str, corpus: Corpus, tmp_path: Path
+    server: LookalikeServer, db_url: str, corpus: Corpus, tmp_path: Path, store: Store
 ) -> None:
+    """Four cycles in-process, as ``harvest --once`` runs them (that the command writes
+    the site is :func:`test_harvest_once_writes_the_site`)."""
     site = tmp_path / "site"
-    config = write_config(
-        tmp_path,
-        db_url,
-        server.url,
-        authors=AUTHORS,
-        arxiv={"delay_seconds": 0, "page_size": 100},
-        output={"html_dir": str(site)},
-    )
+    settings = make_settings(db_url, server.url, authors=AUTHORS, delay_seconds=0, page_size=100)
+    settings = with_html_dir(settings, site)
 
     def once() -> None:
-        result = run_cli("--once", "--config", str(config), cwd=tmp_path)
-        assert result.returncode == 0, result.stderr
+        report = harvest(store, settings, derive=True)
+        assert report.exit_code == 0, report
 
     once()
     feed = site / "all.atom"

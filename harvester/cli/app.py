@@ -6,7 +6,8 @@ traceback). Options common to every command (``--config``, ``-v``, ``-q``) mean 
 before or after the command name. ``-q`` silences chatter (progress, log lines below
 ERROR, what a command that changes things says on success; ``status`` speaks only when
 unhealthy), never the output asked for (``profile``, ``history``, ``export``, the ``review``
-list). A reader that closes the pipe early (``| head``) ends the command quietly. Modules a
+list). A reader that closes the pipe early (``| head``) ends the command quietly; a standard
+stream closed at start (``2>&-``) is ``/dev/null`` (:mod:`.streams`). Modules a
 command does not need are imported only when it runs, so ``--help`` and ``--version``
 start at once.
 """
@@ -24,11 +25,13 @@ from ..errors import ConfigError, HarvesterError
 from ..logformat import OneLineFormatter, under_systemd
 from .context import Context, one_line
 from .parser import COMMANDS, build_parser
+from .streams import reopen_closed_streams
 
 logger = logging.getLogger("harvester")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    reopen_closed_streams()  # before anything may print, log or open a file
     parser = build_parser()
     args = parser.parse_args(argv)
     _check_usage(parser, args)

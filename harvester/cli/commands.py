@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from .. import exits
 from .context import Context, masked, opened, say, schema_checked
 
 if TYPE_CHECKING:
     from ..config import Settings
+    from ..store import Store
 
 
 def upgrade_database(settings: Settings, *, quiet: bool = False) -> int:
@@ -55,9 +57,12 @@ def run_once(
     those ``only`` names), print a line each.
 
     When arXiv could not be reached at all and nobody was harvested, that is the one
-    thing to say: one error line (exit 75) instead of a line per author."""
+    thing to say: one error line (exit 75) instead of a line per author. SIGTERM stops
+    the run (:mod:`.stopping`): the authors it reached are ``stopped``, their leases
+    released, and the exit code is 143 whatever was harvested before."""
     from ..cycle import CycleOptions, harvest_once
     from .progress import LinePrinter, terminal_progress
+    from .stopping import SigtermStop
 
     _check_only(settings, only)
     _check_targets(settings)
@@ -65,10 +70,12 @@ def run_once(
     bar = terminal_progress(settings.arxiv.delay_seconds, quiet=quiet)
     printer = LinePrinter(max(map(len, chosen), default=0), quiet=quiet, inner=bar)
     options = CycleOptions(full=full, only=frozenset(only))
-    with opened(settings) as store:
+    with opened(settings) as store, SigtermStop(lambda: _leave(store)) as stop:
         store.upgrade()
-        report = harvest_once(settings, store, options, progress=printer)
+        report = harvest_once(settings, store, options, stop=stop.event, progress=printer)
     printer.finish(report)
+    if stop.requested:
+        return _stopped()
     if report.unreachable and report.harvested_none:
         raise report.unreachable
     return report.exit_code
@@ -104,6 +111,39 @@ def _check_targets(settings: Settings) -> None:
         from ..alerts import open_services
 
         open_services(settings)
+
+
+def _stopped(detail: str = "") -> int:
+    print(f"harvest: stopped by SIGTERM{detail}", file=sys.stderr, flush=True)
+    return exits.TERMINATED
+
+
+def _leave(store: Store) -> NoReturn:
+    """SIGTERM, and the run did not end within the grace (a request still in flight, or
+    the work after the harvest): close this process's runs as ``stopped``, release its
+    leases, exit at once."""
+    try:
+        _stopped(_close_runs(store))
+        logging.shutdown()
+        sys.stdout.flush()
+    finally:  # whatever happened above, the process ends here
+        os._exit(exits.TERMINATED)
+
+
+def _close_runs(store: Store) -> str:
+    """Close this process's runs still ``running`` as ``stopped``; what to say about it."""
+    from ..cycle import utcnow
+    from ..errors import HarvesterError
+    from .stopping import STOP_GRACE_SECONDS
+
+    late = f"did not end within {STOP_GRACE_SECONDS:g} s"
+    try:
+        keys = store.leases().abandon(utcnow(), "stopped: SIGTERM during a request")
+    except HarvesterError as exc:  # leaving anyway: the leases expire on their own
+        return f": the run {late}; could not close the runs in flight: {exc}"
+    if not keys:
+        return f": the run {late}"
+    return f" during a request, which {late}: closed the runs of {', '.join(keys)} as stopped"
 
 
 def _check_only(settings: Settings, only: Sequence[str]) -> None:
@@ -186,6 +226,8 @@ def run_demo(*, quiet: bool = False, identity: bool = False, keep: Path | None =
             if stage.heading:
                 say(stage.heading + ":", quiet=quiet)
             code = run_once(stage.settings, quiet=quiet) or code
+            if code == exits.TERMINATED:
+                return code
             with opened(stage.settings) as store:
                 say(stage.report(store), quiet=quiet and code == exits.OK)
     return code

@@ -72,8 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--only",
-        nargs="+",
-        default=[],
+        **_every_occurrence(),
         metavar="KEY",
         help="with --once: harvest only these configured authors",
     )
@@ -170,8 +169,7 @@ def _authors(commands: Commands, common: argparse.ArgumentParser) -> None:
     authors.add_argument("--json", action="store_true", help="print JSON")
     authors.add_argument(
         "--purge",
-        nargs="+",
-        default=[],
+        **_every_occurrence(),
         metavar="KEY",
         help="remove everything the database holds for these authors (no longer in the config)",
     )
@@ -225,8 +223,8 @@ def _review(commands: Commands, common: argparse.ArgumentParser) -> None:
     )
     review.add_argument("key", help="the author's key in the config")
     review.add_argument("--json", action="store_true", help="print JSON")
-    review.add_argument("--accept", nargs="+", default=[], metavar="ID", help="they are hers")
-    review.add_argument("--reject", nargs="+", default=[], metavar="ID", help="they are not")
+    review.add_argument("--accept", **_every_occurrence(), metavar="ID", help="they are hers")
+    review.add_argument("--reject", **_every_occurrence(), metavar="ID", help="they are not")
     review.add_argument(
         "--accept-above",
         type=_score,
@@ -234,10 +232,18 @@ def _review(commands: Commands, common: argparse.ArgumentParser) -> None:
         help="accept every held paper scored at least SCORE (0 to 1)",
     )
     review.add_argument(
-        "--accept-from", metavar="FILE", help="accept the ids in FILE ('-': stdin), one a line"
+        "--accept-from",
+        action="append",
+        default=[],  # every occurrence: a file each
+        metavar="FILE",
+        help="accept the ids in FILE ('-': stdin), one a line",
     )
     review.add_argument(
-        "--reject-from", metavar="FILE", help="reject the ids in FILE ('-': stdin), one a line"
+        "--reject-from",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="reject the ids in FILE ('-': stdin), one a line",
     )
     review.set_defaults(func=reading.review)
 
@@ -260,6 +266,12 @@ def _notify(commands: Commands, common: argparse.ArgumentParser) -> None:
         help="print what the next delivery would send (nothing is sent or changed)",
     )
     notify.set_defaults(func=harvesting.notify)
+
+
+def _every_occurrence() -> dict[str, Any]:
+    """A list option given more than once (``--accept A --accept B``) keeps every value:
+    argparse's default action would keep only the last occurrence's."""
+    return {"nargs": "+", "action": "extend", "default": []}
 
 
 def _score(value: str) -> float:

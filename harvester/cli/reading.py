@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from ..config import Settings
     from ..store import Store
 
+
 def list_authors(settings: Settings, args: argparse.Namespace) -> int:
     """``harvest authors [--json]``: the configured authors, then the profiles the
     database holds that the config no longer names; read-only."""
@@ -74,12 +75,12 @@ def show_profile(settings: Settings, args: argparse.Namespace, what: str) -> int
 
 def review_papers(settings: Settings, args: argparse.Namespace) -> int:
     """``harvest review KEY [--json] [--accept ID...] [--reject ID...] [--accept-above
-    SCORE] [--accept-from FILE] [--reject-from FILE]``: listing only reads; a decision is
-    written (the schema is never migrated here)."""
+    SCORE] [--accept-from FILE] [--reject-from FILE]``, each option as often as wanted:
+    listing only reads; a decision is written (the schema is never migrated here)."""
     from ..review import queue_json, render_queue, review_queue, waiting
 
-    accept = [*args.accept, *_ids_from(args.accept_from)]
-    reject = [*args.reject, *_ids_from(args.reject_from)]
+    accept = [*args.accept, *(i for path in args.accept_from for i in _ids_from(path))]
+    reject = [*args.reject, *(i for path in args.reject_from for i in _ids_from(path))]
     deciding = bool(accept or reject) or args.accept_above is not None
     with schema_checked(settings, write=deciding) as store:
         if deciding:
@@ -93,13 +94,11 @@ def review_papers(settings: Settings, args: argparse.Namespace) -> int:
     return exits.OK
 
 
-def _ids_from(path: str | None) -> list[str]:
-    """The ids of ``--accept-from``/``--reject-from`` (``-``: stdin)."""
+def _ids_from(path: str) -> list[str]:
+    """The ids of one ``--accept-from``/``--reject-from`` file (``-``: stdin)."""
     from ..errors import ReviewInputError
     from ..review import read_ids
 
-    if path is None:
-        return []
     try:
         text = sys.stdin.read() if path == "-" else Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

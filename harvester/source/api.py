@@ -373,8 +373,7 @@ class ArxivSource:
             | tenacity.stop_when_event_set(self.stop_event)
             | _stop_if_retry_after_exceeds(s.max_wait_seconds)
             | _stop_if_breaker_open(self.breaker)
-            | _stop_after_one_retry_of(InvalidPageError)
-            | _stop_after_one_retry_of(UnreachableError)
+            | _RetryBudgets({InvalidPageError: 2, UnreachableError: 2})
         )
 
     def _wait_policy(self) -> Callable[[tenacity.RetryCallState], float]:
@@ -428,18 +427,27 @@ class _stop_if_retry_after_exceeds(tenacity.stop.stop_base):
         return asked is not None and asked > self.cap
 
 
-class _stop_after_one_retry_of(tenacity.stop.stop_base):
-    """Failures asked about once more only. A page with invalid entries (a truncated
-    transfer can look like a bad entry): still invalid, they are arXiv's data, not a
-    passing fault. A host that cannot be reached: twice in a row, the network is down or
-    the URL wrong, and backing off for minutes would only hide it."""
+class _RetryBudgets(tenacity.stop.stop_base):
+    """Each kind of fault keeps its own budget of attempts: ``{kind: attempts}``, counted
+    over the attempts that failed with that kind only (another fault in between spends
+    nothing of it). A page with invalid entries is asked about once more (a truncated
+    transfer can look like a bad entry; still invalid, they are arXiv's data, not a passing
+    fault); a host that cannot be reached, too (twice in a row, the network is down or the
+    URL wrong, and backing off for minutes would only hide it). One object per request:
+    it remembers the kind each attempt failed with."""
 
-    def __init__(self, kind: type[FetchError]) -> None:
-        self.kind = kind
+    def __init__(self, budgets: dict[type[FetchError], int]) -> None:
+        self.budgets = budgets
+        self._failed: dict[int, type[FetchError]] = {}
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
         failed = _failure(retry_state)
-        return isinstance(failed, self.kind) and retry_state.attempt_number >= 2
+        kind = next((k for k in self.budgets if isinstance(failed, k)), None)
+        if kind is None:
+            return False
+        self._failed[retry_state.attempt_number] = kind
+        spent = sum(1 for seen in self._failed.values() if seen is kind)
+        return spent >= self.budgets[kind]
 
 
 def _failure(state: tenacity.RetryCallState) -> BaseException | None:

@@ -488,18 +488,6 @@ def test_an_entry_that_stays_invalid_is_refused_and_the_rest_kept(
     assert snapshot(store) == before
 
 
-def test_valid_papers_of_an_incomplete_first_harvest_are_stored(
-    store: Store, server: LookalikeServer, db_url: str
-) -> None:
-    server.faults.add(BadEntry("no_authors", index=0), times=None, when={"start": "50"})
-    report = harvest(store, make_settings(db_url, server.url, max_attempts=2))
-    assert report.authors[0].status == "incomplete"
-    assert len(rows(store, "SELECT * FROM paper")) == QUERY_RESULTS - 1
-    for table in ("membership", "event", "count_change"):
-        assert rows(store, f"SELECT * FROM {table}") == [], table
-    assert rows(store, "SELECT baseline_identity FROM author")[0].baseline_identity is None
-
-
 # --- the circuit breaker -------------------------------------------------------------------
 
 

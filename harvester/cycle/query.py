@@ -7,13 +7,14 @@ answer too large (split the group), an unsorted one (harvest it in full), refuse
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from ..batching import (
     MAX_GROUP_RESULTS,
     Group,
     attribute,
+    id_chunks,
     may_concern,
     newest_update,
 )
@@ -29,8 +30,9 @@ from ..errors import (
     UnsortedAnswerError,
 )
 from ..identity import Anchors, Matcher
+from ..logformat import SHOWN_ITEMS, cut, listed
 from ..normalise import claimed_ids, normalise_entry
-from ..plans import AuthorPlan
+from ..plans import AuthorPlan, Shortfall
 from ..records import Paper
 from ..source import ArxivSource
 from ..store import Lease, Recorded, RunTotals, Store
@@ -80,11 +82,9 @@ class _Query:
                 return self._without(group, failed, before, spent)
         claimed = self.claimed
         try:
-            papers = _fetch(self.source, group, claimed)
+            answer = _fetch(self.source, group, claimed)
         except StopRequested:
             return self._close(group, RunTotals(RunStatus.STOPPED, error=STOP), before)
-        except EntriesRefusedError as exc:
-            return self._keep_valid_papers(group, exc, before)
         except TooManyResultsError as exc:
             if len(group.authors) == 1:
                 return self._failed(group, exc, before)
@@ -100,7 +100,7 @@ class _Query:
             return self.harvest(group.as_full(), before)
         except FetchError as exc:
             return self._failed(group, exc, before)
-        return self._record(group, papers, self.source.requests_sent - before)
+        return self._record(group, answer, self.source.requests_sent - before)
 
     def _without(
         self, group: Group, failed: dict[str, FetchError], before: int, spent: dict[str, int]
@@ -117,13 +117,11 @@ class _Query:
         order = {key: i for i, key in enumerate(group.keys)}
         return sorted(reports, key=lambda r: order[r.key])
 
-    def _record(
-        self,
-        group: Group,
-        papers: list[Paper],
-        requests: int,
-    ) -> list[AuthorReport]:
+    def _record(self, group: Group, answer: _Answer, requests: int) -> list[AuthorReport]:
+        """Decide and write every author's harvest; an author the answer is incomplete for
+        (:attr:`_Answer.shortfalls`) gets what it read and nothing taken away."""
         claimed = self.claimed or {}
+        papers = answer.papers
         shares = attribute(group.authors, papers, claimed)
         watermark = min(newest_update(papers) or self.clock(), self.clock())  # never future
         harvests = [
@@ -133,13 +131,15 @@ class _Query:
                 identity=author.identity_fingerprint,
                 papers=shares[author.key],
                 decide=anchors.matcher.decide,
-                full=group.full,
+                full=group.full and shortfall is None,
                 watermark=watermark,
                 requests=requests if index == 0 else 0,
                 anchors=anchors,
+                shortfall=shortfall,
             )
             for index, author in enumerate(group.authors)
             for anchors in [_anchors(author, claimed.get(author.key, frozenset()))]
+            for shortfall in [answer.shortfall(author.key)]
         ]
         shared = len(group.authors)
         try:
@@ -149,7 +149,8 @@ class _Query:
             before = self.source.requests_sent - requests
             return self._close(group, RunTotals(RunStatus.INCOMPLETE, error=str(exc)), before)
         return [
-            _reported(h, outcome, shared) for h, outcome in zip(harvests, outcomes, strict=True)
+            _reported(h, outcome, shared, group.mode, answer.shortfalls.get(h.key))
+            for h, outcome in zip(harvests, outcomes, strict=True)
         ]
 
     def _decide(self, harvests: Sequence[AuthorHarvest]) -> list[AuthorPlan]:
@@ -166,25 +167,6 @@ class _Query:
         logger.log(level, "%s: harvest not complete: %s", ", ".join(group.keys), exc.message)
         status = RunStatus.INCOMPLETE if exc.temporary else RunStatus.FAILED
         return self._close(group, RunTotals(status, error=str(exc)), before, exc.temporary)
-
-    def _keep_valid_papers(
-        self, group: Group, exc: EntriesRefusedError, before: int
-    ) -> list[AuthorReport]:
-        """Entries refused: the authors they may belong to are incomplete (their valid
-        papers kept, paper rows only); the others of a shared query are harvested."""
-        for entry_id, reason in exc.refused:
-            logger.warning("%s: refused entry %s: %s", ", ".join(group.keys), entry_id, reason)
-        touched = group.only([a.key for a in group.authors if _touched(a, exc)])
-        untouched = group.only([a.key for a in group.authors if a.key not in touched.keys])
-        reports = []
-        if untouched.authors:
-            reports += self._record(untouched, list(exc.papers), self.source.requests_sent - before)
-            before = self.source.requests_sent  # the requests are booked already
-        seen = len(exc.papers) + len(exc.refused)
-        totals = RunTotals(RunStatus.INCOMPLETE, entries_seen=seen, error=str(exc))
-        reports += self._close(touched, totals, before, exc.temporary, exc.papers)
-        order = {key: i for i, key in enumerate(group.keys)}
-        return sorted(reports, key=lambda r: order[r.key])
 
     def _close(
         self,
@@ -210,10 +192,13 @@ class _Query:
 
 
 def _reported(
-    harvest: AuthorHarvest, outcome: Recorded | DatabaseError, shared_by: int
+    harvest: AuthorHarvest,
+    outcome: Recorded | DatabaseError,
+    shared_by: int,
+    mode: HarvestMode,
+    shortfall: FetchError | None = None,
 ) -> AuthorReport:
     """An author's line from what the store wrote for it, or from why it wrote nothing."""
-    mode = HarvestMode.FULL if harvest.full else HarvestMode.INCREMENTAL
     if isinstance(outcome, DatabaseError):  # this author's write alone was rolled back
         logger.error("%s: not stored: %s", harvest.key, outcome)
         totals = RunTotals(RunStatus.FAILED, harvest.requests, error=f"not stored: {outcome}")
@@ -228,6 +213,8 @@ def _reported(
         )
     if plan.suspect_reason is not None:
         logger.warning("%s: suspect harvest, nothing changed: %s", harvest.key, plan.suspect_reason)
+    if shortfall is not None:
+        logger.warning("%s: harvest not complete: %s", harvest.key, shortfall.message)
     return AuthorReport(
         harvest.key,
         totals.status,
@@ -237,6 +224,7 @@ def _reported(
         totals.events,
         harvest.requests,
         totals.error,
+        temporary=shortfall is not None and shortfall.temporary,
         shared_by=shared_by,
         mode=mode,
     )
@@ -262,7 +250,12 @@ def _claims(
             spent[author.key] = source.requests_sent - before
         ids, refused = claimed_ids(feed.entry_ids)
         if refused:
-            logger.warning("%s: author feed entries without an arXiv id: %s", author.key, refused)
+            logger.warning(
+                "%s: %d author feed entries without an arXiv id: %s",
+                author.key,
+                len(refused),
+                listed(refused),
+            )
         claims[author.key] = ids
     return claims
 
@@ -276,36 +269,114 @@ def _anchors(author: AuthorSettings, claimed: frozenset[str]) -> Anchors:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """What a query brought back: every valid paper, and the authors it is not complete
+    for, with why (an entry refused that may be theirs; their feed's papers not fetched)."""
+
+    papers: list[Paper]
+    shortfalls: dict[str, FetchError] = field(default_factory=dict)
+
+    def shortfall(self, key: str) -> Shortfall | None:
+        exc = self.shortfalls.get(key)
+        if exc is None:
+            return None
+        status = RunStatus.INCOMPLETE if exc.temporary else RunStatus.FAILED
+        refused = len(exc.refused) if isinstance(exc, EntriesRefusedError) else 0
+        return Shortfall(status, str(exc)[:2000], refused)
+
+
 def _fetch(
     source: ArxivSource, group: Group, claimed: dict[str, frozenset[str]] | None = None
-) -> list[Paper]:
+) -> _Answer:
     """The group's query; a full harvest adds the ``include_ids`` and the papers of the
-    authors' identifier feeds that the query did not return.
+    authors' identifier feeds that the query did not return (:func:`_fetch_listed`).
+    Entries refused make the answer incomplete for the authors they may belong to; the
+    valid papers are kept.
 
     An incremental harvest leaves those to the full ones: they were fetched by the last
     one, and an incremental harvest never takes a paper away.
     """
     max_total = MAX_GROUP_RESULTS if len(group.authors) > 1 else None
     since = None if group.full else group.since
-    papers = source.search(group.query, normalise_entry, since=since, max_total=max_total).papers
-    if not group.full:
-        return papers
-    returned = {p.arxiv_id for p in papers}
-    listed = [
-        i for a in group.authors for i in (*a.include_ids, *sorted((claimed or {}).get(a.key, ())))
-    ]
-    wanted = (i for i in listed if i not in returned)
-    extra = list(dict.fromkeys(wanted))
-    if extra:
-        papers += source.search_ids(extra, normalise_entry).papers
-    return papers
+    shortfalls: dict[str, FetchError] = {}
+    try:
+        papers = source.search(
+            group.query, normalise_entry, since=since, max_total=max_total
+        ).papers
+    except EntriesRefusedError as exc:
+        _log_refused(group, exc)
+        papers = list(exc.papers)
+        shortfalls = {a.key: exc for a in group.authors if _touched(a, exc)}
+    if group.full:
+        papers += _fetch_listed(
+            source, group, claimed or {}, {p.arxiv_id for p in papers}, shortfalls
+        )
+    return _Answer(papers, shortfalls)
+
+
+def _fetch_listed(
+    source: ArxivSource,
+    group: Group,
+    claimed: Mapping[str, frozenset[str]],
+    have: set[str],
+    shortfalls: dict[str, FetchError],
+) -> list[Paper]:
+    """Each author's ``include_ids`` and feed papers not in ``have``, asked by id in
+    bounded chunks (:func:`harvester.batching.id_chunks`: a feed of 10,000 papers is not
+    one 10,000-id request). A failure concerns that author alone: it goes to
+    ``shortfalls``, and the next author is asked for its own ids."""
+    found: list[Paper] = []
+    lost: dict[str, FetchError] = {}  # ids asked for and not received, and why
+    for author in group.authors:
+        listed = list(dict.fromkeys((*author.include_ids, *sorted(claimed.get(author.key, ())))))
+        wanted = [i for i in listed if i not in have and i not in lost]
+        for chunk in id_chunks(wanted, source.settings.page_size):
+            try:
+                fetched = _fetch_ids(source, chunk, author.key)
+            except FetchError as exc:
+                lost.update((i, exc) for i in wanted[wanted.index(chunk[0]) :])
+                break
+            found += fetched.papers
+            have.update(p.arxiv_id for p in fetched.papers)
+            if fetched.problem is not None:
+                lost.update((i, fetched.problem) for i in chunk if i not in have)
+        problem = next((lost[i] for i in listed if i in lost), None)
+        if problem is not None:
+            shortfalls.setdefault(author.key, problem)
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class _Fetched:
+    papers: Sequence[Paper]
+    problem: EntriesRefusedError | None = None
+
+
+def _fetch_ids(source: ArxivSource, ids: list[str], key: str) -> _Fetched:
+    """One chunk of ids; refused entries keep the valid papers (and say so)."""
+    try:
+        return _Fetched(source.search_ids(ids, normalise_entry).papers)
+    except EntriesRefusedError as exc:
+        for entry_id, reason in exc.refused[:SHOWN_ITEMS]:
+            logger.warning("%s: refused entry %s: %s", key, cut(entry_id), reason)
+        return _Fetched(exc.papers, exc)
+    except FetchError as exc:
+        logger.warning("%s: papers listed by id not fetched: %s", key, exc.message)
+        raise
+
+
+def _log_refused(group: Group, exc: EntriesRefusedError) -> None:
+    """One line per refused entry, the first few only; then how many more."""
+    keys = ", ".join(group.keys)
+    for entry_id, reason in exc.refused[:SHOWN_ITEMS]:
+        logger.warning("%s: refused entry %s: %s", keys, cut(entry_id), reason)
+    if len(exc.refused) > SHOWN_ITEMS:
+        logger.warning("%s: %d more entries refused", keys, len(exc.refused) - SHOWN_ITEMS)
 
 
 def _touched(author: AuthorSettings, exc: EntriesRefusedError) -> bool:
-    """May a refused entry be this author's? Then the harvest is not complete for them.
-    An author with ``include_ids`` is always touched: those were never fetched."""
-    if author.include_ids:
-        return True
+    """May a refused entry be this author's? Then the harvest is not complete for them."""
     return any(may_concern(author, exc.authors.get(entry_id)) for entry_id, _ in exc.refused)
 
 

@@ -58,6 +58,7 @@ from ..errors import (
     UnreachableError,
     UnsortedAnswerError,
 )
+from ..logformat import SHOWN_ITEMS, cut
 from ..pacer import Pacer
 from ..records import Paper, RawEntry
 from .authors import AuthorFeed, parse_author_feed
@@ -99,7 +100,7 @@ class _InvalidEntries(InvalidPageError):
     def __init__(self, page: Page, url: str) -> None:
         entry_id, reason = page.refused[0]
         more = f" (and {len(page.refused) - 1} more)" if len(page.refused) > 1 else ""
-        super().__init__(f"invalid entry {entry_id}: {reason}{more}", url=url)
+        super().__init__(f"invalid entry {cut(entry_id)}: {cut(reason)}{more}", url=url)
         self.page = page
 
 
@@ -290,8 +291,8 @@ class ArxivSource:
             self.breaker.trip(exc)
             raise
         except _InvalidEntries as exc:
-            for entry_id, reason in exc.page.refused:
-                logger.info("refused entry %s: %s", entry_id, reason)
+            for entry_id, reason in exc.page.refused[:SHOWN_ITEMS]:
+                logger.info("refused entry %s: %s", cut(entry_id), reason)
             return exc.page
         return page
 

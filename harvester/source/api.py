@@ -100,7 +100,7 @@ class _InvalidEntries(InvalidPageError):
     def __init__(self, page: Page, url: str) -> None:
         entry_id, reason = page.refused[0]
         more = f" (and {len(page.refused) - 1} more)" if len(page.refused) > 1 else ""
-        super().__init__(f"invalid entry {cut(entry_id)}: {cut(reason)}{more}", url=url)
+        super().__init__(f"invalid entry {cut(entry_id)}: {cut(reason, 400)}{more}", url=url)
         self.page = page
 
 

@@ -326,7 +326,9 @@ class EntriesRefusedError(InvalidPageError):
         authors: Mapping[str, tuple[str, ...] | None] | None = None,
         url: str | None = None,
     ) -> None:
-        shown = "; ".join(f"{cut(entry_id)}: {cut(reason, 400)}" for entry_id, reason in refused[:3])
+        shown = "; ".join(
+            f"{cut(entry_id)}: {cut(reason, 400)}" for entry_id, reason in refused[:3]
+        )
         more = f" (and {len(refused) - 3} more)" if len(refused) > 3 else ""
         count = f"{len(refused)} {'entry' if len(refused) == 1 else 'entries'}"
         super().__init__(f"{count} refused: {shown}{more}", url=url)

@@ -10,13 +10,14 @@ from typing import Any
 
 import pytest
 
-from arxiv_lookalike import BadEntry, Corpus, LookalikeServer, Truncate, later_pages
+from arxiv_lookalike import BadEntry, Corpus, LookalikeServer, Raw, Status, Truncate, later_pages
 from harvester.batching import build_query
+from harvester.config import Settings
 from harvester.normalise import normalise_entry
 from harvester.source import ArxivSource
 from harvester.store import Store
 
-from .support import make_settings, rows, run_cli, write_config
+from .support import SEED_AUTHOR, make_settings, rows, run_cli, write_config
 from .test_faults import QUERY_RESULTS, UNUSED_DB, harvest
 from .test_harvest import LATER, SEED_PAPERS, events, kakade_ids
 
@@ -123,6 +124,120 @@ def test_an_incomplete_update_records_new_papers_and_versions_and_nothing_missin
     assert (run.status, run.new_papers, run.new_versions) == ("incomplete", 1, 1)
     assert "1 entry refused" in run.error
     assert rows(store, "SELECT watermark, last_full_at FROM author")[0] == watermark
-    assert revised.version == rows(
-        store, "SELECT seen_version FROM membership WHERE arxiv_id = :i", i=ids[1]
-    )[0][0]
+    assert (
+        revised.version
+        == rows(store, "SELECT seen_version FROM membership WHERE arxiv_id = :i", i=ids[1])[0][0]
+    )
+
+
+# --- item 7: papers listed by id are asked in bounded chunks, and concern their author ------
+
+FEED_IDS = 10_000
+
+
+def _feed(ids: list[str]) -> bytes:
+    """An author identifier feed listing ``ids`` (entry ids as arXiv writes them)."""
+    entries = "".join(f"<entry><id>http://arxiv.org/abs/{i}v1</id></entry>" for i in ids)
+    head = '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+    return f"{head}<title>x's articles on arXiv</title>{entries}</feed>".encode()
+
+
+def _feed_of(server: LookalikeServer, ident: str, ids: list[str]) -> None:
+    server.faults.add(Raw(_feed(ids)), times=None, when=lambda r: r.path == f"/a/{ident}.atom2")
+
+
+def _anchored(server: LookalikeServer, db_url: str, corpus: Corpus, **arxiv: Any) -> Settings:
+    """kakade (feed ``kakade_s_1``) and morwani (feed ``morwani_d_1``, claiming his 12
+    papers) in one shared query."""
+    for paper in corpus:
+        if any(a.name == "Depen Morwani" for a in paper.authors):
+            corpus.upsert(replace(paper, claimants=("morwani_d_1",)))
+    authors = [
+        {**SEED_AUTHOR, "arxiv_author_id": "kakade_s_1"},
+        {"key": "morwani", "name": "Depen Morwani", "arxiv_author_id": "morwani_d_1"},
+    ]
+    feeds = server.base_url + "/a"
+    return make_settings(db_url, server.url, authors=authors, author_feed_url=feeds, **arxiv)
+
+
+def _listed(server: LookalikeServer) -> list[str]:
+    return [r.params["id_list"] for r in server.requests if r.params.get("id_list")]
+
+
+def test_a_feed_of_10000_unreturned_papers_is_asked_in_bounded_chunks(
+    store: Store, server: LookalikeServer, db_url: str, corpus: Corpus
+) -> None:
+    ids = [f"2301.{n:05d}" for n in range(1, FEED_IDS + 1)]
+    _feed_of(server, "kakade_s_1", [*kakade_ids(corpus), *ids])
+    settings = _anchored(server, db_url, corpus, page_size=500)
+    report = harvest(store, settings)
+    assert [(a.key, a.status) for a in report.authors] == [("kakade", "ok"), ("morwani", "ok")]
+    asked = _listed(server)
+    assert sorted(i for chunk in asked for i in chunk.split(",")) == ids  # each id once
+    assert max(len(r.query) for r in server.requests) < 4500  # no 414
+    assert len(asked) == 33  # ~307 ids a request within the 4,000 characters
+    assert all(r.status == 200 for r in server.requests)
+
+
+@pytest.mark.parametrize(("code", "status"), [(503, "incomplete"), (414, "failed")])
+def test_a_failing_chunk_of_ids_concerns_its_author_alone(
+    store: Store, server: LookalikeServer, db_url: str, corpus: Corpus, code: int, status: str
+) -> None:
+    """One chunk of kakade's listed ids keeps failing: kakade's run says so, with the
+    papers its query returned recorded; morwani, in the same query, is harvested."""
+    ids = [f"2301.{n:05d}" for n in range(1, 1001)]
+    _feed_of(server, "kakade_s_1", [*kakade_ids(corpus), *ids])
+    server.faults.add(
+        Status(code), times=None, when=lambda r: "2301.00700" in r.params.get("id_list", "")
+    )
+    settings = _anchored(server, db_url, corpus, page_size=500, max_attempts=2)
+    kakade, morwani = harvest(store, settings).authors
+    assert (kakade.status, morwani.status) == (status, "ok")
+    assert f"HTTP {code}" in (kakade.error or "")
+    assert morwani.paper_count == 12
+    members = rows(store, "SELECT COUNT(*) FROM membership WHERE author_key = 'kakade'")[0][0]
+    assert members == SEED_PAPERS  # what the query returned is recorded all the same
+    assert rows(store, "SELECT watermark FROM author WHERE key = 'kakade'")[0][0] is None
+
+
+# --- item 8: one circuit breaker per endpoint ------------------------------------------------
+
+
+def test_failing_identifier_feeds_open_their_own_breaker_not_the_query_apis(
+    store: Store, server: LookalikeServer, db_url: str
+) -> None:
+    """The feeds answer 500: the anchored authors are incomplete until the feeds' breaker
+    opens, then skipped saying why; the authors without a feed, asked after, are harvested."""
+    feeds = lambda r: r.path.startswith("/a/")  # noqa: E731
+    server.faults.add(Status(500), times=None, when=feeds)
+    authors = [
+        {**SEED_AUTHOR, "arxiv_author_id": "kakade_s_1"},
+        {"key": "morwani", "name": "Depen Morwani", "arxiv_author_id": "morwani_d_1"},
+        {"key": "goel", "name": "Surbhi Goel", "orcid": "0000-0002-1825-0097"},
+        {"key": "zhao", "name": "Rosie Zhao"},
+        {"key": "vyas", "name": "Nikhil Vyas"},
+    ]
+    settings = make_settings(
+        db_url,
+        server.url,
+        authors=authors,
+        author_feed_url=server.base_url + "/a",
+        harvest={"group_query_chars": 0},  # a query per author: failures count across them
+        max_attempts=2,
+        max_consecutive_failures=3,
+    )
+    report = harvest(store, settings)
+    assert [(a.key, a.status) for a in report.authors] == [
+        ("kakade", "incomplete"),
+        ("morwani", "incomplete"),
+        ("goel", "skipped"),
+        ("zhao", "ok"),
+        ("vyas", "ok"),
+    ]
+    assert sum(1 for r in server.requests if feeds(r)) == 3  # then the feeds' breaker opened
+    skipped = rows(store, "SELECT error FROM harvest_runs WHERE author_key = 'goel'")[0].error
+    assert (
+        skipped
+        == "author identifier feeds: circuit breaker open after 3 consecutive failed requests"
+    )
+    assert report.exit_code == 1

@@ -20,10 +20,11 @@ A page with an invalid entry is retried; if the entry stays invalid, the search 
 on without it and ends in :class:`~harvester.errors.EntriesRefusedError`, which
 carries every valid paper (so nothing is lost) but is not a complete result.
 
-Every request counts towards the :class:`~harvester.source.breaker.CircuitBreaker`
-(``breaker``): once ``[arxiv] max_consecutive_failures`` requests in a row failed,
-retries stop and further pages raise :class:`~harvester.errors.CircuitOpenError`
-without a request.
+Every request counts towards its endpoint's
+:class:`~harvester.source.breaker.CircuitBreaker` (``breaker`` for the query API,
+``feed_breaker`` for the author identifier feeds): once ``[arxiv]
+max_consecutive_failures`` requests in a row to it failed, retries stop and further
+requests to it raise :class:`~harvester.errors.CircuitOpenError` without a request.
 """
 
 from __future__ import annotations
@@ -157,7 +158,10 @@ class ArxivSource:
 
     ``pacer`` is shared by every source of a process so the request spacing
     holds across authors; ``stop_event`` cuts retry sleeps and waits short;
-    ``breaker`` (default: one per source) counts consecutive failed requests.
+    ``breaker`` (default: one per source) counts consecutive failed requests to the query
+    API, ``feed_breaker`` those to the author identifier feeds: one breaker per endpoint,
+    so a feed host that keeps failing stops the feeds, not the queries of authors
+    without one.
     """
 
     def __init__(
@@ -173,6 +177,7 @@ class ArxivSource:
         self.stop_event = stop_event or threading.Event()
         self.pacer = pacer or Pacer(settings.delay_seconds, stop_event=self.stop_event)
         self.breaker = breaker or CircuitBreaker(settings.max_consecutive_failures)
+        self.feed_breaker = CircuitBreaker(settings.max_consecutive_failures)
         self._rng = rng or random.Random()
         self._session = GuardedSession(
             pacer=self.pacer,
@@ -195,6 +200,11 @@ class ArxivSource:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def reset_breakers(self) -> None:
+        """Close every breaker: a new cycle gets a fresh chance."""
+        self.breaker.reset()
+        self.feed_breaker.reset()
 
     def search(
         self,
@@ -286,7 +296,9 @@ class ArxivSource:
         returned with the refused entries listed in :attr:`Page.refused`.
         """
         try:
-            page: Page = self._retrying()(self._fetch_page_once, search, start, validate)
+            page: Page = self._retrying(self.breaker)(
+                self._fetch_page_once, search, start, validate
+            )
         except UnreachableError as exc:
             self.breaker.trip(exc)
             raise
@@ -299,13 +311,15 @@ class ArxivSource:
     def author_feed(self, ident: str) -> AuthorFeed:
         """The papers an author claimed: the feed ``{author_feed_url}/{ident}.atom2`` of an
         arXiv author identifier or ORCID iD, asked like a page of the query API (the same
-        session, pacer, deadline, retries and breaker). An identifier arXiv does not know
-        raises :class:`~harvester.errors.UnknownAuthorError`."""
+        session, pacer, deadline and retries; a breaker of its own). An identifier arXiv
+        does not know raises :class:`~harvester.errors.UnknownAuthorError`."""
         url = feed_url(self.settings.author_feed_url, ident)
         try:
-            feed: AuthorFeed = self._retrying()(self._counted, self._request_feed, url, ident)
+            feed: AuthorFeed = self._retrying(self.feed_breaker)(
+                self._counted, self.feed_breaker, self._request_feed, url, ident
+            )
         except UnreachableError as exc:
-            self.breaker.trip(exc)
+            self.feed_breaker.trip(exc)
             raise
         return feed
 
@@ -319,11 +333,12 @@ class ArxivSource:
             raise UnknownAuthorError(message, url=url) from exc
         return parse_author_feed(body, url)
 
-    def _retrying(self) -> tenacity.Retrying:
-        """One request, retried on every temporary failure (the policies below)."""
+    def _retrying(self, breaker: CircuitBreaker) -> tenacity.Retrying:
+        """One request, retried on every temporary failure (the policies below) until
+        ``breaker``, the endpoint's, opens."""
         return tenacity.Retrying(
             retry=tenacity.retry_if_exception_type(TransientFetchError),
-            stop=self._stop_policy(),
+            stop=self._stop_policy(breaker),
             wait=self._wait_policy(),
             sleep=self._sleep,
             before_sleep=_log_retry,
@@ -332,22 +347,22 @@ class ArxivSource:
 
     def _fetch_page_once(self, search: arxiv.Search, start: int, validate: Validator) -> Page:
         url = page_url(self.settings.api_url, search, start, self.settings.page_size)
-        return self._counted(self._request_page, url, start, validate)
+        return self._counted(self.breaker, self._request_page, url, start, validate)
 
-    def _counted(self, request: Callable[..., _T], *args: Any) -> _T:
-        """One request, counted by the circuit breaker (an invalid entry is arXiv's data,
-        not an outage); refused at once when the breaker is open."""
-        if self.breaker.open:
-            raise CircuitOpenError(self.breaker.failures)
+    def _counted(self, breaker: CircuitBreaker, request: Callable[..., _T], *args: Any) -> _T:
+        """One request, counted by its endpoint's circuit breaker (an invalid entry is
+        arXiv's data, not an outage); refused at once when that breaker is open."""
+        if breaker.open:
+            raise CircuitOpenError(breaker.failures)
         try:
             answer = request(*args)
         except InvalidPageError:
-            self.breaker.record(failed=False)
+            breaker.record(failed=False)
             raise
         except FetchError as exc:
-            self.breaker.record(failed=exc.temporary)
+            breaker.record(failed=exc.temporary)
             raise
-        self.breaker.record(failed=False)
+        breaker.record(failed=False)
         return answer
 
     def _request_page(self, url: str, start: int, validate: Validator) -> Page:
@@ -366,14 +381,14 @@ class ArxivSource:
             raise _InvalidEntries(page, url)
         return page
 
-    def _stop_policy(self) -> Any:
+    def _stop_policy(self, breaker: CircuitBreaker) -> Any:
         s = self.settings
         return (
             tenacity.stop_after_attempt(s.max_attempts)
             | tenacity.stop_before_delay(s.max_retry_seconds)
             | tenacity.stop_when_event_set(self.stop_event)
             | _stop_if_retry_after_exceeds(s.max_wait_seconds)
-            | _stop_if_breaker_open(self.breaker)
+            | _stop_if_breaker_open(breaker)
             | _RetryBudgets({InvalidPageError: 2, UnreachableError: 2})
         )
 

@@ -4,6 +4,7 @@ look-alike over real HTTP, SQLite and PostgreSQL where a database plays a part).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 from arxiv_lookalike import BadEntry, Corpus, LookalikeServer, Raw, Status, Truncate, later_pages
 from harvester.batching import build_query
 from harvester.config import Settings
+from harvester.logformat import MAX_LINE_CHARS, OneLineFormatter, cut, listed
 from harvester.normalise import normalise_entry
 from harvester.source import ArxivSource
 from harvester.store import Store
@@ -241,3 +243,41 @@ def test_failing_identifier_feeds_open_their_own_breaker_not_the_query_apis(
         == "author identifier feeds: circuit breaker open after 3 consecutive failed requests"
     )
     assert report.exit_code == 1
+
+
+# --- item 13: a logged hostile value is cut --------------------------------------------------
+
+
+def test_a_feed_of_10000_junk_ids_is_one_short_log_line(
+    store: Store,
+    server: LookalikeServer,
+    db_url: str,
+    corpus: Corpus,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    junk = ["x" * 1_000_000] + [f"junk-{n:05d}" for n in range(FEED_IDS)]
+    _feed_of(server, "kakade_s_1", junk)
+    settings = _anchored(server, db_url, corpus)
+    with caplog.at_level(logging.DEBUG):
+        report = harvest(store, settings)
+    assert report.exit_code == 0
+    formatter = OneLineFormatter(journal=False)
+    lines = [formatter.format(r) for r in caplog.records]
+    assert max(map(len, lines)) < 1000
+    [line] = [x for x in lines if "without an arXiv id" in x]
+    listing = f"kakade: {FEED_IDS + 1} author feed entries without an arXiv id: 'http://"
+    assert (
+        listing in line
+        and "x... (1,000,023 characters)', 'http://arxiv.org/abs/junk-00000v1'" in line
+    )
+    assert line.endswith("(and 9,996 more)")
+
+
+def test_no_log_line_is_longer_than_the_cap_whatever_it_holds() -> None:
+    record = logging.LogRecord(
+        "harvester.x", logging.WARNING, __file__, 1, "%s", ("y" * 10**7,), None
+    )
+    line = OneLineFormatter(journal=True).format(record)
+    assert len(line) < MAX_LINE_CHARS + 100 and line.endswith("(cut: 10,000,021 characters)")
+    assert cut("z" * 500) == "z" * 120 + "... (500 characters)"
+    assert listed(["a", "b"]) == "'a', 'b'"

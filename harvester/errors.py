@@ -254,7 +254,9 @@ class StopRequested(HarvesterError):
 
 
 class FetchError(HarvesterError):
-    """Asking the arXiv API failed. ``temporary`` says whether a later try may succeed."""
+    """Asking the arXiv API failed. ``temporary`` says whether a later try may succeed.
+    ``partial``: the valid papers of the pages that did arrive before a later page failed
+    (true, but not the whole answer: worth recording, never a reason to remove)."""
 
     exit_code = exits.UNAVAILABLE
     temporary = False
@@ -262,6 +264,7 @@ class FetchError(HarvesterError):
     def __init__(self, message: str, *, url: str | None = None, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
         self.url = url
+        self.partial: tuple[Paper, ...] = ()
 
 
 class TransientFetchError(FetchError):

@@ -72,9 +72,9 @@ def test_an_incomplete_first_harvest_records_the_papers_it_read(
     store: Store, server: LookalikeServer, db_url: str, tmp_path: Path
 ) -> None:
     """One entry stays invalid on a cold harvest: the 75 other papers of the profile are
-    its members (the baseline), the namesakes are left for a complete harvest, the
-    watermark does not move, and ``harvest status`` names the refused entry. The next
-    harvest completes the profile."""
+    its members, the namesakes are left for a complete harvest, the watermark does not
+    move, and ``harvest status`` names the refused entry. The next harvest completes the
+    profile and is its baseline (no event for the paper that was refused)."""
     settings = make_settings(db_url, server.url, max_attempts=2)
     server.faults.add(BadEntry("no_authors", index=0), times=None, when={"start": "50"})
     report = harvest(store, settings)
@@ -90,13 +90,15 @@ def test_an_incomplete_first_harvest_records_the_papers_it_read(
     assert [tuple(r) for r in rows(store, "SELECT paper_count FROM count_change")] == [(75,)]
     coverage = rows(store, "SELECT watermark, last_full_at, baseline_identity FROM author")[0]
     assert coverage.watermark is None and coverage.last_full_at is None
-    assert coverage.baseline_identity is not None  # the first harvest that records papers
+    assert coverage.baseline_identity is None  # the first complete harvest is the baseline
     shown = run_cli("status", "--config", str(write_config(tmp_path, db_url, server.url)))
     assert f"kakade: last harvest incomplete: {refused[:120]}" in shown.stdout, shown.stdout
     server.faults.clear()
     assert harvest(store, settings).exit_code == 0
     assert rows(store, "SELECT paper_count FROM profile_stats")[0][0] == SEED_PAPERS
-    assert [e.kind for e in rows(store, "SELECT kind FROM event")] == ["new_paper"]
+    assert rows(store, "SELECT * FROM event") == []  # an old paper is no news
+    history = rows(store, "SELECT paper_count, previous_count FROM count_change ORDER BY 1")
+    assert [tuple(r) for r in history] == [(SEED_PAPERS - 1, None), (SEED_PAPERS, None)]
 
 
 def test_an_incomplete_update_records_new_papers_and_versions_and_nothing_missing(
@@ -281,3 +283,28 @@ def test_no_log_line_is_longer_than_the_cap_whatever_it_holds() -> None:
     assert len(line) < MAX_LINE_CHARS + 100 and line.endswith("(cut: 10,000,021 characters)")
     assert cut("z" * 500) == "z" * 120 + "... (500 characters)"
     assert listed(["a", "b"]) == "'a', 'b'"
+
+
+def test_pages_read_before_a_lasting_outage_are_recorded_and_nothing_goes_missing(
+    store: Store, server: LookalikeServer, db_url: str, corpus: Corpus
+) -> None:
+    """A baselined profile, a new paper on the first page, a lost paper, and the third page
+    answers 503 for good: the new paper is recorded, nothing is missing, the watermark
+    stays."""
+    settings = make_settings(db_url, server.url, max_attempts=2)
+    assert harvest(store, settings).exit_code == 0
+    coverage = rows(store, "SELECT watermark, last_full_at FROM author")[0]
+    ids = kakade_ids(corpus)
+    template = corpus.get(ids[0])
+    assert template is not None
+    corpus.upsert(
+        replace(template, arxiv_id="2611.01234", version=1, published=LATER, updated=LATER)
+    )
+    corpus.remove(ids[-1])
+    server.faults.add(Status(503), times=None, when={"start": "50"})
+    [author] = harvest(store, settings).authors
+    assert (author.status, author.new_papers, author.temporary) == ("incomplete", 1, True)
+    assert "HTTP 503" in (author.error or "")
+    assert events(store) == [("new_paper", "2611.01234")]
+    assert rows(store, "SELECT paper_count FROM profile_stats")[0][0] == SEED_PAPERS + 1
+    assert rows(store, "SELECT watermark, last_full_at FROM author")[0] == coverage

@@ -188,14 +188,12 @@ def additions(observations: Sequence[Observation]) -> list[Observation]:
 
 
 def _identity(found: Draft) -> str | None:
-    """The baseline identity to remember: the configured one after a complete harvest
-    that changed it, or after a profile's first harvest, complete or not (an incomplete
-    one still records papers, and so is the baseline); an incomplete harvest after an
-    identity change leaves the change to a complete one (it re-checks the members)."""
+    """The baseline identity to remember after a complete harvest that is the profile's
+    first or follows an identity change; never after an incomplete one: until a complete
+    harvest, the profile has no baseline, so what the rest of the answer adds later is
+    not news (no ``new_paper`` for an old paper), and an identity change is still re-checked."""
     harvest = found.harvest
-    if found.part.baseline == harvest.identity:
-        return None
-    if harvest.shortfall is not None and found.part.baseline is not None:
+    if found.part.baseline == harvest.identity or harvest.shortfall is not None:
         return None
     return harvest.identity
 

@@ -99,7 +99,9 @@ class _Query:
             self.store.set_mode(list(self.runs.values()), HarvestMode.FULL)
             return self.harvest(group.as_full(), before)
         except FetchError as exc:
-            return self._failed(group, exc, before)
+            if not exc.partial:
+                return self._failed(group, exc, before)
+            answer = _Answer(list(exc.partial), dict.fromkeys(group.keys, exc))
         return self._record(group, answer, self.source.requests_sent - before)
 
     def _without(

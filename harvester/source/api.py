@@ -270,7 +270,7 @@ class ArxivSource:
         while offset < total and not bounds.reached(page):
             if bounds.too_many(total, offset):
                 raise TooManyResultsError(total, bounds.max_total or 0)
-            page = self.fetch_page(search, offset, validate)
+            page = self._later_page(search, offset, validate, seen)
             if page.total_results != total:
                 raise InconsistentTotalError(
                     f"totalResults changed from {total} to {page.total_results}"
@@ -288,6 +288,17 @@ class ArxivSource:
                 f"{len(seen)} distinct papers for {total} announced results"
             )
         return SearchResult(papers, total, self.requests_sent - before)
+
+    def _later_page(
+        self, search: arxiv.Search, start: int, validate: Validator, seen: dict[str, Paper]
+    ) -> Page:
+        """A page after the first; when it fails for good, the error carries the papers
+        already read (:attr:`FetchError.partial`)."""
+        try:
+            return self.fetch_page(search, start, validate)
+        except FetchError as exc:
+            exc.partial = tuple(seen.values())
+            raise
 
     def fetch_page(self, search: arxiv.Search, start: int, validate: Validator) -> Page:
         """One page, retried by tenacity on every temporary failure.

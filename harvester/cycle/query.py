@@ -1,27 +1,24 @@
 """One query's harvest and its failure policy: fetch the group's answer with no transaction
-open, split it between the authors, decide, write (:class:`_Query`); a failed fetch, an
-answer too large (split the group), an unsorted one (harvest it in full), refused entries
-(keep the valid papers), a lost lease or a stop each end the query's runs as they should.
+open (:mod:`.fetch`), split it between the authors, decide, write (:class:`_Query`); a
+failed fetch, an answer too large (split the group), an unsorted one (harvest it in full),
+an answer incomplete for some authors (record what it read for them, take nothing away),
+a lost lease or a stop each end the query's runs as they should.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 from ..batching import (
-    MAX_GROUP_RESULTS,
     Group,
     attribute,
-    id_chunks,
-    may_concern,
     newest_update,
 )
 from ..config import AuthorSettings
 from ..errors import (
     DatabaseError,
-    EntriesRefusedError,
     FetchError,
     LeaseLostError,
     StopRequested,
@@ -30,13 +27,13 @@ from ..errors import (
     UnsortedAnswerError,
 )
 from ..identity import Anchors, Matcher
-from ..logformat import SHOWN_ITEMS, cut, listed
-from ..normalise import claimed_ids, normalise_entry
-from ..plans import AuthorPlan, Shortfall
-from ..records import Paper
+from ..logformat import listed
+from ..normalise import claimed_ids
+from ..plans import AuthorPlan
 from ..source import ArxivSource
 from ..store import Lease, Recorded, RunTotals, Store
 from ..vocabulary import HarvestMode, RunStatus
+from .fetch import Answer, fetch
 from .planning import AuthorHarvest, decide, draft, needs
 from .report import STOP, AuthorReport, Clock
 
@@ -82,7 +79,7 @@ class _Query:
                 return self._without(group, failed, before, spent)
         claimed = self.claimed
         try:
-            answer = _fetch(self.source, group, claimed)
+            answer = fetch(self.source, group, claimed)
         except StopRequested:
             return self._close(group, RunTotals(RunStatus.STOPPED, error=STOP), before)
         except TooManyResultsError as exc:
@@ -101,7 +98,7 @@ class _Query:
         except FetchError as exc:
             if not exc.partial:
                 return self._failed(group, exc, before)
-            answer = _Answer(list(exc.partial), dict.fromkeys(group.keys, exc))
+            answer = Answer(list(exc.partial), dict.fromkeys(group.keys, exc))
         return self._record(group, answer, self.source.requests_sent - before)
 
     def _without(
@@ -119,7 +116,7 @@ class _Query:
         order = {key: i for i, key in enumerate(group.keys)}
         return sorted(reports, key=lambda r: order[r.key])
 
-    def _record(self, group: Group, answer: _Answer, requests: int) -> list[AuthorReport]:
+    def _record(self, group: Group, answer: Answer, requests: int) -> list[AuthorReport]:
         """Decide and write every author's harvest; an author the answer is incomplete for
         (:attr:`_Answer.shortfalls`) gets what it read and nothing taken away."""
         claimed = self.claimed or {}
@@ -176,7 +173,6 @@ class _Query:
         totals: RunTotals,
         before: int,
         temporary: bool = True,
-        papers: Sequence[Paper] = (),
     ) -> list[AuthorReport]:
         """Close every run of ``group`` with ``totals``, the requests booked on the first."""
         requests = self.source.requests_sent - before
@@ -185,7 +181,7 @@ class _Query:
             for i in range(len(group.authors))
         ]
         runs = [(self.runs[a.key], mine) for a, mine in zip(group.authors, each, strict=True)]
-        self.store.record_incomplete(runs, self.clock(), papers)
+        self.store.record_incomplete(runs, self.clock())
         shared = len(group.authors)
         return [
             AuthorReport.of(a.key, mine, shared, temporary=temporary, mode=group.mode)
@@ -269,117 +265,6 @@ def _anchors(author: AuthorSettings, claimed: frozenset[str]) -> Anchors:
         include=frozenset(author.include_ids),
         exclude=frozenset(author.exclude_ids),
     )
-
-
-@dataclass(frozen=True, slots=True)
-class _Answer:
-    """What a query brought back: every valid paper, and the authors it is not complete
-    for, with why (an entry refused that may be theirs; their feed's papers not fetched)."""
-
-    papers: list[Paper]
-    shortfalls: dict[str, FetchError] = field(default_factory=dict)
-
-    def shortfall(self, key: str) -> Shortfall | None:
-        exc = self.shortfalls.get(key)
-        if exc is None:
-            return None
-        status = RunStatus.INCOMPLETE if exc.temporary else RunStatus.FAILED
-        refused = len(exc.refused) if isinstance(exc, EntriesRefusedError) else 0
-        return Shortfall(status, str(exc)[:2000], refused)
-
-
-def _fetch(
-    source: ArxivSource, group: Group, claimed: dict[str, frozenset[str]] | None = None
-) -> _Answer:
-    """The group's query; a full harvest adds the ``include_ids`` and the papers of the
-    authors' identifier feeds that the query did not return (:func:`_fetch_listed`).
-    Entries refused make the answer incomplete for the authors they may belong to; the
-    valid papers are kept.
-
-    An incremental harvest leaves those to the full ones: they were fetched by the last
-    one, and an incremental harvest never takes a paper away.
-    """
-    max_total = MAX_GROUP_RESULTS if len(group.authors) > 1 else None
-    since = None if group.full else group.since
-    shortfalls: dict[str, FetchError] = {}
-    try:
-        papers = source.search(
-            group.query, normalise_entry, since=since, max_total=max_total
-        ).papers
-    except EntriesRefusedError as exc:
-        _log_refused(group, exc)
-        papers = list(exc.papers)
-        shortfalls = {a.key: exc for a in group.authors if _touched(a, exc)}
-    if group.full:
-        papers += _fetch_listed(
-            source, group, claimed or {}, {p.arxiv_id for p in papers}, shortfalls
-        )
-    return _Answer(papers, shortfalls)
-
-
-def _fetch_listed(
-    source: ArxivSource,
-    group: Group,
-    claimed: Mapping[str, frozenset[str]],
-    have: set[str],
-    shortfalls: dict[str, FetchError],
-) -> list[Paper]:
-    """Each author's ``include_ids`` and feed papers not in ``have``, asked by id in
-    bounded chunks (:func:`harvester.batching.id_chunks`: a feed of 10,000 papers is not
-    one 10,000-id request). A failure concerns that author alone: it goes to
-    ``shortfalls``, and the next author is asked for its own ids."""
-    found: list[Paper] = []
-    lost: dict[str, FetchError] = {}  # ids asked for and not received, and why
-    for author in group.authors:
-        listed = list(dict.fromkeys((*author.include_ids, *sorted(claimed.get(author.key, ())))))
-        wanted = [i for i in listed if i not in have and i not in lost]
-        for chunk in id_chunks(wanted, source.settings.page_size):
-            try:
-                fetched = _fetch_ids(source, chunk, author.key)
-            except FetchError as exc:
-                lost.update((i, exc) for i in wanted[wanted.index(chunk[0]) :])
-                break
-            found += fetched.papers
-            have.update(p.arxiv_id for p in fetched.papers)
-            if fetched.problem is not None:
-                lost.update((i, fetched.problem) for i in chunk if i not in have)
-        problem = next((lost[i] for i in listed if i in lost), None)
-        if problem is not None:
-            shortfalls.setdefault(author.key, problem)
-    return found
-
-
-@dataclass(frozen=True, slots=True)
-class _Fetched:
-    papers: Sequence[Paper]
-    problem: EntriesRefusedError | None = None
-
-
-def _fetch_ids(source: ArxivSource, ids: list[str], key: str) -> _Fetched:
-    """One chunk of ids; refused entries keep the valid papers (and say so)."""
-    try:
-        return _Fetched(source.search_ids(ids, normalise_entry).papers)
-    except EntriesRefusedError as exc:
-        for entry_id, reason in exc.refused[:SHOWN_ITEMS]:
-            logger.warning("%s: refused entry %s: %s", key, cut(entry_id), reason)
-        return _Fetched(exc.papers, exc)
-    except FetchError as exc:
-        logger.warning("%s: papers listed by id not fetched: %s", key, exc.message)
-        raise
-
-
-def _log_refused(group: Group, exc: EntriesRefusedError) -> None:
-    """One line per refused entry, the first few only; then how many more."""
-    keys = ", ".join(group.keys)
-    for entry_id, reason in exc.refused[:SHOWN_ITEMS]:
-        logger.warning("%s: refused entry %s: %s", keys, cut(entry_id), reason)
-    if len(exc.refused) > SHOWN_ITEMS:
-        logger.warning("%s: %d more entries refused", keys, len(exc.refused) - SHOWN_ITEMS)
-
-
-def _touched(author: AuthorSettings, exc: EntriesRefusedError) -> bool:
-    """May a refused entry be this author's? Then the harvest is not complete for them."""
-    return any(may_concern(author, exc.authors.get(entry_id)) for entry_id, _ in exc.refused)
 
 
 def _matcher(author: AuthorSettings) -> Matcher:

@@ -48,7 +48,6 @@ from ..errors import (
     EmptyPageError,
     EntriesRefusedError,
     FetchError,
-    HTTPStatusError,
     InconsistentTotalError,
     InvalidPageError,
     QueryRejectedError,
@@ -65,6 +64,13 @@ from ..records import Paper, RawEntry
 from .authors import AuthorFeed, parse_author_feed
 from .breaker import CircuitBreaker
 from .feed import ParsedEntry, parse_page
+from .retries import (
+    RetryBudgets,
+    StopIfBreakerOpen,
+    StopIfRetryAfterExceeds,
+    log_retry,
+    retry_after,
+)
 from .transport import GuardedSession
 
 logger = logging.getLogger(__name__)
@@ -352,7 +358,7 @@ class ArxivSource:
             stop=self._stop_policy(breaker),
             wait=self._wait_policy(),
             sleep=self._sleep,
-            before_sleep=_log_retry,
+            before_sleep=log_retry,
             reraise=True,
         )
 
@@ -398,9 +404,9 @@ class ArxivSource:
             tenacity.stop_after_attempt(s.max_attempts)
             | tenacity.stop_before_delay(s.max_retry_seconds)
             | tenacity.stop_when_event_set(self.stop_event)
-            | _stop_if_retry_after_exceeds(s.max_wait_seconds)
-            | _stop_if_breaker_open(breaker)
-            | _RetryBudgets({InvalidPageError: 2, UnreachableError: 2})
+            | StopIfRetryAfterExceeds(s.max_wait_seconds)
+            | StopIfBreakerOpen(breaker)
+            | RetryBudgets({InvalidPageError: 2, UnreachableError: 2})
         )
 
     def _wait_policy(self) -> Callable[[tenacity.RetryCallState], float]:
@@ -409,7 +415,7 @@ class ArxivSource:
         backoff = tenacity.wait_exponential_jitter(multiplier=initial, max=cap, jitter=initial)
 
         def wait(state: tenacity.RetryCallState) -> float:
-            asked = _retry_after(state) or 0.0
+            asked = retry_after(state) or 0.0
             return float(min(cap, max(backoff(state), asked)))
 
         return wait
@@ -436,69 +442,6 @@ def page_url(api_url: str, search: arxiv.Search, start: int, page_size: int) -> 
         "max_results": str(page_size),
     }
     return f"{api_url}?{urlencode(parameters)}"
-
-
-def _retry_after(state: tenacity.RetryCallState) -> float | None:
-    exc = _failure(state)
-    return exc.retry_after if isinstance(exc, HTTPStatusError) else None
-
-
-class _stop_if_retry_after_exceeds(tenacity.stop.stop_base):
-    """Give up rather than ask again before a ``Retry-After`` longer than our cap."""
-
-    def __init__(self, cap: float) -> None:
-        self.cap = cap
-
-    def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
-        asked = _retry_after(retry_state)
-        return asked is not None and asked > self.cap
-
-
-class _RetryBudgets(tenacity.stop.stop_base):
-    """Each kind of fault keeps its own budget of attempts: ``{kind: attempts}``, counted
-    over the attempts that failed with that kind only (another fault in between spends
-    nothing of it). A page with invalid entries is asked about once more (a truncated
-    transfer can look like a bad entry; still invalid, they are arXiv's data, not a passing
-    fault); a host that cannot be reached, too (twice in a row, the network is down or the
-    URL wrong, and backing off for minutes would only hide it). One object per request:
-    it remembers the kind each attempt failed with."""
-
-    def __init__(self, budgets: dict[type[FetchError], int]) -> None:
-        self.budgets = budgets
-        self._failed: dict[int, type[FetchError]] = {}
-
-    def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
-        failed = _failure(retry_state)
-        kind = next((k for k in self.budgets if isinstance(failed, k)), None)
-        if kind is None:
-            return False
-        self._failed[retry_state.attempt_number] = kind
-        spent = sum(1 for seen in self._failed.values() if seen is kind)
-        return spent >= self.budgets[kind]
-
-
-def _failure(state: tenacity.RetryCallState) -> BaseException | None:
-    return state.outcome.exception() if state.outcome is not None else None
-
-
-def _log_retry(state: tenacity.RetryCallState) -> None:
-    """One line per retry: a warning, but only information for an unreachable host (the
-    cycle's end says it once, in one line)."""
-    failed = _failure(state)
-    level = logging.INFO if isinstance(failed, UnreachableError) else logging.WARNING
-    wait = state.next_action.sleep if state.next_action is not None else 0.0
-    message = failed.message if isinstance(failed, FetchError) else repr(failed)
-    logger.log(level, "retrying in %.1f s (attempt %d): %s", wait, state.attempt_number, message)
-
-
-class _stop_if_breaker_open(tenacity.stop.stop_base):
-    """Stop retrying once the cycle's circuit breaker has opened."""
-
-    def __init__(self, breaker: CircuitBreaker) -> None:
-        self.breaker = breaker
-
-    def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
-        return self.breaker.open
 
 
 Refused = tuple[str, str, tuple[str, ...] | None]

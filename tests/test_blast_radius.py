@@ -198,6 +198,7 @@ def test_a_failing_chunk_of_ids_concerns_its_author_alone(
     kakade, morwani = harvest(store, settings).authors
     assert (kakade.status, morwani.status) == (status, "ok")
     assert f"HTTP {code}" in (kakade.error or "")
+    assert ("check the author's include_ids" in (kakade.error or "")) == (code == 414)
     assert morwani.paper_count == 12
     members = rows(store, "SELECT COUNT(*) FROM membership WHERE author_key = 'kakade'")[0][0]
     assert members == SEED_PAPERS  # what the query returned is recorded all the same

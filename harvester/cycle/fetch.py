@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from ..batching import MAX_GROUP_RESULTS, Group, id_chunks, may_concern
 from ..config import AuthorSettings
-from ..errors import EntriesRefusedError, FetchError
+from ..errors import EntriesRefusedError, FetchError, QueryRejectedError
 from ..logformat import SHOWN_ITEMS, cut
 from ..normalise import normalise_entry
 from ..plans import Shortfall
@@ -22,6 +22,12 @@ from ..source import ArxivSource
 from ..vocabulary import RunStatus
 
 logger = logging.getLogger(__name__)
+
+LISTED_HINT = (
+    "arXiv refused a request for the papers listed by id: check the author's include_ids"
+    " and its identifier feed"
+)
+"""What to check when a request by id is refused (not the names, as for a query)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +122,9 @@ def _fetch_ids(source: ArxivSource, ids: list[str], key: str) -> _Fetched:
         for entry_id, reason in exc.refused[:SHOWN_ITEMS]:
             logger.warning("%s: refused entry %s: %s", key, cut(entry_id), reason)
         return _Fetched(exc.papers, exc)
+    except QueryRejectedError as exc:  # not the author's names: the ids it lists
+        logger.warning("%s: papers listed by id not fetched: %s", key, exc.message)
+        raise QueryRejectedError(exc.message, url=exc.url, hint=LISTED_HINT) from exc
     except FetchError as exc:
         logger.warning("%s: papers listed by id not fetched: %s", key, exc.message)
         raise

@@ -16,7 +16,6 @@ from .context import Context, masked, opened, say
 if TYPE_CHECKING:
     from ..config import Settings
 
-
 def upgrade_database(settings: Settings, *, quiet: bool = False) -> int:
     """``harvest db upgrade``: create or upgrade the schema."""
     with opened(settings) as store:

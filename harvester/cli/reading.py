@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     from ..config import Settings
     from ..store import Store
 
-
 def list_authors(settings: Settings, args: argparse.Namespace) -> int:
     """``harvest authors [--json]``: the configured authors, then the profiles the
     database holds that the config no longer names; read-only."""

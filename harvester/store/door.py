@@ -140,3 +140,4 @@ class Door:
     def store_similar(self, update: SimilarUpdate, now: datetime, *, force: bool = False) -> bool:
         """Write a refresh's similar authors unless a newer refresh got there first."""
         return store_similar(self.engine, update, now, force=force)
+

@@ -35,10 +35,11 @@ def _search(server: LookalikeServer, **arxiv: Any) -> int:
 def test_a_truncation_does_not_spend_the_retry_of_an_invalid_entry(
     server: LookalikeServer,
 ) -> None:
-    """Truncated, then one invalid entry, then whole: asked three times, and complete."""
+    """Truncated, then one invalid entry, then whole: asked three times, and complete,
+    even with ``max_attempts = 2`` (the truncation spends that budget, not the entry's)."""
     server.faults.add(Truncate(fraction=0.6), when=later_pages)
     server.faults.add(BadEntry("no_authors", index=3), when=later_pages)
-    assert _search(server) == QUERY_RESULTS
+    assert _search(server, max_attempts=2) == QUERY_RESULTS
     assert [r.start for r in server.requests] == [0, 25, 25, 25, 50, 75]
 
 

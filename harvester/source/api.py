@@ -401,12 +401,11 @@ class ArxivSource:
     def _stop_policy(self, breaker: CircuitBreaker) -> Any:
         s = self.settings
         return (
-            tenacity.stop_after_attempt(s.max_attempts)
-            | tenacity.stop_before_delay(s.max_retry_seconds)
+            tenacity.stop_before_delay(s.max_retry_seconds)
             | tenacity.stop_when_event_set(self.stop_event)
             | StopIfRetryAfterExceeds(s.max_wait_seconds)
             | StopIfBreakerOpen(breaker)
-            | RetryBudgets({InvalidPageError: 2, UnreachableError: 2})
+            | RetryBudgets({InvalidPageError: 2, UnreachableError: 2}, others=s.max_attempts)
         )
 
     def _wait_policy(self) -> Callable[[tenacity.RetryCallState], float]:

@@ -32,26 +32,28 @@ class StopIfRetryAfterExceeds(tenacity.stop.stop_base):
 
 
 class RetryBudgets(tenacity.stop.stop_base):
-    """Each kind of fault keeps its own budget of attempts: ``{kind: attempts}``, counted
-    over the attempts that failed with that kind only (another fault in between spends
-    nothing of it). A page with invalid entries is asked about once more (a truncated
-    transfer can look like a bad entry; still invalid, they are arXiv's data, not a passing
-    fault); a host that cannot be reached, too (twice in a row, the network is down or the
-    URL wrong, and backing off for minutes would only hide it). One object per request:
-    it remembers the kind each attempt failed with."""
+    """Each kind of fault keeps its own budget of attempts, counted over the attempts that
+    failed with that kind only: ``budgets`` (``{kind: attempts}``) for the kinds asked about
+    once more, ``others`` (``[arxiv] max_attempts``) for every other fault together. A page
+    with invalid entries is asked about once more (a truncated transfer can look like a bad
+    entry; still invalid, they are arXiv's data, not a passing fault), and a truncation or
+    a 503 before does not spend that retry; a host that cannot be reached, too (twice in a
+    row, the network is down or the URL wrong, and backing off for minutes would only hide
+    it). So one request is tried at most ``others`` plus one or two times, and
+    ``max_retry_seconds`` bounds it in time. One object per request: it remembers the kind
+    each attempt failed with."""
 
-    def __init__(self, budgets: dict[type[FetchError], int]) -> None:
+    def __init__(self, budgets: dict[type[FetchError], int], *, others: int) -> None:
         self.budgets = budgets
-        self._failed: dict[int, type[FetchError]] = {}
+        self.others = others
+        self._failed: dict[int, type[BaseException] | None] = {}
 
     def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
         failed = failure(retry_state)
         kind = next((k for k in self.budgets if isinstance(failed, k)), None)
-        if kind is None:
-            return False
         self._failed[retry_state.attempt_number] = kind
         spent = sum(1 for seen in self._failed.values() if seen is kind)
-        return spent >= self.budgets[kind]
+        return spent >= (self.others if kind is None else self.budgets[kind])
 
 
 def failure(state: tenacity.RetryCallState) -> BaseException | None:

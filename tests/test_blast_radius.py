@@ -14,14 +14,18 @@ import pytest
 from arxiv_lookalike import BadEntry, Corpus, LookalikeServer, Raw, Status, Truncate, later_pages
 from harvester.batching import build_query
 from harvester.config import Settings
+from harvester.cycle import decide, draft
 from harvester.logformat import MAX_LINE_CHARS, OneLineFormatter, cut, listed
 from harvester.normalise import normalise_entry
+from harvester.plans import AuthorSnapshot, Extras, Ruling, Shortfall, Snapshot, Standing
 from harvester.source import ArxivSource
 from harvester.store import Store
+from harvester.vocabulary import ReviewDecision, RunStatus
 
 from .support import SEED_AUTHOR, make_settings, rows, run_cli, write_config
 from .test_faults import QUERY_RESULTS, UNUSED_DB, harvest
 from .test_harvest import LATER, SEED_PAPERS, events, kakade_ids
+from .test_planning import KEY, NAME, WHEN, author_harvest, member, paper
 
 # --- item 9: each kind of fault keeps its own retry budget ---------------------------------
 
@@ -154,9 +158,9 @@ def _feed_of(server: LookalikeServer, ident: str, ids: list[str]) -> None:
 def _anchored(server: LookalikeServer, db_url: str, corpus: Corpus, **arxiv: Any) -> Settings:
     """kakade (feed ``kakade_s_1``) and morwani (feed ``morwani_d_1``, claiming his 12
     papers) in one shared query."""
-    for paper in corpus:
-        if any(a.name == "Depen Morwani" for a in paper.authors):
-            corpus.upsert(replace(paper, claimants=("morwani_d_1",)))
+    for his in corpus:
+        if any(a.name == "Depen Morwani" for a in his.authors):
+            corpus.upsert(replace(his, claimants=("morwani_d_1",)))
     authors = [
         {**SEED_AUTHOR, "arxiv_author_id": "kakade_s_1"},
         {"key": "morwani", "name": "Depen Morwani", "arxiv_author_id": "morwani_d_1"},
@@ -310,3 +314,28 @@ def test_pages_read_before_a_lasting_outage_are_recorded_and_nothing_goes_missin
     assert events(store) == [("new_paper", "2611.01234")]
     assert rows(store, "SELECT paper_count FROM profile_stats")[0][0] == SEED_PAPERS + 1
     assert rows(store, "SELECT watermark, last_full_at FROM author")[0] == coverage
+
+
+def test_an_incomplete_plan_only_adds() -> None:
+    """The decision itself (pure): a member a person has since rejected, returned by an
+    incomplete answer, stays as it is (the rejection waits for a complete harvest); a new
+    paper is recorded; the baseline is not set; the shortfall goes with the plan."""
+    new, rejected = paper("2601.00002", NAME), paper("2601.00003", NAME)
+    part = AuthorSnapshot(
+        baseline=None,
+        seen={rejected.arxiv_id: member(rejected)},
+        standing=Standing(1, 0),
+        rulings={rejected.arxiv_id: Ruling(ReviewDecision.REJECTED, WHEN)},
+    )
+    shortfall = Shortfall(RunStatus.INCOMPLETE, "1 entry refused: x")
+    harvest = replace(author_harvest((new, rejected), full=False), shortfall=shortfall)
+    found = draft(harvest, Snapshot({KEY: part}))
+    plan = decide(found, Extras(members={KEY: [rejected]}))
+    assert [(e.kind, e.arxiv_id) for e in plan.plan.events] == []  # a first harvest: no news
+    assert [(s.arxiv_id, s.status) for s in plan.plan.writes] == [(new.arxiv_id, "active")]
+    assert plan.plan.paper_count == 2 and plan.identity is None and plan.shortfall == shortfall
+    complete = decide(
+        draft(replace(harvest, shortfall=None), Snapshot({KEY: part})),
+        Extras(members={KEY: [rejected]}),
+    )
+    assert (rejected.arxiv_id, "excluded") in [(s.arxiv_id, s.status) for s in complete.plan.writes]

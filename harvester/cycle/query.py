@@ -118,7 +118,7 @@ class _Query:
 
     def _record(self, group: Group, answer: Answer, requests: int) -> list[AuthorReport]:
         """Decide and write every author's harvest; an author the answer is incomplete for
-        (:attr:`_Answer.shortfalls`) gets what it read and nothing taken away."""
+        (:attr:`Answer.shortfalls`) gets what it read and nothing taken away."""
         claimed = self.claimed or {}
         papers = answer.papers
         shares = attribute(group.authors, papers, claimed)

@@ -310,6 +310,7 @@ def test_pages_read_before_a_lasting_outage_are_recorded_and_nothing_goes_missin
     server.faults.add(Status(503), times=None, when={"start": "50"})
     [author] = harvest(store, settings).authors
     assert (author.status, author.new_papers, author.temporary) == ("incomplete", 1, True)
+    assert author.line().startswith("kakade  77 papers  +1 new  0 new versions  incomplete: ")
     assert "HTTP 503" in (author.error or "")
     assert events(store) == [("new_paper", "2611.01234")]
     assert rows(store, "SELECT paper_count FROM profile_stats")[0][0] == SEED_PAPERS + 1

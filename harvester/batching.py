@@ -43,6 +43,10 @@ FULL, INCREMENTAL = HarvestMode.FULL, HarvestMode.INCREMENTAL
 
 MAX_GROUP_RESULTS = 9000
 """A full group answer larger than this is split: the API fails past 10,000 results."""
+ID_LIST_CHARS = 4000
+"""A request by id names at most this many characters of ids (URL-encoded, commas
+included): like a shared query, the request URL stays well under the 8 KB many HTTP servers
+accept (one GET with 10,000 ids is a 414)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +246,25 @@ def _scope_text(names: Iterable[str]) -> str:
 
 def _phrases(author: AuthorSettings) -> list[str]:
     return [f" {folded} " for folded in map(fold_name, author.names) if folded]
+
+
+def id_chunks(ids: Sequence[str], most: int, chars: int = ID_LIST_CHARS) -> list[list[str]]:
+    """``ids`` in order, in chunks of at most ``most`` ids (a page's worth: one request
+    each) whose ``id_list`` takes at most ``chars`` characters in the URL. An id longer than
+    that alone goes alone (ids are at most 64 characters: none is)."""
+    chunks: list[list[str]] = []
+    current: list[str] = []
+    used = 0
+    for arxiv_id in ids:
+        size = encoded_length(arxiv_id) + (len("%2C") if current else 0)
+        if current and (len(current) >= most or used + size > chars):
+            chunks.append(current)
+            current, used, size = [], 0, encoded_length(arxiv_id)
+        current.append(arxiv_id)
+        used += size
+    if current:
+        chunks.append(current)
+    return chunks
 
 
 def newest_update(papers: Sequence[Paper]) -> datetime | None:

@@ -49,6 +49,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from . import exits
+from .logformat import cut
 
 if TYPE_CHECKING:
     from .records import Paper
@@ -270,7 +271,9 @@ class StopRequested(HarvesterError):
 
 
 class FetchError(HarvesterError):
-    """Asking the arXiv API failed. ``temporary`` says whether a later try may succeed."""
+    """Asking the arXiv API failed. ``temporary`` says whether a later try may succeed.
+    ``partial``: the valid papers of the pages that did arrive before a later page failed
+    (true, but not the whole answer: worth recording, never a reason to remove)."""
 
     exit_code = exits.UNAVAILABLE
     temporary = False
@@ -278,6 +281,7 @@ class FetchError(HarvesterError):
     def __init__(self, message: str, *, url: str | None = None, hint: str | None = None) -> None:
         super().__init__(message, hint=hint)
         self.url = url
+        self.partial: tuple[Paper, ...] = ()
 
 
 class TransientFetchError(FetchError):
@@ -342,7 +346,9 @@ class EntriesRefusedError(InvalidPageError):
         authors: Mapping[str, tuple[str, ...] | None] | None = None,
         url: str | None = None,
     ) -> None:
-        shown = "; ".join(f"{entry_id}: {reason}" for entry_id, reason in refused[:3])
+        shown = "; ".join(
+            f"{cut(entry_id)}: {cut(reason, 400)}" for entry_id, reason in refused[:3]
+        )
         more = f" (and {len(refused) - 3} more)" if len(refused) > 3 else ""
         count = f"{len(refused)} {'entry' if len(refused) == 1 else 'entries'}"
         super().__init__(f"{count} refused: {shown}{more}", url=url)

@@ -5,12 +5,16 @@ reads a leading ``<N>`` as the entry's syslog priority (``SyslogLevelPrefix=``, 
 default; https://www.freedesktop.org/software/systemd/man/latest/sd-daemon.html). So under
 systemd a record is ``<4>WARNING harvester.cycle: ...``; elsewhere ``WARNING harvester.cycle:
 ...``, optionally after a timestamp. Tracebacks (``-v``) are folded into the same line.
+
+A value that came from outside (an entry id, a feed's junk) is logged cut (:func:`cut`,
+:func:`listed`), and no line is longer than :data:`MAX_LINE_CHARS` whatever it holds: a
+feed of 10,000 junk ids is one short line, not 10 MB.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 SYSLOG_PRIORITIES = {
     logging.DEBUG: 7,
@@ -23,6 +27,31 @@ SYSLOG_PRIORITIES = {
 
 LINE_BREAK = " | "
 """What a newline inside a record (a traceback, a multi-line message) becomes."""
+
+SHOWN_CHARS = 120
+"""How much of one hostile value a log line repeats (as the parsers' messages do)."""
+SHOWN_ITEMS = 5
+"""How many values of a list a log line names before it says how many more there are."""
+MAX_LINE_CHARS = 8000
+"""No record is longer than this (a traceback with ``-v`` included): the rest is cut."""
+
+
+def cut(value: object, chars: int = SHOWN_CHARS) -> str:
+    """``value`` as text, cut after ``chars`` characters (``...`` and the length say so)."""
+    text = str(value)
+    if len(text) <= chars:
+        return text
+    return f"{text[:chars]}... ({len(text):,} characters)"
+
+
+def listed(values: Iterable[object], shown: int = SHOWN_ITEMS) -> str:
+    """The first ``shown`` values, each :func:`cut`, then how many more: ``'a', 'b' (and
+    9,998 more)``."""
+    items = list(values)
+    more = len(items) - shown
+    return ", ".join(repr(cut(v)) for v in items[:shown]) + (
+        f" (and {more:,} more)" if more > 0 else ""
+    )
 
 
 def under_systemd(environ: Mapping[str, str]) -> bool:
@@ -40,6 +69,8 @@ class OneLineFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         text = LINE_BREAK.join(line for line in super().format(record).splitlines() if line)
+        if len(text) > MAX_LINE_CHARS:
+            text = f"{text[:MAX_LINE_CHARS]}... (cut: {len(text):,} characters)"
         if not self.journal:
             return text
         return f"<{_priority(record.levelno)}>{text}"

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from .records import Paper
-from .vocabulary import EventKind, ReviewDecision
+from .vocabulary import EventKind, ReviewDecision, RunStatus
 
 __all__ = [
     "AuthorPlan",
@@ -36,6 +36,7 @@ __all__ = [
     "Plan",
     "Ruling",
     "Seen",
+    "Shortfall",
     "Snapshot",
     "Standing",
     "Wanted",
@@ -174,12 +175,26 @@ class Extras:
 
 
 @dataclass(frozen=True, slots=True)
+class Shortfall:
+    """Why an author's harvest is not complete (an entry refused, the papers of its feed
+    not fetched): what it read is recorded, new papers and new versions, but nothing is
+    taken away, the watermark does not move, and the run ends with ``status`` (``incomplete``,
+    or ``failed`` when asking again will not help) and ``error``."""
+
+    status: RunStatus
+    error: str
+    #: entries the answer held that were refused (they count as seen)
+    refused: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class AuthorPlan:
     """One author's decided harvest, for the store to write as it is.
 
     ``quiet``: nothing to write but the run (no savepoint is taken); ``identity``: the
     baseline identity to remember, None to leave it as it is; ``plan.ambiguous``: the flag
-    to set, None to leave it.
+    to set, None to leave it; ``shortfall``: the harvest is not complete (its plan only
+    adds), the coverage stays where it was.
     """
 
     key: str
@@ -191,3 +206,5 @@ class AuthorPlan:
     requests: int
     identity: str | None = None
     quiet: bool = False
+    #: why the harvest is not complete (None: it is)
+    shortfall: Shortfall | None = None

@@ -21,12 +21,17 @@ from typing import Any
 
 from . import exits
 from .config import AuthorSettings, ScheduleSettings, Settings
+from .logformat import cut
 from .schedule import next_fire_time, schedule_trigger
 from .store import AuthorRuns, LastHarvest, RunLog, Store
-from .vocabulary import HealthState
+from .vocabulary import HealthState, RunStatus
 
 STALE_INTERVALS = 2
 """Data is stale after this many schedule intervals without a complete harvest."""
+NOT_COMPLETE = (RunStatus.INCOMPLETE, RunStatus.FAILED)
+"""Last harvests whose error ``harvest status`` repeats under the table."""
+NOTE_CHARS = 300
+"""How much of that error it repeats (it names the refused entries first)."""
 NEVER_HARVESTED = (
     "no harvest has run yet in this database: run 'harvest --once' or start the daemon"
     " (if one has run, check the [database] url)"
@@ -92,6 +97,14 @@ class AuthorHealth:
             "held": self.held,
         }
 
+    def harvest_note(self) -> str | None:
+        """A line naming why the last harvest was not complete (a refused entry, a feed
+        not fetched), else None: what it read is recorded, and the table says no more."""
+        last = self.last_harvest
+        if last is None or last.error is None or last.status not in NOT_COMPLETE:
+            return None
+        return f"{self.key}: last harvest {last.status}: {cut(last.error, NOTE_CHARS)}"
+
     def identity_note(self) -> str | None:
         """A line for a profile whose identity needs a person, else None."""
         if not self.ambiguous and not self.held:
@@ -149,6 +162,7 @@ class StatusReport:
             ).rstrip()
             for row in rows
         ]
+        lines += [note for a in self.authors if (note := a.harvest_note()) is not None]
         lines += [note for a in self.authors if (note := a.identity_note()) is not None]
         if not self.harvested:
             lines.append(NEVER_HARVESTED)

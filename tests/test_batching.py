@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-import harvester.cycle.query
+import harvester.cycle.fetch
 from arxiv_lookalike import Corpus, LookalikeServer, Reorder
 from harvester.batching import (
     FULL,
@@ -357,7 +357,7 @@ def test_the_watermark_and_the_last_full_harvest_are_kept_per_author(
 def test_a_group_whose_answer_is_too_large_is_split(
     store: Store, server: LookalikeServer, db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(harvester.cycle.query, "MAX_GROUP_RESULTS", 30)
+    monkeypatch.setattr(harvester.cycle.fetch, "MAX_GROUP_RESULTS", 30)
     settings = make_settings(db_url, server.url, authors=GROUP, page_size=200)
     report = harvest(store, settings)
     assert report.exit_code == 0, [a.line() for a in report.authors]
@@ -384,7 +384,7 @@ def test_an_incremental_group_is_split_only_if_its_window_lies_past_the_limit(
     yearly = {"full_every_days": 365}  # no author's own full day falls on these days
     settings = make_settings(db_url, server.url, authors=GROUP, page_size=10, harvest=yearly)
     harvest(store, settings, full=True, when=clock)
-    monkeypatch.setattr(harvester.cycle.query, "MAX_GROUP_RESULTS", 5)
+    monkeypatch.setattr(harvester.cycle.fetch, "MAX_GROUP_RESULTS", 5)
     for day, revised, split in ((1, 0, False), (2, 11, True)):
         for p in kakade_papers(corpus)[:revised]:  # 11 revisions: the window outgrows a page
             corpus.revise(p.arxiv_id, updated=clock + timedelta(days=day - 1, hours=12))

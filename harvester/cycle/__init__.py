@@ -2,8 +2,9 @@
 
 :func:`harvest_once` is what ``harvest --once``, the daemon's job, the benchmarks and the
 tests run: it opens the source (:func:`open_source`), runs one cycle (:func:`run_cycle`:
-the queries planned by :mod:`harvester.batching`, each harvested by :mod:`.query`, its
-decisions made by :mod:`.planning` on the store's snapshot), then the derived steps.
+the queries planned by :mod:`harvester.batching`, each asked by :mod:`.fetch` and harvested
+by :mod:`.query`, its decisions made by :mod:`.planning` on the store's snapshot), then the
+derived steps.
 What comes back is a :class:`CycleReport` of :class:`AuthorReport` lines.
 """
 

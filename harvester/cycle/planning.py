@@ -34,11 +34,21 @@ from datetime import datetime
 
 from ..changes import Observation, plan_changes
 from ..identity import Anchors, MatchDecision, needs_evidence, person_reason, settle
-from ..plans import AuthorPlan, AuthorSnapshot, Extras, Needs, Plan, Seen, Snapshot, Wanted
+from ..plans import (
+    AuthorPlan,
+    AuthorSnapshot,
+    Extras,
+    Needs,
+    Plan,
+    Seen,
+    Shortfall,
+    Snapshot,
+    Wanted,
+)
 from ..records import Paper
 from ..vocabulary import Membership, ReviewDecision
 
-__all__ = ["AuthorHarvest", "Draft", "decide", "draft", "needs", "pending"]
+__all__ = ["AuthorHarvest", "Draft", "additions", "decide", "draft", "needs", "pending"]
 
 Decide = Callable[[Paper], MatchDecision]
 
@@ -52,7 +62,9 @@ class AuthorHarvest:
     then may one go ``missing``). ``identity``: the fingerprint of the configured identity.
     ``anchors``: what settles identity beyond names (:mod:`harvester.identity.evidence`; people's
     decisions come from the snapshot); None: names alone decide, as before identity
-    evidence.
+    evidence. ``shortfall``: the answer is incomplete for this author (an entry refused,
+    its feed's papers not fetched): planned like an incremental harvest (``full`` False,
+    nothing missing), and only what it adds is kept (:func:`additions`).
     """
 
     key: str
@@ -64,6 +76,8 @@ class AuthorHarvest:
     watermark: datetime
     requests: int
     anchors: Anchors | None = None
+    #: the answer is not complete for this author (None: it is); then ``full`` is False
+    shortfall: Shortfall | None = None
 
     @property
     def wanted(self) -> Wanted:
@@ -147,6 +161,8 @@ def decide(found: Draft, extras: Extras) -> AuthorPlan:
             observations, found.anchors, found.seen, fresh=found.fresh, members=members
         )
         observations, ambiguous = settled.observations, settled.ambiguous
+    if harvest.shortfall is not None:
+        observations, ambiguous = additions(observations), None
     plan = _plan(found, observations, extras.papers)
     plan.ambiguous = ambiguous
     return AuthorPlan(
@@ -157,9 +173,29 @@ def decide(found: Draft, extras: Extras) -> AuthorPlan:
         full=harvest.full,
         watermark=harvest.watermark,
         requests=harvest.requests,
-        identity=harvest.identity if found.part.baseline != harvest.identity else None,
+        identity=_identity(found),
         quiet=not harvest.full and _quiet(found, plan),
+        shortfall=harvest.shortfall,
     )
+
+
+def additions(observations: Sequence[Observation]) -> list[Observation]:
+    """What an incomplete answer may change: the papers it read that are accepted (new
+    papers, new versions, withdrawals, metadata of members). A rejection or a hold is left
+    for a complete harvest: on an incomplete answer nothing leaves the profile, and a
+    paper not yet judged is not judged on part of the evidence."""
+    return [o for o in observations if o.decision.accepted and not o.held]
+
+
+def _identity(found: Draft) -> str | None:
+    """The baseline identity to remember after a complete harvest that is the profile's
+    first or follows an identity change; never after an incomplete one: until a complete
+    harvest, the profile has no baseline, so what the rest of the answer adds later is
+    not news (no ``new_paper`` for an old paper), and an identity change is still re-checked."""
+    harvest = found.harvest
+    if found.part.baseline == harvest.identity or harvest.shortfall is not None:
+        return None
+    return harvest.identity
 
 
 def pending(stored: Mapping[str, Seen], anchors: Anchors) -> tuple[str, ...]:

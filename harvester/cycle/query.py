@@ -1,7 +1,8 @@
 """One query's harvest and its failure policy: fetch the group's answer with no transaction
-open, split it between the authors, decide, write (:class:`_Query`); a failed fetch, an
-answer too large (split the group), an unsorted one (harvest it in full), refused entries
-(keep the valid papers), a lost lease or a stop each end the query's runs as they should.
+open (:mod:`.fetch`), split it between the authors, decide, write (:class:`_Query`); a
+failed fetch, an answer too large (split the group), an unsorted one (harvest it in full),
+an answer incomplete for some authors (record what it read for them, take nothing away),
+a lost lease or a stop each end the query's runs as they should.
 """
 
 from __future__ import annotations
@@ -11,16 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..batching import (
-    MAX_GROUP_RESULTS,
     Group,
     attribute,
-    may_concern,
     newest_update,
 )
 from ..config import AuthorSettings, NotifySettings
 from ..errors import (
     DatabaseError,
-    EntriesRefusedError,
     FetchError,
     LeaseLostError,
     StopRequested,
@@ -29,12 +27,13 @@ from ..errors import (
     UnsortedAnswerError,
 )
 from ..identity import Anchors, Matcher
-from ..normalise import claimed_ids, normalise_entry
+from ..logformat import listed
+from ..normalise import claimed_ids
 from ..plans import AuthorPlan
-from ..records import Paper
 from ..source import ArxivSource
 from ..store import Lease, Recorded, RunTotals, Store
 from ..vocabulary import HarvestMode, RunStatus
+from .fetch import Answer, fetch
 from .planning import AuthorHarvest, decide, draft, needs
 from .report import STOP, AuthorReport, Clock
 
@@ -88,11 +87,9 @@ class _Query:
                 return self._without(group, failed, before, spent)
         claimed = self.claimed
         try:
-            papers = _fetch(self.source, group, claimed)
+            answer = fetch(self.source, group, claimed)
         except StopRequested:
             return self._close(group, RunTotals(RunStatus.STOPPED, error=STOP), before)
-        except EntriesRefusedError as exc:
-            return self._keep_valid_papers(group, exc, before)
         except TooManyResultsError as exc:
             if len(group.authors) == 1:
                 return self._failed(group, exc, before)
@@ -107,8 +104,10 @@ class _Query:
             self.store.set_mode(list(self.runs.values()), HarvestMode.FULL)
             return self.harvest(group.as_full(), before)
         except FetchError as exc:
-            return self._failed(group, exc, before)
-        return self._record(group, papers, self.source.requests_sent - before)
+            if not exc.partial:
+                return self._failed(group, exc, before)
+            answer = Answer(list(exc.partial), dict.fromkeys(group.keys, exc))
+        return self._record(group, answer, self.source.requests_sent - before)
 
     def _without(
         self, group: Group, failed: dict[str, FetchError], before: int, spent: dict[str, int]
@@ -125,13 +124,11 @@ class _Query:
         order = {key: i for i, key in enumerate(group.keys)}
         return sorted(reports, key=lambda r: order[r.key])
 
-    def _record(
-        self,
-        group: Group,
-        papers: list[Paper],
-        requests: int,
-    ) -> list[AuthorReport]:
+    def _record(self, group: Group, answer: Answer, requests: int) -> list[AuthorReport]:
+        """Decide and write every author's harvest; an author the answer is incomplete for
+        (:attr:`Answer.shortfalls`) gets what it read and nothing taken away."""
         claimed = self.claimed or {}
+        papers = answer.papers
         shares = attribute(group.authors, papers, claimed)
         watermark = min(newest_update(papers) or self.clock(), self.clock())  # never future
         harvests = [
@@ -141,13 +138,15 @@ class _Query:
                 identity=author.identity_fingerprint,
                 papers=shares[author.key],
                 decide=anchors.matcher.decide,
-                full=group.full,
+                full=group.full and shortfall is None,
                 watermark=watermark,
                 requests=requests if index == 0 else 0,
                 anchors=anchors,
+                shortfall=shortfall,
             )
             for index, author in enumerate(group.authors)
             for anchors in [_anchors(author, claimed.get(author.key, frozenset()))]
+            for shortfall in [answer.shortfall(author.key)]
         ]
         shared = len(group.authors)
         try:
@@ -159,7 +158,8 @@ class _Query:
             before = self.source.requests_sent - requests
             return self._close(group, RunTotals(RunStatus.INCOMPLETE, error=str(exc)), before)
         return [
-            _reported(h, outcome, shared) for h, outcome in zip(harvests, outcomes, strict=True)
+            _reported(h, outcome, shared, group.mode, answer.shortfalls.get(h.key))
+            for h, outcome in zip(harvests, outcomes, strict=True)
         ]
 
     def _decide(self, harvests: Sequence[AuthorHarvest]) -> list[AuthorPlan]:
@@ -177,32 +177,12 @@ class _Query:
         status = RunStatus.INCOMPLETE if exc.temporary else RunStatus.FAILED
         return self._close(group, RunTotals(status, error=str(exc)), before, exc.temporary)
 
-    def _keep_valid_papers(
-        self, group: Group, exc: EntriesRefusedError, before: int
-    ) -> list[AuthorReport]:
-        """Entries refused: the authors they may belong to are incomplete (their valid
-        papers kept, paper rows only); the others of a shared query are harvested."""
-        for entry_id, reason in exc.refused:
-            logger.warning("%s: refused entry %s: %s", ", ".join(group.keys), entry_id, reason)
-        touched = group.only([a.key for a in group.authors if _touched(a, exc)])
-        untouched = group.only([a.key for a in group.authors if a.key not in touched.keys])
-        reports = []
-        if untouched.authors:
-            reports += self._record(untouched, list(exc.papers), self.source.requests_sent - before)
-            before = self.source.requests_sent  # the requests are booked already
-        seen = len(exc.papers) + len(exc.refused)
-        totals = RunTotals(RunStatus.INCOMPLETE, entries_seen=seen, error=str(exc))
-        reports += self._close(touched, totals, before, exc.temporary, exc.papers)
-        order = {key: i for i, key in enumerate(group.keys)}
-        return sorted(reports, key=lambda r: order[r.key])
-
     def _close(
         self,
         group: Group,
         totals: RunTotals,
         before: int,
         temporary: bool = True,
-        papers: Sequence[Paper] = (),
     ) -> list[AuthorReport]:
         """Close every run of ``group`` with ``totals``, the requests booked on the first."""
         requests = self.source.requests_sent - before
@@ -211,7 +191,7 @@ class _Query:
             for i in range(len(group.authors))
         ]
         runs = [(self.runs[a.key], mine) for a, mine in zip(group.authors, each, strict=True)]
-        self.store.record_incomplete(runs, self.clock(), papers)
+        self.store.record_incomplete(runs, self.clock())
         shared = len(group.authors)
         return [
             AuthorReport.of(a.key, mine, shared, temporary=temporary, mode=group.mode)
@@ -220,10 +200,13 @@ class _Query:
 
 
 def _reported(
-    harvest: AuthorHarvest, outcome: Recorded | DatabaseError, shared_by: int
+    harvest: AuthorHarvest,
+    outcome: Recorded | DatabaseError,
+    shared_by: int,
+    mode: HarvestMode,
+    shortfall: FetchError | None = None,
 ) -> AuthorReport:
     """An author's line from what the store wrote for it, or from why it wrote nothing."""
-    mode = HarvestMode.FULL if harvest.full else HarvestMode.INCREMENTAL
     if isinstance(outcome, DatabaseError):  # this author's write alone was rolled back
         logger.error("%s: not stored: %s", harvest.key, outcome)
         totals = RunTotals(RunStatus.FAILED, harvest.requests, error=f"not stored: {outcome}")
@@ -238,6 +221,8 @@ def _reported(
         )
     if plan.suspect_reason is not None:
         logger.warning("%s: suspect harvest, nothing changed: %s", harvest.key, plan.suspect_reason)
+    if shortfall is not None:
+        logger.warning("%s: harvest not complete: %s", harvest.key, shortfall.message)
     return AuthorReport(
         harvest.key,
         totals.status,
@@ -247,6 +232,7 @@ def _reported(
         totals.events,
         harvest.requests,
         totals.error,
+        temporary=shortfall is not None and shortfall.temporary,
         shared_by=shared_by,
         mode=mode,
     )
@@ -272,7 +258,12 @@ def _claims(
             spent[author.key] = source.requests_sent - before
         ids, refused = claimed_ids(feed.entry_ids)
         if refused:
-            logger.warning("%s: author feed entries without an arXiv id: %s", author.key, refused)
+            logger.warning(
+                "%s: %d author feed entries without an arXiv id: %s",
+                author.key,
+                len(refused),
+                listed(refused),
+            )
         claims[author.key] = ids
     return claims
 
@@ -284,39 +275,6 @@ def _anchors(author: AuthorSettings, claimed: frozenset[str]) -> Anchors:
         include=frozenset(author.include_ids),
         exclude=frozenset(author.exclude_ids),
     )
-
-
-def _fetch(
-    source: ArxivSource, group: Group, claimed: dict[str, frozenset[str]] | None = None
-) -> list[Paper]:
-    """The group's query; a full harvest adds the ``include_ids`` and the papers of the
-    authors' identifier feeds that the query did not return.
-
-    An incremental harvest leaves those to the full ones: they were fetched by the last
-    one, and an incremental harvest never takes a paper away.
-    """
-    max_total = MAX_GROUP_RESULTS if len(group.authors) > 1 else None
-    since = None if group.full else group.since
-    papers = source.search(group.query, normalise_entry, since=since, max_total=max_total).papers
-    if not group.full:
-        return papers
-    returned = {p.arxiv_id for p in papers}
-    listed = [
-        i for a in group.authors for i in (*a.include_ids, *sorted((claimed or {}).get(a.key, ())))
-    ]
-    wanted = (i for i in listed if i not in returned)
-    extra = list(dict.fromkeys(wanted))
-    if extra:
-        papers += source.search_ids(extra, normalise_entry).papers
-    return papers
-
-
-def _touched(author: AuthorSettings, exc: EntriesRefusedError) -> bool:
-    """May a refused entry be this author's? Then the harvest is not complete for them.
-    An author with ``include_ids`` is always touched: those were never fetched."""
-    if author.include_ids:
-        return True
-    return any(may_concern(author, exc.authors.get(entry_id)) for entry_id, _ in exc.refused)
 
 
 def _matcher(author: AuthorSettings) -> Matcher:

@@ -45,9 +45,10 @@ class AuthorReport:
 
     def line(self, width: int = 0) -> str:
         """``kakade  76 papers  +1 new  2 new versions  full  4 requests``; the key is
-        padded to ``width``, so that the lines of one cycle align."""
+        padded to ``width``, so that the lines of one cycle align. An incomplete harvest
+        that recorded what it read says so after its counts."""
         parts = [self.key.ljust(width)]
-        if self.status in (RunStatus.OK, RunStatus.SUSPECT) and self.paper_count is not None:
+        if self.paper_count is not None:  # harvested: completely, or what it read
             parts.append(f"{self.paper_count} papers")
             parts.append(f"+{self.new_papers} new")
             parts.append(f"{self.new_versions} new version{'' if self.new_versions == 1 else 's'}")

@@ -34,7 +34,7 @@ from ..errors import (
     CircuitOpenError,
     UnreachableError,
 )
-from ..source import ArxivSource
+from ..source import ArxivSource, CircuitBreaker
 from ..store import Lease, Leases, Store
 from ..vocabulary import HarvestMode
 from .query import harvest_group, skipped, stopped
@@ -64,9 +64,10 @@ def run_cycle(
     The authors are asked in groups, fully or incrementally. Runs left ``running`` by a
     process that died are closed first. Each query's authors are claimed first: one
     another process holds, or that a run has harvested completely since
-    ``options.done_since``, is skipped. When the source's circuit breaker opens, the
-    remaining authors get a ``skipped`` run saying why. ``progress`` hears of each request
-    and each author as they happen.
+    ``options.done_since``, is skipped. When the query API's circuit breaker opens, the
+    remaining authors get a ``skipped`` run saying why; when the identifier feeds' opens,
+    the remaining authors with a feed do, and the others are harvested. ``progress``
+    hears of each request and each author as they happen.
     """
     chosen = [a for a in settings.authors if not options.only or a.key in options.only]
     clock = options.clock
@@ -74,7 +75,7 @@ def run_cycle(
     if abandoned:
         logger.warning("closed %d run(s) left running by a process that ended", abandoned)
     store.sync_authors((a.key, a.name) for a in chosen)
-    source.breaker.reset()
+    source.reset_breakers()
     started = clock()
     states = store.load_states([a.key for a in chosen])
     groups = plan_groups(chosen, states, settings.harvest, started, full=options.full)
@@ -134,9 +135,12 @@ class _Cycle:
         if self.source.stop_event.is_set():
             return [stopped(a) for a in group.authors]
         if self.source.breaker.open:
-            cause = self.source.breaker.cause
-            why = cause.message if cause else CircuitOpenError(self.source.breaker.failures).message
-            return [self._skip(a, why) for a in group.authors]
+            return [self._skip(a, _why(self.source.breaker)) for a in group.authors]
+        if self.source.feed_breaker.open and any(a.anchor for a in group.authors):
+            why = f"author identifier feeds: {_why(self.source.feed_breaker)}"
+            skipped = [self._skip(a, why) for a in group.authors if a.anchor]
+            rest = group.only([a.key for a in group.authors if not a.anchor])
+            return skipped + (self._claim_andharvest_group(rest, retry) if rest.authors else [])
         lease, refusals = self.leases.claim_many(group.keys, done_since=self.done_since)
         locked = [key for key, refusal in refusals.items() if refusal.locked]
         if retry and locked:
@@ -156,3 +160,9 @@ class _Cycle:
         logger.info("%s: skipped: %s", author.key, why)
         self.store.record_skip(author.key, why, self.clock())
         return skipped(author, why)
+
+
+def _why(breaker: CircuitBreaker) -> str:
+    """Why an open breaker skips an author: what tripped it, or the failures in a row."""
+    cause = breaker.cause
+    return cause.message if cause else CircuitOpenError(breaker.failures).message

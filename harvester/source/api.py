@@ -20,10 +20,11 @@ A page with an invalid entry is retried; if the entry stays invalid, the search 
 on without it and ends in :class:`~harvester.errors.EntriesRefusedError`, which
 carries every valid paper (so nothing is lost) but is not a complete result.
 
-Every request counts towards the :class:`~harvester.source.breaker.CircuitBreaker`
-(``breaker``): once ``[arxiv] max_consecutive_failures`` requests in a row failed,
-retries stop and further pages raise :class:`~harvester.errors.CircuitOpenError`
-without a request.
+Every request counts towards its endpoint's
+:class:`~harvester.source.breaker.CircuitBreaker` (``breaker`` for the query API,
+``feed_breaker`` for the author identifier feeds): once ``[arxiv]
+max_consecutive_failures`` requests in a row to it failed, retries stop and further
+requests to it raise :class:`~harvester.errors.CircuitOpenError` without a request.
 """
 
 from __future__ import annotations
@@ -47,7 +48,6 @@ from ..errors import (
     EmptyPageError,
     EntriesRefusedError,
     FetchError,
-    HTTPStatusError,
     InconsistentTotalError,
     InvalidPageError,
     QueryRejectedError,
@@ -58,11 +58,19 @@ from ..errors import (
     UnreachableError,
     UnsortedAnswerError,
 )
+from ..logformat import SHOWN_ITEMS, cut
 from ..pacer import Pacer
 from ..records import Paper, RawEntry
 from .authors import AuthorFeed, parse_author_feed
 from .breaker import CircuitBreaker
 from .feed import ParsedEntry, parse_page
+from .retries import (
+    RetryBudgets,
+    StopIfBreakerOpen,
+    StopIfRetryAfterExceeds,
+    log_retry,
+    retry_after,
+)
 from .transport import GuardedSession
 
 logger = logging.getLogger(__name__)
@@ -99,7 +107,7 @@ class _InvalidEntries(InvalidPageError):
     def __init__(self, page: Page, url: str) -> None:
         entry_id, reason = page.refused[0]
         more = f" (and {len(page.refused) - 1} more)" if len(page.refused) > 1 else ""
-        super().__init__(f"invalid entry {entry_id}: {reason}{more}", url=url)
+        super().__init__(f"invalid entry {cut(entry_id)}: {cut(reason, 400)}{more}", url=url)
         self.page = page
 
 
@@ -156,7 +164,10 @@ class ArxivSource:
 
     ``pacer`` is shared by every source of a process so the request spacing
     holds across authors; ``stop_event`` cuts retry sleeps and waits short;
-    ``breaker`` (default: one per source) counts consecutive failed requests.
+    ``breaker`` (default: one per source) counts consecutive failed requests to the query
+    API, ``feed_breaker`` those to the author identifier feeds: one breaker per endpoint,
+    so a feed host that keeps failing stops the feeds, not the queries of authors
+    without one.
     """
 
     def __init__(
@@ -172,6 +183,7 @@ class ArxivSource:
         self.stop_event = stop_event or threading.Event()
         self.pacer = pacer or Pacer(settings.delay_seconds, stop_event=self.stop_event)
         self.breaker = breaker or CircuitBreaker(settings.max_consecutive_failures)
+        self.feed_breaker = CircuitBreaker(settings.max_consecutive_failures)
         self._rng = rng or random.Random()
         self._session = GuardedSession(
             pacer=self.pacer,
@@ -194,6 +206,11 @@ class ArxivSource:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def reset_breakers(self) -> None:
+        """Close every breaker: a new cycle gets a fresh chance."""
+        self.breaker.reset()
+        self.feed_breaker.reset()
 
     def search(
         self,
@@ -259,7 +276,7 @@ class ArxivSource:
         while offset < total and not bounds.reached(page):
             if bounds.too_many(total, offset):
                 raise TooManyResultsError(total, bounds.max_total or 0)
-            page = self.fetch_page(search, offset, validate)
+            page = self._later_page(search, offset, validate, seen)
             if page.total_results != total:
                 raise InconsistentTotalError(
                     f"totalResults changed from {total} to {page.total_results}"
@@ -278,6 +295,17 @@ class ArxivSource:
             )
         return SearchResult(papers, total, self.requests_sent - before)
 
+    def _later_page(
+        self, search: arxiv.Search, start: int, validate: Validator, seen: dict[str, Paper]
+    ) -> Page:
+        """A page after the first; when it fails for good, the error carries the papers
+        already read (:attr:`FetchError.partial`)."""
+        try:
+            return self.fetch_page(search, start, validate)
+        except FetchError as exc:
+            exc.partial = tuple(seen.values())
+            raise
+
     def fetch_page(self, search: arxiv.Search, start: int, validate: Validator) -> Page:
         """One page, retried by tenacity on every temporary failure.
 
@@ -285,26 +313,30 @@ class ArxivSource:
         returned with the refused entries listed in :attr:`Page.refused`.
         """
         try:
-            page: Page = self._retrying()(self._fetch_page_once, search, start, validate)
+            page: Page = self._retrying(self.breaker)(
+                self._fetch_page_once, search, start, validate
+            )
         except UnreachableError as exc:
             self.breaker.trip(exc)
             raise
         except _InvalidEntries as exc:
-            for entry_id, reason in exc.page.refused:
-                logger.info("refused entry %s: %s", entry_id, reason)
+            for entry_id, reason in exc.page.refused[:SHOWN_ITEMS]:
+                logger.info("refused entry %s: %s", cut(entry_id), reason)
             return exc.page
         return page
 
     def author_feed(self, ident: str) -> AuthorFeed:
         """The papers an author claimed: the feed ``{author_feed_url}/{ident}.atom2`` of an
         arXiv author identifier or ORCID iD, asked like a page of the query API (the same
-        session, pacer, deadline, retries and breaker). An identifier arXiv does not know
-        raises :class:`~harvester.errors.UnknownAuthorError`."""
+        session, pacer, deadline and retries; a breaker of its own). An identifier arXiv
+        does not know raises :class:`~harvester.errors.UnknownAuthorError`."""
         url = feed_url(self.settings.author_feed_url, ident)
         try:
-            feed: AuthorFeed = self._retrying()(self._counted, self._request_feed, url, ident)
+            feed: AuthorFeed = self._retrying(self.feed_breaker)(
+                self._counted, self.feed_breaker, self._request_feed, url, ident
+            )
         except UnreachableError as exc:
-            self.breaker.trip(exc)
+            self.feed_breaker.trip(exc)
             raise
         return feed
 
@@ -318,35 +350,36 @@ class ArxivSource:
             raise UnknownAuthorError(message, url=url) from exc
         return parse_author_feed(body, url)
 
-    def _retrying(self) -> tenacity.Retrying:
-        """One request, retried on every temporary failure (the policies below)."""
+    def _retrying(self, breaker: CircuitBreaker) -> tenacity.Retrying:
+        """One request, retried on every temporary failure (the policies below) until
+        ``breaker``, the endpoint's, opens."""
         return tenacity.Retrying(
             retry=tenacity.retry_if_exception_type(TransientFetchError),
-            stop=self._stop_policy(),
+            stop=self._stop_policy(breaker),
             wait=self._wait_policy(),
             sleep=self._sleep,
-            before_sleep=_log_retry,
+            before_sleep=log_retry,
             reraise=True,
         )
 
     def _fetch_page_once(self, search: arxiv.Search, start: int, validate: Validator) -> Page:
         url = page_url(self.settings.api_url, search, start, self.settings.page_size)
-        return self._counted(self._request_page, url, start, validate)
+        return self._counted(self.breaker, self._request_page, url, start, validate)
 
-    def _counted(self, request: Callable[..., _T], *args: Any) -> _T:
-        """One request, counted by the circuit breaker (an invalid entry is arXiv's data,
-        not an outage); refused at once when the breaker is open."""
-        if self.breaker.open:
-            raise CircuitOpenError(self.breaker.failures)
+    def _counted(self, breaker: CircuitBreaker, request: Callable[..., _T], *args: Any) -> _T:
+        """One request, counted by its endpoint's circuit breaker (an invalid entry is
+        arXiv's data, not an outage); refused at once when that breaker is open."""
+        if breaker.open:
+            raise CircuitOpenError(breaker.failures)
         try:
             answer = request(*args)
         except InvalidPageError:
-            self.breaker.record(failed=False)
+            breaker.record(failed=False)
             raise
         except FetchError as exc:
-            self.breaker.record(failed=exc.temporary)
+            breaker.record(failed=exc.temporary)
             raise
-        self.breaker.record(failed=False)
+        breaker.record(failed=False)
         return answer
 
     def _request_page(self, url: str, start: int, validate: Validator) -> Page:
@@ -365,16 +398,14 @@ class ArxivSource:
             raise _InvalidEntries(page, url)
         return page
 
-    def _stop_policy(self) -> Any:
+    def _stop_policy(self, breaker: CircuitBreaker) -> Any:
         s = self.settings
         return (
-            tenacity.stop_after_attempt(s.max_attempts)
-            | tenacity.stop_before_delay(s.max_retry_seconds)
+            tenacity.stop_before_delay(s.max_retry_seconds)
             | tenacity.stop_when_event_set(self.stop_event)
-            | _stop_if_retry_after_exceeds(s.max_wait_seconds)
-            | _stop_if_breaker_open(self.breaker)
-            | _stop_after_one_retry_of(InvalidPageError)
-            | _stop_after_one_retry_of(UnreachableError)
+            | StopIfRetryAfterExceeds(s.max_wait_seconds)
+            | StopIfBreakerOpen(breaker)
+            | RetryBudgets({InvalidPageError: 2, UnreachableError: 2}, others=s.max_attempts)
         )
 
     def _wait_policy(self) -> Callable[[tenacity.RetryCallState], float]:
@@ -383,7 +414,7 @@ class ArxivSource:
         backoff = tenacity.wait_exponential_jitter(multiplier=initial, max=cap, jitter=initial)
 
         def wait(state: tenacity.RetryCallState) -> float:
-            asked = _retry_after(state) or 0.0
+            asked = retry_after(state) or 0.0
             return float(min(cap, max(backoff(state), asked)))
 
         return wait
@@ -410,60 +441,6 @@ def page_url(api_url: str, search: arxiv.Search, start: int, page_size: int) -> 
         "max_results": str(page_size),
     }
     return f"{api_url}?{urlencode(parameters)}"
-
-
-def _retry_after(state: tenacity.RetryCallState) -> float | None:
-    exc = _failure(state)
-    return exc.retry_after if isinstance(exc, HTTPStatusError) else None
-
-
-class _stop_if_retry_after_exceeds(tenacity.stop.stop_base):
-    """Give up rather than ask again before a ``Retry-After`` longer than our cap."""
-
-    def __init__(self, cap: float) -> None:
-        self.cap = cap
-
-    def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
-        asked = _retry_after(retry_state)
-        return asked is not None and asked > self.cap
-
-
-class _stop_after_one_retry_of(tenacity.stop.stop_base):
-    """Failures asked about once more only. A page with invalid entries (a truncated
-    transfer can look like a bad entry): still invalid, they are arXiv's data, not a
-    passing fault. A host that cannot be reached: twice in a row, the network is down or
-    the URL wrong, and backing off for minutes would only hide it."""
-
-    def __init__(self, kind: type[FetchError]) -> None:
-        self.kind = kind
-
-    def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
-        failed = _failure(retry_state)
-        return isinstance(failed, self.kind) and retry_state.attempt_number >= 2
-
-
-def _failure(state: tenacity.RetryCallState) -> BaseException | None:
-    return state.outcome.exception() if state.outcome is not None else None
-
-
-def _log_retry(state: tenacity.RetryCallState) -> None:
-    """One line per retry: a warning, but only information for an unreachable host (the
-    cycle's end says it once, in one line)."""
-    failed = _failure(state)
-    level = logging.INFO if isinstance(failed, UnreachableError) else logging.WARNING
-    wait = state.next_action.sleep if state.next_action is not None else 0.0
-    message = failed.message if isinstance(failed, FetchError) else repr(failed)
-    logger.log(level, "retrying in %.1f s (attempt %d): %s", wait, state.attempt_number, message)
-
-
-class _stop_if_breaker_open(tenacity.stop.stop_base):
-    """Stop retrying once the cycle's circuit breaker has opened."""
-
-    def __init__(self, breaker: CircuitBreaker) -> None:
-        self.breaker = breaker
-
-    def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
-        return self.breaker.open
 
 
 Refused = tuple[str, str, tuple[str, ...] | None]

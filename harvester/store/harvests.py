@@ -31,7 +31,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..config import NotifySettings
 from ..errors import DatabaseError
-from ..plans import AuthorPlan, Plan, Seen
+from ..plans import AuthorPlan, Plan, Seen, Shortfall
 from ..vocabulary import EventKind, RunStatus
 from . import schema as t
 from .decisions import set_ambiguous
@@ -55,16 +55,23 @@ class RunTotals:
     stale_entries: int = 0
 
     @classmethod
-    def of_plan(cls, plan: Plan, requests: int, entries_seen: int) -> RunTotals:
+    def of_plan(
+        cls, plan: Plan, requests: int, entries_seen: int, shortfall: Shortfall | None = None
+    ) -> RunTotals:
+        """An ``ok`` run, ``suspect`` when the plan is, or the ``shortfall``'s status and
+        error with what the incomplete harvest recorded all the same."""
         if plan.suspect_reason is not None:
             return cls(RunStatus.SUSPECT, requests, entries_seen, error=plan.suspect_reason)
+        if shortfall is not None:
+            entries_seen += shortfall.refused
         return cls(
-            RunStatus.OK,
+            RunStatus.OK if shortfall is None else shortfall.status,
             requests,
             entries_seen,
             plan.count(EventKind.NEW_PAPER),
             plan.count(EventKind.NEW_VERSION),
             len(plan.events),
+            error=None if shortfall is None else shortfall.error,
             stale_entries=len(plan.stale),
         )
 
@@ -99,7 +106,8 @@ def write_plans(
 ) -> list[Recorded | DatabaseError]:
     """Write one query's decided plans inside ``conn``'s transaction: the lease confirmed
     once (nothing is written if it was lost), each author alone (:func:`write_isolated`),
-    then the runs closed and the coverage moved for all of them at once. A steady cycle's
+    then the runs closed and the coverage moved for all of them at once (not for an
+    incomplete harvest: what it did not read is not covered). A steady cycle's
     cost is this bookkeeping: a few statements per query, not several per author.
     ``targets``: the notification targets whose outbox items go with the events
     (:mod:`.outbox`)."""
@@ -108,7 +116,7 @@ def write_plans(
     outcomes = [write_isolated(conn, p, now, targets) for p in plans]
     pairs = list(zip(plans, outcomes, strict=True))
     finish_runs(conn, [(p.run_id, _totals(p, o)) for p, o in pairs], now)
-    written = [p for p, o in pairs if _was_written(o)]
+    written = [p for p, o in pairs if _was_written(o) and p.shortfall is None]
     for (watermark, full), keys in _by_coverage(written).items():
         _advance_coverage(conn, keys, watermark, now if full else None)
     return outcomes
@@ -120,7 +128,7 @@ def write_isolated(
     """One author's plan in a savepoint: what it wrote, or the database error that rolled
     it back (the caller then closes the run as failed, saying why). A suspect or quiet
     plan writes nothing but its run, and takes no savepoint."""
-    totals = RunTotals.of_plan(plan.plan, plan.requests, len(plan.papers))
+    totals = RunTotals.of_plan(plan.plan, plan.requests, len(plan.papers), plan.shortfall)
     if plan.plan.suspect_reason is not None or plan.quiet:
         return Recorded(plan.plan, totals)
     try:

@@ -62,12 +62,13 @@ The result does not depend on the order of the candidates.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ..vocabulary import Decision
-from .bodies import Leftovers, separate_bodies
+from .bodies import Leftovers, separate_bodies, stray_claims
 from .explain import Explainer, candidates_text
 from .model import Candidate, Judgement
 from .space import Evidence, Space
@@ -81,42 +82,66 @@ def judge(
     anchored: Collection[str] = (),
     accepted: Collection[str] = (),
     rejected: Collection[str] = (),
+    named: Collection[str] = (),
 ) -> Judgement:
     """Decide every candidate; see the module docstring for how.
 
-    ``anchored``: ids in the author's identifier feed (accepted, and evidence).
-    ``accepted`` / ``rejected``: ids a person or the config decided; they keep that
-    decision (rejected wins over anchored). Ids that are not candidates are ignored.
+    ``anchored``: ids in the author's identifier feed (accepted, and evidence, unless a
+    claim of another body: then held). ``accepted`` / ``rejected``: ids the profile holds
+    or the config decided; they keep that decision (rejected wins over anchored).
+    ``named``: ids a person accepted: accepted, and evidence for nothing else (a decision
+    applies to the papers it names). Ids that are not candidates are ignored.
     """
     space = Space(candidates)
-    if set(accepted) & set(rejected):
-        both = sorted(set(accepted) & set(rejected))
-        raise ValueError(f"decided both ways: {', '.join(both)}")
+    both = (set(accepted) | set(named)) & set(rejected)
+    if both:
+        raise ValueError(f"decided both ways: {', '.join(sorted(both))}")
     fixed_out = space.mask(rejected)
-    seeds = (space.mask(anchored) | space.mask(accepted)) & ~fixed_out
+    claims = space.mask(anchored) & ~fixed_out
+    seeds = (claims | space.mask(accepted)) & ~fixed_out
+    person = space.mask(named) & ~fixed_out
     if seeds.any():
-        return _with_seeds(space, seeds, fixed_out, space.mask(anchored), space.mask(accepted))
-    return _without_seeds(space, fixed_out)
+        stray = stray_claims(space, seeds, claims, ~fixed_out)
+        return _with_seeds(space, seeds & ~stray, fixed_out, Seeds(claims, person, stray))
+    return _without_seeds(space, fixed_out, person)
 
 
-def _with_seeds(space: Space, seeds: Any, fixed_out: Any, anchored: Any, person: Any) -> Judgement:
-    """Grow the accepted set from the seeds, then decide the rest (module docstring)."""
-    accepted, evidence, leftovers = _grow(space, seeds, ~fixed_out)
+@dataclass(frozen=True, slots=True)
+class Seeds:
+    """What the rules fixed: the feed's claims, a person's acceptances, and the claims of
+    another body (held, and the profile flagged)."""
+
+    claims: Any
+    person: Any
+    stray: Any
+
+
+def _with_seeds(space: Space, seeds: Any, fixed_out: Any, fixed: Seeds) -> Judgement:
+    """Grow the accepted set from the seeds, then decide the rest (module docstring); a
+    person's acceptances are accepted but grow nothing."""
+    accepted, evidence, leftovers = _grow(space, seeds, ~fixed_out & ~fixed.person & ~fixed.stray)
+    accepted = accepted | fixed.person
     explain = Explainer(space, accepted, evidence, leftovers)
-    foreign = leftovers.foreign
+    foreign, far = leftovers.foreign, leftovers.far
     verdicts = {}
     for i, arxiv_id in enumerate(space.ids):
         if fixed_out[i]:
             decision, why = Decision.REJECTED, "rejected by a person"
+        elif fixed.stray[i]:
+            decision, why = Decision.HELD, STRAY
         elif accepted[i]:
-            decision, why = Decision.ACCEPTED, _seed_words(anchored[i], person[i])
+            decision, why = Decision.ACCEPTED, _seed_words(fixed.claims[i], fixed.person[i])
             if not why and evidence.shared[i] == 0:
                 why = _by_field(leftovers.nearest[i])
         else:
             decision = Decision.REJECTED if foreign[i] else Decision.HELD
-            why = ""
+            why = FAR if far[i] and not evidence.foreign[i] else ""
         verdicts[arxiv_id] = explain.verdict(i, decision, why)
-    return Judgement(verdicts, ambiguous=False)
+    return Judgement(verdicts, ambiguous=bool(fixed.stray.any()))
+
+
+FAR = "rejected: another body's, no co-author tie to the accepted papers and text nearer it"
+STRAY = "claimed, but its co-authors are those of another body of work of this name"
 
 
 def _by_field(nearest: float) -> str:
@@ -146,8 +171,9 @@ def _grow(space: Space, seeds: Any, allowed: Any) -> tuple[Any, Evidence, Leftov
         accepted = accepted | new
 
 
-def _without_seeds(space: Space, fixed_out: Any) -> Judgement:
-    """Accept the largest body; hold the others (ambiguous when there are others)."""
+def _without_seeds(space: Space, fixed_out: Any, person: Any) -> Judgement:
+    """Accept the largest body; hold the others (ambiguous when there are others); what a
+    person accepted is accepted, and weighs as a plain candidate."""
     bodies = separate_bodies(space, np.flatnonzero(~fixed_out))
     accepted = np.zeros(len(space.ids), dtype=bool)
     if bodies:
@@ -162,7 +188,9 @@ def _without_seeds(space: Space, fixed_out: Any) -> Judgement:
             verdicts[arxiv_id] = explain.verdict(i, Decision.REJECTED, "rejected by a person")
             continue
         size = len(bodies[body_of[i]])
-        if body_of[i] == 0 and len(bodies) == 1:
+        if person[i] and body_of[i] != 0:
+            why, decision = "accepted by a person", Decision.ACCEPTED
+        elif body_of[i] == 0 and len(bodies) == 1:
             why, decision = f"one body of {candidates_text(size)}", Decision.ACCEPTED
         elif body_of[i] == 0:
             why = f"largest of {len(bodies)} separate bodies ({size} of {total} candidates)"

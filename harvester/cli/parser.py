@@ -219,13 +219,16 @@ def _export(commands: Commands, common: argparse.ArgumentParser) -> None:
 def _review(commands: Commands, common: argparse.ArgumentParser) -> None:
     review = commands.add_parser(
         "review",
-        help="papers held for review (same name, unclear identity); --accept/--reject decide",
+        help="papers held for review (same name, unclear identity); --accept/--reject decide now",
         parents=[common],
     )
     review.add_argument("key", help="the author's key in the config")
     review.add_argument("--json", action="store_true", help="print JSON")
     review.add_argument("--accept", nargs="+", default=[], metavar="ID", help="they are hers")
     review.add_argument("--reject", nargs="+", default=[], metavar="ID", help="they are not")
+    review.add_argument(
+        "--forget", nargs="+", default=[], metavar="ID", help="withdraw a decision on them"
+    )
     review.add_argument(
         "--accept-above",
         type=_score,

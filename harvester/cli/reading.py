@@ -73,14 +73,15 @@ def show_profile(settings: Settings, args: argparse.Namespace, what: str) -> int
 
 
 def review_papers(settings: Settings, args: argparse.Namespace) -> int:
-    """``harvest review KEY [--json] [--accept ID...] [--reject ID...] [--accept-above
-    SCORE] [--accept-from FILE] [--reject-from FILE]``: listing only reads; a decision is
-    written (the schema is never migrated here)."""
+    """``harvest review KEY [--json] [--accept ID...] [--reject ID...] [--forget ID...]
+    [--accept-above SCORE] [--accept-from FILE] [--reject-from FILE]``: listing only reads;
+    a decision is written and applied at once, the derived data refreshed (the schema is
+    never migrated here)."""
     from ..review import queue_json, render_queue, review_queue, waiting
 
     accept = [*args.accept, *_ids_from(args.accept_from)]
     reject = [*args.reject, *_ids_from(args.reject_from)]
-    deciding = bool(accept or reject) or args.accept_above is not None
+    deciding = bool(accept or reject or args.forget) or args.accept_above is not None
     with schema_checked(settings, write=deciding) as store:
         if deciding:
             output = _decide(store, settings, args, accept, reject)
@@ -114,6 +115,7 @@ def _decide(
     from datetime import UTC, datetime
 
     from ..identity import Matcher
+    from ..profile.refresh import after_cycle
     from ..review import decide, held_above, review_queue
 
     above: list[str] = []
@@ -128,13 +130,16 @@ def _decide(
         None,
     )
     every = [*accept, *(i for i in above if i not in accept)]
-    decided = decide(store, args.key, every, reject, datetime.now(UTC), matcher)
+    now = datetime.now(UTC)
+    decided = decide(store, args.key, every, reject, now, matcher, forget=args.forget)
     listed = [i for i in decided if i not in above or i in accept]
-    lines = [f"{args.key}: {i} {decided[i]}" for i in listed]
+    lines = [f"{args.key}: {i} {decided[i] or 'forgotten'}" for i in listed]
     if args.accept_above is not None:
         count = f"{len(above)} held paper{'' if len(above) == 1 else 's'}"
         lines.append(f"{args.key}: {count} scored at least {args.accept_above:g} accepted")
-    return "\n".join([*lines, "applied at the next harvest"]) + "\n"
+    failed = after_cycle(settings, store, now=now)  # similar authors and the site, at once
+    done = "applied now" + (f" ({', '.join(failed)} not updated)" if failed else "")
+    return "\n".join([*lines, done]) + "\n"
 
 
 # -- one function per command (``set_defaults(func=...)`` in :mod:`.parser`) --------------

@@ -5,7 +5,6 @@ reasons that say why a paper is where it is now (the identifier feed ``/a/kakade
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from arxiv_lookalike import LookalikeServer

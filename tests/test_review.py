@@ -1,6 +1,7 @@
 """``harvest review`` on the command line against the seed corpus: which ids can be
 decided, decisions applied at once (memberships, ``profile_stats``, events), forgotten, and
-reasons that say why a paper is where it is now (the identifier feed ``/a/kakade_s_1.atom2`` claims the seed profile's papers).
+reasons that say why a paper is where it is now (the identifier feed
+``/a/kakade_s_1.atom2`` claims the seed profile's papers).
 """
 
 from __future__ import annotations

@@ -165,3 +165,20 @@ def test_with_an_anchor_far_candidates_are_rejected_and_few_held(seed: int) -> N
     assert precision >= 0.98 and recall >= 0.95
     far = [v for v in verdicts if v.reason.startswith("rejected: another body's")]
     assert far and all(v.decision == Decision.REJECTED and v.arxiv_id not in hers for v in far)
+
+
+def test_a_held_paper_a_complete_harvest_no_longer_returns_leaves_the_queue() -> None:
+    from harvester.changes import NO_LONGER_RETURNED, plan_changes
+    from harvester.plans import Seen
+    from harvester.vocabulary import Membership
+
+    held = Seen("2401.00001", Membership.HELD, None, "held", 1, False, {}, 0.3)
+    full = plan_changes({held.arxiv_id: held}, [], baseline=False, identity_changed=False,
+                        still_belongs=lambda _: True)  # fmt: skip
+    assert [(s.status, s.reason) for s in full.writes] == [
+        (Membership.REJECTED, NO_LONGER_RETURNED)
+    ]
+    assert full.events == [] and full.paper_count == 0
+    partial = plan_changes({held.arxiv_id: held}, [], baseline=False, identity_changed=False,
+                           still_belongs=lambda _: True, partial=True)  # fmt: skip
+    assert partial.writes == [], "an incremental harvest sees only recent papers"

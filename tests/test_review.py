@@ -17,10 +17,20 @@ NAMESAKE = "2311.09876"  # "Sham Kakade-Rao": rejected by name, no candidate
 MEMBER = "2310.11000"
 
 
-def _config(tmp_path: Path, db_url: str, server: LookalikeServer, **author: str) -> str:
+def _config(
+    tmp_path: Path, db_url: str, server: LookalikeServer, site: bool = False, **author: str
+) -> str:
     feeds = {"author_feed_url": server.base_url + "/a", "delay_seconds": 0}
     authors = [{**SEED_AUTHOR, **author}]
-    return str(write_config(tmp_path, db_url, server.url, authors=authors, arxiv=feeds))
+    output = {"output": {"html_dir": str(tmp_path / "site")}} if site else {}
+    return str(
+        write_config(tmp_path, db_url, server.url, authors=authors, arxiv=feeds, **output)
+    )
+
+
+def _page(tmp_path: Path) -> str:
+    pages = [p for p in (tmp_path / "site").rglob("*.html") if "kakade" in p.name]
+    return "".join(p.read_text(encoding="utf-8") for p in pages)
 
 
 def _member(store: Store) -> str:
@@ -54,12 +64,14 @@ def _count(store: Store) -> int:
 def test_decisions_apply_at_once_with_their_reason_events_and_counts(
     tmp_path: Path, db_url: str, server: LookalikeServer, store: Store
 ) -> None:
-    config = _config(tmp_path, db_url, server)
+    config = _config(tmp_path, db_url, server, site=True)
     assert run_cli("--once", "--config", config).returncode == 0
     member, before = _member(store), _count(store)
+    assert member in _page(tmp_path)
     done = run_cli("review", "kakade", "--reject", member, "--config", config)
     assert done.returncode == 0 and f"kakade: {member} rejected\napplied now\n" in done.stdout
     assert _count(store) == before - 1, "out of the profile at once"
+    assert member not in _page(tmp_path), "the site is refreshed at once"
     sql = "SELECT status, reason FROM membership WHERE arxiv_id = :i"
     ((status, reason),) = rows(store, sql, i=member)
     assert status == "excluded" and reason.startswith("rejected by a person ")
@@ -73,7 +85,7 @@ def test_decisions_apply_at_once_with_their_reason_events_and_counts(
     assert len(rows(store, "SELECT * FROM paper_events")) == 1
     again = run_cli("review", "kakade", "--accept", member, "--config", config)
     assert again.returncode == 0, "a person may change their mind"
-    assert _count(store) == before
+    assert _count(store) == before and member in _page(tmp_path)
     kinds = [r.kind for r in rows(store, "SELECT kind FROM paper_events ORDER BY recorded_at")]
     assert kinds == ["excluded", "new_paper"]
     assert run_cli("--once", "--full", "--config", config).returncode == 0

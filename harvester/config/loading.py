@@ -32,6 +32,7 @@ from .model import (
     DatabaseSettings,
     HarvestSettings,
     LoggingSettings,
+    OrcidSettings,
     OutputSettings,
     ScheduleSettings,
     Settings,
@@ -72,6 +73,7 @@ def parse_settings(
         schedule=_schedule(_section(data, "schedule", path, environ), path),
         output=OutputSettings(**_section(data, "output", path, environ)),
         harvest=HarvestSettings(**_section(data, "harvest", path, environ)),
+        orcid=OrcidSettings(**_section(data, "orcid", path, environ)),
     )
 
 
@@ -126,6 +128,7 @@ _SECTIONS: dict[str, type] = {
     "arxiv": ArxivSettings,
     "harvest": HarvestSettings,
     "logging": LoggingSettings,
+    "orcid": OrcidSettings,
     "output": OutputSettings,
     "schedule": ScheduleSettings,
 }

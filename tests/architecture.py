@@ -292,7 +292,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "store",  # every SQL statement
         "migrations",
         "cycle profile",  # one cycle's harvest and decisions; the derived profiles
-        "review status tracked",  # what the commands show
+        "review status tracked who",  # what the commands show
         "daemon demo cli",  # entry points
     )
 )

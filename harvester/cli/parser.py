@@ -18,7 +18,8 @@ EXPORT_FORMATS = ("bibtex", "csv", "json")
 
 
 COMMANDS = (
-    "--once, daemon, status, authors, profile, history, export, refresh, review, db upgrade or demo"
+    "--once, daemon, status, authors, profile, history, export, refresh, review, who,"
+    " db upgrade or demo"
 )
 
 
@@ -80,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     common = _common_options(top=False)
     adders = (_db, _refresh, _demo, _daemon, _status, _authors)
-    for add in (*adders, _profile, _history, _export, _review):  # the order --help lists
+    for add in (*adders, _profile, _history, _export, _review, _who):  # the order --help lists
         add(commands, common)
     return parser
 
@@ -242,6 +243,17 @@ def _review(commands: Commands, common: argparse.ArgumentParser) -> None:
         "--reject-from", metavar="FILE", help="reject the ids in FILE ('-': stdin), one a line"
     )
     review.set_defaults(func=reading.review)
+
+
+def _who(commands: Commands, common: argparse.ArgumentParser) -> None:
+    who = commands.add_parser(
+        "who",
+        help="the separate bodies of work behind a name, before tracking someone",
+        parents=[common],
+    )
+    who.add_argument("name", help="the name as written on papers, e.g. 'Wei Zhang'")
+    who.add_argument("--json", action="store_true", help="print JSON")
+    who.set_defaults(func=reading.who)
 
 
 def _score(value: str) -> float:

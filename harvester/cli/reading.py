@@ -169,3 +169,17 @@ def export(context: Context) -> int:
 def review(context: Context) -> int:
     """``harvest review KEY [...]``."""
     return review_papers(context.settings(), context.args)
+
+
+def who(context: Context) -> int:
+    """``harvest who NAME [--json]``: asks arXiv (a few requests), reads no database."""
+    from ..source import ArxivSource
+    from ..who import render_who, who_json
+    from ..who import who as bodies
+
+    settings, args = context.settings(), context.args
+    with ArxivSource(settings.arxiv) as source:
+        found = bodies(source, args.name)
+    render = who_json if args.json else render_who
+    sys.stdout.write(render(args.name, found))
+    return exits.OK

@@ -31,7 +31,8 @@ __all__ = ["Leftovers", "coauthor_groups", "separate_bodies", "stray_claims"]
 def separate_bodies(space: Space, rows: Any) -> list[Any]:
     """Groups of ``rows``: co-author communities (:class:`.communities.Communities`, across
     fields), then each community, the largest first, joins the body nearest in text that
-    is not clearly of another field and that no bridge was cut from.
+    is not clearly of another field (for a community of :data:`.model.BODY_MIN` papers or
+    more: whose categories are alike) and that no bridge was cut from.
 
     Largest first (ties: the body holding the smallest id first).
     """
@@ -43,10 +44,13 @@ def separate_bodies(space: Space, rows: Any) -> list[Any]:
     for group in groups:
         field = space.field(group)
         label = int(communities.labels[position[int(group[0])]])
+        big = len(group) >= BODY_MIN
         fits = [
             (b.text_cosine(field), -k)
             for k, (_, b, labels) in enumerate(bodies)
-            if not b.unlike(field) and not _apart(label, labels, communities.apart)
+            if not b.unlike(field)
+            and not (big and not b.same_categories(field))
+            and not _apart(label, labels, communities.apart)
         ]
         if fits:
             members, body, labels = bodies[-max(fits)[1]]

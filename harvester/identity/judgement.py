@@ -73,7 +73,7 @@ from .explain import Explainer, candidates_text
 from .model import Candidate, Judgement
 from .space import Evidence, Space
 
-__all__ = ["judge"]
+__all__ = ["bodies_of", "judge"]
 
 
 def judge(
@@ -104,6 +104,14 @@ def judge(
         stray = stray_claims(space, seeds, claims, ~fixed_out)
         return _with_seeds(space, seeds & ~stray, fixed_out, Seeds(claims, person, stray))
     return _without_seeds(space, fixed_out, person)
+
+
+def bodies_of(candidates: Sequence[Candidate]) -> list[list[str]]:
+    """The separate bodies of work among ``candidates`` (ids), the largest first: what the
+    evidence without an anchor sees (``harvest who``)."""
+    space = Space(candidates)
+    rows = np.arange(len(space.ids))
+    return [[space.ids[int(i)] for i in body] for body in separate_bodies(space, rows)]
 
 
 @dataclass(frozen=True, slots=True)

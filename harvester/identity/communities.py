@@ -38,11 +38,16 @@ __all__ = ["Communities"]
 
 class Communities:
     """The co-author communities of ``rows`` of a co-author incidence matrix (papers x
-    names, 0/1), and the pairs of communities a bridge was kept from merging."""
+    names, 0/1), and the pairs of communities a bridge was kept from merging.
+
+    Only a name that is an articulation point of the paper-name graph can split its papers
+    (networkx finds those in linear time); each of them is then tried as a bridge.
+    """
 
     def __init__(self, coauthors: Any, rows: Any) -> None:
         self.rows = rows
-        self.incidence = sp.lil_matrix(coauthors[rows])
+        self.incidence = sp.csc_matrix(coauthors[rows], dtype=np.float64)
+        self.incidence.sort_indices()
         self.cut: list[tuple[int, Any]] = []
         """(name, papers): the co-author's links to those papers are not counted."""
         self._find_bridges()
@@ -57,30 +62,59 @@ class Communities:
 
     def _links(self) -> Any:
         """Paper x paper: the co-authors two papers share, cut links left out."""
-        sub = sp.csr_matrix(self.incidence)
-        return sp.csr_matrix(sub @ sub.T)
+        links = sp.csr_matrix(self.incidence @ self.incidence.T)
+        links.eliminate_zeros()
+        return links
 
     @staticmethod
     def _labels(links: Any) -> Any:
         return connected_components(links, directed=False)[1]
 
     def _find_bridges(self) -> None:
-        names = np.flatnonzero(np.asarray(self.incidence.sum(axis=0)).ravel() >= 2)
         while True:
             found = False
             links = self._links()
-            for name in names:
-                loose = self._loose(int(name), links)
+            for name in self._splitting_names():
+                loose = self._loose(name, links)
                 if len(loose):
-                    self.incidence[loose, int(name)] = 0
-                    self.cut.append((int(name), loose))
+                    self._cut(name, loose)
                     links = self._links()
                     found = True
             if not found:
                 return
 
+    def _splitting_names(self) -> list[int]:
+        """Names whose removal leaves two pieces of :data:`.model.BODY_MIN` papers or more
+        in the paper-name graph: articulation points, weighed on the block-cut tree
+        (networkx's biconnected components), so only those are tried as bridges."""
+        import networkx as nx  # only when bodies are looked for
+
+        graph = nx.Graph()
+        for name in range(self.incidence.shape[1]):
+            papers = self._papers_of(name)
+            if len(papers) >= 2:
+                graph.add_edges_from((("n", name), ("p", int(p))) for p in papers)
+        blocks = [frozenset(b) for b in nx.biconnected_components(graph)]
+        joints = set(nx.articulation_points(graph))
+        tree = nx.Graph()
+        weight: dict[Any, int] = {}
+        for k, block in enumerate(blocks):
+            weight[("b", k)] = sum(1 for n in block if n[0] == "p" and n not in joints)
+            tree.add_node(("b", k))
+            tree.add_edges_from((("b", k), n) for n in block if n in joints)
+        weight.update({n: int(n[0] == "p") for n in joints})
+        return sorted(n[1] for n in _heavy_joints(tree, weight) if n[0] == "n")
+
     def _papers_of(self, name: int) -> Any:
-        return np.flatnonzero(self.incidence[:, name].toarray().ravel())
+        start, end = self.incidence.indptr[name], self.incidence.indptr[name + 1]
+        live = self.incidence.data[start:end] != 0
+        return self.incidence.indices[start:end][live]
+
+    def _cut(self, name: int, papers: Any) -> None:
+        start, end = self.incidence.indptr[name], self.incidence.indptr[name + 1]
+        hit = np.isin(self.incidence.indices[start:end], papers)
+        self.incidence.data[start:end][hit] = 0.0
+        self.cut.append((name, papers))
 
     def _loose(self, name: int, links: Any) -> Any:
         """The papers of ``name`` in bodies it only visits: without it, its papers fall
@@ -90,7 +124,9 @@ class Communities:
         if len(papers) < 2:
             return papers[:0]
         column = sp.csr_matrix(self.incidence[:, [name]])
-        labels = self._labels(links - column @ column.T)
+        without = sp.csr_matrix(links - column @ column.T)
+        without.eliminate_zeros()
+        labels = self._labels(without)
         sizes = np.bincount(labels)
         on = np.bincount(labels[papers], minlength=len(sizes))
         bodies = [int(p) for p in np.unique(labels[papers]) if sizes[p] >= BODY_MIN]
@@ -120,3 +156,27 @@ class Communities:
                 if a != b and min(sizes[a], sizes[b]) >= RIVAL_SHARE * max(sizes[a], sizes[b])
             }
         return apart
+
+
+def _heavy_joints(tree: Any, weight: dict[Any, int]) -> set[Any]:
+    """The cut nodes of a block-cut ``tree`` with two pieces or more that weigh
+    :data:`.model.BODY_MIN` or more once the node is taken away."""
+    import networkx as nx
+
+    heavy: set[Any] = set()
+    for part in nx.connected_components(tree):
+        root = min(part)
+        below: dict[Any, int] = {}
+        parent = dict(nx.bfs_predecessors(tree, root))
+        for node in nx.dfs_postorder_nodes(tree, root):
+            below[node] = weight[node] + sum(below[c] for c in tree[node] if parent.get(c) == node)
+        total = below[root]
+        for node in part:
+            if node[0] == "b":
+                continue
+            pieces = [below[c] for c in tree[node] if parent.get(c) == node]
+            if node != root:
+                pieces.append(total - below[node])
+            if sum(1 for w in pieces if w >= BODY_MIN) >= 2:
+                heavy.add(node)
+    return heavy

@@ -5,9 +5,13 @@ Zhang from another. :func:`judge` takes every paper whose author list names the 
 (the *candidates*) and decides, for each, *accepted*, *held* for review or *rejected*, with
 a score and a one-line reason a person can check. It is pure: no database, no clock.
 
-**Seeds.** Papers in the author's identifier feed (*anchored*) and papers a person accepted
-are accepted whatever the evidence; papers a person rejected stay rejected (a person wins
-over the feed: a claim can be a mistake). Seeds are evidence for the rest.
+**Seeds.** Papers in the author's identifier feed (*anchored*) and the profile's members
+are accepted whatever the evidence, and are evidence for the rest; papers a person rejected
+stay rejected (a person wins over the feed: a claim can be a mistake). A claim whose
+co-authors are those of another body of the name (:func:`.bodies.stray_claims`) is held and
+flags the profile instead: a seed there would draw that whole body in. A paper a person
+accepted (*named*) is accepted, but evidence for nothing else: a decision applies to the
+papers it names.
 
 **Evidence against the accepted papers** (:class:`.space.Space`), for each other candidate:
 
@@ -48,13 +52,18 @@ when one accepts nothing. Then a candidate with no co-author shared and text unl
 accepted papers' is rejected when its categories are unlike too, or when it belongs to
 another body of another field; everything else is held.
 
-**Decisions, without seeds.** Candidates are grouped into *bodies*: linked by shared
-co-authors (a link between two papers of clearly different fields does not count: common
-co-author names collide too), then every group, the largest first, joins the body nearest
-in text that it is not clearly foreign to (texts unlike, categories not alike). One body
-(the common case: a unique name) is accepted whole, as before identity existed. Several:
-the largest is accepted, the others held, and the judgement is *ambiguous* (an anchor
-would settle it).
+**Decisions, without seeds.** Candidates are grouped into *bodies*: co-author communities
+(:mod:`.communities`: a shared co-author binds across fields, a co-author who only visits
+another body does not merge it), then every community, the largest first, joins the body
+nearest in text that it is not clearly foreign to (texts unlike, categories not alike; for
+three papers or more, categories alike) and that no bridge was cut from. One body (the
+common case: a unique name) is accepted whole, as before identity existed. Several: the
+largest is accepted, the others held, and the judgement is *ambiguous* (an anchor would
+settle it).
+
+**Far candidates.** With seeds, a candidate no co-author ties to the accepted papers, of
+another body of the name, whose text is nearer that body, is rejected (the reason says so):
+a queue of others' papers is not reviewed.
 
 The result does not depend on the order of the candidates.
 """

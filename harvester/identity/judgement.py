@@ -38,10 +38,10 @@ accepted papers' field it is a *namesake in sight*. The author's own unclaimed p
 tied through many co-authors, so a small feed does not make them another body.
 
 **Decisions, with seeds.** Round after round, a candidate is accepted when it shares a
-co-author, its pull is at least :data:`.model.MIN_PULL`, it scores :data:`.model.ACCEPT_SCORE`, its
-categories and text are not both unlike the accepted ones, and, when it is shaped like a
-bridge (one shared co-author, or others pulling towards another body), its text is no
-nearer another body than the accepted papers; accepted papers then count as evidence, so
+co-author, its pull is at least :data:`.model.MIN_PULL`, it scores :data:`.model.ACCEPT_SCORE`,
+in any field, and, when it is shaped like a bridge (one shared co-author, others pulling
+towards another body, or another field), its text is no nearer another body than the
+accepted papers (no namesake in sight); accepted papers then count as evidence, so
 a chain of collaborators is followed. When co-authors vouch for nothing more, a candidate no
 co-author vouches for (and in no group of its own) is judged on its field: with a
 namesake in sight, it is accepted only if its categories and text are like the accepted
@@ -50,7 +50,8 @@ field, no co-author); with none, it is accepted as it would be without seeds, un
 categories and text are both unlike or its text is nearer another body. The rounds stop
 when one accepts nothing. Then a candidate with no co-author shared and text unlike the
 accepted papers' is rejected when its categories are unlike too, or when it belongs to
-another body of another field; everything else is held.
+another body of another field, but only with another body in sight (a solo paper of a new
+field with nobody else in view is held, never rejected); everything else is held.
 
 **Decisions, without seeds.** Candidates are grouped into *bodies*: co-author communities
 (:mod:`.communities`: a shared co-author binds across fields, a co-author who only visits

@@ -4,8 +4,10 @@
 ``/http/api/query`` answers 301 to ``/api/query`` with the same query, as plain http does on
 arXiv; ``/a/{id}.atom2`` is the author identifier feed of ``id`` (an author identifier or
 ORCID iD among the corpus papers' ``claimants``; 404 for one nobody has,
-:mod:`arxiv_lookalike.authorfeed`); anything else is 404. Scripted faults apply to the
-feeds as to the query API. HTTP/1.1 with ``Content-Length``, so keep-alive works.
+:mod:`arxiv_lookalike.authorfeed`); ``/orcid/{orcid}/works`` is the public ORCID record of
+an ORCID iD among them (:mod:`arxiv_lookalike.orcid`); anything else is 404. Scripted
+faults apply to the feeds as to the query API. HTTP/1.1 with ``Content-Length``, so
+keep-alive works.
 
 Each connection is served by a daemon thread. :meth:`LookalikeServer.stop` sets a stop
 event (which ends stalls early), shuts the listening socket and every open connection, and
@@ -40,6 +42,7 @@ from arxiv_lookalike.exchange import (
     text_reply,
 )
 from arxiv_lookalike.faults import Fault, FaultContext, FaultScript
+from arxiv_lookalike.orcid import JSON_CONTENT_TYPE, ORCID_WORKS, render_missing, render_works
 from arxiv_lookalike.search import ApiError, IndexedSearch, SearchRequest
 
 __all__ = ["LEGACY_HTTP_PATH", "QUERY_PATH", "LookalikeServer"]
@@ -179,6 +182,8 @@ class LookalikeServer:
             reply = self._query_reply(record)
         elif (feed := AUTHOR_FEED.fullmatch(parts.path)) is not None:
             reply = self._author_feed_reply(record, feed.group("id"))
+        elif (works := ORCID_WORKS.fullmatch(parts.path)) is not None:
+            reply = self._orcid_reply(record, works.group("orcid"))
         elif parts.path == LEGACY_HTTP_PATH:
             location = f"{self.url}?{query}" if query else self.url
             reply = replace(
@@ -228,6 +233,18 @@ class LookalikeServer:
         entries = tuple(entry_view(p) for p in claimed or ())
         page = FeedPage("", "", 0, len(entries), len(entries), entries)
         ctx = FaultContext(record, now, self.base_url + record.path, claimed or (), page)
+        return _apply(fault, reply, ctx)
+
+    def _orcid_reply(self, record: RequestRecord, orcid: str) -> Reply:
+        """The public ORCID record's works of ``orcid`` (JSON; 404 when nobody has it)."""
+        fault = self.faults.take(record)
+        claimed = self.corpus.claimed_by(orcid)
+        if claimed is None:
+            reply = Reply.of(404, render_missing(orcid), JSON_CONTENT_TYPE)
+        else:
+            reply = Reply.of(200, render_works(orcid, claimed), JSON_CONTENT_TYPE)
+        page = FeedPage("", "", 0, 0, 0, ())
+        ctx = FaultContext(record, self._clock(), self.base_url + record.path, (), page)
         return _apply(fault, reply, ctx)
 
     # --- connection bookkeeping (called from handler threads) ----------------------------

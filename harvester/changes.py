@@ -110,6 +110,8 @@ def plan_changes(
     for seen in previous.values():
         if seen.status == Membership.ACTIVE and seen.arxiv_id not in returned and not partial:
             removed += _not_returned(plan, seen, identity_changed, still_belongs)
+        elif seen.status == Membership.HELD and seen.arxiv_id not in returned and not partial:
+            plan.writes.append(_replace(seen, Membership.REJECTED, NO_LONGER_RETURNED))
     _count(plan, previous, observations, partial=partial, before=before)
     _judge(plan, removed)
     if baseline:
@@ -133,6 +135,10 @@ def _accepted(plan: Plan, seen: Seen | None, obs: Observation, identity_changed:
     if _differs(seen, now):
         plan.writes.append(now)
 
+
+NO_LONGER_RETURNED = "was held for review; no longer returned by a complete harvest"
+"""A held paper a complete harvest does not return leaves the queue (no event: it was
+never a member)."""
 
 OUTSIDE = (Membership.REJECTED, Membership.EXCLUDED, Membership.HELD)
 """Statuses of a paper that is not in the profile (accepting it is a new paper)."""

@@ -318,9 +318,7 @@ class Daemon:
         self._progress()
         self.notifier.status(f"harvesting {len(settings.authors)} authors")
         try:
-            options = CycleOptions(
-                leases=store.leases(self.owner), done_since=done_since
-            )
+            options = CycleOptions(leases=store.leases(self.owner), done_since=done_since)
             report = harvest_once(
                 settings,
                 store,

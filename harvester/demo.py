@@ -266,6 +266,6 @@ def _how_to_decide(store: Store, config: Path | None) -> str:
         f"  {command}                        # all of them, likeliest first",
         f"  {command} --accept {take} --reject {drop}",
         f"  {command} --accept-above {math.floor((held[0].score or 0) * 100) / 100:.2f}",
-        "(a decision is applied at the next harvest)",
+        "(a decision is applied at once)",
     ]
     return "\n" + "\n".join(lines)

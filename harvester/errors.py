@@ -36,6 +36,7 @@ root; they print ``str(error)`` on one line and exit with ``error.exit_code``.
     │   │   └── CircuitOpenError       too many consecutive failed requests this cycle
     │   ├── QueryRejectedError         arXiv refused the query (HTTP 400 and other 4xx)
     │   │   └── UnknownAuthorError     no arXiv author has that identifier or ORCID iD
+    │   │       └── UnknownOrcidError  ORCID has no public record of that iD
     │   ├── TooManyResultsError        the query matches more papers than the API pages through
     │   ├── UnsortedAnswerError        a sorted answer came back out of order
     │   ├── ResponseTooLargeError      the body exceeded the size cap
@@ -88,6 +89,7 @@ __all__ = [
     "TooManyResultsError",
     "TransientFetchError",
     "UnknownAuthorError",
+    "UnknownOrcidError",
     "UnreachableError",
     "UnsortedAnswerError",
 ]
@@ -388,6 +390,12 @@ class UnknownAuthorError(QueryRejectedError):
     linked to an arXiv account. Asking again will not help."""
 
     default_hint = "check the author's arxiv_author_id or orcid, and [arxiv] author_feed_url"
+
+
+class UnknownOrcidError(UnknownAuthorError):
+    """ORCID has no public record of an author's ``orcid`` (HTTP 404)."""
+
+    default_hint = "check the author's orcid, and [orcid] api_url"
 
 
 class TooManyResultsError(FetchError):

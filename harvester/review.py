@@ -5,8 +5,12 @@ whose it is (:mod:`harvester.identity.evidence`): it is no member of the profile
 counted, no event) until a person decides. :func:`review_queue` lists the held papers of one profile
 with their score and reason; :func:`decide` records a person's decisions, which win over
 the evidence (``include_ids``/``exclude_ids`` in the config win over both) and last across
-harvests, full ones included. A decision takes effect at the author's next harvest; an
-accepted paper then records ``new_paper``; until then :func:`waiting` lists it.
+harvests, full ones included. A decision takes effect at once, in the transaction that
+records it (:func:`changes_of`): an accepted paper joins the profile with ``new_paper``, a
+rejected member leaves with ``excluded``, and the counts follow; a decision applies to the
+papers it names, not to what evidence might draw after them. :func:`waiting` lists the
+decisions a harvest has not yet met (older ones, recorded before decisions applied at
+once).
 
 Only decisions a harvest honours are taken (:func:`refusal`): a held paper either way, a
 member to reject, a paper the evidence (or a person) rejected to accept, and any paper a
@@ -22,15 +26,18 @@ import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
+from .changes import Observation, plan_changes
 from .errors import PaperNotFoundError
-from .identity import Matcher, person_reason
+from .identity import MatchDecision, Matcher, person_reason
 from .normalise import InvalidIdentifierError, parse_arxiv_id
+from .plans import Plan, Ruling, Standing
 from .store import Candidacy, Decided, HeldPaper, Store, Tally
 from .vocabulary import Membership, ReviewDecision
 
 __all__ = [
     "HeldPaper",
     "Tally",
+    "changes_of",
     "decide",
     "held_above",
     "queue_json",
@@ -79,17 +86,24 @@ def decide(
     reject: Sequence[str],
     now: datetime,
     matcher: Matcher | None = None,
-) -> dict[str, ReviewDecision]:
-    """Record that a person accepts ``accept`` and rejects ``reject`` (ids in any form
-    :func:`~harvester.normalise.parse_arxiv_id` takes) for profile ``key``; returns the
-    decisions by canonical id. Every id is checked first (:func:`refusal`, by names too
-    when ``matcher`` is given): one refused, none written."""
-    decisions = {_canonical(key, i): ReviewDecision.ACCEPTED for i in accept}
-    rejected = {_canonical(key, i): ReviewDecision.REJECTED for i in reject}
-    both = sorted(decisions.keys() & rejected.keys())
-    if both:
-        raise PaperNotFoundError(key, both, "both accepted and rejected: choose one")
-    decisions.update(rejected)
+    forget: Sequence[str] = (),
+) -> dict[str, ReviewDecision | None]:
+    """Record that a person accepts ``accept``, rejects ``reject`` and withdraws the
+    decisions on ``forget`` (ids in any form :func:`~harvester.normalise.parse_arxiv_id`
+    takes) for profile ``key``, and apply them at once (:func:`changes_of`); returns the
+    decisions by canonical id (None: forgotten). Every id is checked first
+    (:func:`refusal`, by names too when ``matcher`` is given): one refused, none written."""
+    decisions: dict[str, ReviewDecision | None] = {}
+    for ids, decision in (
+        (accept, ReviewDecision.ACCEPTED),
+        (reject, ReviewDecision.REJECTED),
+        (forget, None),
+    ):
+        for text in ids:
+            arxiv_id = _canonical(key, text)
+            if arxiv_id in decisions and decisions[arxiv_id] != decision:
+                raise PaperNotFoundError(key, [arxiv_id], "decided two ways: choose one")
+            decisions[arxiv_id] = decision
 
     def check(found: Mapping[str, Candidacy]) -> None:
         problems: dict[str, list[str]] = {}
@@ -100,16 +114,68 @@ def decide(
         if problems:
             raise PaperNotFoundError.refused(key, problems)
 
-    store.record_decisions(key, decisions, now, check)
+    def apply(found: Mapping[str, Candidacy], standing: Standing) -> Plan:
+        return changes_of(found, decisions, now, standing, matcher)
+
+    store.record_decisions(key, decisions, now, check, apply)
     return decisions
 
 
+FORGOTTEN = "a person's decision withdrawn: held until a full harvest judges it again"
+
+
+def changes_of(
+    found: Mapping[str, Candidacy],
+    decisions: Mapping[str, ReviewDecision | None],
+    now: datetime,
+    standing: Standing,
+    matcher: Matcher | None = None,
+) -> Plan:
+    """What the decisions change in the profile at once, as a harvest would record it
+    (:func:`~harvester.changes.plan_changes`): an accepted paper joins with ``new_paper``,
+    a rejected member leaves with ``excluded`` ("rejected by a person ..."), a forgotten
+    decision puts the paper back in the queue. Only the papers named change."""
+    previous = {i: c.seen for i, c in found.items() if c.seen is not None}
+    observations = [
+        _observed(found[i], decision, now, matcher)
+        for i, decision in decisions.items()
+        if found[i].paper is not None and found[i].seen is not None
+    ]
+    return plan_changes(
+        previous,
+        observations,
+        baseline=False,
+        identity_changed=False,
+        still_belongs=lambda _: True,
+        partial=True,
+        standing=standing,
+    )
+
+
+def _observed(
+    found: Candidacy, decision: ReviewDecision | None, now: datetime, matcher: Matcher | None
+) -> Observation:
+    paper, seen = found.paper, found.seen
+    assert paper is not None and seen is not None, "only stored papers are decided"
+    accepted = decision == ReviewDecision.ACCEPTED
+    score = found.score if found.score is not None else float(accepted)
+    if decision is None:
+        return Observation(paper, MatchDecision(False, None, FORGOTTEN), held=True, score=score)
+    named = matcher.matching_author(paper) if matcher is not None else None
+    matched = (named or seen.matched_name) if accepted else None
+    reason = person_reason(Ruling(decision, now))
+    return Observation(paper, MatchDecision(accepted, matched, reason), score=score)
+
+
 def refusal(
-    key: str, found: Candidacy, decision: ReviewDecision, matcher: Matcher | None
+    key: str, found: Candidacy, decision: ReviewDecision | None, matcher: Matcher | None
 ) -> str | None:
-    """Why a harvest would not honour ``decision`` on this paper (None: it would)."""
+    """Why a harvest would not honour ``decision`` on this paper (None: it would; a
+    ``None`` decision forgets one)."""
     if found.status is None:
         return f"not among the papers harvested for profile {key!r}"
+    if decision is None:
+        return None if found.ruling is not None else "no decision of a person to forget"
     if matcher is not None:
         problem = _config_or_name(found, matcher)
         if problem is not None:

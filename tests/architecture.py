@@ -293,7 +293,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "migrations",
         "alerts",  # notifications: the outbox's messages, delivered through apprise
         "cycle profile",  # one cycle's harvest and decisions; the derived profiles
-        "review status tracked",  # what the commands show
+        "review status tracked who",  # what the commands show
         "daemon demo cli",  # entry points
     )
 )

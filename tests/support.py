@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import Engine, Row, create_engine, text
@@ -102,7 +103,15 @@ def make_settings(db_url: str, api_url: str, **arxiv: Any) -> Settings:
     harvest = arxiv.pop("harvest", {})
     options = {"api_url": api_url, **TEST_ARXIV, **arxiv}
     data = {"database": {"url": db_url}, "arxiv": options, "authors": authors, "harvest": harvest}
+    data["orcid"] = {"api_url": _site_of(api_url) + "/orcid", "delay_seconds": 0}
     return parse_settings(data, Path("<test>"), {})
+
+
+def _site_of(api_url: str) -> str:
+    """``http://HOST:PORT`` of a look-alike's query URL: its ORCID records are served there
+    too, so no test ever asks the real ORCID."""
+    parts = urlsplit(api_url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def harvest(

@@ -59,10 +59,10 @@ def test_the_identity_demo_shows_the_figures_and_leaves_no_look_alike(
     result = run_cli("demo", "--identity", cwd=tmp_path, env={"DEMO_MARKER": marker})
     assert result.returncode == 0, result.stderr
     by_name, anchored = result.stdout.split("2. Her arXiv author identifier added")
-    assert "wei-zhang  232 papers" in by_name
-    assert "232 accepted, 202 held for review, 0 rejected; ambiguous" in by_name
+    assert "wei-zhang  124 papers" in by_name
+    assert "124 accepted, 310 held for review, 0 rejected; ambiguous" in by_name
     assert "wei-zhang  124 papers" in anchored
-    assert "124 accepted, 133 held for review, 177 rejected; not ambiguous" in anchored
+    assert "124 accepted, 15 held for review, 295 rejected; not ambiguous" in anchored
     assert "2012.00439  score 0.90  1 co-author shared with accepted papers" in anchored
     assert "temporary and is gone" in anchored
     assert "harvest --config DIR/harvester.toml review wei-zhang --accept 2012.00439" in anchored
@@ -87,9 +87,9 @@ def test_a_kept_identity_demo_holds_exactly_her_papers_and_can_be_reviewed(
         held = {r.arxiv_id for r in rows(store, "SELECT arxiv_id FROM review_queue")}
     finally:
         store.close()
-    assert accepted == hers and not held & hers and len(held) == 133
+    assert accepted == hers and not held & hers and len(held) == 15
     review = run_cli("--config", str(config), "review", "wei-zhang")
-    assert review.returncode == 0 and review.stdout.startswith("wei-zhang: 133 papers held")
+    assert review.returncode == 0 and review.stdout.startswith("wei-zhang: 15 papers held")
     assert processes_with(marker) == []
     again = run_cli("demo", "--identity", "--keep", str(kept))
     assert again.returncode == 2 and again.stderr.count("\n") == 1

@@ -130,6 +130,9 @@ def test_targets_with_the_feed_as_anchors(seed: int) -> None:
     assert figures.held_share <= 0.10
     assert not judgement.ambiguous
     assert corpus.feed_ids <= decided(judgement, Decision.ACCEPTED)
+    held = len(decided(judgement, Decision.HELD)) / len(corpus.papers)
+    print(f"held {held:.1%} of all {len(corpus.papers)} candidates")
+    assert held <= 0.10, "a review burden people can carry"
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
@@ -167,23 +170,25 @@ def test_the_hard_case_same_field_no_coauthor_is_held_unless_text_tells(
         assert "a namesake in sight: " in judgement.verdicts[strangers[0]].reason
 
 
-def test_without_an_anchor_the_largest_body_is_accepted_and_the_rest_held(
-    corpus: NamesakeCorpus,
-) -> None:
-    """The two cs.LG people share a co-author and a field: without an anchor they are one
-    body (the generous reading that keeps unique names whole); the other fields are held."""
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_without_an_anchor_two_people_of_one_field_are_kept_apart(seed: int) -> None:
+    """The two cs.LG people meet only through one co-author (on a few of his papers, many
+    of hers): without an anchor the co-author communities keep them apart, the largest
+    coherent one is accepted, the rest held and the profile flagged."""
+    corpus = namesake_corpus(seed=seed)
     judgement = judge([candidate(p) for p in corpus.papers])
-    owners = {corpus.owner[i] for i in decided(judgement, Decision.ACCEPTED)}
-    held = {corpus.owner[i] for i in decided(judgement, Decision.HELD)}
-    print(f"\nnamesakes without anchor: {Figures.of(judgement, hers(corpus))}")
+    accepted = decided(judgement, Decision.ACCEPTED)
+    owners = [corpus.owner[i] for i in accepted]
+    purity = owners.count(corpus.tracked) / len(owners)
+    print(f"\nnamesakes without anchor, seed {seed}: one person's {purity:.1%} of {len(owners)};"
+          f" {Figures.of(judgement, hers(corpus))}")  # fmt: skip
     assert judgement.ambiguous
-    assert owners == {corpus.tracked, 1}
-    assert held == {2, 3, 4}
+    assert purity >= 0.95
+    assert len(accepted) < len(hers(corpus)) + 5, "not two people's papers"
     assert decided(judgement, Decision.REJECTED) == set()
-    assert hers(corpus) <= decided(judgement, Decision.ACCEPTED)
-    sizes = [len(corpus.papers_of(p)) for p in (2, 3, 4)]
-    assert len(decided(judgement, Decision.ACCEPTED)) > max(sizes)
-    some_held = judgement.verdicts[corpus.papers_of(2)[0].arxiv_id].reason
+    his = corpus.papers_of(1)[0].arxiv_id
+    some_held = judgement.verdicts[his].reason
+    assert judgement.verdicts[his].decision == Decision.HELD
     assert some_held.startswith("separate body of ") and "no anchor" in some_held
 
 
@@ -302,7 +307,7 @@ def test_a_persons_decisions_win_over_evidence_and_the_feed(
     judgement = judge(
         [candidate(p) for p in corpus.papers],
         anchored=corpus.feed_ids,
-        accepted=namesakes,
+        named=namesakes,
         rejected=hers_claimed + hers_unclaimed,
     )
     for arxiv_id in namesakes:
@@ -315,7 +320,7 @@ def test_a_persons_decisions_win_over_evidence_and_the_feed(
         assert verdict.decision == Decision.REJECTED
         assert verdict.reason.startswith("rejected by a person")
     with pytest.raises(ValueError, match="decided both ways"):
-        judge([candidate(p) for p in corpus.papers], accepted=namesakes, rejected=namesakes)
+        judge([candidate(p) for p in corpus.papers], named=namesakes, rejected=namesakes)
 
 
 def test_ids_that_are_not_candidates_are_ignored(corpus: NamesakeCorpus) -> None:
@@ -369,15 +374,20 @@ def test_a_namesakes_paper_through_the_common_coauthor_is_held_and_says_why(
     assert bridged
     for paper in bridged:
         verdict = with_feed.verdicts[paper.arxiv_id]
-        assert verdict.decision == Decision.HELD
+        assert verdict.decision in {Decision.HELD, Decision.REJECTED}
         assert f"1 co-author shared with accepted papers ({BRIDGE} {TIMES}" in verdict.reason
+        if verdict.decision == Decision.REJECTED:
+            assert verdict.reason.startswith("rejected: another body's, no co-author tie")
 
 
 def test_a_paper_of_another_field_is_rejected_with_a_checkable_reason(
     corpus: NamesakeCorpus, with_feed: Judgement
 ) -> None:
     rejected = decided(with_feed, Decision.REJECTED)
-    assert rejected and {corpus.owner[i] for i in rejected} <= {2, 3, 4}
+    assert rejected and {corpus.owner[i] for i in rejected} <= {1, 2, 3, 4}
+    far = next(p for p in corpus.papers_of(1) if p.arxiv_id in rejected)
+    why = with_feed.verdicts[far.arxiv_id].reason
+    assert why.startswith("rejected: another body's, no co-author tie to the accepted papers")
     paper = next(p for p in corpus.papers_of(4) if p.arxiv_id in rejected)
     reason = with_feed.verdicts[paper.arxiv_id].reason
     assert reason.startswith("no co-author shared with accepted papers; ")

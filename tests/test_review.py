@@ -1,11 +1,11 @@
 """``harvest review`` on the command line against the seed corpus: which ids can be
-decided, the decisions waiting for a harvest, and reasons that say why a paper is where it
-is now (the identifier feed ``/a/kakade_s_1.atom2`` claims the seed profile's papers).
+decided, decisions applied at once (memberships, ``profile_stats``, events), forgotten, and
+reasons that say why a paper is where it is now (the identifier feed
+``/a/kakade_s_1.atom2`` claims the seed profile's papers).
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from arxiv_lookalike import LookalikeServer
@@ -17,10 +17,18 @@ NAMESAKE = "2311.09876"  # "Sham Kakade-Rao": rejected by name, no candidate
 MEMBER = "2310.11000"
 
 
-def _config(tmp_path: Path, db_url: str, server: LookalikeServer, **author: str) -> str:
+def _config(
+    tmp_path: Path, db_url: str, server: LookalikeServer, site: bool = False, **author: str
+) -> str:
     feeds = {"author_feed_url": server.base_url + "/a", "delay_seconds": 0}
     authors = [{**SEED_AUTHOR, **author}]
-    return str(write_config(tmp_path, db_url, server.url, authors=authors, arxiv=feeds))
+    output = {"output": {"html_dir": str(tmp_path / "site")}} if site else {}
+    return str(write_config(tmp_path, db_url, server.url, authors=authors, arxiv=feeds, **output))
+
+
+def _page(tmp_path: Path) -> str:
+    pages = [p for p in (tmp_path / "site").rglob("*.html") if "kakade" in p.name]
+    return "".join(p.read_text(encoding="utf-8") for p in pages)
 
 
 def _harvest(store: Store, db_url: str, server: LookalikeServer, *, full: bool = False) -> None:
@@ -54,36 +62,50 @@ def test_only_decisions_a_harvest_honours_are_taken(
     assert rows(store, "SELECT * FROM review_decision") == [], "nothing written"
 
 
-def test_decisions_waiting_for_a_harvest_are_listed_then_applied_with_their_reason(
+def _count(store: Store) -> int:
+    sql = "SELECT paper_count FROM profile_stats WHERE author_key = 'kakade'"
+    return int(rows(store, sql)[0][0])
+
+
+def test_decisions_apply_at_once_with_their_reason_events_and_counts(
     tmp_path: Path, db_url: str, server: LookalikeServer, store: Store
 ) -> None:
-    config = _config(tmp_path, db_url, server)
-    _harvest(store, db_url, server)
-    member = _member(store)
+    config = _config(tmp_path, db_url, server, site=True)
+    assert run_cli("--once", "--config", config).returncode == 0
+    member, before = _member(store), _count(store)
+    assert member in _page(tmp_path)
     done = run_cli("review", "kakade", "--reject", member, "--config", config)
-    assert done.returncode == 0 and f"kakade: {member} rejected" in done.stdout
-    listed = run_cli("review", "kakade", "--config", config).stdout
-    assert "kakade: no papers held for review\n" in listed
-    assert "kakade: 1 decision waiting for the next harvest\n" in listed
-    assert f"{member}  rejected " in listed and "now active" in listed
-    as_json = json.loads(run_cli("review", "kakade", "--json", "--config", config).stdout)
-    (waiting,) = as_json["pending_decisions"]
-    assert (waiting["arxiv_id"], waiting["decision"], waiting["status"]) == (
-        member,
-        "rejected",
-        "active",
-    )
-    _harvest(store, db_url, server)
-    after = run_cli("review", "kakade", "--config", config).stdout
-    assert after == "kakade: no papers held for review\n"
+    assert done.returncode == 0 and f"kakade: {member} rejected\napplied now\n" in done.stdout
+    assert _count(store) == before - 1, "out of the profile at once"
+    assert member not in _page(tmp_path), "the site is refreshed at once"
     sql = "SELECT status, reason FROM membership WHERE arxiv_id = :i"
     ((status, reason),) = rows(store, sql, i=member)
     assert status == "excluded" and reason.startswith("rejected by a person ")
+    events = rows(store, "SELECT arxiv_id, kind, detail FROM paper_events")
+    assert [(e.arxiv_id, e.kind) for e in events] == [(member, "excluded")]
+    assert events[0].detail.startswith("rejected by a person ")
+    listed = run_cli("review", "kakade", "--config", config).stdout
+    assert listed == "kakade: no papers held for review\n", "nothing waits for a harvest"
+    assert run_cli("--once", "--config", config).returncode == 0
+    assert _count(store) == before - 1, "a harvest keeps the decision, with no new event"
+    assert len(rows(store, "SELECT * FROM paper_events")) == 1
     again = run_cli("review", "kakade", "--accept", member, "--config", config)
     assert again.returncode == 0, "a person may change their mind"
-    _harvest(store, db_url, server, full=True)
+    assert _count(store) == before and member in _page(tmp_path)
+    kinds = [r.kind for r in rows(store, "SELECT kind FROM paper_events ORDER BY recorded_at")]
+    assert kinds == ["excluded", "new_paper"]
+    assert run_cli("--once", "--full", "--config", config).returncode == 0
     (kept,) = rows(store, "SELECT reason FROM profile_papers WHERE arxiv_id = :i", i=member)
     assert kept[0].startswith("accepted by a person ")
+    forgot = run_cli("review", "kakade", "--forget", member, "--config", config)
+    assert forgot.returncode == 0 and f"kakade: {member} forgotten" in forgot.stdout
+    assert rows(store, "SELECT * FROM review_decision") == []
+    queue = {r.arxiv_id for r in rows(store, "SELECT arxiv_id FROM review_queue")}
+    assert member in queue and _count(store) == before - 1
+    nothing = run_cli("review", "kakade", "--forget", member, "--config", config)
+    assert nothing.returncode == 2 and "no decision of a person to forget" in nothing.stderr
+    assert run_cli("--once", "--full", "--config", config).returncode == 0
+    assert _count(store) == before, "a full harvest judges it again: a member of one body"
 
 
 def test_the_seed_identifier_feed_anchors_and_rewrites_the_reasons(

@@ -18,7 +18,7 @@ EXPORT_FORMATS = ("bibtex", "csv", "json")
 
 
 COMMANDS = (
-    "--once, daemon, status, authors, profile, history, export, refresh, review, notify,"
+    "--once, daemon, status, authors, profile, history, export, refresh, review, notify, who,"
     " db upgrade or demo"
 )
 
@@ -80,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     common = _common_options(top=False)
     adders = (_db, _refresh, _demo, _daemon, _status, _authors)
-    for add in (*adders, _profile, _history, _export, _review, _notify):  # as --help lists
+    for add in (*adders, _profile, _history, _export, _review, _notify, _who):  # as --help lists
         add(commands, common)
     return parser
 
@@ -218,13 +218,16 @@ def _export(commands: Commands, common: argparse.ArgumentParser) -> None:
 def _review(commands: Commands, common: argparse.ArgumentParser) -> None:
     review = commands.add_parser(
         "review",
-        help="papers held for review (same name, unclear identity); --accept/--reject decide",
+        help="papers held for review (same name, unclear identity); --accept/--reject decide now",
         parents=[common],
     )
     review.add_argument("key", help="the author's key in the config")
     review.add_argument("--json", action="store_true", help="print JSON")
     review.add_argument("--accept", **_every_occurrence(), metavar="ID", help="they are hers")
     review.add_argument("--reject", **_every_occurrence(), metavar="ID", help="they are not")
+    review.add_argument(
+        "--forget", **_every_occurrence(), metavar="ID", help="withdraw a decision on them"
+    )
     review.add_argument(
         "--accept-above",
         type=_score,
@@ -272,6 +275,17 @@ def _every_occurrence() -> dict[str, Any]:
     """A list option given more than once (``--accept A --accept B``) keeps every value:
     argparse's default action would keep only the last occurrence's."""
     return {"nargs": "+", "action": "extend", "default": []}
+
+
+def _who(commands: Commands, common: argparse.ArgumentParser) -> None:
+    who = commands.add_parser(
+        "who",
+        help="the separate bodies of work behind a name, before tracking someone",
+        parents=[common],
+    )
+    who.add_argument("name", help="the name as written on papers, e.g. 'Wei Zhang'")
+    who.add_argument("--json", action="store_true", help="print JSON")
+    who.set_defaults(func=reading.who)
 
 
 def _score(value: str) -> float:

@@ -74,14 +74,15 @@ def show_profile(settings: Settings, args: argparse.Namespace, what: str) -> int
 
 
 def review_papers(settings: Settings, args: argparse.Namespace) -> int:
-    """``harvest review KEY [--json] [--accept ID...] [--reject ID...] [--accept-above
-    SCORE] [--accept-from FILE] [--reject-from FILE]``, each option as often as wanted:
-    listing only reads; a decision is written (the schema is never migrated here)."""
+    """``harvest review KEY [--json] [--accept ID...] [--reject ID...] [--forget ID...]
+    [--accept-above SCORE] [--accept-from FILE] [--reject-from FILE]``, each option as often
+    as wanted: listing only reads; a decision is written and applied at once, the derived
+    data refreshed (the schema is never migrated here)."""
     from ..review import queue_json, render_queue, review_queue, waiting
 
     accept = [*args.accept, *(i for path in args.accept_from for i in _ids_from(path))]
     reject = [*args.reject, *(i for path in args.reject_from for i in _ids_from(path))]
-    deciding = bool(accept or reject) or args.accept_above is not None
+    deciding = bool(accept or reject or args.forget) or args.accept_above is not None
     with schema_checked(settings, write=deciding) as store:
         if deciding:
             output = _decide(store, settings, args, accept, reject)
@@ -113,6 +114,7 @@ def _decide(
     from datetime import UTC, datetime
 
     from ..identity import Matcher
+    from ..profile.refresh import after_cycle
     from ..review import decide, held_above, review_queue
 
     above: list[str] = []
@@ -127,13 +129,16 @@ def _decide(
         None,
     )
     every = [*accept, *(i for i in above if i not in accept)]
-    decided = decide(store, args.key, every, reject, datetime.now(UTC), matcher)
+    now = datetime.now(UTC)
+    decided = decide(store, args.key, every, reject, now, matcher, forget=args.forget)
     listed = [i for i in decided if i not in above or i in accept]
-    lines = [f"{args.key}: {i} {decided[i]}" for i in listed]
+    lines = [f"{args.key}: {i} {decided[i] or 'forgotten'}" for i in listed]
     if args.accept_above is not None:
         count = f"{len(above)} held paper{'' if len(above) == 1 else 's'}"
         lines.append(f"{args.key}: {count} scored at least {args.accept_above:g} accepted")
-    return "\n".join([*lines, "applied at the next harvest"]) + "\n"
+    failed = after_cycle(settings, store, now=now)  # similar authors and the site, at once
+    done = "applied now" + (f" ({', '.join(failed)} not updated)" if failed else "")
+    return "\n".join([*lines, done]) + "\n"
 
 
 # -- one function per command (``set_defaults(func=...)`` in :mod:`.parser`) --------------
@@ -163,3 +168,17 @@ def export(context: Context) -> int:
 def review(context: Context) -> int:
     """``harvest review KEY [...]``."""
     return review_papers(context.settings(), context.args)
+
+
+def who(context: Context) -> int:
+    """``harvest who NAME [--json]``: asks arXiv (a few requests), reads no database."""
+    from ..source import ArxivSource
+    from ..who import render_who, who_json
+    from ..who import who as bodies
+
+    settings, args = context.settings(), context.args
+    with ArxivSource(settings.arxiv) as source:
+        found = bodies(source, args.name)
+    render = who_json if args.json else render_who
+    sys.stdout.write(render(args.name, found))
+    return exits.OK

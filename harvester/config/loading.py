@@ -32,6 +32,7 @@ from .model import (
     DatabaseSettings,
     HarvestSettings,
     LoggingSettings,
+    OrcidSettings,
     OutputSettings,
     ScheduleSettings,
     Settings,
@@ -75,6 +76,7 @@ def parse_settings(
         output=OutputSettings(**_section(data, "output", path, environ)),
         harvest=HarvestSettings(**_section(data, "harvest", path, environ)),
         notify=_notify(data, path, environ),
+        orcid=OrcidSettings(**_section(data, "orcid", path, environ)),
     )
 
 
@@ -129,6 +131,7 @@ _SECTIONS: dict[str, type] = {
     "arxiv": ArxivSettings,
     "harvest": HarvestSettings,
     "logging": LoggingSettings,
+    "orcid": OrcidSettings,
     "output": OutputSettings,
     "schedule": ScheduleSettings,
 }

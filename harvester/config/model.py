@@ -149,6 +149,18 @@ class ScheduleSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class OrcidSettings:
+    """Where an author's public ORCID record is read (``orcid`` set): a second anchor."""
+
+    api_url: str = setting(
+        "https://pub.orcid.org/v3.0", http_url, "ORCID's public API: {api_url}/{orcid}/works"
+    )
+    delay_seconds: float = setting(
+        1.0, seconds(0, DAY), "minimum spacing between two ORCID requests (ORCID allows 12/s)"
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class OutputSettings:
     """What each harvest cycle writes besides the database."""
 
@@ -208,3 +220,4 @@ class Settings:
     output: OutputSettings = OutputSettings()
     harvest: HarvestSettings = HarvestSettings()
     notify: tuple[NotifySettings, ...] = ()
+    orcid: OrcidSettings = OrcidSettings()

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 
 from ..config import Settings
-from ..source import ArxivSource
+from ..source import ArxivSource, OrcidRecords
 from ..store import Store, slot_name
 from .report import DEFAULT_OPTIONS, CycleOptions, CycleProgress, CycleReport
 from .run import run_cycle
@@ -70,4 +70,15 @@ def open_source(
         stop_event=stop_event,
         on_request=on_request,
     )
-    return ArxivSource(settings.arxiv, pacer=pacer, stop_event=stop_event)
+    orcid = OrcidRecords(
+        settings.orcid,
+        settings.arxiv,
+        pacer=store.pacer(
+            settings.orcid.delay_seconds,
+            name=slot_name(settings.orcid.api_url),
+            stop_event=stop_event,
+            on_request=on_request,
+        ),
+        stop_event=stop_event,
+    )
+    return ArxivSource(settings.arxiv, pacer=pacer, stop_event=stop_event, orcid=orcid)

@@ -241,9 +241,9 @@ def _reported(
 def _claims(
     source: ArxivSource, group: Group, spent: dict[str, int]
 ) -> dict[str, frozenset[str] | FetchError]:
-    """The ids in each anchored author's identifier feed (one request each, retries aside),
-    or why they are not known; ``spent`` gets each author's requests. A shutdown
-    (StopRequested) ends the query."""
+    """The ids in each anchored author's identifier feed and, with ``orcid`` set, public
+    ORCID record (one request each, retries aside), or why they are not known; ``spent``
+    gets each author's requests. A shutdown (StopRequested) ends the query."""
     claims: dict[str, frozenset[str] | FetchError] = {}
     for author in group.authors:
         if author.anchor is None:
@@ -251,12 +251,13 @@ def _claims(
         before = source.requests_sent
         try:
             feed = source.author_feed(author.anchor)
+            orcid = source.orcid_claims(author.orcid) if author.orcid else ()
         except FetchError as exc:
             claims[author.key] = exc
             continue
         finally:
             spent[author.key] = source.requests_sent - before
-        ids, refused = claimed_ids(feed.entry_ids)
+        ids, refused = claimed_ids((*feed.entry_ids, *orcid))
         if refused:
             logger.warning(
                 "%s: %d author feed entries without an arXiv id: %s",

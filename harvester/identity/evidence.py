@@ -110,7 +110,7 @@ def settle(
     evidence looks for bodies of work among all candidates, as without any decision.
     """
     fixed = _rules(observations, anchors, stored, fresh)
-    if all(rule is not None for rule in fixed.values()):
+    if not _unsettled(fixed, anchors, stored):
         return Settled([_settled(o, fixed, None, anchors) for o in observations], None)
     judgement = _judged(observations, fixed, anchors, fresh=fresh, members=members)
     verdicts = judgement.verdicts
@@ -138,6 +138,8 @@ def _judged(
     ids = {p.arxiv_id for p in judged}
     anchored = anchors.claimed & ids
     accepted = {i for i in ids - anchored if (rule := fixed[i]) is not None and rule[0]}
+    named = {i for i in accepted if i in anchors.rulings and i not in anchors.include}
+    accepted -= named  # a person's decision applies to the paper it names, and no further
     if fresh and not anchored:
         accepted = set()  # kept by their rule, but weighed as plain candidates (see settle)
     return judge(
@@ -145,6 +147,7 @@ def _judged(
         anchored=anchored,
         accepted=accepted | {p.arxiv_id for p in extra},
         rejected={i for i in ids if (rule := fixed[i]) is not None and not rule[0]},
+        named=named,
     )
 
 
@@ -156,9 +159,20 @@ def needs_evidence(
     fresh: bool,
 ) -> bool:
     """Will :func:`settle` consult the evidence (and so weigh the profile's members)? Only
-    when some candidate is settled by no rule: a steady harvest of a settled profile is not
-    (same arguments as :func:`settle`)."""
-    return any(rule is None for rule in _rules(observations, anchors, stored, fresh).values())
+    when some candidate is settled by no rule, or a claim is new to the profile: a steady
+    harvest of a settled profile is not (same arguments as :func:`settle`)."""
+    return _unsettled(_rules(observations, anchors, stored, fresh), anchors, stored)
+
+
+def _unsettled(fixed: Mapping[str, Rule], anchors: Anchors, stored: Mapping[str, Seen]) -> bool:
+    """Some candidate no rule settles, or a claim new to the profile (it may be a claim of
+    another body: the evidence checks it)."""
+    if any(rule is None for rule in fixed.values()):
+        return True
+    return any(
+        i in anchors.claimed and (seen := stored.get(i)) is not None and seen.status not in STANDING
+        for i in fixed
+    ) or any(i in anchors.claimed and i not in stored for i in fixed)
 
 
 def _rules(
@@ -222,6 +236,9 @@ def _settled(
     if rule is not None:
         accepted, reason = rule
         if verdict is not None and accepted and reason == FEED_REASON:
+            if verdict.decision == Decision.HELD:  # a claim of another body: a mistake
+                stray = MatchDecision(False, None, verdict.reason)
+                return Observation(obs.paper, stray, held=True, score=score)
             reason = verdict.reason  # the feed's words and the evidence's, for a check
         return Observation(obs.paper, MatchDecision(accepted, matched, reason), score=score)
     assert verdict is not None, "the evidence judges every unsettled candidate"

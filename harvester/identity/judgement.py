@@ -5,9 +5,13 @@ Zhang from another. :func:`judge` takes every paper whose author list names the 
 (the *candidates*) and decides, for each, *accepted*, *held* for review or *rejected*, with
 a score and a one-line reason a person can check. It is pure: no database, no clock.
 
-**Seeds.** Papers in the author's identifier feed (*anchored*) and papers a person accepted
-are accepted whatever the evidence; papers a person rejected stay rejected (a person wins
-over the feed: a claim can be a mistake). Seeds are evidence for the rest.
+**Seeds.** Papers in the author's identifier feed (*anchored*) and the profile's members
+are accepted whatever the evidence, and are evidence for the rest; papers a person rejected
+stay rejected (a person wins over the feed: a claim can be a mistake). A claim whose
+co-authors are those of another body of the name (:func:`.bodies.stray_claims`) is held and
+flags the profile instead: a seed there would draw that whole body in. A paper a person
+accepted (*named*) is accepted, but evidence for nothing else: a decision applies to the
+papers it names.
 
 **Evidence against the accepted papers** (:class:`.space.Space`), for each other candidate:
 
@@ -34,10 +38,10 @@ accepted papers' field it is a *namesake in sight*. The author's own unclaimed p
 tied through many co-authors, so a small feed does not make them another body.
 
 **Decisions, with seeds.** Round after round, a candidate is accepted when it shares a
-co-author, its pull is at least :data:`.model.MIN_PULL`, it scores :data:`.model.ACCEPT_SCORE`, its
-categories and text are not both unlike the accepted ones, and, when it is shaped like a
-bridge (one shared co-author, or others pulling towards another body), its text is no
-nearer another body than the accepted papers; accepted papers then count as evidence, so
+co-author, its pull is at least :data:`.model.MIN_PULL`, it scores :data:`.model.ACCEPT_SCORE`,
+in any field, and, when it is shaped like a bridge (one shared co-author, others pulling
+towards another body, or another field), its text is no nearer another body than the
+accepted papers (no namesake in sight); accepted papers then count as evidence, so
 a chain of collaborators is followed. When co-authors vouch for nothing more, a candidate no
 co-author vouches for (and in no group of its own) is judged on its field: with a
 namesake in sight, it is accepted only if its categories and text are like the accepted
@@ -46,15 +50,21 @@ field, no co-author); with none, it is accepted as it would be without seeds, un
 categories and text are both unlike or its text is nearer another body. The rounds stop
 when one accepts nothing. Then a candidate with no co-author shared and text unlike the
 accepted papers' is rejected when its categories are unlike too, or when it belongs to
-another body of another field; everything else is held.
+another body of another field, but only with another body in sight (a solo paper of a new
+field with nobody else in view is held, never rejected); everything else is held.
 
-**Decisions, without seeds.** Candidates are grouped into *bodies*: linked by shared
-co-authors (a link between two papers of clearly different fields does not count: common
-co-author names collide too), then every group, the largest first, joins the body nearest
-in text that it is not clearly foreign to (texts unlike, categories not alike). One body
-(the common case: a unique name) is accepted whole, as before identity existed. Several:
-the largest is accepted, the others held, and the judgement is *ambiguous* (an anchor
-would settle it).
+**Decisions, without seeds.** Candidates are grouped into *bodies*: co-author communities
+(:mod:`.communities`: a shared co-author binds across fields, a co-author who only visits
+another body does not merge it), then every community, the largest first, joins the body
+nearest in text that it is not clearly foreign to (texts unlike, categories not alike; for
+three papers or more, categories alike) and that no bridge was cut from. One body (the
+common case: a unique name) is accepted whole, as before identity existed. Several: the
+largest is accepted, the others held, and the judgement is *ambiguous* (an anchor would
+settle it).
+
+**Far candidates.** With seeds, a candidate no co-author ties to the accepted papers, of
+another body of the name, whose text is nearer that body, is rejected (the reason says so):
+a queue of others' papers is not reviewed.
 
 The result does not depend on the order of the candidates.
 """
@@ -62,17 +72,18 @@ The result does not depend on the order of the candidates.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ..vocabulary import Decision
-from .bodies import Leftovers, separate_bodies
+from .bodies import Leftovers, separate_bodies, stray_claims
 from .explain import Explainer, candidates_text
 from .model import Candidate, Judgement
 from .space import Evidence, Space
 
-__all__ = ["judge"]
+__all__ = ["bodies_of", "judge"]
 
 
 def judge(
@@ -81,42 +92,74 @@ def judge(
     anchored: Collection[str] = (),
     accepted: Collection[str] = (),
     rejected: Collection[str] = (),
+    named: Collection[str] = (),
 ) -> Judgement:
     """Decide every candidate; see the module docstring for how.
 
-    ``anchored``: ids in the author's identifier feed (accepted, and evidence).
-    ``accepted`` / ``rejected``: ids a person or the config decided; they keep that
-    decision (rejected wins over anchored). Ids that are not candidates are ignored.
+    ``anchored``: ids in the author's identifier feed (accepted, and evidence, unless a
+    claim of another body: then held). ``accepted`` / ``rejected``: ids the profile holds
+    or the config decided; they keep that decision (rejected wins over anchored).
+    ``named``: ids a person accepted: accepted, and evidence for nothing else (a decision
+    applies to the papers it names). Ids that are not candidates are ignored.
     """
     space = Space(candidates)
-    if set(accepted) & set(rejected):
-        both = sorted(set(accepted) & set(rejected))
-        raise ValueError(f"decided both ways: {', '.join(both)}")
+    both = (set(accepted) | set(named)) & set(rejected)
+    if both:
+        raise ValueError(f"decided both ways: {', '.join(sorted(both))}")
     fixed_out = space.mask(rejected)
-    seeds = (space.mask(anchored) | space.mask(accepted)) & ~fixed_out
+    claims = space.mask(anchored) & ~fixed_out
+    seeds = (claims | space.mask(accepted)) & ~fixed_out
+    person = space.mask(named) & ~fixed_out
     if seeds.any():
-        return _with_seeds(space, seeds, fixed_out, space.mask(anchored), space.mask(accepted))
-    return _without_seeds(space, fixed_out)
+        stray = stray_claims(space, seeds, claims, ~fixed_out)
+        return _with_seeds(space, seeds & ~stray, fixed_out, Seeds(claims, person, stray))
+    return _without_seeds(space, fixed_out, person)
 
 
-def _with_seeds(space: Space, seeds: Any, fixed_out: Any, anchored: Any, person: Any) -> Judgement:
-    """Grow the accepted set from the seeds, then decide the rest (module docstring)."""
-    accepted, evidence, leftovers = _grow(space, seeds, ~fixed_out)
+def bodies_of(candidates: Sequence[Candidate]) -> list[list[str]]:
+    """The separate bodies of work among ``candidates`` (ids), the largest first: what the
+    evidence without an anchor sees (``harvest who``)."""
+    space = Space(candidates)
+    rows = np.arange(len(space.ids))
+    return [[space.ids[int(i)] for i in body] for body in separate_bodies(space, rows)]
+
+
+@dataclass(frozen=True, slots=True)
+class Seeds:
+    """What the rules fixed: the feed's claims, a person's acceptances, and the claims of
+    another body (held, and the profile flagged)."""
+
+    claims: Any
+    person: Any
+    stray: Any
+
+
+def _with_seeds(space: Space, seeds: Any, fixed_out: Any, fixed: Seeds) -> Judgement:
+    """Grow the accepted set from the seeds, then decide the rest (module docstring); a
+    person's acceptances are accepted but grow nothing."""
+    accepted, evidence, leftovers = _grow(space, seeds, ~fixed_out & ~fixed.person & ~fixed.stray)
+    accepted = accepted | fixed.person
     explain = Explainer(space, accepted, evidence, leftovers)
-    foreign = leftovers.foreign
+    foreign, far = leftovers.foreign, leftovers.far
     verdicts = {}
     for i, arxiv_id in enumerate(space.ids):
         if fixed_out[i]:
             decision, why = Decision.REJECTED, "rejected by a person"
+        elif fixed.stray[i]:
+            decision, why = Decision.HELD, STRAY
         elif accepted[i]:
-            decision, why = Decision.ACCEPTED, _seed_words(anchored[i], person[i])
+            decision, why = Decision.ACCEPTED, _seed_words(fixed.claims[i], fixed.person[i])
             if not why and evidence.shared[i] == 0:
                 why = _by_field(leftovers.nearest[i])
         else:
             decision = Decision.REJECTED if foreign[i] else Decision.HELD
-            why = ""
+            why = FAR if far[i] and not evidence.foreign[i] else ""
         verdicts[arxiv_id] = explain.verdict(i, decision, why)
-    return Judgement(verdicts, ambiguous=False)
+    return Judgement(verdicts, ambiguous=bool(fixed.stray.any()))
+
+
+FAR = "rejected: another body's, no co-author tie to the accepted papers and text nearer it"
+STRAY = "claimed, but its co-authors are those of another body of work of this name"
 
 
 def _by_field(nearest: float) -> str:
@@ -146,8 +189,9 @@ def _grow(space: Space, seeds: Any, allowed: Any) -> tuple[Any, Evidence, Leftov
         accepted = accepted | new
 
 
-def _without_seeds(space: Space, fixed_out: Any) -> Judgement:
-    """Accept the largest body; hold the others (ambiguous when there are others)."""
+def _without_seeds(space: Space, fixed_out: Any, person: Any) -> Judgement:
+    """Accept the largest body; hold the others (ambiguous when there are others); what a
+    person accepted is accepted, and weighs as a plain candidate."""
     bodies = separate_bodies(space, np.flatnonzero(~fixed_out))
     accepted = np.zeros(len(space.ids), dtype=bool)
     if bodies:
@@ -162,7 +206,9 @@ def _without_seeds(space: Space, fixed_out: Any) -> Judgement:
             verdicts[arxiv_id] = explain.verdict(i, Decision.REJECTED, "rejected by a person")
             continue
         size = len(bodies[body_of[i]])
-        if body_of[i] == 0 and len(bodies) == 1:
+        if person[i] and body_of[i] != 0:
+            why, decision = "accepted by a person", Decision.ACCEPTED
+        elif body_of[i] == 0 and len(bodies) == 1:
             why, decision = f"one body of {candidates_text(size)}", Decision.ACCEPTED
         elif body_of[i] == 0:
             why = f"largest of {len(bodies)} separate bodies ({size} of {total} candidates)"

@@ -62,6 +62,15 @@ TEXT_SAME = 0.1
 TEXT_MARGIN = 0.05
 BODY_MIN = 3
 """Unaccepted candidates linked by their own co-authors that can be another body."""
+BRIDGE_SHARE = 1 / 3
+"""Share of a body's papers a co-author must be on to bind it to their other papers
+(:mod:`.communities`): a collaborator of the whole line of work, not a visitor."""
+RIVAL_SHARE = 0.25
+"""A body cut off by a bridge this large, relative to the other, is a namesake's: text
+never merges them (:mod:`.communities`)."""
+STRAY_SHARE = 0.2
+"""A body of work whose papers are claimed less often than this is not the author's: its
+claims are mistakes, held (:func:`.bodies.stray_claims`)."""
 BRIDGE_NAMES = 2
 """Co-authors in common with the accepted papers, at most, of another body."""
 YEAR_SLACK = 2

@@ -177,6 +177,11 @@ class Field:
         text = np.array([self.text_cosine(other)])
         return bool(_unlike(self.cats, other.cats, text, category_below=CATEGORY_SAME)[0])
 
+    def same_categories(self, other: Field) -> bool:
+        """Categories alike, or unknown on either side."""
+        known = bool(np.any(self.cats)) and bool(np.any(other.cats))
+        return not known or _cosine(self.cats, other.cats) >= CATEGORY_SAME
+
     def alike(self, other: Field) -> bool:
         """The same field: categories (or texts) alike."""
         cats = _cosine(self.cats, other.cats)

@@ -64,6 +64,7 @@ from ..records import Paper, RawEntry
 from .authors import AuthorFeed, parse_author_feed
 from .breaker import CircuitBreaker
 from .feed import ParsedEntry, parse_page
+from .orcid import OrcidRecords
 from .retries import (
     RetryBudgets,
     StopIfBreakerOpen,
@@ -178,8 +179,11 @@ class ArxivSource:
         stop_event: threading.Event | None = None,
         rng: random.Random | None = None,
         breaker: CircuitBreaker | None = None,
+        orcid: OrcidRecords | None = None,
     ) -> None:
         self.settings = settings
+        self.orcid = orcid
+        """Public ORCID records (:mod:`.orcid`), when an author's ``orcid`` is read."""
         self.stop_event = stop_event or threading.Event()
         self.pacer = pacer or Pacer(settings.delay_seconds, stop_event=self.stop_event)
         self.breaker = breaker or CircuitBreaker(settings.max_consecutive_failures)
@@ -194,12 +198,19 @@ class ArxivSource:
 
     @property
     def requests_sent(self) -> int:
-        """Requests sent by this source so far (retries included)."""
-        return self._session.request_count
+        """Requests sent by this source so far (retries included), ORCID's too."""
+        orcid = self.orcid.requests_sent if self.orcid is not None else 0
+        return self._session.request_count + orcid
 
     def close(self) -> None:
         self._session.close()
         self.pacer.close()
+        if self.orcid is not None:
+            self.orcid.close()
+
+    def orcid_claims(self, orcid: str) -> tuple[str, ...]:
+        """The arXiv ids in ``orcid``'s public ORCID record (none without a reader)."""
+        return () if self.orcid is None else self.orcid.arxiv_ids(orcid)
 
     def __enter__(self) -> ArxivSource:
         return self

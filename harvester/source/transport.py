@@ -135,8 +135,16 @@ class GuardedSession:
 
     def fetch(self, url: str) -> Answer:
         """GET ``url`` paced and bounded; its body read whole and checked as a feed."""
+        answer = self.fetch_body(url)
+        self._check_feed(answer.body, answer.url)
+        return answer
+
+    def fetch_body(self, url: str, accept: str | None = None) -> Answer:
+        """GET ``url`` paced and bounded, its body read whole (the caller checks it);
+        ``accept``: the ``Accept`` header (ORCID answers JSON when asked for it)."""
+        headers = {"User-Agent": self.user_agent, **({"Accept": accept} if accept else {})}
         kwargs: dict[str, Any] = {
-            "headers": {"User-Agent": self.user_agent},
+            "headers": headers,
             "timeout": self.timeout_seconds,
             "stream": True,
             "allow_redirects": False,
@@ -144,7 +152,6 @@ class GuardedSession:
         with self.pacer.turn():  # the whole exchange, redirects and body included
             self.request_count += 1
             body, url = self._within_deadline("GET", url, **kwargs)
-        self._check_feed(body, url)
         return Answer(url, body)
 
     def close(self) -> None:

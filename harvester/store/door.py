@@ -18,6 +18,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..config import NotifySettings
+from ..plans import Plan
 from ..vocabulary import ReviewDecision
 from .derived import CorpusRows, SimilarUpdate, corpus_snapshot, store_similar
 from .leases import Leases
@@ -36,6 +37,7 @@ from .pacing import DatabasePacer
 from .problems import database_error
 from .profiles import ProfileReader, profile_reader
 from .review import (
+    Apply,
     Candidacy,
     Decided,
     HeldPaper,
@@ -133,12 +135,14 @@ class Door:
     def record_decisions(
         self,
         key: str,
-        decisions: Mapping[str, ReviewDecision],
+        decisions: Mapping[str, ReviewDecision | None],
         now: datetime,
         check: Callable[[Mapping[str, Candidacy]], None],
-    ) -> None:
-        """Store a person's decisions, once ``check`` accepted every paper as it stands."""
-        record_rulings(self.engine, key, decisions, now, check)
+        apply: Apply | None = None,
+    ) -> Plan | None:
+        """Store a person's decisions (None: forget one), once ``check`` accepted every
+        paper as it stands; with ``apply``, write at once what they change in the profile."""
+        return record_rulings(self.engine, key, decisions, now, check, apply)
 
     # -- derived data -------------------------------------------------------------------------
 

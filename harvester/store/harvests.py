@@ -145,7 +145,7 @@ def write_plan(conn: Connection, plan: AuthorPlan, now: datetime) -> None:
     baseline identity inside ``conn``'s transaction. The run and the coverage are the
     caller's (:func:`write_plans`)."""
     save_papers(conn, plan.papers, now)
-    _apply_plan(conn, plan.key, plan.plan, plan.run_id, now)
+    apply_plan(conn, plan.key, plan.plan, plan.run_id, now)
     if plan.plan.ambiguous is not None:
         set_ambiguous(conn, plan.key, plan.plan.ambiguous)
     if plan.identity is not None:
@@ -197,7 +197,7 @@ def insert_for(conn: Connection) -> Any:
     return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
 
 
-def _apply_plan(conn: Connection, author_key: str, plan: Plan, run_id: int, now: datetime) -> None:
+def apply_plan(conn: Connection, author_key: str, plan: Plan, run_id: int, now: datetime) -> None:
     """Write a plan's memberships, events and count change."""
     if plan.writes:
         _upsert_memberships(conn, [_membership_row(author_key, s, now) for s in plan.writes])

@@ -17,17 +17,17 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, Float, func, select, text
+from sqlalchemy import Connection, Engine, Float, case, delete, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import ProfileNotFoundError
-from ..plans import Ruling
+from ..plans import Plan, Ruling, Seen, Standing
 from ..records import Paper
-from ..vocabulary import Membership, ReviewDecision
+from ..vocabulary import Membership, ReviewDecision, RunStatus
 from . import schema as t
 from .engine import read_session
-from .harvests import insert_for
-from .memberships import load_papers
+from .harvests import apply_plan, insert_for
+from .memberships import load_papers, seen_of
 from .papers import chunks
 from .problems import database_error
 from .schema import UTCDateTime
@@ -105,6 +105,8 @@ class Candidacy:
     score: float | None
     paper: Paper | None
     ruling: Ruling | None
+    seen: Seen | None = None
+    """The whole membership (what a decision applied at once changes)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +122,11 @@ class Decided:
 
 Check = Callable[[Mapping[str, Candidacy]], None]
 """Pure: raises when a decision cannot be taken (see :func:`harvester.review.decide`)."""
+Apply = Callable[[Mapping[str, Candidacy], Standing], Plan]
+"""Pure: what the decisions change in the profile now (memberships, events, count)."""
+REVIEW_RUN = "not a harvest: a person's review decisions, applied at once"
+"""The ``error`` of the ``skipped`` run a review's events and count change belong to (a
+skipped run is no harvest for the status, the views or the run log)."""
 
 
 def decisions_of(engine: Engine, key: str) -> list[Decided]:
@@ -149,29 +156,68 @@ def decisions_of(engine: Engine, key: str) -> list[Decided]:
 def record_rulings(
     engine: Engine,
     key: str,
-    decisions: Mapping[str, ReviewDecision],
+    decisions: Mapping[str, ReviewDecision | None],
     now: datetime,
     check: Check = lambda _: None,
-) -> None:
-    """Store a person's decisions on papers of profile ``key``, replacing earlier ones,
-    unless ``check`` refuses (then nothing is written)."""
+    apply: Apply | None = None,
+) -> Plan | None:
+    """Store a person's decisions on papers of profile ``key``, replacing earlier ones
+    (None: forget the decision), unless ``check`` refuses (then nothing is written); with
+    ``apply``, write what they change in the profile in the same transaction, and return
+    it."""
     try:
         with engine.begin() as conn:
             _require(conn, key)
-            check(_candidacies(conn, key, sorted(decisions)))
-            stmt = insert_for(conn)(t.review_decision)
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["author_key", "arxiv_id"],
-                set_={"decision": stmt.excluded.decision, "decided_at": stmt.excluded.decided_at},
-            )
-            rows = [
-                {"author_key": key, "arxiv_id": i, "decision": d, "decided_at": now}
-                for i, d in decisions.items()
-            ]
-            if rows:
-                conn.execute(stmt, rows)
+            found = _candidacies(conn, key, sorted(decisions))
+            check(found)
+            _write_rulings(conn, key, decisions, now)
+            if apply is None:
+                return None
+            plan = apply(found, _standing(conn, key))
+            if plan.writes or plan.events or plan.count_changed:
+                apply_plan(conn, key, plan, _review_run(conn, key, now), now)
+            return plan
     except SQLAlchemyError as exc:
         raise database_error(exc, "cannot record the review") from exc
+
+
+def _write_rulings(
+    conn: Connection, key: str, decisions: Mapping[str, ReviewDecision | None], now: datetime
+) -> None:
+    d = t.review_decision.c
+    forgotten = [i for i, decision in decisions.items() if decision is None]
+    for chunk in chunks(forgotten):
+        conn.execute(delete(t.review_decision).where(d.author_key == key, d.arxiv_id.in_(chunk)))
+    stmt = insert_for(conn)(t.review_decision)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["author_key", "arxiv_id"],
+        set_={"decision": stmt.excluded.decision, "decided_at": stmt.excluded.decided_at},
+    )
+    rows = [
+        {"author_key": key, "arxiv_id": i, "decision": decision, "decided_at": now}
+        for i, decision in decisions.items()
+        if decision is not None
+    ]
+    if rows:
+        conn.execute(stmt, rows)
+
+
+def _review_run(conn: Connection, key: str, now: datetime) -> int:
+    """The finished ``skipped`` run a review's events belong to (:data:`REVIEW_RUN`)."""
+    values = {"author_key": key, "started_at": now, "finished_at": now, "error": REVIEW_RUN}
+    zero = dict.fromkeys(("requests", "entries_seen", "new_papers", "new_versions", "events"), 0)
+    stmt = t.run.insert().values(**values, **zero, status=RunStatus.SKIPPED)
+    inserted = conn.execute(stmt).inserted_primary_key
+    assert inserted is not None
+    return int(inserted[0])
+
+
+def _standing(conn: Connection, key: str) -> Standing:
+    m = t.membership.c
+    withdrawn = func.coalesce(func.sum(case((m.seen_withdrawn, 1), else_=0)), 0)
+    stmt = select(func.count(), withdrawn).where(m.author_key == key, m.status == Membership.ACTIVE)
+    count, gone = conn.execute(stmt).one()
+    return Standing(int(count), int(gone))
 
 
 def _require(conn: Connection, key: str) -> None:
@@ -185,10 +231,9 @@ def _candidacies(conn: Connection, key: str, ids: Sequence[str]) -> dict[str, Ca
     m, d = t.membership.c, t.review_decision.c
     found: dict[str, Candidacy] = {}
     for chunk in chunks(list(ids)):
-        members = select(m.arxiv_id, m.status, m.score).where(
-            m.author_key == key, m.arxiv_id.in_(chunk)
-        )
+        members = select(t.membership).where(m.author_key == key, m.arxiv_id.in_(chunk))
         stored = {r.arxiv_id: r for r in conn.execute(members)}
+        seen = seen_of(stored.values())
         rulings = select(d.arxiv_id, d.decision, d.decided_at).where(
             d.author_key == key, d.arxiv_id.in_(chunk)
         )
@@ -200,5 +245,5 @@ def _candidacies(conn: Connection, key: str, ids: Sequence[str]) -> dict[str, Ca
         for i in chunk:
             row = stored.get(i)
             status, score = (row.status, row.score) if row is not None else (None, None)
-            found[i] = Candidacy(i, status, score, papers.get(i), ruled.get(i))
+            found[i] = Candidacy(i, status, score, papers.get(i), ruled.get(i), seen.get(i))
     return found

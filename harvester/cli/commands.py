@@ -19,8 +19,7 @@ if TYPE_CHECKING:
 def upgrade_database(settings: Settings, *, quiet: bool = False) -> int:
     """``harvest db upgrade``: create or upgrade the schema."""
     with opened(settings) as store:
-        store.upgrade()
-        repaired = store.repair()
+        repaired = store.upgrade_and_repair()
     for line in repaired:
         print(f"repaired: {line}")  # said even with -q: the database was not as it should be
     say(f"schema is up to date in {masked(settings.database.url)}", quiet=quiet)

@@ -5,6 +5,11 @@ recomputes the similar authors the cycle's changes can reach (:mod:`.derive`), t
 rewrites the static site when ``[output] html_dir`` is set. Each step is isolated: a
 failure is logged with the step's name, leaves what that step produced last time in
 place, and stops neither the other step nor the harvest's exit code.
+
+Stored similar-author data that cannot be read (a tampered vector, model or date:
+:class:`~harvester.errors.DerivedDataError`) is never restored: the refresh logs one
+line and recomputes every list from the papers with a newly fitted model, replacing it
+all and emptying the change log it covers.
 """
 
 from __future__ import annotations
@@ -12,11 +17,15 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from ..config import Settings
-from ..errors import HarvesterError
+from ..errors import DerivedDataError, HarvesterError
 from ..store import Store
 from .site import write_site
+
+if TYPE_CHECKING:
+    from .derive import Request
 
 logger = logging.getLogger(__name__)
 
@@ -60,15 +69,25 @@ def refresh_similar_authors(
     all of them; ``refit``, by default with ``everything``: fit the model again); True if
     it stored anything."""
     now = now or datetime.now(UTC)
-    from .derive import Request, plan_refresh  # scikit-learn takes a second to import
+    from .derive import Request  # scikit-learn takes a second to import
 
     request = Request(everything=everything, refit=everything if refit is None else refit)
+    try:
+        return _refresh(store, request, now, force=everything)
+    except DerivedDataError as exc:
+        logger.warning("%s: recomputing the similar authors from the papers", exc.message)
+    return _refresh(store, Request(everything=True, refit=True), now, force=True)
+
+
+def _refresh(store: Store, request: Request, now: datetime, *, force: bool) -> bool:
+    from .derive import plan_refresh
+
     with store.corpus() as rows:
         update = plan_refresh(rows, request, now)
     if update is None:
         logger.debug("similar authors are current")
         return False
-    if not store.store_similar(update, now, force=everything):
+    if not store.store_similar(update, now, force=force):
         return False  # another process refreshed from a later state meanwhile
     kind = "recomputed" if update.full else "updated"
     logger.info("similar authors %s for %d profiles", kind, len(update.lists))

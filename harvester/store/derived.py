@@ -23,10 +23,12 @@ from ..vocabulary import Membership
 from . import schema as t
 from .engine import read_session
 from .papers import chunks
-from .problems import database_error
+from .problems import database_error, derivable
 
 SIMILAR_AUTHORS = "similar_authors"
 """The ``derived_state`` and ``similar_model`` row of the similar authors."""
+MAX_PAPERS = 2**31 - 1
+"""More papers than a model can have been fitted on: a tampered count."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,37 +136,35 @@ class CorpusRows:
     def changes(self) -> list[Change]:
         c = t.derived_change.c
         query = select(c.change_id, c.arxiv_id, c.folded_name).where(c.change_id <= self.bound)
-        return [Change(*row) for row in self.conn.execute(query.order_by(c.change_id))]
+        with derivable("change of the derived data"):
+            return [_change(*row) for row in self.conn.execute(query.order_by(c.change_id))]
 
     def model(self) -> StoredModel | None:
         m = t.similar_model.c
-        row = self.conn.execute(
-            select(m.version, m.papers, m.terms, m.idf, m.categories, m.fitted_at).where(
-                m.name == SIMILAR_AUTHORS
-            )
-        ).one_or_none()
-        if row is None:
-            return None
-        version, papers, terms, idf, categories, fitted_at = row
-        return StoredModel(
-            version, papers, tuple(_lines(terms)), bytes(idf), tuple(categories.split()), fitted_at
-        )
+        query = select(m.version, m.papers, m.terms, m.idf, m.categories, m.fitted_at)
+        with derivable("model of the similar authors"):
+            row = self.conn.execute(query.where(m.name == SIMILAR_AUTHORS)).one_or_none()
+            return None if row is None else _model(*row)
 
     def model_header(self) -> tuple[str, int, datetime] | None:
         """The stored model's version, corpus size and time of fitting, not its terms."""
         m = t.similar_model.c
         query = select(m.version, m.papers, m.fitted_at).where(m.name == SIMILAR_AUTHORS)
-        row = self.conn.execute(query).one_or_none()
-        return None if row is None else (row.version, row.papers, row.fitted_at)
+        with derivable("model of the similar authors"):
+            row = self.conn.execute(query).one_or_none()
+            return None if row is None else _header(row.version, row.papers, row.fitted_at)
 
     def stored_names(self) -> dict[str, str]:
         """Key -> name of the profiles whose vectors are stored (no vectors read)."""
         s = t.similar_profile.c
-        return dict(self.conn.execute(select(s.author_key, s.name)).all())
+        with derivable("profile of the similar authors"):
+            rows = self.conn.execute(select(s.author_key, s.name)).all()
+            return {_text(key): _text(name) for key, name in rows}
 
     def stored_profiles(self) -> dict[str, StoredProfile]:
-        rows = self.conn.execute(select(t.similar_profile))
-        return {row.author_key: _stored_profile(row) for row in rows}
+        with derivable("profile of the similar authors"):
+            rows = self.conn.execute(select(t.similar_profile))
+            return {row.author_key: _stored_profile(row) for row in rows}
 
     def paper_count(self) -> int:
         return int(self.conn.execute(select(func.count()).select_from(t.paper)).scalar_one())
@@ -257,10 +257,15 @@ class CorpusRows:
         return {(key, name) for key, name in self._chunked(query, s.author_key, keys)}
 
     def list_ends(self) -> dict[str, tuple[int, float]]:
-        """Each stored list's length and lowest score."""
+        """Each stored list's length and lowest score (every score is read and checked:
+        a list is at most a few rows per profile)."""
         s = t.similar_author.c
-        query = select(s.author_key, func.count(), func.min(s.score)).group_by(s.author_key)
-        return {key: (count, low) for key, count, low in self.conn.execute(query)}
+        ends: dict[str, tuple[int, float]] = {}
+        with derivable("similar author"):
+            for key, score in self.conn.execute(select(s.author_key, s.score)):
+                count, low = ends.get(key, (0, 1.0))
+                ends[key] = (count + 1, min(low, _score(score)))
+        return ends
 
     def _chunked(self, query: Any, column: Any, values: Sequence[str]) -> list[Any]:
         values = sorted(set(values))
@@ -294,7 +299,9 @@ def store_similar(
 
 def _still_current(conn: Connection, update: SimilarUpdate) -> bool:
     m, c = t.similar_model.c, t.derived_change.c
-    fitted = conn.execute(select(m.fitted_at).where(m.name == SIMILAR_AUTHORS)).scalar_one_or_none()
+    with derivable("model of the similar authors"):
+        query = select(m.fitted_at).where(m.name == SIMILAR_AUTHORS)
+        fitted = conn.execute(query).scalar_one_or_none()
     if fitted != update.based_on:
         return False
     left = select(func.count()).where(c.change_id <= update.bound)
@@ -363,15 +370,77 @@ def _lines(value: str) -> list[str]:
 
 
 def _stored_profile(row: Any) -> StoredProfile:
+    """A ``similar_profile`` row, its text and the shape of its vectors checked (their
+    values are checked against the model: :func:`harvester.profile.derive`)."""
+    coauthors = [_coauthor(line) for line in _lines(_text(row.coauthors))]
     return StoredProfile(
-        key=row.author_key,
-        name=row.name,
-        own_names=frozenset(_lines(row.own_names)),
-        coauthors=tuple(line.split("\t")[0] for line in _lines(row.coauthors)),
-        coauthor_papers=tuple(int(line.split("\t")[1]) for line in _lines(row.coauthors)),
-        topic=(bytes(row.topic_terms), bytes(row.topic_weights)),
-        categories=(bytes(row.category_terms), bytes(row.category_weights)),
+        key=_text(row.author_key),
+        name=_text(row.name),
+        own_names=frozenset(_lines(_text(row.own_names))),
+        coauthors=tuple(name for name, _ in coauthors),
+        coauthor_papers=tuple(count for _, count in coauthors),
+        topic=_vector(row.topic_terms, row.topic_weights),
+        categories=_vector(row.category_terms, row.category_weights),
     )
+
+
+def _change(change_id: Any, arxiv_id: Any, folded_name: Any) -> Change:
+    former = None if folded_name is None else _text(folded_name)
+    return Change(int(change_id), _text(arxiv_id), former)
+
+
+def _model(
+    version: Any, papers: Any, terms: Any, idf: Any, categories: Any, fitted_at: Any
+) -> StoredModel:
+    """The stored model, checked: one idf weight (float32) per term."""
+    version, papers, fitted_at = _header(version, papers, fitted_at)
+    words, weights = tuple(_lines(_text(terms))), _bytes(idf)
+    if len(weights) != 4 * len(words):
+        raise ValueError(f"{len(words)} terms but {len(weights)} bytes of weights")
+    return StoredModel(version, papers, words, weights, tuple(_text(categories).split()), fitted_at)
+
+
+def _header(version: Any, papers: Any, fitted_at: Any) -> tuple[str, int, datetime]:
+    if not isinstance(papers, int) or not 0 <= papers <= MAX_PAPERS:
+        raise ValueError(f"papers {papers!r}")
+    if not isinstance(fitted_at, datetime):
+        raise TypeError(f"fitted_at {fitted_at!r}")
+    return _text(version), papers, fitted_at
+
+
+def _coauthor(line: str) -> tuple[str, int]:
+    name, tab, count = line.partition("\t")
+    if not tab or not count.isdigit():
+        raise ValueError(f"co-author line {line[:40]!r} is not a name, a tab and a count")
+    return name, int(count)
+
+
+def _vector(terms: Any, weights: Any) -> tuple[bytes, bytes]:
+    """Term numbers (int32) and weights (float32), as many of one as of the other."""
+    numbers, values = _bytes(terms), _bytes(weights)
+    if len(numbers) % 4 or len(numbers) != len(values):
+        raise ValueError(f"{len(numbers)} bytes of terms and {len(values)} of weights")
+    return numbers, values
+
+
+def _score(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"score {value!r}")
+    if not 0.0 <= value <= 1.0:  # NaN fails this too
+        raise ValueError(f"score {value!r}")
+    return float(value)
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{type(value).__name__} where text was stored")
+    return value
+
+
+def _bytes(value: Any) -> bytes:
+    if not isinstance(value, (bytes, bytearray, memoryview)):
+        raise TypeError(f"{type(value).__name__} where bytes were stored")
+    return bytes(value)
 
 
 def _profile_row(p: StoredProfile) -> dict[str, object]:

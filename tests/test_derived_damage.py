@@ -85,15 +85,10 @@ TAMPERED_VECTORS = {
         s, "category_terms", term_index(s, "category_terms", -1, 9999)
     ),
     "NaN weight": lambda s: set_profile(s, "topic_weights", nan_weights(s)),
-    "weights cut short": lambda s: set_profile(s, "topic_weights", b"\x00\x00\x80?"),
     "co-author without a tab": lambda s: set_profile(s, "coauthors", "someone without a count"),
     "model without terms": lambda s: execute(
         s, "UPDATE similar_model SET terms = '', idf = :b", b=b""
     ),
-    "idf NaN": lambda s: execute(
-        s, "UPDATE similar_model SET idf = :b", b=np.full(3, np.nan, np.float32).tobytes()
-    ),
-    "model of -1 papers": lambda s: execute(s, "UPDATE similar_model SET papers = -1"),
 }
 
 

@@ -392,12 +392,20 @@ def _change(change_id: Any, arxiv_id: Any, folded_name: Any) -> Change:
 def _model(
     version: Any, papers: Any, terms: Any, idf: Any, categories: Any, fitted_at: Any
 ) -> StoredModel:
-    """The stored model, checked: one idf weight (float32) per term."""
+    """The stored model, checked: terms and categories sorted (as written), one idf
+    weight (float32) per term."""
     version, papers, fitted_at = _header(version, papers, fitted_at)
     words, weights = tuple(_lines(_text(terms))), _bytes(idf)
+    names = tuple(_text(categories).split())
     if len(weights) != 4 * len(words):
         raise ValueError(f"{len(words)} terms but {len(weights)} bytes of weights")
-    return StoredModel(version, papers, words, weights, tuple(_text(categories).split()), fitted_at)
+    if not (_ascending(words) and _ascending(names)):
+        raise ValueError("its terms or categories are not in the order they were written in")
+    return StoredModel(version, papers, words, weights, names, fitted_at)
+
+
+def _ascending(values: Sequence[str]) -> bool:
+    return all(a < b for a, b in zip(values, values[1:], strict=False))
 
 
 def _header(version: Any, papers: Any, fitted_at: Any) -> tuple[str, int, datetime]:

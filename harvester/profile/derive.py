@@ -337,11 +337,13 @@ def _rows(stored: Sequence[tuple[bytes, bytes]], width: int) -> Any:
     crashes the process."""
     columns = [np.frombuffer(c, dtype=np.int32) for c, _ in stored]
     values = [np.frombuffer(v, dtype=np.float32) for _, v in stored]
-    if not all(_usable(c, v, width) for c, v in zip(columns, values, strict=True)):
-        raise DerivedDataError("a stored vector of the similar authors does not fit its model")
+    if any(len(c) != len(v) for c, v in zip(columns, values, strict=True)):
+        raise DerivedDataError("a stored vector of the similar authors is cut short")
     indptr = np.concatenate([[0], np.cumsum([len(c) for c in columns])]).astype(np.int64)
     indices = np.concatenate(columns) if columns else np.zeros(0, dtype=np.int32)
     data = np.concatenate(values) if values else np.zeros(0, dtype=np.float32)
+    if not _usable(indptr, indices, data, width):
+        raise DerivedDataError("a stored vector of the similar authors does not fit its model")
     return sp.csr_matrix((data, indices, indptr), shape=(len(stored), width))
 
 
@@ -349,16 +351,19 @@ UNIT_TOLERANCE = 1e-3
 """How far from length 1 a stored centroid (float32) may be."""
 
 
-def _usable(columns: Any, values: Any, width: int) -> bool:
-    """A stored centroid: distinct increasing columns below ``width``, as many finite
-    values, of length 1 (or no entry at all: a profile without terms)."""
-    if len(columns) != len(values):
-        return False
-    if len(columns) == 0:
+def _usable(indptr: Any, indices: Any, data: Any, width: int) -> bool:
+    """Stored centroids (CSR parts): in each row distinct increasing columns below
+    ``width`` and finite values of length 1 (or no entry at all: no terms). Checked on
+    all rows at once: a refresh reads every profile's."""
+    if len(indices) == 0:
         return True
-    ordered = bool(np.all(np.diff(columns) > 0)) and columns[0] >= 0 and columns[-1] < width
-    finite = bool(np.all(np.isfinite(values)))
-    return ordered and finite and abs(float(np.linalg.norm(values)) - 1.0) <= UNIT_TOLERANCE
+    if indices.min() < 0 or indices.max() >= width or not np.all(np.isfinite(data)):
+        return False
+    starts = indptr[:-1][np.diff(indptr) > 0]
+    rising = np.diff(indices) > 0
+    rising[starts[1:] - 1] = True  # where a row begins, its first column may be any
+    squares = np.add.reduceat(data.astype(np.float64) ** 2, starts)
+    return bool(np.all(rising)) and bool(np.all(np.abs(np.sqrt(squares) - 1.0) <= UNIT_TOLERANCE))
 
 
 def _stack(parts: list[Any], width: int) -> Any:

@@ -5,6 +5,7 @@
 vectors, and the papers, authors and memberships of the profiles a refresh recomputes;
 :func:`store_similar` writes the result unless another process refreshed from a later
 state first. All of it belongs to :func:`harvester.profile.refresh_similar_authors`.
+Every derived row read is decoded and checked by :mod:`.derived_rows`.
 """
 
 from __future__ import annotations
@@ -21,49 +22,23 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..records import SimilarAuthor
 from ..vocabulary import Membership
 from . import schema as t
+from .derived_rows import (
+    Change,
+    StoredModel,
+    StoredProfile,
+    change_of,
+    header_of,
+    model_of,
+    score_of,
+    stored_profile,
+    text_of,
+)
 from .engine import read_session
 from .papers import chunks
 from .problems import database_error, derivable
 
 SIMILAR_AUTHORS = "similar_authors"
 """The ``derived_state`` and ``similar_model`` row of the similar authors."""
-MAX_PAPERS = 2**31 - 1
-"""More papers than a model can have been fitted on: a tampered count."""
-
-
-@dataclass(frozen=True, slots=True)
-class StoredModel:
-    """A fitted model as stored (see :mod:`harvester.topics`)."""
-
-    version: str
-    papers: int
-    terms: tuple[str, ...]
-    idf: bytes
-    categories: tuple[str, ...]
-    fitted_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class StoredProfile:
-    """What a profile's similar authors were computed from (a ``similar_profile`` row)."""
-
-    key: str
-    name: str
-    own_names: frozenset[str]
-    coauthors: tuple[str, ...]
-    """The co-authors (folded) its list reads..."""
-    coauthor_papers: tuple[int, ...]
-    """...and how many of its papers each wrote."""
-    topic: tuple[bytes, bytes]
-    """Term numbers (int32) and weights (float32) of the topic centroid."""
-    categories: tuple[bytes, bytes]
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    change_id: int
-    arxiv_id: str
-    former_author: str | None
 
 
 @dataclass(slots=True)
@@ -137,14 +112,14 @@ class CorpusRows:
         c = t.derived_change.c
         query = select(c.change_id, c.arxiv_id, c.folded_name).where(c.change_id <= self.bound)
         with derivable("change of the derived data"):
-            return [_change(*row) for row in self.conn.execute(query.order_by(c.change_id))]
+            return [change_of(*row) for row in self.conn.execute(query.order_by(c.change_id))]
 
     def model(self) -> StoredModel | None:
         m = t.similar_model.c
         query = select(m.version, m.papers, m.terms, m.idf, m.categories, m.fitted_at)
         with derivable("model of the similar authors"):
             row = self.conn.execute(query.where(m.name == SIMILAR_AUTHORS)).one_or_none()
-            return None if row is None else _model(*row)
+            return None if row is None else model_of(*row)
 
     def model_header(self) -> tuple[str, int, datetime] | None:
         """The stored model's version, corpus size and time of fitting, not its terms."""
@@ -152,19 +127,19 @@ class CorpusRows:
         query = select(m.version, m.papers, m.fitted_at).where(m.name == SIMILAR_AUTHORS)
         with derivable("model of the similar authors"):
             row = self.conn.execute(query).one_or_none()
-            return None if row is None else _header(row.version, row.papers, row.fitted_at)
+            return None if row is None else header_of(row.version, row.papers, row.fitted_at)
 
     def stored_names(self) -> dict[str, str]:
         """Key -> name of the profiles whose vectors are stored (no vectors read)."""
         s = t.similar_profile.c
         with derivable("profile of the similar authors"):
             rows = self.conn.execute(select(s.author_key, s.name)).all()
-            return {_text(key): _text(name) for key, name in rows}
+            return {text_of(key): text_of(name) for key, name in rows}
 
     def stored_profiles(self) -> dict[str, StoredProfile]:
         with derivable("profile of the similar authors"):
             rows = self.conn.execute(select(t.similar_profile))
-            return {row.author_key: _stored_profile(row) for row in rows}
+            return {row.author_key: stored_profile(row) for row in rows}
 
     def paper_count(self) -> int:
         return int(self.conn.execute(select(func.count()).select_from(t.paper)).scalar_one())
@@ -264,7 +239,7 @@ class CorpusRows:
         with derivable("similar author"):
             for key, score in self.conn.execute(select(s.author_key, s.score)):
                 count, low = ends.get(key, (0, 1.0))
-                ends[key] = (count + 1, min(low, _score(score)))
+                ends[key] = (count + 1, min(low, score_of(score)))
         return ends
 
     def _chunked(self, query: Any, column: Any, values: Sequence[str]) -> list[Any]:
@@ -363,92 +338,6 @@ def _lock(conn: Connection) -> None:
     or two refreshes could each delete what they see and insert the same positions."""
     if conn.dialect.name == "postgresql":
         conn.execute(text("LOCK TABLE similar_author IN SHARE ROW EXCLUSIVE MODE"))
-
-
-def _lines(value: str) -> list[str]:
-    return value.split("\n") if value else []
-
-
-def _stored_profile(row: Any) -> StoredProfile:
-    """A ``similar_profile`` row, its text and the shape of its vectors checked (their
-    values are checked against the model: :func:`harvester.profile.derive`)."""
-    coauthors = [_coauthor(line) for line in _lines(_text(row.coauthors))]
-    return StoredProfile(
-        key=_text(row.author_key),
-        name=_text(row.name),
-        own_names=frozenset(_lines(_text(row.own_names))),
-        coauthors=tuple(name for name, _ in coauthors),
-        coauthor_papers=tuple(count for _, count in coauthors),
-        topic=_vector(row.topic_terms, row.topic_weights),
-        categories=_vector(row.category_terms, row.category_weights),
-    )
-
-
-def _change(change_id: Any, arxiv_id: Any, folded_name: Any) -> Change:
-    former = None if folded_name is None else _text(folded_name)
-    return Change(int(change_id), _text(arxiv_id), former)
-
-
-def _model(
-    version: Any, papers: Any, terms: Any, idf: Any, categories: Any, fitted_at: Any
-) -> StoredModel:
-    """The stored model, checked: terms and categories sorted (as written), one idf
-    weight (float32) per term."""
-    version, papers, fitted_at = _header(version, papers, fitted_at)
-    words, weights = tuple(_lines(_text(terms))), _bytes(idf)
-    names = tuple(_text(categories).split())
-    if len(weights) != 4 * len(words):
-        raise ValueError(f"{len(words)} terms but {len(weights)} bytes of weights")
-    if not (_ascending(words) and _ascending(names)):
-        raise ValueError("its terms or categories are not in the order they were written in")
-    return StoredModel(version, papers, words, weights, names, fitted_at)
-
-
-def _ascending(values: Sequence[str]) -> bool:
-    return all(a < b for a, b in zip(values, values[1:], strict=False))
-
-
-def _header(version: Any, papers: Any, fitted_at: Any) -> tuple[str, int, datetime]:
-    if not isinstance(papers, int) or not 0 <= papers <= MAX_PAPERS:
-        raise ValueError(f"papers {papers!r}")
-    if not isinstance(fitted_at, datetime):
-        raise TypeError(f"fitted_at {fitted_at!r}")
-    return _text(version), papers, fitted_at
-
-
-def _coauthor(line: str) -> tuple[str, int]:
-    name, tab, count = line.partition("\t")
-    if not tab or not count.isdigit():
-        raise ValueError(f"co-author line {line[:40]!r} is not a name, a tab and a count")
-    return name, int(count)
-
-
-def _vector(terms: Any, weights: Any) -> tuple[bytes, bytes]:
-    """Term numbers (int32) and weights (float32), as many of one as of the other."""
-    numbers, values = _bytes(terms), _bytes(weights)
-    if len(numbers) % 4 or len(numbers) != len(values):
-        raise ValueError(f"{len(numbers)} bytes of terms and {len(values)} of weights")
-    return numbers, values
-
-
-def _score(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"score {value!r}")
-    if not 0.0 <= value <= 1.0:  # NaN fails this too
-        raise ValueError(f"score {value!r}")
-    return float(value)
-
-
-def _text(value: Any) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"{type(value).__name__} where text was stored")
-    return value
-
-
-def _bytes(value: Any) -> bytes:
-    if not isinstance(value, (bytes, bytearray, memoryview)):
-        raise TypeError(f"{type(value).__name__} where bytes were stored")
-    return bytes(value)
 
 
 def _profile_row(p: StoredProfile) -> dict[str, object]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, exists, func, insert, select, text
+from sqlalchemy import Connection, Engine, case, delete, exists, func, insert, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..records import SimilarAuthor
@@ -232,14 +232,17 @@ class CorpusRows:
         return {(key, name) for key, name in self._chunked(query, s.author_key, keys)}
 
     def list_ends(self) -> dict[str, tuple[int, float]]:
-        """Each stored list's length and lowest score (every score is read and checked:
-        a list is at most a few rows per profile)."""
+        """Each stored list's length and lowest score; a score that is not a number from 0
+        to 1 (NaN, text on SQLite) is counted as it is aggregated, and is an error."""
         s = t.similar_author.c
+        odd = func.sum(case((s.score.between(0, 1), 0), else_=1))
+        query = select(s.author_key, func.count(), func.min(s.score), odd).group_by(s.author_key)
         ends: dict[str, tuple[int, float]] = {}
         with derivable("similar author"):
-            for key, score in self.conn.execute(select(s.author_key, s.score)):
-                count, low = ends.get(key, (0, 1.0))
-                ends[key] = (count + 1, min(low, score_of(score)))
+            for key, count, low, unusable in self.conn.execute(query):
+                if unusable:
+                    raise ValueError(f"{unusable} scores of {key} are not numbers from 0 to 1")
+                ends[key] = (count, score_of(low))
         return ends
 
     def _chunked(self, query: Any, column: Any, values: Sequence[str]) -> list[Any]:

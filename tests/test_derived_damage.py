@@ -26,7 +26,7 @@ from harvester.config import Settings
 from harvester.profile import refresh_similar_authors, write_site
 from harvester.store import Store
 
-from .support import AUTHORS, make_settings, rows, write_config
+from .support import AUTHORS, make_settings, rows, with_html_dir, write_config
 from .support import harvest as harvest_cycle
 
 LISTS = "SELECT author_key, position, similar_name, score FROM similar_author ORDER BY 1, 2"
@@ -310,3 +310,20 @@ def test_the_site_state_file_is_read_only_as_a_bounded_regular_file(
     assert {p.name for p in written} >= {"kakade.html", "morwani.atom", "index.html"}
     assert state.is_file() and not state.is_symlink()
     assert isinstance(json.loads(state.read_text(encoding="utf-8")), dict)
+
+
+def test_a_cycle_whose_site_meets_an_unreadable_score_recomputes_and_writes(
+    store: Store, settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Case 2 in the daemon's and ``--once``'s path: no change sends the refresh to the
+    list, the site's page shows it; one line, a recompute, the pages written."""
+    before = rows(store, LISTS)
+    site = tmp_path / "site"
+    execute(store, "UPDATE similar_author SET score = :v WHERE position = 1", v=float("inf"))
+    with caplog.at_level(logging.WARNING, logger="harvester"):
+        report = harvest_cycle(store, with_html_dir(settings, site), derive=True)
+    assert report.exit_code == 0
+    said = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(said) == 1 and RECOMPUTING in said[0], said
+    assert rows(store, LISTS) == before
+    assert (site / "kakade.html").is_file() and (site / "morwani.html").is_file()

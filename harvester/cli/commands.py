@@ -29,13 +29,13 @@ def upgrade_database(settings: Settings, *, quiet: bool = False) -> int:
 def refresh_derived(settings: Settings, *, everything: bool = False, quiet: bool = False) -> int:
     """``harvest refresh [--all]``: what runs after a cycle, on demand; a failure is the
     command's (one line, its exit code), not only a logged error."""
-    from ..profile import refresh_similar_authors, write_site
+    from ..profile import refresh_similar_authors, write_site_recomputing
 
     site = settings.output.html_dir
     with opened(settings) as store:
         store.upgrade()
         stored = refresh_similar_authors(store, everything=everything)
-        written = write_site(store, site) if site is not None else []
+        written = write_site_recomputing(store, site) if site is not None else []
     if everything:
         say("similar authors recomputed for every profile, with a newly fitted model", quiet=quiet)
     else:

@@ -9,7 +9,9 @@ place, and stops neither the other step nor the harvest's exit code.
 Stored similar-author data that cannot be read (a tampered vector, model or date:
 :class:`~harvester.errors.DerivedDataError`) is never restored: the refresh logs one
 line and recomputes every list from the papers with a newly fitted model, replacing it
-all and emptying the change log it covers.
+all and emptying the change log it covers. The site meets such data when no change sent
+the refresh to it (a tampered score, say): it recomputes the same way, then writes
+(:func:`write_site_recomputing`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..config import Settings
@@ -40,7 +43,7 @@ def after_cycle(settings: Settings, store: Store, *, now: datetime | None = None
     ]
     html_dir = settings.output.html_dir
     if html_dir is not None:
-        steps.append(("static site", lambda: write_site(store, html_dir)))
+        steps.append(("static site", lambda: write_site_recomputing(store, html_dir, now=moment)))
     return [name for name, step in steps if not _isolated(name, step)]
 
 
@@ -56,6 +59,20 @@ def _isolated(name: str, step: Callable[[], object]) -> bool:
     else:
         return True
     return False
+
+
+def write_site_recomputing(
+    store: Store, directory: Path, *, now: datetime | None = None
+) -> list[Path]:
+    """:func:`~.site.write_site`; if a similar author it shows cannot be read, the similar
+    authors are recomputed from the papers (one line, ``now`` their time) and the site
+    written again."""
+    try:
+        return write_site(store, directory)
+    except DerivedDataError as exc:
+        logger.warning("%s: recomputing the similar authors from the papers", exc.message)
+    refresh_similar_authors(store, now=now, everything=True)
+    return write_site(store, directory)
 
 
 def refresh_similar_authors(

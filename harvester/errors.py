@@ -13,6 +13,7 @@ root; they print ``str(error)`` on one line and exit with ``error.exit_code``.
     │   ├── SchemaTooNewError          exit 74: the schema is newer than this code
     │   ├── SchemaOutdatedError        exit 74: a read-only command met an old schema
     │   └── CorruptDatabaseError       exit 74: damaged file, version table or stored row
+    │       └── DerivedDataError       exit 74: stored derived data (similar authors) unreadable
     ├── ProfileNotFoundError           exit 2: no tracked author has that key
     ├── PaperNotFoundError             exit 2: no candidate paper of the profile has that id
     ├── ReviewInputError               exit 2: a file of ids to review cannot be read
@@ -65,6 +66,7 @@ __all__ = [
     "DeliveryError",
     "DemoError",
     "DemoFolderTakenError",
+    "DerivedDataError",
     "EmptyPageError",
     "EntriesRefusedError",
     "FetchError",
@@ -153,6 +155,14 @@ class CorruptDatabaseError(DatabaseError):
     several rows, or a stored row that cannot be read. Nothing more is written."""
 
     default_hint = "restore the database from a backup"
+
+
+class DerivedDataError(CorruptDatabaseError):
+    """Stored data derived from the papers (the similar authors, their model and vectors,
+    the change log) cannot be read. Never restored: a refresh that meets it clears the
+    derived data and recomputes it from the papers; a command that only reads says so."""
+
+    default_hint = "run 'harvest refresh --all': it recomputes them from the papers"
 
 
 class ProfileNotFoundError(HarvesterError):

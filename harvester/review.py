@@ -269,4 +269,4 @@ def queue_json(key: str, held: Sequence[HeldPaper], pending: Sequence[Decided] =
         for d in pending
     ]
     data = {"author_key": key, "held": papers, "pending_decisions": decisions}
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"

@@ -22,8 +22,7 @@ if TYPE_CHECKING:
 def upgrade_database(settings: Settings, *, quiet: bool = False) -> int:
     """``harvest db upgrade``: create or upgrade the schema."""
     with opened(settings) as store:
-        store.upgrade()
-        repaired = store.repair()
+        repaired = store.upgrade_and_repair()
     for line in repaired:
         print(f"repaired: {line}")  # said even with -q: the database was not as it should be
     say(f"schema is up to date in {masked(settings.database.url)}", quiet=quiet)
@@ -33,13 +32,13 @@ def upgrade_database(settings: Settings, *, quiet: bool = False) -> int:
 def refresh_derived(settings: Settings, *, everything: bool = False, quiet: bool = False) -> int:
     """``harvest refresh [--all]``: what runs after a cycle, on demand; a failure is the
     command's (one line, its exit code), not only a logged error."""
-    from ..profile import refresh_similar_authors, write_site
+    from ..profile import refresh_similar_authors, write_site_recomputing
 
     site = settings.output.html_dir
     with opened(settings) as store:
         store.upgrade()
         stored = refresh_similar_authors(store, everything=everything)
-        written = write_site(store, site) if site is not None else []
+        written = write_site_recomputing(store, site) if site is not None else []
     if everything:
         say("similar authors recomputed for every profile, with a newly fitted model", quiet=quiet)
     else:

@@ -16,7 +16,7 @@ site), :mod:`.export`, :mod:`.history`, :mod:`.refresh` (the after-cycle hook), 
 
 from .export import EXPORT_FORMATS, export_profile
 from .history import load_history, parse_since, render_history
-from .refresh import after_cycle, refresh_similar_authors
+from .refresh import after_cycle, refresh_similar_authors, write_site_recomputing
 from .render import FORMATS, render
 from .render_text import render_summary
 from .site import write_site
@@ -36,4 +36,5 @@ __all__ = [
     "render_history",
     "render_summary",
     "write_site",
+    "write_site_recomputing",
 ]

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from ..errors import DerivedDataError
 from ..names import fold_name
 from ..store import CorpusRows, SimilarUpdate, StoredModel, StoredProfile
 from ..topics import VERSION, TopicModel, fit_model, outgrown
@@ -62,11 +63,12 @@ class Request:
 def plan_refresh(rows: CorpusRows, request: Request, now: datetime) -> SimilarUpdate | None:
     """The update a refresh stores, or ``None`` when nothing it derives from changed."""
     seen = rows.change_count()
+    if request.refit and request.everything:  # stored over whatever is there: none read
+        return _refit(rows, seen, None, now)
     header = rows.model_header()
     based_on = header[2] if header else None
-    if request.refit or _outgrown(rows, header, seen):
-        model = fit_model(rows.texts())
-        return _full(rows, model, seen, based_on, new_model=_stored(model, now))
+    if _outgrown(rows, header, seen):
+        return _refit(rows, seen, based_on, now)
     profiles = dict(rows.tracked_profiles())
     everything = request.everything or profiles != rows.stored_names()
     if seen == 0 and not everything:
@@ -86,6 +88,11 @@ def plan_refresh(rows: CorpusRows, request: Request, now: datetime) -> SimilarUp
     keys = partial.affected(changed, touched)
     lists, vectors = partial.lists(keys)
     return SimilarUpdate(lists, vectors, False, None, based_on, rows.bound, seen)
+
+
+def _refit(rows: CorpusRows, seen: int, based_on: datetime | None, now: datetime) -> SimilarUpdate:
+    model = fit_model(rows.texts())
+    return _full(rows, model, seen, based_on, new_model=_stored(model, now))
 
 
 def _outgrown(rows: CorpusRows, header: tuple[str, int, datetime] | None, seen: int) -> bool:
@@ -295,6 +302,8 @@ def _lowest(end: tuple[int, float] | None) -> float:
 
 def _model(stored: StoredModel) -> TopicModel:
     idf = np.frombuffer(stored.idf, dtype=np.float32).copy()
+    if not np.all(np.isfinite(idf) & (idf > 0)):  # smooth idf is at least 1
+        raise DerivedDataError("the stored model of the similar authors has unusable weights")
     return TopicModel(stored.terms, idf, stored.categories, stored.papers, stored.version)
 
 
@@ -323,13 +332,38 @@ def _row_bytes(matrix: Any, i: int) -> tuple[bytes, bytes]:
 
 
 def _rows(stored: Sequence[tuple[bytes, bytes]], width: int) -> Any:
-    """A CSR matrix of stored sparse rows, in the stored order."""
+    """A CSR matrix of stored sparse rows, in the stored order, each checked first
+    (:func:`_usable`): scipy trusts the indices it is given, and one out of range
+    crashes the process."""
     columns = [np.frombuffer(c, dtype=np.int32) for c, _ in stored]
     values = [np.frombuffer(v, dtype=np.float32) for _, v in stored]
+    if any(len(c) != len(v) for c, v in zip(columns, values, strict=True)):
+        raise DerivedDataError("a stored vector of the similar authors is cut short")
     indptr = np.concatenate([[0], np.cumsum([len(c) for c in columns])]).astype(np.int64)
     indices = np.concatenate(columns) if columns else np.zeros(0, dtype=np.int32)
     data = np.concatenate(values) if values else np.zeros(0, dtype=np.float32)
+    if not _usable(indptr, indices, data, width):
+        raise DerivedDataError("a stored vector of the similar authors does not fit its model")
     return sp.csr_matrix((data, indices, indptr), shape=(len(stored), width))
+
+
+UNIT_TOLERANCE = 1e-3
+"""How far from length 1 a stored centroid (float32) may be."""
+
+
+def _usable(indptr: Any, indices: Any, data: Any, width: int) -> bool:
+    """Stored centroids (CSR parts): in each row distinct increasing columns below
+    ``width`` and finite values of length 1 (or no entry at all: no terms). Checked on
+    all rows at once: a refresh reads every profile's."""
+    if len(indices) == 0:
+        return True
+    if indices.min() < 0 or indices.max() >= width or not np.all(np.isfinite(data)):
+        return False
+    starts = indptr[:-1][np.diff(indptr) > 0]
+    rising = np.diff(indices) > 0
+    rising[starts[1:] - 1] = True  # where a row begins, its first column may be any
+    squares = np.add.reduceat(data.astype(np.float64) ** 2, starts)
+    return bool(np.all(rising)) and bool(np.all(np.abs(np.sqrt(squares) - 1.0) <= UNIT_TOLERANCE))
 
 
 def _stack(parts: list[Any], width: int) -> Any:

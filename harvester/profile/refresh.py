@@ -5,6 +5,13 @@ recomputes the similar authors the cycle's changes can reach (:mod:`.derive`), t
 rewrites the static site when ``[output] html_dir`` is set. Each step is isolated: a
 failure is logged with the step's name, leaves what that step produced last time in
 place, and stops neither the other step nor the harvest's exit code.
+
+Stored similar-author data that cannot be read (a tampered vector, model or date:
+:class:`~harvester.errors.DerivedDataError`) is never restored: the refresh logs one
+line and recomputes every list from the papers with a newly fitted model, replacing it
+all and emptying the change log it covers. The site meets such data when no change sent
+the refresh to it (a tampered score, say): it recomputes the same way, then writes
+(:func:`write_site_recomputing`).
 """
 
 from __future__ import annotations
@@ -12,11 +19,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import Settings
-from ..errors import HarvesterError
+from ..errors import DerivedDataError, HarvesterError
 from ..store import Store
 from .site import write_site
+
+if TYPE_CHECKING:
+    from .derive import Request
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +43,7 @@ def after_cycle(settings: Settings, store: Store, *, now: datetime | None = None
     ]
     html_dir = settings.output.html_dir
     if html_dir is not None:
-        steps.append(("static site", lambda: write_site(store, html_dir)))
+        steps.append(("static site", lambda: write_site_recomputing(store, html_dir, now=moment)))
     return [name for name, step in steps if not _isolated(name, step)]
 
 
@@ -49,6 +61,20 @@ def _isolated(name: str, step: Callable[[], object]) -> bool:
     return False
 
 
+def write_site_recomputing(
+    store: Store, directory: Path, *, now: datetime | None = None
+) -> list[Path]:
+    """:func:`~.site.write_site`; if a similar author it shows cannot be read, the similar
+    authors are recomputed from the papers (one line, ``now`` their time) and the site
+    written again."""
+    try:
+        return write_site(store, directory)
+    except DerivedDataError as exc:
+        logger.warning("%s: recomputing the similar authors from the papers", exc.message)
+    refresh_similar_authors(store, now=now, everything=True)
+    return write_site(store, directory)
+
+
 def refresh_similar_authors(
     store: Store,
     *,
@@ -60,15 +86,25 @@ def refresh_similar_authors(
     all of them; ``refit``, by default with ``everything``: fit the model again); True if
     it stored anything."""
     now = now or datetime.now(UTC)
-    from .derive import Request, plan_refresh  # scikit-learn takes a second to import
+    from .derive import Request  # scikit-learn takes a second to import
 
     request = Request(everything=everything, refit=everything if refit is None else refit)
+    try:
+        return _refresh(store, request, now, force=everything)
+    except DerivedDataError as exc:
+        logger.warning("%s: recomputing the similar authors from the papers", exc.message)
+    return _refresh(store, Request(everything=True, refit=True), now, force=True)
+
+
+def _refresh(store: Store, request: Request, now: datetime, *, force: bool) -> bool:
+    from .derive import plan_refresh
+
     with store.corpus() as rows:
         update = plan_refresh(rows, request, now)
     if update is None:
         logger.debug("similar authors are current")
         return False
-    if not store.store_similar(update, now, force=everything):
+    if not store.store_similar(update, now, force=force):
         return False  # another process refreshed from a later state meanwhile
     kind = "recomputed" if update.full else "updated"
     logger.info("similar authors %s for %d profiles", kind, len(update.lists))

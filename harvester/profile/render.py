@@ -7,6 +7,7 @@ parts, counts per year and category), for other programs. Datetimes are ISO 8601
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
@@ -20,7 +21,20 @@ JSON_SCHEMA_VERSION = 1
 
 
 def render_json(profile: Profile) -> str:
-    return json.dumps(profile_document(profile), indent=2, ensure_ascii=False, default=_iso) + "\n"
+    """Strict JSON: a number that is not finite (never stored on purpose) is ``null``."""
+    document = finite(profile_document(profile))
+    return json.dumps(document, indent=2, ensure_ascii=False, default=_iso, allow_nan=False) + "\n"
+
+
+def finite(value: Any) -> Any:
+    """``value`` with every float that is NaN or infinite, at any depth, made ``None``."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(v) for v in value]
+    return value
 
 
 def profile_document(p: Profile) -> dict[str, Any]:

@@ -22,6 +22,7 @@ import hashlib
 import json
 import logging
 import os
+import stat
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +39,8 @@ FILE_MODE = 0o644
 
 
 MANIFEST = ".site-state.json"
+MAX_STATE_BYTES = 64_000_000
+"""The manifest's largest size: a stamp is under 100 bytes a profile."""
 RENDERING = "2"
 """Part of every stamp: a change to the pages' HTML or feeds must bump it (rewrite all)."""
 
@@ -118,14 +121,36 @@ def _remove_gone(directory: Path, keys: set[str]) -> None:
 
 
 def _read_manifest(directory: Path) -> dict[str, str]:
-    """What each page was last written from; anything unreadable means: rewrite all."""
+    """What each page was last written from; anything unreadable means: rewrite all (and
+    the manifest written afterwards replaces it)."""
+    path = directory / MANIFEST
     try:
-        data = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(_read_state(path))
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError, RecursionError) as exc:
+        logger.warning("%s cannot be read (%s): every page is written again", path, exc)
         return {}
     if not isinstance(data, dict):
         return {}
     return {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def _read_state(path: Path) -> str:
+    """The manifest's text, if it is a regular file of at most :data:`MAX_STATE_BYTES`
+    (as the configuration file must be): never a FIFO to wait on or a device to read
+    without end. Opened without waiting, then checked, so nothing is swapped in between."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as file:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise ValueError("not a regular file (a device, a FIFO or a directory?)")
+        if info.st_size > MAX_STATE_BYTES:
+            raise ValueError(f"{info.st_size} bytes; it is at most {MAX_STATE_BYTES}")
+        data = file.read(MAX_STATE_BYTES + 1)
+    if len(data) > MAX_STATE_BYTES:
+        raise ValueError(f"more than {MAX_STATE_BYTES} bytes")
+    return data.decode("utf-8")
 
 
 def _write_profile(

@@ -10,7 +10,8 @@ and :mod:`.reader` for read-only engines; the notifications' outbox (:mod:`.outb
 The submodules are private to the package.
 """
 
-from .derived import CorpusRows, SimilarUpdate, StoredModel, StoredProfile
+from .derived import CorpusRows, SimilarUpdate
+from .derived_rows import StoredModel, StoredProfile
 from .door import Held
 from .engine import create_db_engine, masked_url, sqlite_path
 from .harvests import Recorded, RunTotals

@@ -5,6 +5,7 @@
 vectors, and the papers, authors and memberships of the profiles a refresh recomputes;
 :func:`store_similar` writes the result unless another process refreshed from a later
 state first. All of it belongs to :func:`harvester.profile.refresh_similar_authors`.
+Every derived row read is decoded and checked by :mod:`.derived_rows`.
 """
 
 from __future__ import annotations
@@ -15,53 +16,29 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, exists, func, insert, select, text
+from sqlalchemy import Connection, Engine, case, delete, exists, func, insert, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..records import SimilarAuthor
 from ..vocabulary import Membership
 from . import schema as t
+from .derived_rows import (
+    Change,
+    StoredModel,
+    StoredProfile,
+    change_of,
+    header_of,
+    model_of,
+    score_of,
+    stored_profile,
+    text_of,
+)
 from .engine import read_session
 from .papers import chunks
-from .problems import database_error
+from .problems import database_error, derivable
 
 SIMILAR_AUTHORS = "similar_authors"
 """The ``derived_state`` and ``similar_model`` row of the similar authors."""
-
-
-@dataclass(frozen=True, slots=True)
-class StoredModel:
-    """A fitted model as stored (see :mod:`harvester.topics`)."""
-
-    version: str
-    papers: int
-    terms: tuple[str, ...]
-    idf: bytes
-    categories: tuple[str, ...]
-    fitted_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class StoredProfile:
-    """What a profile's similar authors were computed from (a ``similar_profile`` row)."""
-
-    key: str
-    name: str
-    own_names: frozenset[str]
-    coauthors: tuple[str, ...]
-    """The co-authors (folded) its list reads..."""
-    coauthor_papers: tuple[int, ...]
-    """...and how many of its papers each wrote."""
-    topic: tuple[bytes, bytes]
-    """Term numbers (int32) and weights (float32) of the topic centroid."""
-    categories: tuple[bytes, bytes]
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    change_id: int
-    arxiv_id: str
-    former_author: str | None
 
 
 @dataclass(slots=True)
@@ -134,37 +111,35 @@ class CorpusRows:
     def changes(self) -> list[Change]:
         c = t.derived_change.c
         query = select(c.change_id, c.arxiv_id, c.folded_name).where(c.change_id <= self.bound)
-        return [Change(*row) for row in self.conn.execute(query.order_by(c.change_id))]
+        with derivable("change of the derived data"):
+            return [change_of(*row) for row in self.conn.execute(query.order_by(c.change_id))]
 
     def model(self) -> StoredModel | None:
         m = t.similar_model.c
-        row = self.conn.execute(
-            select(m.version, m.papers, m.terms, m.idf, m.categories, m.fitted_at).where(
-                m.name == SIMILAR_AUTHORS
-            )
-        ).one_or_none()
-        if row is None:
-            return None
-        version, papers, terms, idf, categories, fitted_at = row
-        return StoredModel(
-            version, papers, tuple(_lines(terms)), bytes(idf), tuple(categories.split()), fitted_at
-        )
+        query = select(m.version, m.papers, m.terms, m.idf, m.categories, m.fitted_at)
+        with derivable("model of the similar authors"):
+            row = self.conn.execute(query.where(m.name == SIMILAR_AUTHORS)).one_or_none()
+            return None if row is None else model_of(*row)
 
     def model_header(self) -> tuple[str, int, datetime] | None:
         """The stored model's version, corpus size and time of fitting, not its terms."""
         m = t.similar_model.c
         query = select(m.version, m.papers, m.fitted_at).where(m.name == SIMILAR_AUTHORS)
-        row = self.conn.execute(query).one_or_none()
-        return None if row is None else (row.version, row.papers, row.fitted_at)
+        with derivable("model of the similar authors"):
+            row = self.conn.execute(query).one_or_none()
+            return None if row is None else header_of(row.version, row.papers, row.fitted_at)
 
     def stored_names(self) -> dict[str, str]:
         """Key -> name of the profiles whose vectors are stored (no vectors read)."""
         s = t.similar_profile.c
-        return dict(self.conn.execute(select(s.author_key, s.name)).all())
+        with derivable("profile of the similar authors"):
+            rows = self.conn.execute(select(s.author_key, s.name)).all()
+            return {text_of(key): text_of(name) for key, name in rows}
 
     def stored_profiles(self) -> dict[str, StoredProfile]:
-        rows = self.conn.execute(select(t.similar_profile))
-        return {row.author_key: _stored_profile(row) for row in rows}
+        with derivable("profile of the similar authors"):
+            rows = self.conn.execute(select(t.similar_profile))
+            return {row.author_key: stored_profile(row) for row in rows}
 
     def paper_count(self) -> int:
         return int(self.conn.execute(select(func.count()).select_from(t.paper)).scalar_one())
@@ -257,10 +232,18 @@ class CorpusRows:
         return {(key, name) for key, name in self._chunked(query, s.author_key, keys)}
 
     def list_ends(self) -> dict[str, tuple[int, float]]:
-        """Each stored list's length and lowest score."""
+        """Each stored list's length and lowest score; a score that is not a number from 0
+        to 1 (NaN, text on SQLite) is counted as it is aggregated, and is an error."""
         s = t.similar_author.c
-        query = select(s.author_key, func.count(), func.min(s.score)).group_by(s.author_key)
-        return {key: (count, low) for key, count, low in self.conn.execute(query)}
+        odd = func.sum(case((s.score.between(0, 1), 0), else_=1))
+        query = select(s.author_key, func.count(), func.min(s.score), odd).group_by(s.author_key)
+        ends: dict[str, tuple[int, float]] = {}
+        with derivable("similar author"):
+            for key, count, low, unusable in self.conn.execute(query):
+                if unusable:
+                    raise ValueError(f"{unusable} scores of {key} are not numbers from 0 to 1")
+                ends[key] = (count, score_of(low))
+        return ends
 
     def _chunked(self, query: Any, column: Any, values: Sequence[str]) -> list[Any]:
         values = sorted(set(values))
@@ -294,7 +277,9 @@ def store_similar(
 
 def _still_current(conn: Connection, update: SimilarUpdate) -> bool:
     m, c = t.similar_model.c, t.derived_change.c
-    fitted = conn.execute(select(m.fitted_at).where(m.name == SIMILAR_AUTHORS)).scalar_one_or_none()
+    with derivable("model of the similar authors"):
+        query = select(m.fitted_at).where(m.name == SIMILAR_AUTHORS)
+        fitted = conn.execute(query).scalar_one_or_none()
     if fitted != update.based_on:
         return False
     left = select(func.count()).where(c.change_id <= update.bound)
@@ -356,22 +341,6 @@ def _lock(conn: Connection) -> None:
     or two refreshes could each delete what they see and insert the same positions."""
     if conn.dialect.name == "postgresql":
         conn.execute(text("LOCK TABLE similar_author IN SHARE ROW EXCLUSIVE MODE"))
-
-
-def _lines(value: str) -> list[str]:
-    return value.split("\n") if value else []
-
-
-def _stored_profile(row: Any) -> StoredProfile:
-    return StoredProfile(
-        key=row.author_key,
-        name=row.name,
-        own_names=frozenset(_lines(row.own_names)),
-        coauthors=tuple(line.split("\t")[0] for line in _lines(row.coauthors)),
-        coauthor_papers=tuple(int(line.split("\t")[1]) for line in _lines(row.coauthors)),
-        topic=(bytes(row.topic_terms), bytes(row.topic_weights)),
-        categories=(bytes(row.category_terms), bytes(row.category_weights)),
-    )
 
 
 def _profile_row(p: StoredProfile) -> dict[str, object]:

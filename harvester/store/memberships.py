@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from math import isfinite
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -46,10 +47,19 @@ def seen_of(rows: Iterable[Any]) -> dict[str, Seen]:
             r.seen_version,
             bool(r.seen_withdrawn),
             json.loads(r.seen_meta),
-            r.score,
+            score_of(r.score),
         )
         for r in rows
     }
+
+
+def score_of(value: Any) -> float | None:
+    """A stored identity score: none yet, or a finite number (else ``ValueError``)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not isfinite(value):
+        raise ValueError(f"score {str(value)[:40]!r} is not a number")
+    return float(value)
 
 
 def _paper(r: Any, authors: list[Author]) -> Paper:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import CorruptDatabaseError, DatabaseCreateError, DatabaseError
+from ..errors import CorruptDatabaseError, DatabaseCreateError, DatabaseError, DerivedDataError
 
 _WRITABLE = (
     "give the user running harvest write access to the database file and to its directory,"
@@ -70,6 +70,25 @@ def readable(what: str) -> Iterator[None]:
             f"a stored {what} cannot be read ({detail})",
             hint="restore the database from a backup; 'harvest db upgrade' checks the rest",
         ) from exc
+
+
+UNDECODABLE = (ValueError, TypeError, AssertionError, IndexError, OverflowError, KeyError)
+"""What decoding a tampered row raises (a date, a number, a line without its tab)."""
+
+
+@contextmanager
+def derivable(what: str) -> Iterator[None]:
+    """Rows of derived data read inside are checked: one that does not decode is a
+    :class:`DerivedDataError` naming ``what``, which a refresh answers by recomputing."""
+    try:
+        yield
+    except UNDECODABLE as exc:
+        raise derived_error(what, exc) from exc
+
+
+def derived_error(what: str, problem: object) -> DerivedDataError:
+    detail = " ".join(str(problem).split())[:_DETAIL_CHARS]
+    return DerivedDataError(f"a stored {what} cannot be read ({detail})")
 
 
 def missing_directory_error(path: Path) -> DatabaseCreateError:

@@ -35,6 +35,7 @@ from ..records import (
 from ..vocabulary import EventKind, Membership
 from . import schema as t
 from .engine import read_session
+from .problems import derivable
 from .schema import UTCDateTime
 
 TOP_COAUTHORS = 10
@@ -158,9 +159,15 @@ class ProfileReader:
             years=tuple(YearCount(*r) for r in self._rows(_YEARS, key)),
             categories=tuple(CategoryCount(*r) for r in self._rows(_CATEGORIES, key)),
             coauthors=tuple(Coauthor(*r) for r in self._rows(_COAUTHORS, key)),
-            similar=tuple(_similar(r) for r in self._rows(_SIMILAR, key)),
+            similar=self._similar(key),
             papers=tuple(self.paper_items(key)),
         )
+
+    def _similar(self, key: str) -> tuple[SimilarAuthor, ...]:
+        """The stored list; a row that does not read as one (a score that is not a number
+        from 0 to 1, say) is derived data to recompute, not to show."""
+        with derivable(f"similar author of {key}"):
+            return tuple(_similar(r) for r in self._rows(_SIMILAR, key))
 
     def paper_items(self, key: str) -> list[PaperItem]:
         """The papers of profile ``key``, newest first (``authors`` left empty)."""
@@ -248,18 +255,33 @@ class ProfileReader:
 
 
 def _similar(r: Any) -> SimilarAuthor:
+    if not isinstance(r.shared_papers, int) or r.shared_papers < 0:
+        raise ValueError(f"shared papers {str(r.shared_papers)[:40]!r}")
     return SimilarAuthor(
-        name=r.similar_name,
-        key=r.similar_key,
-        score=float(r.score),
+        name=_text(r.similar_name),
+        key=None if r.similar_key is None else _text(r.similar_key),
+        score=_unit(r.score),
         shared_papers=r.shared_papers,
-        coauthor_score=float(r.coauthor_score),
-        topic_score=float(r.topic_score),
-        category_score=float(r.category_score),
-        shared_terms=tuple(t for t in r.shared_terms.split(", ") if t),
-        shared_categories=tuple(r.shared_categories.split()),
-        reason=r.reason,
+        coauthor_score=_unit(r.coauthor_score),
+        topic_score=_unit(r.topic_score),
+        category_score=_unit(r.category_score),
+        shared_terms=tuple(t for t in _text(r.shared_terms).split(", ") if t),
+        shared_categories=tuple(_text(r.shared_categories).split()),
+        reason=_text(r.reason),
     )
+
+
+def _unit(value: Any) -> float:
+    """A stored part of a similarity: a number from 0 to 1 (NaN is not)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise ValueError(f"score {str(value)[:40]!r} is not a number from 0 to 1")
+    return float(value)
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{type(value).__name__} where text was stored")
+    return value
 
 
 def _paper(r: Any) -> PaperItem:

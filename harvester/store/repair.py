@@ -4,7 +4,11 @@
 fails, or a schema-version table with more than one row, is one
 :class:`~harvester.errors.CorruptDatabaseError` naming the problem and how to recover.
 :func:`repair_schema` (``harvest db upgrade``) recreates every public view and every index
-the code defines that has gone missing, and says which.
+the code defines that has gone missing, and says which. Before them come the tables of
+data that the papers or a person can give again (:data:`RECREATED`): a dropped one is
+created empty (also by every command that migrates: :func:`restore_tables`), and the
+similar authors are marked for a full recompute. The tables of harvested data are never
+recreated empty: that would pass a loss off as a fresh start.
 
 The views the code defines are the newest definition of each in the migrations
 (``VIEWS`` of each revision, later revisions replacing earlier ones): the migrations stay
@@ -13,13 +17,30 @@ the one place their SQL is written.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Engine, inspect, text
+import logging
+
+from sqlalchemy import Connection, Engine, delete, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import CorruptDatabaseError
+from . import schema as t
 from .migrate import alembic_config, one_version
 from .problems import database_error
 from .schema import metadata
+
+logger = logging.getLogger(__name__)
+
+DERIVED = (
+    t.derived_state,
+    t.derived_change,
+    t.similar_model,
+    t.similar_profile,
+    t.similar_author,
+)
+"""Derived from the papers: recomputed in full once any of them is recreated."""
+RECREATED = (*DERIVED, t.review_decision)
+"""The tables a repair creates again, empty, when dropped (people's decisions are lost
+with the table; the next ``harvest review`` writes them again)."""
 
 QUICK_CHECK_SHOWN = 3
 """How many of ``quick_check``'s complaints the error repeats."""
@@ -48,12 +69,40 @@ def check_database(engine: Engine) -> None:
 
 
 def repair_schema(engine: Engine) -> list[str]:
-    """Recreate the public views and the indexes that are missing; returns what was done."""
+    """Recreate the tables of :data:`RECREATED`, the public views and the indexes that
+    are missing; returns what was done."""
     try:
         with engine.begin() as conn:
-            return _recreate_views(conn) + _recreate_indexes(conn)
+            return _recreate_tables(conn) + _recreate_views(conn) + _recreate_indexes(conn)
     except SQLAlchemyError as exc:
         raise database_error(exc, "cannot repair the schema") from exc
+
+
+def restore_tables(engine: Engine) -> None:
+    """Recreate the dropped tables of :data:`RECREATED` (each logged), and the views that
+    read them, so that a harvest never stops at one (``harvest db upgrade`` says the rest)."""
+    try:
+        with engine.connect() as conn:
+            present = set(inspect(conn).get_table_names())
+        if all(table.name in present for table in RECREATED):
+            return
+        with engine.begin() as conn:
+            done = _recreate_tables(conn) + _recreate_views(conn)
+    except SQLAlchemyError as exc:
+        raise database_error(exc, "cannot repair the schema") from exc
+    for line in done:
+        logger.warning("%s", line)
+
+
+def _recreate_tables(conn: Connection) -> list[str]:
+    present = set(inspect(conn).get_table_names())
+    missing = [table for table in RECREATED if table.name not in present]
+    if not missing:
+        return []
+    metadata.create_all(conn, tables=missing)
+    if any(table in DERIVED for table in missing):  # the rest is stale now: all again
+        conn.execute(delete(t.similar_model))
+    return [f"recreated table {table.name} (empty)" for table in missing]
 
 
 def _quick_check(conn: Connection) -> None:

@@ -37,7 +37,7 @@ from .migrate import upgrade_schema
 from .papers import save_papers
 from .problems import database_error
 from .reader import open_reader, reader_if_exists
-from .repair import check_database, repair_schema
+from .repair import check_database, repair_schema, restore_tables
 from .roster import Purged, StoredAuthor, purge_authors, stored_authors
 from .snapshot import load_extras, load_snapshot
 
@@ -78,12 +78,17 @@ class Store(Door):
 
     def upgrade(self) -> None:
         """Check the database is sound (:mod:`.repair`), then create or upgrade the schema
-        to the newest migration."""
+        to the newest migration, and recreate a dropped table of recomputable data (each
+        logged: a harvest never sends the user to ``harvest db upgrade`` for one)."""
         check_database(self.engine)
         upgrade_schema(self.engine)
+        restore_tables(self.engine)
 
-    def repair(self) -> list[str]:
-        """Recreate the public views and indexes that went missing; says which."""
+    def upgrade_and_repair(self) -> list[str]:
+        """:meth:`upgrade`, then recreate the dropped tables of recomputable data and the
+        public views and indexes that went missing; says which (``harvest db upgrade``)."""
+        check_database(self.engine)
+        upgrade_schema(self.engine)
         return repair_schema(self.engine)
 
     @contextmanager

@@ -25,9 +25,10 @@ from ..plans import Plan, Ruling, Seen, Standing
 from ..records import Paper
 from ..vocabulary import Membership, ReviewDecision, RunStatus
 from . import schema as t
+from .decisions import raw_moment, ruling_of
 from .engine import read_session
 from .harvests import apply_plan, insert_for
-from .memberships import load_papers, seen_of
+from .memberships import load_papers, score_of, seen_of
 from .papers import chunks
 from .problems import database_error
 from .schema import UTCDateTime
@@ -55,11 +56,17 @@ def held_papers(engine: Engine, key: str) -> list[HeldPaper]:
     with read_session(engine, doing="cannot read the review queue", rows="held paper") as conn:
         _require(conn, key)
         d = t.review_decision.c
-        decided = dict(
-            conn.execute(select(d.arxiv_id, d.decision).where(d.author_key == key)).all()
-        )
+        stored = conn.execute(select(d.arxiv_id, d.decision).where(d.author_key == key))
+        decided = {i: str(v) for i, v in stored if v in set(ReviewDecision)}  # others: ignored
         return [
-            HeldPaper(r.arxiv_id, r.title, r.score, r.reason, r.held_since, decided.get(r.arxiv_id))
+            HeldPaper(
+                r.arxiv_id,
+                r.title,
+                score_of(r.score),
+                r.reason,
+                r.held_since,
+                decided.get(r.arxiv_id),
+            )
             for r in conn.execute(_QUEUE, {"key": key})
         ]
 
@@ -133,7 +140,7 @@ def decisions_of(engine: Engine, key: str) -> list[Decided]:
     """Every decision a person took on the profile's papers, oldest first."""
     d, m, p = t.review_decision.c, t.membership.c, t.paper.c
     query = (
-        select(d.arxiv_id, p.title, d.decision, d.decided_at, m.status, m.reason)
+        select(d.arxiv_id, p.title, d.decision, raw_moment(d.decided_at), m.status, m.reason)
         .join(t.paper, p.arxiv_id == d.arxiv_id)
         .outerjoin(t.membership, (m.author_key == d.author_key) & (m.arxiv_id == d.arxiv_id))
         .where(d.author_key == key)
@@ -141,15 +148,13 @@ def decisions_of(engine: Engine, key: str) -> list[Decided]:
     )
     with read_session(engine, doing="cannot read the decisions", rows="decision") as conn:
         _require(conn, key)
+        found = [
+            (r, ruling_of(key, r.arxiv_id, r.decision, r.decided_at)) for r in conn.execute(query)
+        ]
         return [
-            Decided(
-                r.arxiv_id,
-                r.title,
-                Ruling(ReviewDecision(r.decision), r.decided_at),
-                r.status,
-                r.reason,
-            )
-            for r in conn.execute(query)
+            Decided(r.arxiv_id, r.title, ruling, r.status, r.reason)
+            for r, ruling in found
+            if ruling is not None
         ]
 
 
@@ -234,12 +239,13 @@ def _candidacies(conn: Connection, key: str, ids: Sequence[str]) -> dict[str, Ca
         members = select(t.membership).where(m.author_key == key, m.arxiv_id.in_(chunk))
         stored = {r.arxiv_id: r for r in conn.execute(members)}
         seen = seen_of(stored.values())
-        rulings = select(d.arxiv_id, d.decision, d.decided_at).where(
+        rulings = select(d.arxiv_id, d.decision, raw_moment(d.decided_at)).where(
             d.author_key == key, d.arxiv_id.in_(chunk)
         )
         ruled = {
-            r.arxiv_id: Ruling(ReviewDecision(r.decision), r.decided_at)
+            r.arxiv_id: ruling
             for r in conn.execute(rulings)
+            if (ruling := ruling_of(key, r.arxiv_id, r.decision, r.decided_at)) is not None
         }
         papers = load_papers(conn, sorted(stored))
         for i in chunk:

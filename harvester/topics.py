@@ -22,10 +22,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
-
 VERSION = "2"
 """Part of what is stored with the model: a change to the method must bump it (refit)."""
 REFIT_GROWTH = 0.10
@@ -34,12 +30,16 @@ was fitted on."""
 SMALL_CORPUS = 20
 TOKENS = r"(?u)\b[^\W\d_][\w-]*[^\W_]\b"
 
-_SETTINGS: dict[str, Any] = {
-    "stop_words": "english",
-    "sublinear_tf": True,
-    "token_pattern": TOKENS,
-    "dtype": np.float32,
-}
+
+def _vectorizer(**options: Any) -> Any:
+    """scikit-learn's TF-IDF with the method's settings. scikit-learn, scipy and numpy are
+    imported here, by the first text weighed, never by importing this module: a quiet
+    cycle decides it has nothing to weigh without paying a second for them."""
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    settings = {"stop_words": "english", "sublinear_tf": True, "token_pattern": TOKENS}
+    return TfidfVectorizer(**settings, dtype=np.float32, **options)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,14 +54,20 @@ class TopicModel:
 
     def topics(self, texts: Sequence[str]) -> Any:
         """Unit TF-IDF rows of ``texts`` (CSR, float32); no terms: zero columns."""
+        import numpy as np
+        import scipy.sparse as sp
+
         if not self.terms:
             return sp.csr_matrix((len(texts), 0), dtype=np.float32)
-        vectorizer = TfidfVectorizer(vocabulary=list(self.terms), **_SETTINGS)
+        vectorizer = _vectorizer(vocabulary=list(self.terms))
         vectorizer.idf_ = self.idf
         return vectorizer.transform(texts).tocsr()
 
     def category_counts(self, categories: Sequence[str]) -> Any:
         """Rows of category counts (space separated lists) over :attr:`categories`."""
+        import numpy as np
+        import scipy.sparse as sp
+
         column = {name: i for i, name in enumerate(self.categories)}
         rows, cols = [], []
         for row, listed in enumerate(categories):
@@ -82,7 +88,9 @@ def outgrown(fitted_on: int, papers: int) -> bool:
 
 def fit_model(papers: Iterable[tuple[str, str]]) -> TopicModel:
     """The model of ``(text, categories)`` pairs, read once as they come."""
-    analyze = TfidfVectorizer(**_SETTINGS).build_analyzer()
+    import numpy as np
+
+    analyze = _vectorizer().build_analyzer()
     frequency: Counter[str] = Counter()
     categories: set[str] = set()
     n = 0

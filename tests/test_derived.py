@@ -253,3 +253,24 @@ def test_a_change_written_during_a_refresh_is_left_for_the_next(
     assert rows(store, "SELECT arxiv_id FROM derived_change") == [(some,)]
     assert refresh_similar_authors(store)
     assert rows(store, "SELECT count(*) FROM derived_change") == [(0,)]
+
+
+def test_a_quiet_cycle_imports_no_scientific_library(
+    store: Store, db_url: str, tmp_path: Path
+) -> None:
+    """A steady ``harvest --once`` with nothing new decides the similar authors are current
+    from the change count and the model's header: scikit-learn, scipy and numpy (a second
+    or more to import) are never imported. A cycle with a change does import them."""
+    corpus, tracked = _joint_corpus(5)
+    heavy = re.compile(r"\| +(sklearn|scipy|numpy)$", re.MULTILINE)
+    with LookalikeServer(corpus) as server:
+        settings = make_settings(db_url, server.url, authors=author_config(tracked))
+        harvest(store, settings, full=True, derive=True)
+        config = str(write_config(tmp_path, db_url, server.url, authors=author_config(tracked)))
+        timed = {"PYTHONPROFILEIMPORTTIME": "1"}
+        quiet = run_cli("--once", "--config", config, env=timed)
+        add_new_papers(corpus, tracked[:1], 1, published=datetime.now(UTC), seed=5)
+        changed = run_cli("--once", "--config", config, env=timed)
+    assert (quiet.returncode, changed.returncode) == (0, 0)
+    assert heavy.findall(quiet.stderr) == []
+    assert set(heavy.findall(changed.stderr)) == {"sklearn", "scipy", "numpy"}

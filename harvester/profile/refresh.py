@@ -25,10 +25,11 @@ from typing import TYPE_CHECKING
 from ..config import Settings
 from ..errors import DerivedDataError, HarvesterError
 from ..store import Store
+from ..topics import VERSION
 from .site import write_site
 
 if TYPE_CHECKING:
-    from .derive import Request
+    from ..store import CorpusRows
 
 logger = logging.getLogger(__name__)
 
@@ -86,26 +87,41 @@ def refresh_similar_authors(
     all of them; ``refit``, by default with ``everything``: fit the model again); True if
     it stored anything."""
     now = now or datetime.now(UTC)
-    from .derive import Request  # scikit-learn takes a second to import
-
-    request = Request(everything=everything, refit=everything if refit is None else refit)
+    refit = everything if refit is None else refit
     try:
-        return _refresh(store, request, now, force=everything)
+        return _refresh(store, now, everything=everything, refit=refit)
     except DerivedDataError as exc:
         logger.warning("%s: recomputing the similar authors from the papers", exc.message)
-    return _refresh(store, Request(everything=True, refit=True), now, force=True)
+    return _refresh(store, now, everything=True, refit=True)
 
 
-def _refresh(store: Store, request: Request, now: datetime, *, force: bool) -> bool:
-    from .derive import plan_refresh
-
+def _refresh(store: Store, now: datetime, *, everything: bool, refit: bool) -> bool:
     with store.corpus() as rows:
-        update = plan_refresh(rows, request, now)
+        if _current(rows, everything=everything, refit=refit):
+            logger.debug("similar authors are current")
+            return False
+        from .derive import Request, plan_refresh  # scikit-learn and scipy: a second to import
+
+        update = plan_refresh(rows, Request(everything=everything, refit=refit), now)
     if update is None:
         logger.debug("similar authors are current")
         return False
-    if not store.store_similar(update, now, force=force):
+    if not store.store_similar(update, now, force=everything):
         return False  # another process refreshed from a later state meanwhile
     kind = "recomputed" if update.full else "updated"
     logger.info("similar authors %s for %d profiles", kind, len(update.lists))
     return True
+
+
+def _current(rows: CorpusRows, *, everything: bool, refit: bool) -> bool:
+    """Nothing the similar authors derive from changed: no change noted since the last
+    refresh, a model of this method's version, the same profiles. Decided from the change
+    count, the model's header and the profiles' names, before :mod:`.derive` (and
+    scikit-learn, scipy and numpy with it) is imported: a quiet cycle pays for none of
+    them. :func:`~.derive.plan_refresh` answers ``None`` in exactly these cases."""
+    if everything or refit or rows.change_count():
+        return False
+    header = rows.model_header()
+    if header is None or header[0] != VERSION:
+        return False
+    return dict(rows.tracked_profiles()) == rows.stored_names()

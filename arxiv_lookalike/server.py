@@ -4,7 +4,8 @@
 ``/http/api/query`` answers 301 to ``/api/query`` with the same query, as plain http does on
 arXiv; ``/a/{id}.atom2`` is the author identifier feed of ``id`` (an author identifier or
 ORCID iD among the corpus papers' ``claimants``; 404 for one nobody has,
-:mod:`arxiv_lookalike.authorfeed`); anything else is 404. Scripted faults apply to the
+:mod:`arxiv_lookalike.authorfeed`); ``/oai`` is the OAI-PMH endpoint over the same corpus
+(:mod:`arxiv_lookalike.oai`); anything else is 404. Scripted faults apply to the
 feeds as to the query API. HTTP/1.1 with ``Content-Length``, so keep-alive works.
 
 Each connection is served by a daemon thread. :meth:`LookalikeServer.stop` sets a stop
@@ -40,6 +41,7 @@ from arxiv_lookalike.exchange import (
     text_reply,
 )
 from arxiv_lookalike.faults import Fault, FaultContext, FaultScript
+from arxiv_lookalike.oai import OAI_PATH, OaiService
 from arxiv_lookalike.search import ApiError, IndexedSearch, SearchRequest
 
 __all__ = ["LEGACY_HTTP_PATH", "QUERY_PATH", "LookalikeServer"]
@@ -50,6 +52,7 @@ QUERY_PATH = "/api/query"
 LEGACY_HTTP_PATH = "/http/api/query"
 IDLE_TIMEOUT = 30.0
 """Seconds an idle keep-alive connection is kept open."""
+OAI_CONTENT_TYPE = "text/xml; charset=utf-8"
 _SHUTDOWN_GRACE = 2.0
 _SERVER_ERROR_HTML = (
     "<!DOCTYPE html>\n<html><head><title>500 Internal Server Error</title></head>\n"
@@ -83,6 +86,8 @@ class LookalikeServer:
         self.faults = FaultScript()
         self.legacy = legacy
         self._search = IndexedSearch()
+        #: the OAI-PMH endpoint (``srv.oai.page_size``, ``expire_tokens()``, ``shape``)
+        self.oai = OaiService(self.corpus, base_url=lambda: self.oai_url)
         self._clock = clock or (lambda: datetime.now(UTC))
         self._address = (host, port)
         self._lock = threading.Lock()
@@ -154,6 +159,11 @@ class LookalikeServer:
         """The query endpoint, ``http://HOST:PORT/api/query``."""
         return self.base_url + QUERY_PATH
 
+    @property
+    def oai_url(self) -> str:
+        """The OAI-PMH endpoint, ``http://HOST:PORT/oai``."""
+        return self.base_url + OAI_PATH
+
     # --- request log ---------------------------------------------------------------------
 
     @property
@@ -179,6 +189,8 @@ class LookalikeServer:
             reply = self._query_reply(record)
         elif (feed := AUTHOR_FEED.fullmatch(parts.path)) is not None:
             reply = self._author_feed_reply(record, feed.group("id"))
+        elif parts.path == OAI_PATH:
+            reply = self._oai_reply(record)
         elif parts.path == LEGACY_HTTP_PATH:
             location = f"{self.url}?{query}" if query else self.url
             reply = replace(
@@ -228,6 +240,14 @@ class LookalikeServer:
         entries = tuple(entry_view(p) for p in claimed or ())
         page = FeedPage("", "", 0, len(entries), len(entries), entries)
         ctx = FaultContext(record, now, self.base_url + record.path, claimed or (), page)
+        return _apply(fault, reply, ctx)
+
+    def _oai_reply(self, record: RequestRecord) -> Reply:
+        """An OAI-PMH answer (errors too are HTTP 200); scripted faults apply as to queries."""
+        now = self._clock()
+        fault = self.faults.take(record)
+        reply = Reply.of(200, self.oai.answer(record.params, now), OAI_CONTENT_TYPE)
+        ctx = FaultContext(record, now, self.oai_url, (), FeedPage("", "", 0, 0, 0))
         return _apply(fault, reply, ctx)
 
     # --- connection bookkeeping (called from handler threads) ----------------------------

@@ -34,7 +34,8 @@ root; they print ``str(error)`` on one line and exit with ``error.exit_code``.
     │   │   ├── InconsistentTotalError   ``totalResults`` kept changing between pages
     │   │   └── CircuitOpenError       too many consecutive failed requests this cycle
     │   ├── QueryRejectedError         arXiv refused the query (HTTP 400 and other 4xx)
-    │   │   └── UnknownAuthorError     no arXiv author has that identifier or ORCID iD
+    │   │   ├── UnknownAuthorError     no arXiv author has that identifier or ORCID iD
+    │   │   └── OaiProtocolError       an OAI-PMH <error> (badArgument, badResumptionToken, ...)
     │   ├── TooManyResultsError        the query matches more papers than the API pages through
     │   ├── UnsortedAnswerError        a sorted answer came back out of order
     │   ├── ResponseTooLargeError      the body exceeded the size cap
@@ -72,6 +73,7 @@ __all__ = [
     "InvalidPageError",
     "LeaseLostError",
     "LookalikeStartError",
+    "OaiProtocolError",
     "OutputError",
     "PaperNotFoundError",
     "ProfileNotFoundError",
@@ -365,6 +367,20 @@ class UnknownAuthorError(QueryRejectedError):
     linked to an arXiv account. Asking again will not help."""
 
     default_hint = "check the author's arxiv_author_id or orcid, and [arxiv] author_feed_url"
+
+
+class OaiProtocolError(QueryRejectedError):
+    """The OAI-PMH service answered with an ``<error code=...>``
+    (https://www.openarchives.org/OAI/openarchivesprotocol.html#ErrorConditions). The OAI
+    client handles ``badResumptionToken`` (restart the window) and a ``badArgument`` about an
+    early ``from`` (start at the earliest datestamp) itself; ``noRecordsMatch`` is no error."""
+
+    default_hint = "check [oai] url, sets and from in the config"
+
+    def __init__(self, code: str, message: str, *, url: str | None = None) -> None:
+        super().__init__(f"the OAI-PMH service answered {code}: {message}", url=url)
+        self.code = code
+        self.detail = message
 
 
 class TooManyResultsError(FetchError):

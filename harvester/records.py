@@ -14,7 +14,7 @@ frozen records, so the renderers are pure functions and all show the same conten
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,3 +223,30 @@ class IndexRow:
     latest_published: datetime | None
     last_harvest_at: datetime | None
     last_harvest_status: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PaperVersion:
+    """One version of a paper as arXivRaw lists it: its number, submission date and size
+    (kilobytes, as arXiv writes ``NNNkb``; None when not given)."""
+
+    version: int
+    submitted: datetime
+    size_kb: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OaiRecord:
+    """One OAI-PMH record of arXiv: the header (id, datestamp, set specs) and, unless the
+    record is deleted, its metadata as a :class:`RawEntry` (``published``: version 1's date;
+    ``updated``: the latest version's) plus what only OAI-PMH carries."""
+
+    arxiv_id: str
+    datestamp: date
+    sets: tuple[str, ...] = ()
+    entry: RawEntry | None = None
+    versions: tuple[PaperVersion, ...] = ()
+    submitter: str | None = None
+    license: str | None = None
+    dois: tuple[str, ...] = ()
+    deleted: bool = False

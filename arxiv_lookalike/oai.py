@@ -28,7 +28,7 @@ import binascii
 import json
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
 from arxiv_lookalike.corpus import Corpus
@@ -257,12 +257,16 @@ class OaiService:
             if self._cache is not None and self._cache[0] == key:
                 return self._cache[1]
         records = tuple(sorted(
-            (paper_record(p, new_shape=self.shape != "2015") for p in papers),
+            (self._dated(paper_record(p, new_shape=self.shape != "2015")) for p in papers),
             key=lambda r: r.key,
         ))  # fmt: skip
         with self._lock:
             self._cache = (key, records)
         return records
+
+    def _dated(self, record: PaperRecord) -> PaperRecord:
+        """No datestamp before the earliest: arXiv's records all were touched since."""
+        return replace(record, datestamp=max(record.datestamp, self.earliest))
 
 
 def _prefix(params: Mapping[str, str]) -> str:

@@ -63,7 +63,7 @@ from ..records import Paper, RawEntry
 from .authors import AuthorFeed, parse_author_feed
 from .breaker import CircuitBreaker
 from .feed import ParsedEntry, parse_page
-from .transport import GuardedSession
+from .transport import BodyCheck, GuardedSession
 
 logger = logging.getLogger(__name__)
 
@@ -307,6 +307,21 @@ class ArxivSource:
             self.breaker.trip(exc)
             raise
         return feed
+
+    def request(self, url: str, parse: Callable[[bytes, str], _T], check: BodyCheck) -> _T:
+        """Any other arXiv answer (OAI-PMH: :mod:`harvester.source.oai`) through this
+        source's session, pacer, deadline, size cap, retries and breaker: ``check`` vets
+        the raw body, ``parse`` turns it into the result (its errors are the answer's)."""
+
+        def once() -> _T:
+            return parse(self._session.fetch(url, check=check).body, url)
+
+        try:
+            result: _T = self._retrying()(self._counted, once)
+        except UnreachableError as exc:
+            self.breaker.trip(exc)
+            raise
+        return result
 
     def _request_feed(self, url: str, ident: str) -> AuthorFeed:
         try:

@@ -44,6 +44,16 @@ class RawEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class PaperVersion:
+    """One version of a paper as arXivRaw lists it: its number, submission date and size
+    (kilobytes, as arXiv writes ``NNNkb``; None when not given)."""
+
+    version: int
+    submitted: datetime
+    size_kb: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Paper:
     """A normalised paper: what the store keeps, keyed on ``arxiv_id``."""
 
@@ -60,6 +70,9 @@ class Paper:
     journal_ref: str | None
     doi: str | None
     withdrawn: bool
+    #: every version with its date and size, when the source says (OAI-PMH's arXivRaw);
+    #: the API gives only the first and the latest dates (``published``, ``updated``)
+    history: tuple[PaperVersion, ...] = ()
 
 
 ABS_URL = "https://arxiv.org/abs/{}"
@@ -223,16 +236,6 @@ class IndexRow:
     latest_published: datetime | None
     last_harvest_at: datetime | None
     last_harvest_status: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class PaperVersion:
-    """One version of a paper as arXivRaw lists it: its number, submission date and size
-    (kilobytes, as arXiv writes ``NNNkb``; None when not given)."""
-
-    version: int
-    submitted: datetime
-    size_kb: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from harvester.config import (
     DatabaseSettings,
     HarvestSettings,
     LoggingSettings,
+    OaiSettings,
     OutputSettings,
     ScheduleSettings,
     Settings,
@@ -156,6 +157,7 @@ def test_the_shipped_config_documents_every_key_with_its_default() -> None:
         "schedule": ScheduleSettings,
         "output": OutputSettings,
         "harvest": HarvestSettings,
+        "oai": OaiSettings,
     }
     for section, cls in sections.items():
         for field in dataclasses.fields(cls):

@@ -32,6 +32,7 @@ from .model import (
     DatabaseSettings,
     HarvestSettings,
     LoggingSettings,
+    OaiSettings,
     OutputSettings,
     ScheduleSettings,
     Settings,
@@ -72,6 +73,7 @@ def parse_settings(
         schedule=_schedule(_section(data, "schedule", path, environ), path),
         output=OutputSettings(**_section(data, "output", path, environ)),
         harvest=HarvestSettings(**_section(data, "harvest", path, environ)),
+        oai=OaiSettings(**_section(data, "oai", path, environ)),
     )
 
 
@@ -125,6 +127,7 @@ _SECTIONS: dict[str, type] = {
     "database": DatabaseSettings,
     "arxiv": ArxivSettings,
     "harvest": HarvestSettings,
+    "oai": OaiSettings,
     "logging": LoggingSettings,
     "output": OutputSettings,
     "schedule": ScheduleSettings,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -39,6 +39,7 @@ from .reader import open_reader, reader_if_exists
 from .repair import check_database, repair_schema
 from .roster import Purged, StoredAuthor, purge_authors, stored_authors
 from .snapshot import load_extras, load_snapshot
+from .versions import record_window, window_start
 
 logger = logging.getLogger(__name__)
 
@@ -237,6 +238,21 @@ class Store(Door):
         See :mod:`harvester.store.papers`.
         """
         return save_papers(conn, papers, now)
+
+    def oai_window_start(self, set_spec: str) -> date | None:
+        """Where the next OAI-PMH harvest of ``set_spec`` starts (None: never harvested
+        completely): :mod:`.versions`."""
+        try:
+            return window_start(self.engine, set_spec)
+        except SQLAlchemyError as exc:
+            raise database_error(exc, "cannot read the OAI-PMH windows") from exc
+
+    def record_oai_window(self, set_spec: str, newest: date | None, now: datetime) -> None:
+        """A complete OAI-PMH harvest of ``set_spec`` saw datestamps up to ``newest``."""
+        try:
+            record_window(self.engine, set_spec, newest, now)
+        except SQLAlchemyError as exc:
+            raise database_error(exc, "cannot record the OAI-PMH window") from exc
 
     def stored_authors(self) -> list[StoredAuthor]:
         """Every profile the database holds, configured or not (:mod:`.roster`)."""

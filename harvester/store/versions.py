@@ -1,0 +1,77 @@
+"""Version histories and OAI-PMH windows.
+
+:func:`save_versions` runs inside :func:`~harvester.store.papers.save_papers`' transaction:
+each version a paper's ``history`` lists (OAI-PMH's arXivRaw) gets a ``paper_version``
+row once; a version's date and size never change, so stored rows are left alone. The
+``paper_versions`` view adds the first and latest versions of papers known only through
+the search API.
+
+``oai_window`` keeps, per set, the newest datestamp a complete OAI-PMH harvest saw
+(:func:`window_start` is the next harvest's ``from``: a day before it, since datestamps
+have day granularity).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import Connection, Engine, select, tuple_, update
+
+from ..records import Paper
+from . import schema as t
+from .papers import chunks, insert_rows
+
+OVERLAP = timedelta(days=1)
+"""How far before the newest datestamp seen the next window starts."""
+
+
+def save_versions(conn: Connection, papers: Iterable[Paper]) -> int:
+    """Insert the ``paper_version`` rows not stored yet; returns how many."""
+    rows = {
+        (p.arxiv_id, v.version): {
+            "arxiv_id": p.arxiv_id,
+            "version": v.version,
+            "submitted": v.submitted,
+            "size_kb": v.size_kb,
+        }
+        for p in papers
+        for v in p.history
+    }
+    if not rows:
+        return 0
+    v = t.paper_version.c
+    stored: set[tuple[str, int]] = set()
+    for chunk in chunks(sorted(rows)):
+        found = conn.execute(
+            select(v.arxiv_id, v.version).where(tuple_(v.arxiv_id, v.version).in_(chunk))
+        )
+        stored.update((arxiv_id, version) for arxiv_id, version in found)
+    new = [row for key, row in rows.items() if key not in stored]
+    insert_rows(conn, t.paper_version, new)
+    return len(new)
+
+
+def window_start(engine: Engine, set_spec: str) -> date | None:
+    """The next harvest's ``from`` for ``set_spec``: the day before the newest datestamp
+    its last complete harvest saw; None when it was never harvested completely."""
+    w = t.oai_window.c
+    with engine.connect() as conn:
+        newest = conn.execute(select(w.newest_datestamp).where(w.set_spec == set_spec)).scalar()
+    return newest - OVERLAP if isinstance(newest, date) else None
+
+
+def record_window(engine: Engine, set_spec: str, newest: date | None, now: datetime) -> None:
+    """A complete harvest of ``set_spec`` saw up to ``newest`` (None: nothing new, so the
+    window stays where it was)."""
+    w = t.oai_window.c
+    with engine.begin() as conn:
+        current = conn.execute(select(w.newest_datestamp).where(w.set_spec == set_spec)).first()
+        if current is None:
+            conn.execute(t.oai_window.insert().values(set_spec=set_spec, newest_datestamp=newest,
+                                                      harvested_at=now))  # fmt: skip
+            return
+        keep = current[0]
+        latest = max(d for d in (keep, newest) if d is not None) if (keep or newest) else None
+        conn.execute(update(t.oai_window).where(w.set_spec == set_spec)
+                     .values(newest_datestamp=latest, harvested_at=now))  # fmt: skip

@@ -8,6 +8,7 @@ What comes back is a :class:`CycleReport` of :class:`AuthorReport` lines.
 """
 
 from .harvest import harvest_once, open_source
+from .oai import run_oai_cycle
 from .planning import AuthorHarvest, decide, draft, needs
 from .report import (
     DEFAULT_OPTIONS,
@@ -37,5 +38,6 @@ __all__ = [
     "needs",
     "open_source",
     "run_cycle",
+    "run_oai_cycle",
     "utcnow",
 ]

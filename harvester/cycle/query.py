@@ -7,7 +7,7 @@ answer too large (split the group), an unsorted one (harvest it in full), refuse
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ..batching import (
@@ -41,13 +41,24 @@ from .report import STOP, AuthorReport, Clock
 logger = logging.getLogger(__name__)
 
 
+Fetch = Callable[[ArxivSource, Group, dict[str, frozenset[str]] | None], list[Paper]]
+"""What a query's answer is: the group's search (:func:`fetch_search`), or the papers an
+OAI-PMH harvest brought (:mod:`harvester.cycle.oai`)."""
+
+
 def harvest_group(
-    store: Store, source: ArxivSource, group: Group, clock: Clock, lease: Lease | None
+    store: Store,
+    source: ArxivSource,
+    group: Group,
+    clock: Clock,
+    lease: Lease | None,
+    fetch: Fetch | None = None,
 ) -> list[AuthorReport]:
     """Harvest one query's authors completely, or record why not; never raises FetchError."""
     runs = store.start_runs(group.keys, clock(), group.mode)
+    query = _Query(store, source, clock, lease, runs, fetch or fetch_search)
     try:
-        return _Query(store, source, clock, lease, runs).harvest(group, source.requests_sent)
+        return query.harvest(group, source.requests_sent)
     except BaseException as exc:  # a run this process started never stays 'running'
         store.fail_running(list(runs.values()), clock(), f"the harvest ended: {exc!r}"[:500])
         raise
@@ -62,6 +73,7 @@ class _Query:
     clock: Clock
     lease: Lease | None
     runs: dict[str, int]
+    fetch: Fetch
     #: the ids of each anchored author's identifier feed, asked once per query
     claimed: dict[str, frozenset[str]] | None = None
 
@@ -80,7 +92,7 @@ class _Query:
                 return self._without(group, failed, before, spent)
         claimed = self.claimed
         try:
-            papers = _fetch(self.source, group, claimed)
+            papers = self.fetch(self.source, group, claimed)
         except StopRequested:
             return self._close(group, RunTotals(RunStatus.STOPPED, error=STOP), before)
         except EntriesRefusedError as exc:
@@ -276,7 +288,7 @@ def _anchors(author: AuthorSettings, claimed: frozenset[str]) -> Anchors:
     )
 
 
-def _fetch(
+def fetch_search(
     source: ArxivSource, group: Group, claimed: dict[str, frozenset[str]] | None = None
 ) -> list[Paper]:
     """The group's query; a full harvest adds the ``include_ids`` and the papers of the

@@ -140,7 +140,7 @@ def header_xml(record: PaperRecord) -> str:
 def arxiv_raw_xml(record: PaperRecord) -> str:
     p = record.paper
     versions = "".join(
-        f'<version version="v{v.number}"><date>{_rfc2822(v.submitted)}</date>'
+        f'<version version="v{v.number}"><date>{rfc2822(v.submitted)}</date>'
         f"<size>{v.size}</size><source_type>D</source_type></version>"
         for v in record.versions
     )
@@ -172,7 +172,7 @@ def arxiv_xml(record: PaperRecord, *, new_shape: bool = True) -> str:
     )
 
 
-def _rfc2822(moment: datetime) -> str:
+def rfc2822(moment: datetime) -> str:
     return format_datetime(moment.astimezone(UTC), usegmt=True)
 
 

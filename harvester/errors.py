@@ -16,6 +16,7 @@ root; they print ``str(error)`` on one line and exit with ``error.exit_code``.
     ├── ProfileNotFoundError           exit 2: no tracked author has that key
     ├── PaperNotFoundError             exit 2: no candidate paper of the profile has that id
     ├── ReviewInputError               exit 2: a file of ids to review cannot be read
+    ├── SnapshotInputError             exit 2: a metadata snapshot to import cannot be read
     ├── RequestRefusedError            exit 2: a command was asked what it will not do as asked
     ├── OutputError                    exit 73: the HTML site cannot be written
     ├── LeaseLostError                 exit 75: another process took over an author's lease
@@ -83,6 +84,7 @@ __all__ = [
     "ReviewInputError",
     "SchemaOutdatedError",
     "SchemaTooNewError",
+    "SnapshotInputError",
     "StopRequested",
     "TooManyResultsError",
     "TransientFetchError",
@@ -200,6 +202,19 @@ class ReviewInputError(HarvesterError):
     def __init__(self, path: str, exc: Exception) -> None:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         super().__init__(f"cannot read the ids in {path}: {reason}")
+        self.path = path
+
+
+class SnapshotInputError(HarvesterError):
+    """``harvest import FILE``: the file cannot be read, or is not arXiv's metadata snapshot
+    (JSON lines, plain or gzip). What was stored before the problem stays stored; the import
+    resumes there once the file is right."""
+
+    exit_code = exits.USAGE
+    default_hint = "give the arXiv metadata snapshot: one JSON record a line, plain or gzip"
+
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(f"cannot import {path}: {problem}")
         self.path = path
 
 

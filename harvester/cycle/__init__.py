@@ -21,6 +21,7 @@ from .report import (
     utcnow,
 )
 from .run import harvest_author, run_cycle
+from .snapshot_import import ImportReport, import_snapshot, match_stored
 
 __all__ = [
     "DEFAULT_OPTIONS",
@@ -31,10 +32,13 @@ __all__ = [
     "CycleOptions",
     "CycleProgress",
     "CycleReport",
+    "ImportReport",
     "decide",
     "draft",
     "harvest_author",
     "harvest_once",
+    "import_snapshot",
+    "match_stored",
     "needs",
     "open_source",
     "run_cycle",

@@ -33,13 +33,13 @@ from .harvests import Recorded, RunTotals, finish_runs, insert_for, write_plans
 from .leases import Lease
 from .memberships import load_papers
 from .migrate import upgrade_schema
-from .papers import save_papers
+from .papers import chunks, save_papers
 from .problems import database_error
 from .reader import open_reader, reader_if_exists
 from .repair import check_database, repair_schema
 from .roster import Purged, StoredAuthor, purge_authors, stored_authors
 from .snapshot import load_extras, load_snapshot
-from .versions import record_window, window_start
+from .versions import ImportPosition, import_batch, import_position, record_window, window_start
 
 logger = logging.getLogger(__name__)
 
@@ -253,6 +253,37 @@ class Store(Door):
             record_window(self.engine, set_spec, newest, now)
         except SQLAlchemyError as exc:
             raise database_error(exc, "cannot record the OAI-PMH window") from exc
+
+    def import_position(self, source: str) -> ImportPosition | None:
+        """How far ``harvest import`` has read ``source`` (None: never started)."""
+        try:
+            return import_position(self.engine, source)
+        except SQLAlchemyError as exc:
+            raise database_error(exc, "cannot read the import's progress") from exc
+
+    def import_batch(
+        self, source: str, papers: Sequence[Paper], position: ImportPosition, now: datetime
+    ) -> None:
+        """Store a batch of papers and the import's new position in one transaction: a
+        killed import resumes after the last batch stored."""
+        with self.transaction() as conn:
+            save_papers(conn, papers, now)
+            import_batch(conn, source, position, now)
+
+    def papers_naming(self, folded_names: Sequence[str]) -> list[Paper]:
+        """Every stored paper one of whose authors is written as one of ``folded_names``
+        (:func:`harvester.names.fold_name`), with its authors: the candidates of a match
+        against what the database holds (after ``harvest import``)."""
+        a = t.paper_author.c
+        try:
+            with reading(self.engine) as conn:
+                ids: set[str] = set()
+                for chunk in chunks(sorted(set(folded_names))):
+                    found = conn.execute(select(a.arxiv_id).where(a.folded_name.in_(chunk)))
+                    ids.update(row[0] for row in found)
+                return list(load_papers(conn, sorted(ids)).values())
+        except SQLAlchemyError as exc:
+            raise database_error(exc, "cannot read the stored papers") from exc
 
     def stored_authors(self) -> list[StoredAuthor]:
         """Every profile the database holds, configured or not (:mod:`.roster`)."""

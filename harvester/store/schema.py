@@ -145,6 +145,17 @@ oai_window = Table(
     Column("harvested_at", UTCDateTime, nullable=False),
 )
 
+import_progress = Table(
+    "import_progress",
+    metadata,
+    Column("source", String(512), primary_key=True, doc="the file: its path and size"),
+    Column("lines", Integer, nullable=False, doc="lines read and stored so far"),
+    Column("records", Integer, nullable=False, doc="papers stored so far"),
+    Column("newest_update", Date, doc="the newest update_date stored so far"),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+)
+
 membership = Table(
     "membership",
     metadata,

@@ -14,6 +14,7 @@ have day granularity).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import Connection, Engine, select, tuple_, update
@@ -75,3 +76,40 @@ def record_window(engine: Engine, set_spec: str, newest: date | None, now: datet
         latest = max(d for d in (keep, newest) if d is not None) if (keep or newest) else None
         conn.execute(update(t.oai_window).where(w.set_spec == set_spec)
                      .values(newest_datestamp=latest, harvested_at=now))  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class ImportPosition:
+    """How far an import of one file has come (``finished``: it read the whole file)."""
+
+    lines: int
+    records: int
+    newest: date | None
+    finished: bool
+
+
+def import_position(engine: Engine, source: str) -> ImportPosition | None:
+    i = t.import_progress.c
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(i.lines, i.records, i.newest_update, i.finished_at).where(i.source == source)
+        ).first()
+    if row is None:
+        return None
+    newest = row.newest_update if isinstance(row.newest_update, date) else None
+    return ImportPosition(row.lines, row.records, newest, row.finished_at is not None)
+
+
+def import_batch(conn: Connection, source: str, position: ImportPosition, now: datetime) -> None:
+    """Move ``source``'s position, in the transaction that stored the batch's papers."""
+    i = t.import_progress.c
+    values = {
+        "lines": position.lines,
+        "records": position.records,
+        "newest_update": position.newest,
+        "updated_at": now,
+        "finished_at": now if position.finished else None,
+    }
+    moved = conn.execute(update(t.import_progress).where(i.source == source).values(**values))
+    if moved.rowcount == 0:
+        conn.execute(t.import_progress.insert().values(source=source, **values))

@@ -5,6 +5,8 @@ size); the view ``paper_versions(arxiv_id, version, submitted, size)`` shows the
 a paper known only through the search API (which gives the first and the latest version's
 dates) those two. ``oai_window`` keeps, per harvested set (``''``: all of arXiv), the newest
 datestamp the last complete harvest saw: the next one starts a day before it.
+``import_progress`` keeps how far ``harvest import`` has read each snapshot file, so a
+killed import resumes there.
 
 Revision ID: 0009
 Revises: 0007
@@ -62,11 +64,21 @@ def upgrade() -> None:
         sa.Column("newest_datestamp", sa.Date),
         sa.Column("harvested_at", UTCDateTime, nullable=False),
     )
+    op.create_table(
+        "import_progress",
+        sa.Column("source", sa.String(512), primary_key=True),
+        sa.Column("lines", sa.Integer, nullable=False),
+        sa.Column("records", sa.Integer, nullable=False),
+        sa.Column("newest_update", sa.Date),
+        sa.Column("updated_at", UTCDateTime, nullable=False),
+        sa.Column("finished_at", UTCDateTime),
+    )
     for name, sql in VIEWS.items():
         op.execute(f"CREATE VIEW {name} AS {sql.strip()}")
 
 
 def downgrade() -> None:
     op.execute("DROP VIEW paper_versions")
+    op.drop_table("import_progress")
     op.drop_table("oai_window")
     op.drop_table("paper_version")

@@ -16,41 +16,37 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Connection, Engine, select, tuple_, update
+from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..records import Paper
 from . import schema as t
-from .papers import chunks, insert_rows
 
+VERSION_CHUNK = 5000
+"""Version rows per executemany."""
 OVERLAP = timedelta(days=1)
 """How far before the newest datestamp seen the next window starts."""
 
 
-def save_versions(conn: Connection, papers: Iterable[Paper]) -> int:
-    """Insert the ``paper_version`` rows not stored yet; returns how many."""
-    rows = {
-        (p.arxiv_id, v.version): {
-            "arxiv_id": p.arxiv_id,
-            "version": v.version,
-            "submitted": v.submitted,
-            "size_kb": v.size_kb,
-        }
+def save_versions(conn: Connection, papers: Iterable[Paper]) -> None:
+    """Insert the ``paper_version`` rows not stored yet (a stored one is left alone: a
+    version's date and size never change), in one statement a chunk."""
+    rows = [
+        {"arxiv_id": p.arxiv_id, "version": v.version, "submitted": v.submitted,
+         "size_kb": v.size_kb}
         for p in papers
         for v in p.history
-    }
+    ]  # fmt: skip
     if not rows:
-        return 0
-    v = t.paper_version.c
-    stored: set[tuple[str, int]] = set()
-    for chunk in chunks(sorted(rows)):
-        found = conn.execute(
-            select(v.arxiv_id, v.version).where(tuple_(v.arxiv_id, v.version).in_(chunk))
-        )
-        stored.update((arxiv_id, version) for arxiv_id, version in found)
-    new = [row for key, row in rows.items() if key not in stored]
-    insert_rows(conn, t.paper_version, new)
-    return len(new)
+        return
+    if conn.dialect.name == "postgresql":
+        statement: Any = postgresql.insert(t.paper_version).on_conflict_do_nothing()
+    else:
+        statement = sqlite.insert(t.paper_version).on_conflict_do_nothing()
+    for start in range(0, len(rows), VERSION_CHUNK):
+        conn.execute(statement, rows[start : start + VERSION_CHUNK])
 
 
 def window_start(engine: Engine, set_spec: str) -> date | None:

@@ -147,9 +147,10 @@ def _delta_once(folder: Path, url: str, count: int, delta: int, imported: int) -
         source.close()
         server_time = sum(r.seconds for r in server.requests)
         requests = len(server.requests)
-    new = sum(r.new_papers for r in report.authors)
+    new = sum(r.paper_count or 0 for r in report.authors)
+    local = wall - server_time
     print(f"delta: {delta} records, {count} authors, {imported} papers stored before: "
-          f"{requests} requests, {new} new papers recorded, local time {wall - server_time:.1f} s "
+          f"{requests} requests, {new} papers in the profiles, local time {local:.1f} s "
           f"(wall {wall:.1f} s, server {server_time:.1f} s)", flush=True)  # fmt: skip
     store.close()
 

@@ -184,3 +184,19 @@ def test_lookalike_2025_shape_parses_back_to_the_corpus() -> None:
         assert record.versions[-1].submitted == paper.updated
         assert len(record.versions) == paper.version
         assert all(":" in spec for spec in record.sets)
+
+
+def test_a_withdrawal_shows_in_the_comment_or_an_empty_last_version() -> None:
+    from dataclasses import replace
+
+    from harvester.cycle.oai import paper_of
+
+    (record,) = parse_list(real("getrecord_arxivraw_2015.xml"), URL, "GetRecord").records
+    paper = paper_of(record)
+    assert paper is not None and not paper.withdrawn and len(paper.history) == 2
+    emptied = (record.versions[0], replace(record.versions[1], size_kb=0))
+    assert paper_of(replace(record, versions=emptied)).withdrawn  # type: ignore[union-attr]
+    assert record.entry is not None
+    said = replace(record, entry=replace(record.entry, comment="This paper has been withdrawn"))
+    assert paper_of(said).withdrawn  # type: ignore[union-attr]
+    assert paper_of(replace(record, deleted=True)) is None

@@ -130,10 +130,15 @@ class OaiDelta:
 
 
 def paper_of(record: OaiRecord) -> Paper | None:
-    """The paper of a record, with its version history (None: a deleted record)."""
+    """The paper of a record, with its version history (None: a deleted record). Withdrawn
+    as with the API when the comment says so, and also when the latest version, after
+    others, is empty (``0kb``: a withdrawal notice has no content)."""
     if record.deleted or record.entry is None:
         return None
-    return replace(normalise_entry(record.entry), history=record.versions)
+    paper = normalise_entry(record.entry)
+    last = record.versions[-1] if record.versions else None
+    emptied = last is not None and len(record.versions) > 1 and last.size_kb == 0
+    return replace(paper, history=record.versions, withdrawn=paper.withdrawn or emptied)
 
 
 def _newer(paper: Paper, held: Paper | None) -> bool:

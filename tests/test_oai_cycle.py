@@ -154,3 +154,29 @@ def test_settings_name_a_bad_source_or_set() -> None:
         parse_settings({**base, "oai": {"sets": ["Computer Science"]}}, Path("<test>"), {})
     with pytest.raises(ConfigError, match=r"oai\.from_date"):
         parse_settings({**base, "oai": {"from_date": "yesterday"}}, Path("<test>"), {})
+
+
+def test_authors_the_delta_holds_nothing_for_get_a_quiet_run_and_no_decision(
+    store: Store, server: LookalikeServer, corpus: Corpus, db_url: str
+) -> None:
+    data = {
+        "database": {"url": db_url},
+        "arxiv": {"api_url": server.url, **support.TEST_ARXIV},
+        "authors": [SEED_AUTHOR, {"key": "nobody", "name": "Nobody Here"}],
+        "harvest": {"source": "oai"},
+        "oai": {"url": server.oai_url},
+    }
+    settings = parse_settings(data, Path("<test>"), {})
+    support.harvest(store, settings)
+    corpus.revise(seed_paper_ids(corpus)[0], updated=REVISED)
+    report = support.harvest(store, settings)
+    assert [(r.key, r.status, r.mode) for r in report.authors] == [
+        ("kakade", "ok", "incremental"),
+        ("nobody", "ok", "incremental"),
+    ]
+    assert report.authors[0].new_versions == 1 and report.authors[1].new_versions == 0
+    runs = rows(store, "SELECT author_key, status, mode FROM harvest_runs ORDER BY run_id")
+    assert [tuple(r) for r in runs][-2:] == [
+        ("kakade", "ok", "incremental"),
+        ("nobody", "ok", "incremental"),
+    ]

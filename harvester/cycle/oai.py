@@ -25,14 +25,15 @@ import logging
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from ..batching import AuthorState, Group
+from ..batching import AuthorState, Group, attribute
 from ..config import AuthorSettings, OaiSettings, Settings
+from ..errors import FetchError
 from ..normalise import InvalidEntryError, normalise_entry
 from ..records import OaiRecord, Paper
 from ..source import ArxivSource, OaiClient, WindowReport
 from ..store import Store
 from ..vocabulary import HarvestMode, RunStatus
-from .report import DEFAULT_OPTIONS, CycleOptions, CycleProgress, CycleReport
+from .report import DEFAULT_OPTIONS, AuthorReport, CycleOptions, CycleProgress, CycleReport
 from .run import run_cycle
 
 __all__ = ["OaiDelta", "paper_of", "run_oai_cycle"]
@@ -50,7 +51,14 @@ def run_oai_cycle(
     """One cycle over OAI-PMH: the delta of every configured set, matched locally against
     every chosen author; the windows move once everything was written."""
     delta = OaiDelta(OaiClient(source, settings.oai.url), store, settings.oai)
+    started = options.clock()
     report = run_cycle(settings, store, source, options, progress, plan=delta.plan, fetch=delta)
+    if delta.quiet:
+        store.record_quiet_runs(delta.quiet, started, options.clock())
+        quiet = {key: _quiet(key, len(delta.quiet)) for key in delta.quiet}
+        report.authors = [*report.authors, *quiet.values()]
+        order = {a.key: i for i, a in enumerate(settings.authors)}
+        report.authors.sort(key=lambda r: order.get(r.key, len(order)))
     written = all(r.status in (RunStatus.OK, RunStatus.SUSPECT) for r in report.authors)
     if delta.complete and written:
         now = options.clock()
@@ -70,6 +78,8 @@ class OaiDelta:
     windows: list[WindowReport] = field(default_factory=list)
     papers: list[Paper] | None = None
     refused: list[str] = field(default_factory=list)
+    #: authors the delta holds nothing for: a quiet run each, no decision, no write
+    quiet: list[str] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
@@ -93,8 +103,18 @@ class OaiDelta:
     ) -> list[Group]:
         """Every author in one group, the delta being everybody's answer: a full harvest
         (the baseline) when the windows start at the earliest date, else incremental."""
-        mode = HarvestMode.FULL if self.first else HarvestMode.INCREMENTAL
-        return [Group(tuple(chosen), mode)] if chosen else []
+        if not chosen:
+            return []
+        if self.first:
+            return [Group(tuple(chosen), HarvestMode.FULL)]
+        try:
+            self.papers = self._harvest()
+        except FetchError:  # asked again by the group's query, which records the failure
+            return [Group(tuple(chosen), HarvestMode.INCREMENTAL)]
+        touched = _touched(chosen, self.papers)
+        self.quiet = [a.key for a in chosen if a.key not in touched]
+        group = tuple(a for a in chosen if a.key in touched)
+        return [Group(group, HarvestMode.INCREMENTAL)] if group else []
 
     def __call__(
         self, source: ArxivSource, group: Group, claimed: dict[str, frozenset[str]] | None
@@ -105,6 +125,7 @@ class OaiDelta:
 
     def _harvest(self) -> list[Paper]:
         papers: dict[str, Paper] = {}
+        self.windows = []
         for spec in self.settings.sets or (None,):
             start = self.store.oai_window_start(spec or "") or self.settings.from_date
             window = WindowReport(spec, start)
@@ -127,6 +148,17 @@ class OaiDelta:
             self.refused.append(f"{record.arxiv_id}: {exc}")
             logger.warning("OAI-PMH record %s refused: %s", record.arxiv_id, exc)
             return None
+
+
+def _touched(chosen: list[AuthorSettings], papers: list[Paper]) -> set[str]:
+    """The authors a delta may change: a paper in their share (as their own search would
+    return it), or an identifier feed whose claims only a request can tell."""
+    shares = attribute(chosen, papers)
+    return {a.key for a in chosen if shares[a.key] or a.anchor is not None}
+
+
+def _quiet(key: str, shared_by: int) -> AuthorReport:
+    return AuthorReport(key, RunStatus.OK, shared_by=shared_by, mode=HarvestMode.INCREMENTAL)
 
 
 def paper_of(record: OaiRecord) -> Paper | None:

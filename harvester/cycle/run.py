@@ -94,7 +94,8 @@ def run_cycle(
         reports.update((r.key, r) for r in cycle.run(group, retry=False))
     cause = source.breaker.cause
     unreachable = cause if isinstance(cause, UnreachableError) else None
-    return CycleReport([reports[a.key] for a in chosen], unreachable)
+    # an author the plan left out of every group (OAI-PMH: nothing for them) has no line
+    return CycleReport([reports[a.key] for a in chosen if a.key in reports], unreachable)
 
 
 def _search_groups(

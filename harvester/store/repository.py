@@ -33,7 +33,7 @@ from .harvests import Recorded, RunTotals, finish_runs, insert_for, write_plans
 from .leases import Lease
 from .memberships import load_papers
 from .migrate import upgrade_schema
-from .papers import chunks, save_papers
+from .papers import chunks, insert_rows, save_papers
 from .problems import database_error
 from .reader import open_reader, reader_if_exists
 from .repair import check_database, repair_schema
@@ -123,6 +123,22 @@ class Store(Door):
         """Log the start of several authors' harvests (one query) in one transaction."""
         with self.transaction() as conn:
             return _insert_runs(conn, author_keys, now, mode)
+
+    def record_quiet_runs(
+        self, author_keys: Sequence[str], started: datetime, finished: datetime
+    ) -> None:
+        """Log complete incremental runs that found nothing, in one statement: the authors
+        an OAI-PMH delta holds nothing for (their profiles are not touched)."""
+        counts = ("requests", "entries_seen", "new_papers", "new_versions", "events")
+        zero = dict.fromkeys(counts, 0)
+        rows = [
+            {"author_key": key, "started_at": started, "finished_at": finished,
+             "status": RunStatus.OK.value, "mode": HarvestMode.INCREMENTAL.value,
+             "error": None, "stale_entries": 0, **zero}
+            for key in author_keys
+        ]  # fmt: skip
+        with self.transaction() as conn:
+            insert_rows(conn, t.run, rows)
 
     def load_states(self, author_keys: Sequence[str]) -> dict[str, AuthorState]:
         """What each author's past harvests left: watermark, last full harvest, identity."""

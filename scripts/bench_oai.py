@@ -129,25 +129,29 @@ def write_only(records: int, out: Path) -> None:
     path.rename(out)
 
 
-def run_delta(author_counts: list[int], delta: int, kind: str, imported: int) -> None:
+def run_delta(
+    author_counts: list[int], delta: int, kind: str, imported: int, snapshot: Path | None
+) -> None:
     for count in author_counts:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
             url = database(kind, folder)
             try:
-                _delta_once(folder, url, count, delta, imported)
+                _delta_once(folder, url, count, delta, imported, snapshot)
             finally:
                 drop(url)
 
 
-def _delta_once(folder: Path, url: str, count: int, delta: int, imported: int) -> None:
+def _delta_once(
+    folder: Path, url: str, count: int, delta: int, imported: int, snapshot: Path | None
+) -> None:
     _, authors = synthetic_corpus(count, 1, end=DAY - timedelta(days=30))
     store = Store.open(url)
     store.upgrade()
-    if imported:
+    if imported or snapshot:
         from harvester.cycle import import_snapshot
 
-        path, _, _ = snapshot_of(imported, folder)
+        path = snapshot or snapshot_of(imported, folder)[0]
         settings = _settings(url, authors, "http://127.0.0.1:9/oai")
         report = import_snapshot(settings, store, path)
         print(f"  {report.line()}", flush=True)
@@ -186,7 +190,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("part", choices=["import", "delta", "snapshot"])
     parser.add_argument("--out", type=Path, help="snapshot: the file to write")
-    parser.add_argument("--snapshot", type=Path, help="import: reuse this snapshot file")
+    parser.add_argument(
+        "--snapshot", type=Path, help="import, delta: store this snapshot file (delta: first)"
+    )
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--authors", type=int, nargs="+", default=[1000, 100_000])
@@ -199,7 +205,7 @@ def main() -> None:
     elif args.part == "import":
         run_import(args.records, args.db, args.snapshot)
     else:
-        run_delta(args.authors, args.delta, args.db, args.with_import)
+        run_delta(args.authors, args.delta, args.db, args.with_import, args.snapshot)
 
 
 if __name__ == "__main__":

@@ -155,6 +155,7 @@ def _delta_once(
         settings = _settings(url, authors, "http://127.0.0.1:9/oai")
         report = import_snapshot(settings, store, path)
         print(f"  {report.line()}", flush=True)
+    stored = store.row_counts()["paper"]
     served = Corpus()
     add_new_papers(served, authors, delta, published=DAY - timedelta(hours=20))
     with LookalikeServer(served, clock=lambda: DAY) as server:
@@ -169,7 +170,7 @@ def _delta_once(
         requests = len(server.requests)
     new = sum(r.paper_count or 0 for r in report.authors)
     local = wall - server_time
-    print(f"delta: {delta} records, {count} authors, {imported} papers stored before: "
+    print(f"delta: {delta} records, {count} authors, {stored} papers stored before: "
           f"{requests} requests, {new} papers in the profiles, local time {local:.1f} s "
           f"(wall {wall:.1f} s, server {server_time:.1f} s)", flush=True)  # fmt: skip
     store.close()

@@ -28,8 +28,7 @@ from ..config import AuthorSettings, Settings
 from ..errors import SnapshotInputError
 from ..names import fold_name
 from ..records import Paper
-from ..source import ArxivSource
-from ..source.snapshot import snapshot_lines, snapshot_paper
+from ..source import ArxivSource, snapshot_lines, snapshot_paper
 from ..store import ImportPosition, Store
 from ..vocabulary import HarvestMode
 from .report import DEFAULT_OPTIONS, Clock, CycleOptions, CycleProgress, CycleReport, utcnow

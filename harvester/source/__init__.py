@@ -6,6 +6,7 @@ from .api import ArxivSource, Page, SearchResult, Validator
 from .authors import AuthorFeed
 from .breaker import CircuitBreaker
 from .oai import OaiClient, WindowReport
+from .snapshot import snapshot_lines, snapshot_paper
 from .transport import parse_retry_after
 
 __all__ = [
@@ -19,4 +20,6 @@ __all__ = [
     "Validator",
     "WindowReport",
     "parse_retry_after",
+    "snapshot_lines",
+    "snapshot_paper",
 ]

@@ -1,7 +1,8 @@
 """``harvest import FILE``: a cold start from arXiv's public metadata snapshot.
 
 The file (JSON lines, plain or gzip; :mod:`harvester.source.snapshot`) is streamed, never
-read whole, and stored in batches: each batch's papers (with every version's date) and the
+read whole, parsed a batch at a time in a worker process while this one stores the batch
+before, and stored in batches: each batch's papers (with every version's date) and the
 import's position are written in one transaction, so an import killed at any moment
 resumes after the last batch stored, and one run twice stores nothing twice. A line that
 is not a paper is counted and skipped (the first few are logged); a file whose first
@@ -18,7 +19,9 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -108,54 +111,90 @@ def _read(
     clock: Clock,
     on_batch: Callable[[ImportReport], None] | None,
 ) -> None:
-    skip = report.lines
+    """Lines in chunks of ``batch_size``, parsed by a worker process while this one stores
+    the chunk before (two cores, two halves of the work), stored in file order."""
+    pending: deque[Future[Parsed]] = deque()
+    with ProcessPoolExecutor(max_workers=1) as pool:
+        try:
+            for first, chunk in _chunks(snapshot_lines(path), report.lines, batch_size):
+                pending.append(pool.submit(parse_chunk, chunk, first))
+                if len(pending) > 1:
+                    _store(store, report, pending.popleft().result(), clock, on_batch)
+        except (OSError, EOFError) as exc:  # unreadable, or a gzip cut short
+            raise SnapshotInputError(str(path), f"{type(exc).__name__}: {exc}") from exc
+        while pending:
+            _store(store, report, pending.popleft().result(), clock, on_batch)
+    _store(store, report, Parsed(0, [], [], None), clock, on_batch, finished=True)
+
+
+def _chunks(lines: Iterable[bytes], skip: int, size: int) -> Iterator[tuple[int, list[bytes]]]:
+    """``(number of its first line, lines)`` after the first ``skip`` lines."""
+    chunk: list[bytes] = []
+    first = skip
+    for number, line in enumerate(lines):
+        if number < skip:
+            continue
+        chunk.append(line)
+        if len(chunk) >= size:
+            yield first, chunk
+            first, chunk = number + 1, []
+    if chunk:
+        yield first, chunk
+
+
+@dataclass
+class Parsed:
+    """One chunk parsed: its lines, its papers, why lines were refused, its newest update."""
+
+    lines: int
+    papers: list[Paper]
+    refused: list[str]
+    newest: date | None
+
+
+def parse_chunk(lines: list[bytes], first: int) -> Parsed:
+    """Every line of a chunk made a paper, or the reason it cannot be (in a worker)."""
     papers: list[Paper] = []
-    try:
-        for number, line in enumerate(snapshot_lines(path)):
-            if number < skip:
-                continue
-            report.lines += 1
-            _take(line, report, papers)
-            if len(papers) >= batch_size:
-                _store(store, report, papers, clock, on_batch, finished=False)
-    except (OSError, EOFError) as exc:  # unreadable, or a gzip cut short
-        raise SnapshotInputError(str(path), f"{type(exc).__name__}: {exc}") from exc
-    _store(store, report, papers, clock, on_batch, finished=True)
-
-
-def _take(line: bytes, report: ImportReport, papers: list[Paper]) -> None:
-    if not line.strip():
-        return
-    try:
-        paper, updated = snapshot_paper(line)
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        report.refused += 1
-        if report.refused <= LOGGED_REFUSALS:
-            logger.warning("line %d refused: %s", report.lines, str(exc)[:200])
-        if report.refused >= PROBE_LINES and report.records == 0 and not papers:
-            raise SnapshotInputError(
-                report.source, f"the first {PROBE_LINES} records are not papers ({exc})"
-            ) from None
-        return
-    papers.append(paper)
-    if updated is not None and (report.newest is None or updated > report.newest):
-        report.newest = updated
+    refused: list[str] = []
+    newest: date | None = None
+    for offset, line in enumerate(lines):
+        if not line.strip():
+            continue
+        try:
+            paper, updated = snapshot_paper(line)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            refused.append(f"line {first + offset + 1} refused: {str(exc)[:200]}")
+            continue
+        papers.append(paper)
+        if updated is not None and (newest is None or updated > newest):
+            newest = updated
+    return Parsed(len(lines), papers, refused, newest)
 
 
 def _store(
     store: Store,
     report: ImportReport,
-    papers: list[Paper],
+    parsed: Parsed,
     clock: Clock,
     on_batch: Callable[[ImportReport], None] | None,
     *,
-    finished: bool,
+    finished: bool = False,
 ) -> None:
-    position = ImportPosition(report.lines, report.records + len(papers), report.newest, finished)
-    store.import_batch(report.source, papers, position, clock())
-    report.records, report.finished = position.records, finished
-    papers.clear()
-    if on_batch is not None:
+    """Store one parsed chunk and the position after it (one transaction)."""
+    for reason in parsed.refused[: max(0, LOGGED_REFUSALS - report.refused)]:
+        logger.warning("%s", reason)
+    report.refused += len(parsed.refused)
+    if report.records == 0 and not parsed.papers and len(parsed.refused) >= PROBE_LINES:
+        raise SnapshotInputError(
+            report.source, f"the first {PROBE_LINES} records are not papers ({parsed.refused[0]})"
+        )
+    if parsed.newest is not None and (report.newest is None or parsed.newest > report.newest):
+        report.newest = parsed.newest
+    lines = report.lines + parsed.lines
+    position = ImportPosition(lines, report.records + len(parsed.papers), report.newest, finished)
+    store.import_batch(report.source, parsed.papers, position, clock())
+    report.lines, report.records, report.finished = lines, position.records, finished
+    if on_batch is not None and (parsed.lines or finished):
         on_batch(report)
 
 

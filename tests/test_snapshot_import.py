@@ -120,3 +120,29 @@ def test_what_is_not_a_snapshot_is_one_clear_error(
     with pytest.raises(SnapshotInputError, match="EOFError"):
         import_snapshot(settings, store, cut)
     assert rows(store, "SELECT COUNT(*) FROM paper")[0][0] == 0
+
+
+def test_the_command_says_one_line_a_step_and_one_line_for_a_bad_file(
+    tmp_path: Path, server: LookalikeServer, corpus: Corpus
+) -> None:
+    path = tmp_path / "snapshot.jsonl.gz"
+    write_snapshot(corpus, path, gzipped=True)
+    config = tmp_path / "harvester.toml"
+    config.write_text(
+        support.toml({
+            "database": {"url": f"sqlite:///{tmp_path / 'h.db'}"},
+            "arxiv": {"api_url": server.url, **support.TEST_ARXIV},
+            "oai": {"url": server.oai_url},
+            "authors": [support.SEED_AUTHOR],
+        }),
+        encoding="utf-8",
+    )  # fmt: skip
+    done = support.run_cli("--config", str(config), "import", str(path), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[-2].startswith(f"imported {len(corpus)} papers from {len(corpus)} lines")
+    assert lines[-1].startswith("kakade") and "76 papers" in lines[-1]
+    bad = support.run_cli("--config", str(config), "import", str(tmp_path / "no.jsonl"))
+    assert bad.returncode == 2 and bad.stdout == ""
+    (line,) = bad.stderr.splitlines()
+    assert "cannot import" in line and "No such file" in line

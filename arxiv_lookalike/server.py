@@ -5,9 +5,10 @@
 arXiv; ``/a/{id}.atom2`` is the author identifier feed of ``id`` (an author identifier or
 ORCID iD among the corpus papers' ``claimants``; 404 for one nobody has,
 :mod:`arxiv_lookalike.authorfeed`); ``/orcid/{orcid}/works`` is the public ORCID record of
-an ORCID iD among them (:mod:`arxiv_lookalike.orcid`); anything else is 404. Scripted
-faults apply to the feeds as to the query API. HTTP/1.1 with ``Content-Length``, so
-keep-alive works.
+an ORCID iD among them (:mod:`arxiv_lookalike.orcid`); ``/oai`` is the OAI-PMH endpoint
+over the same corpus (:mod:`arxiv_lookalike.oai`); anything else is 404. Scripted faults
+apply to the feeds as to the query API. HTTP/1.1 with ``Content-Length``, so keep-alive
+works.
 
 Each connection is served by a daemon thread. :meth:`LookalikeServer.stop` sets a stop
 event (which ends stalls early), shuts the listening socket and every open connection, and
@@ -42,6 +43,7 @@ from arxiv_lookalike.exchange import (
     text_reply,
 )
 from arxiv_lookalike.faults import Fault, FaultContext, FaultScript
+from arxiv_lookalike.oai import OAI_PATH, OaiService
 from arxiv_lookalike.orcid import JSON_CONTENT_TYPE, ORCID_WORKS, render_missing, render_works
 from arxiv_lookalike.search import ApiError, IndexedSearch, SearchRequest
 
@@ -53,6 +55,7 @@ QUERY_PATH = "/api/query"
 LEGACY_HTTP_PATH = "/http/api/query"
 IDLE_TIMEOUT = 30.0
 """Seconds an idle keep-alive connection is kept open."""
+OAI_CONTENT_TYPE = "text/xml; charset=utf-8"
 _SHUTDOWN_GRACE = 2.0
 _SERVER_ERROR_HTML = (
     "<!DOCTYPE html>\n<html><head><title>500 Internal Server Error</title></head>\n"
@@ -86,6 +89,8 @@ class LookalikeServer:
         self.faults = FaultScript()
         self.legacy = legacy
         self._search = IndexedSearch()
+        #: the OAI-PMH endpoint (``srv.oai.page_size``, ``expire_tokens()``, ``shape``)
+        self.oai = OaiService(self.corpus, base_url=lambda: self.oai_url)
         self._clock = clock or (lambda: datetime.now(UTC))
         self._address = (host, port)
         self._lock = threading.Lock()
@@ -157,6 +162,11 @@ class LookalikeServer:
         """The query endpoint, ``http://HOST:PORT/api/query``."""
         return self.base_url + QUERY_PATH
 
+    @property
+    def oai_url(self) -> str:
+        """The OAI-PMH endpoint, ``http://HOST:PORT/oai``."""
+        return self.base_url + OAI_PATH
+
     # --- request log ---------------------------------------------------------------------
 
     @property
@@ -184,6 +194,8 @@ class LookalikeServer:
             reply = self._author_feed_reply(record, feed.group("id"))
         elif (works := ORCID_WORKS.fullmatch(parts.path)) is not None:
             reply = self._orcid_reply(record, works.group("orcid"))
+        elif parts.path == OAI_PATH:
+            reply = self._oai_reply(record)
         elif parts.path == LEGACY_HTTP_PATH:
             location = f"{self.url}?{query}" if query else self.url
             reply = replace(
@@ -245,6 +257,14 @@ class LookalikeServer:
             reply = Reply.of(200, render_works(orcid, claimed), JSON_CONTENT_TYPE)
         page = FeedPage("", "", 0, 0, 0, ())
         ctx = FaultContext(record, self._clock(), self.base_url + record.path, (), page)
+        return _apply(fault, reply, ctx)
+
+    def _oai_reply(self, record: RequestRecord) -> Reply:
+        """An OAI-PMH answer (errors too are HTTP 200); scripted faults apply as to queries."""
+        now = self._clock()
+        fault = self.faults.take(record)
+        reply = Reply.of(200, self.oai.answer(record.params, now), OAI_CONTENT_TYPE)
+        ctx = FaultContext(record, now, self.oai_url, (), FeedPage("", "", 0, 0, 0))
         return _apply(fault, reply, ctx)
 
     # --- connection bookkeeping (called from handler threads) ----------------------------

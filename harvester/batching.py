@@ -217,18 +217,34 @@ def attribute(
     paper the matcher can accept by name is in scope, since a whole author name is such
     a run.
     """
-    joined = [(p, _scope_text(a.name for a in p.authors)) for p in papers]
-    shares: dict[str, list[Paper]] = {}
+    shares: dict[str, list[Paper]] = {a.key: [] for a in authors}
+    by_word: dict[str, list[tuple[str, str]]] = {}
+    by_id: dict[str, set[str]] = {}
     for author in authors:
         if author.query is not None:
             shares[author.key] = list(papers)
             continue
-        phrases = _phrases(author)
-        include = set(author.include_ids) | (claimed or {}).get(author.key, frozenset())
-        shares[author.key] = [
-            p for p, text in joined if p.arxiv_id in include or any(f in text for f in phrases)
-        ]
+        for phrase in _phrases(author):
+            by_word.setdefault(phrase.split()[0], []).append((author.key, phrase))
+        for arxiv_id in {*author.include_ids, *(claimed or {}).get(author.key, frozenset())}:
+            by_id.setdefault(arxiv_id, set()).add(author.key)
+    for paper in papers:
+        for key in _in_scope(paper, by_word, by_id):
+            shares[key].append(paper)
     return shares
+
+
+def _in_scope(
+    paper: Paper, by_word: Mapping[str, list[tuple[str, str]]], by_id: Mapping[str, set[str]]
+) -> set[str]:
+    """The keys of the authors in whose scope ``paper`` is: a phrase of theirs is in its
+    author text (looked up by the phrase's first word, so the cost follows the paper's
+    words, not the number of authors), or its id is listed for them."""
+    text = _scope_text(a.name for a in paper.authors)
+    keys = set(by_id.get(paper.arxiv_id, ()))
+    for word in set(text.split()):
+        keys.update(key for key, phrase in by_word.get(word, ()) if phrase in text)
+    return keys
 
 
 def may_concern(author: AuthorSettings, names: Sequence[str] | None) -> bool:

@@ -156,13 +156,31 @@ def _differs(seen: Seen | None, now: Seen) -> bool:
 def _compare(plan: Plan, seen: Seen, paper: Paper, *, metadata: bool) -> None:
     """Version, withdrawal and metadata events of a paper the profile already had."""
     if paper.version > seen.version:
-        detail = f"v{seen.version} -> v{paper.version}"
-        plan.events.append(Event(paper.arxiv_id, EventKind.NEW_VERSION, detail))
+        plan.events += _new_versions(paper, seen.version)
     if paper.withdrawn and not seen.withdrawn:
         plan.events.append(Event(paper.arxiv_id, EventKind.WITHDRAWN, paper.comment))
     changed = diff_metadata(seen.meta, meta_of(paper)) if metadata else []
     if changed:
         plan.events.append(Event(paper.arxiv_id, EventKind.METADATA_CHANGED, ", ".join(changed)))
+
+
+def _new_versions(paper: Paper, stored: int) -> list[Event]:
+    """One ``new_version`` event per version since ``stored``, each with its date, when
+    the paper's history lists them (OAI-PMH); else one for the jump (the API knows only
+    the latest version's date)."""
+    dated = {v.version: v.submitted for v in paper.history}
+    steps = range(stored + 1, paper.version + 1)
+    if not all(n in dated for n in steps):
+        detail = f"v{stored} -> v{paper.version}"
+        return [Event(paper.arxiv_id, EventKind.NEW_VERSION, detail)]
+    return [
+        Event(
+            paper.arxiv_id,
+            EventKind.NEW_VERSION,
+            f"v{n - 1} -> v{n} ({dated[n]:%Y-%m-%d %H:%M} UTC)",
+        )
+        for n in steps
+    ]
 
 
 def _rejected(plan: Plan, seen: Seen | None, obs: Observation, identity_changed: bool) -> int:

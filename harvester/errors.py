@@ -17,6 +17,7 @@ root; they print ``str(error)`` on one line and exit with ``error.exit_code``.
     ├── ProfileNotFoundError           exit 2: no tracked author has that key
     ├── PaperNotFoundError             exit 2: no candidate paper of the profile has that id
     ├── ReviewInputError               exit 2: a file of ids to review cannot be read
+    ├── SnapshotInputError             exit 2: a metadata snapshot to import cannot be read
     ├── RequestRefusedError            exit 2: a command was asked what it will not do as asked
     ├── OutputError                    exit 73: the HTML site cannot be written
     ├── LeaseLostError                 exit 75: another process took over an author's lease
@@ -36,8 +37,9 @@ root; they print ``str(error)`` on one line and exit with ``error.exit_code``.
     │   │   ├── InconsistentTotalError   ``totalResults`` kept changing between pages
     │   │   └── CircuitOpenError       too many consecutive failed requests this cycle
     │   ├── QueryRejectedError         arXiv refused the query (HTTP 400 and other 4xx)
-    │   │   └── UnknownAuthorError     no arXiv author has that identifier or ORCID iD
-    │   │       └── UnknownOrcidError  ORCID has no public record of that iD
+    │   │   ├── UnknownAuthorError     no arXiv author has that identifier or ORCID iD
+    │   │   │   └── UnknownOrcidError  ORCID has no public record of that iD
+    │   │   └── OaiProtocolError       an OAI-PMH <error> (badArgument, badResumptionToken, ...)
     │   ├── TooManyResultsError        the query matches more papers than the API pages through
     │   ├── UnsortedAnswerError        a sorted answer came back out of order
     │   ├── ResponseTooLargeError      the body exceeded the size cap
@@ -78,6 +80,7 @@ __all__ = [
     "InvalidPageError",
     "LeaseLostError",
     "LookalikeStartError",
+    "OaiProtocolError",
     "OutputError",
     "PaperNotFoundError",
     "ProfileNotFoundError",
@@ -87,6 +90,7 @@ __all__ = [
     "ReviewInputError",
     "SchemaOutdatedError",
     "SchemaTooNewError",
+    "SnapshotInputError",
     "StopRequested",
     "TooManyResultsError",
     "TransientFetchError",
@@ -213,6 +217,19 @@ class ReviewInputError(HarvesterError):
     def __init__(self, path: str, exc: Exception) -> None:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         super().__init__(f"cannot read the ids in {path}: {reason}")
+        self.path = path
+
+
+class SnapshotInputError(HarvesterError):
+    """``harvest import FILE``: the file cannot be read, or is not arXiv's metadata snapshot
+    (JSON lines, plain or gzip). What was stored before the problem stays stored; the import
+    resumes there once the file is right."""
+
+    exit_code = exits.USAGE
+    default_hint = "give the arXiv metadata snapshot: one JSON record a line, plain or gzip"
+
+    def __init__(self, path: str, problem: str) -> None:
+        super().__init__(f"cannot import {path}: {problem}")
         self.path = path
 
 
@@ -406,6 +423,20 @@ class UnknownOrcidError(UnknownAuthorError):
     """ORCID has no public record of an author's ``orcid`` (HTTP 404)."""
 
     default_hint = "check the author's orcid, and [orcid] api_url"
+
+
+class OaiProtocolError(QueryRejectedError):
+    """The OAI-PMH service answered with an ``<error code=...>``
+    (https://www.openarchives.org/OAI/openarchivesprotocol.html#ErrorConditions). The OAI
+    client handles ``badResumptionToken`` (restart the window) and a ``badArgument`` about an
+    early ``from`` (start at the earliest datestamp) itself; ``noRecordsMatch`` is no error."""
+
+    default_hint = "check [oai] url, sets and from in the config"
+
+    def __init__(self, code: str, message: str, *, url: str | None = None) -> None:
+        super().__init__(f"the OAI-PMH service answered {code}: {message}", url=url)
+        self.code = code
+        self.detail = message
 
 
 class TooManyResultsError(FetchError):

@@ -14,7 +14,7 @@ frozen records, so the renderers are pure functions and all show the same conten
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +44,16 @@ class RawEntry:
 
 
 @dataclass(frozen=True, slots=True)
+class PaperVersion:
+    """One version of a paper as arXivRaw lists it: its number, submission date and size
+    (kilobytes, as arXiv writes ``NNNkb``; None when not given)."""
+
+    version: int
+    submitted: datetime
+    size_kb: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Paper:
     """A normalised paper: what the store keeps, keyed on ``arxiv_id``."""
 
@@ -60,6 +70,9 @@ class Paper:
     journal_ref: str | None
     doi: str | None
     withdrawn: bool
+    #: every version with its date and size, when the source says (OAI-PMH's arXivRaw);
+    #: the API gives only the first and the latest dates (``published``, ``updated``)
+    history: tuple[PaperVersion, ...] = ()
 
 
 ABS_URL = "https://arxiv.org/abs/{}"
@@ -223,3 +236,20 @@ class IndexRow:
     latest_published: datetime | None
     last_harvest_at: datetime | None
     last_harvest_status: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class OaiRecord:
+    """One OAI-PMH record of arXiv: the header (id, datestamp, set specs) and, unless the
+    record is deleted, its metadata as a :class:`RawEntry` (``published``: version 1's date;
+    ``updated``: the latest version's) plus what only OAI-PMH carries."""
+
+    arxiv_id: str
+    datestamp: date
+    sets: tuple[str, ...] = ()
+    entry: RawEntry | None = None
+    versions: tuple[PaperVersion, ...] = ()
+    submitter: str | None = None
+    license: str | None = None
+    dois: tuple[str, ...] = ()
+    deleted: bool = False

@@ -77,6 +77,16 @@ class HarvestMode(StrEnum):
     INCREMENTAL = "incremental"
 
 
+class HarvestSource(StrEnum):
+    """``[harvest] source``: where a cycle asks arXiv."""
+
+    #: one search query per author (or group of authors), as arXiv's API answers it
+    API = "api"
+    #: arXiv's OAI-PMH service: every record of the sets since the last harvest, matched
+    #: locally against every tracked author
+    OAI = "oai"
+
+
 class ReviewDecision(StrEnum):
     """``review_decision.decision``: what a person decided about a paper of a profile."""
 

@@ -24,6 +24,7 @@ from harvester.config import (
     DatabaseSettings,
     HarvestSettings,
     LoggingSettings,
+    OaiSettings,
     OrcidSettings,
     OutputSettings,
     ScheduleSettings,
@@ -158,6 +159,7 @@ def test_the_shipped_config_documents_every_key_with_its_default() -> None:
         "output": OutputSettings,
         "harvest": HarvestSettings,
         "orcid": OrcidSettings,
+        "oai": OaiSettings,
     }
     for section, cls in sections.items():
         for field in dataclasses.fields(cls):

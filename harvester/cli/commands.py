@@ -1,5 +1,5 @@
 """The commands that harvest or change the database: ``--once``, ``daemon``, ``refresh``,
-``db upgrade``, ``status`` and ``demo``. Each takes the run's :class:`~.context.Context`
+``db upgrade``, ``import``, ``status`` and ``demo``. Each takes the run's :class:`~.context.Context`
 and returns the exit code; what it needs is imported when it runs."""
 
 from __future__ import annotations
@@ -256,6 +256,40 @@ def refresh(context: Context) -> int:
 def db_upgrade(context: Context) -> int:
     """``harvest db upgrade``."""
     return upgrade_database(context.settings(), quiet=context.args.quiet)
+
+
+def import_file(context: Context) -> int:
+    """``harvest import FILE [--no-match]``."""
+    args = context.args
+    return import_snapshot_file(
+        context.settings(), args.file, match=not args.no_match, quiet=args.quiet
+    )
+
+
+def import_snapshot_file(
+    settings: Settings, path: Path, *, match: bool = True, quiet: bool = False
+) -> int:
+    """Store the snapshot's papers (a line per batch stored), start the OAI-PMH windows at
+    its newest update, then match the stored papers against the tracked authors (a line
+    each, as ``--once`` prints)."""
+    from ..cycle import CycleProgress, import_snapshot, match_stored, open_source
+
+    with opened(settings) as store:
+        store.upgrade()
+        report = import_snapshot(
+            settings, store, path, on_batch=lambda r: say(f"{r.records} papers stored", quiet=quiet)
+        )
+        say(report.line(), quiet=quiet)
+        if not match:
+            return exits.OK
+        source = open_source(settings, store)
+        try:
+            cycle = match_stored(settings, store, source, progress=CycleProgress())
+        finally:
+            source.close()
+    for line in cycle.authors:
+        say(line.line(), quiet=quiet)
+    return cycle.exit_code
 
 
 def demo(context: Context) -> int:

@@ -19,7 +19,7 @@ EXPORT_FORMATS = ("bibtex", "csv", "json")
 
 COMMANDS = (
     "--once, daemon, status, authors, profile, history, export, refresh, review, notify, who,"
-    " db upgrade or demo"
+    " import, db upgrade or demo"
 )
 
 
@@ -79,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.set_defaults(func=harvesting.once)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     common = _common_options(top=False)
-    adders = (_db, _refresh, _demo, _daemon, _status, _authors)
+    adders = (_db, _refresh, _import, _demo, _daemon, _status, _authors)
     for add in (*adders, _profile, _history, _export, _review, _notify, _who):  # as --help lists
         add(commands, common)
     return parser
@@ -110,6 +110,21 @@ def _refresh(commands: Commands, common: argparse.ArgumentParser) -> None:
         help="recompute every profile with a newly fitted model, not only what changed",
     )
     refresh.set_defaults(func=harvesting.refresh)
+
+
+def _import(commands: Commands, common: argparse.ArgumentParser) -> None:
+    imports = commands.add_parser(
+        "import",
+        help="a cold start from arXiv's metadata snapshot (JSON lines, plain or gzip), resumable",
+        parents=[common],
+    )
+    imports.add_argument("file", type=Path, metavar="FILE", help="the snapshot file")
+    imports.add_argument(
+        "--no-match",
+        action="store_true",
+        help="only store the papers; do not match them against the tracked authors",
+    )
+    imports.set_defaults(func=harvesting.import_file)
 
 
 def _demo(commands: Commands, _common: argparse.ArgumentParser) -> None:

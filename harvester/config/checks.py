@@ -28,7 +28,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -311,3 +311,24 @@ def array_of(check: Check) -> Check:
         return tuple(dict.fromkeys(items))
 
     return run
+
+
+def iso_date(value: object) -> date:
+    """A day, ``YYYY-MM-DD`` (a TOML date or a string)."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    text = string(value).strip()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise Invalid(f"expected a date YYYY-MM-DD, got {text!r}") from None
+
+
+def choice(*allowed: str) -> Check:
+    def check(value: object) -> str:
+        text = string(value).strip()
+        if text not in allowed:
+            raise Invalid(f"expected one of {', '.join(map(repr, allowed))}, got {text!r}")
+        return text
+
+    return check

@@ -32,6 +32,7 @@ from .model import (
     DatabaseSettings,
     HarvestSettings,
     LoggingSettings,
+    OaiSettings,
     OrcidSettings,
     OutputSettings,
     ScheduleSettings,
@@ -77,6 +78,7 @@ def parse_settings(
         harvest=HarvestSettings(**_section(data, "harvest", path, environ)),
         notify=_notify(data, path, environ),
         orcid=OrcidSettings(**_section(data, "orcid", path, environ)),
+        oai=OaiSettings(**_section(data, "oai", path, environ)),
     )
 
 
@@ -130,6 +132,7 @@ _SECTIONS: dict[str, type] = {
     "database": DatabaseSettings,
     "arxiv": ArxivSettings,
     "harvest": HarvestSettings,
+    "oai": OaiSettings,
     "logging": LoggingSettings,
     "orcid": OrcidSettings,
     "output": OutputSettings,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field, fields
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from apscheduler.triggers.base import BaseTrigger
 from harvester import __version__
 
 from ..schedule import nominal_interval, schedule_trigger
+from ..vocabulary import HarvestSource
 from .checks import (
     Check,
     array_of,
@@ -24,11 +25,13 @@ from .checks import (
     author_id,
     author_key,
     author_name,
+    choice,
     cron,
     database_url,
     directory,
     http_url,
     integer,
+    iso_date,
     log_level,
     matching,
     orcid,
@@ -117,6 +120,27 @@ class HarvestSettings:
     )
     full_every_days: int = setting(
         7, integer(1, 365), "each author's full reconciliation, on a day of its own"
+    )
+    source: HarvestSource = setting(
+        HarvestSource.API,
+        lambda value: HarvestSource(choice(*HarvestSource)(value)),
+        '"api": a search query per author (group); "oai": OAI-PMH, matched locally',
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class OaiSettings:
+    """arXiv's OAI-PMH service, for ``[harvest] source = "oai"`` (see
+    :mod:`harvester.source.oai` and :mod:`harvester.cycle.oai`)."""
+
+    url: str = setting("https://oaipmh.arxiv.org/oai", http_url, "the OAI-PMH service")
+    sets: tuple[str, ...] = setting(
+        (),
+        array_of(matching(r"[a-z-]+(?::[A-Za-z.-]+)*", "an OAI set spec such as cs or cs:cs:LG")),
+        "set specs to harvest; empty: all of arXiv",
+    )
+    from_date: date | None = setting(
+        None, iso_date, "where a set's first harvest starts; unset: the earliest datestamp"
     )
 
 
@@ -221,3 +245,4 @@ class Settings:
     harvest: HarvestSettings = HarvestSettings()
     notify: tuple[NotifySettings, ...] = ()
     orcid: OrcidSettings = OrcidSettings()
+    oai: OaiSettings = OaiSettings()

@@ -9,6 +9,7 @@ What comes back is a :class:`CycleReport` of :class:`AuthorReport` lines.
 """
 
 from .harvest import harvest_once, open_source
+from .oai import run_oai_cycle
 from .planning import AuthorHarvest, decide, draft, needs
 from .report import (
     DEFAULT_OPTIONS,
@@ -21,6 +22,7 @@ from .report import (
     utcnow,
 )
 from .run import harvest_author, run_cycle
+from .snapshot_import import ImportReport, import_snapshot, match_stored
 
 __all__ = [
     "DEFAULT_OPTIONS",
@@ -31,12 +33,16 @@ __all__ = [
     "CycleOptions",
     "CycleProgress",
     "CycleReport",
+    "ImportReport",
     "decide",
     "draft",
     "harvest_author",
     "harvest_once",
+    "import_snapshot",
+    "match_stored",
     "needs",
     "open_source",
     "run_cycle",
+    "run_oai_cycle",
     "utcnow",
 ]

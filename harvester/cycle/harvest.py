@@ -1,7 +1,8 @@
 """The one-shot job: :func:`harvest_once`, what ``harvest --once``, the daemon's scheduled
 job, the benchmarks and the tests all run.
 
-It opens the production source (requests paced through the database, so ``[arxiv]
+It opens the production source (the search API, or OAI-PMH with ``[harvest] source =
+"oai"``: :mod:`.oai`) (requests paced through the database, so ``[arxiv]
 delay_seconds`` and the one-connection rule hold across every process sharing it), runs
 one cycle (:func:`harvester.cycle.run_cycle`), delivers the notifications its commits left
 in the outbox (:func:`harvester.alerts.after_cycle`: never fatal), then the derived steps
@@ -17,6 +18,8 @@ from collections.abc import Callable
 from ..config import Settings
 from ..source import ArxivSource, OrcidRecords
 from ..store import Store, slot_name
+from ..vocabulary import HarvestSource
+from .oai import run_oai_cycle
 from .report import DEFAULT_OPTIONS, CycleOptions, CycleProgress, CycleReport
 from .run import run_cycle
 
@@ -37,8 +40,9 @@ def harvest_once(
     The schema must be current (:meth:`Store.upgrade`)."""
     progress = progress or CycleProgress()
     source = open_source(settings, store, stop_event=stop, on_request=progress.request)
+    cycle = run_oai_cycle if settings.harvest.source == HarvestSource.OAI else run_cycle
     try:
-        report = run_cycle(settings, store, source, options, progress)
+        report = cycle(settings, store, source, options, progress)
         stopped = source.stop_event.is_set()
     finally:
         source.close()

@@ -8,7 +8,7 @@ a lost lease or a stop each end the query's runs as they should.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ..batching import (
@@ -33,11 +33,17 @@ from ..plans import AuthorPlan
 from ..source import ArxivSource
 from ..store import Lease, Recorded, RunTotals, Store
 from ..vocabulary import HarvestMode, RunStatus
-from .fetch import Answer, fetch
+from .fetch import Answer
+from .fetch import fetch as search_fetch
 from .planning import AuthorHarvest, decide, draft, needs
 from .report import STOP, AuthorReport, Clock
 
 logger = logging.getLogger(__name__)
+
+
+Fetch = Callable[[ArxivSource, Group, dict[str, frozenset[str]] | None], Answer]
+"""What a query's answer is: the group's search (:func:`.fetch.fetch`), or the papers an
+OAI-PMH harvest brought (:mod:`harvester.cycle.oai`)."""
 
 
 def harvest_group(
@@ -47,12 +53,14 @@ def harvest_group(
     clock: Clock,
     lease: Lease | None,
     targets: Sequence[NotifySettings] = (),
+    fetch: Fetch | None = None,
 ) -> list[AuthorReport]:
     """Harvest one query's authors completely, or record why not; never raises FetchError.
-    ``targets``: the notification targets whose outbox items go with the events."""
+    ``targets``: the notification targets whose outbox items go with the events; ``fetch``
+    answers the group (default: its search, :mod:`.fetch`)."""
     runs = store.start_runs(group.keys, clock(), group.mode)
+    query = _Query(store, source, clock, lease, runs, fetch or search_fetch, targets=targets)
     try:
-        query = _Query(store, source, clock, lease, runs, targets=targets)
         return query.harvest(group, source.requests_sent)
     except BaseException as exc:  # a run this process started never stays 'running'
         store.fail_running(list(runs.values()), clock(), f"the harvest ended: {exc!r}"[:500])
@@ -68,6 +76,7 @@ class _Query:
     clock: Clock
     lease: Lease | None
     runs: dict[str, int]
+    fetch: Fetch
     #: the ids of each anchored author's identifier feed, asked once per query
     claimed: dict[str, frozenset[str]] | None = None
     targets: Sequence[NotifySettings] = ()
@@ -87,7 +96,7 @@ class _Query:
                 return self._without(group, failed, before, spent)
         claimed = self.claimed
         try:
-            answer = fetch(self.source, group, claimed)
+            answer = self.fetch(self.source, group, claimed)
         except StopRequested:
             return self._close(group, RunTotals(RunStatus.STOPPED, error=STOP), before)
         except TooManyResultsError as exc:

@@ -21,14 +21,11 @@ benchmarks and the tests call; it opens the source and runs this.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ..batching import (
-    Group,
-    plan_groups,
-)
+from ..batching import AuthorState, Group, plan_groups
 from ..config import AuthorSettings, NotifySettings, Settings
 from ..errors import (
     CircuitOpenError,
@@ -37,7 +34,7 @@ from ..errors import (
 from ..source import ArxivSource, CircuitBreaker
 from ..store import Lease, Leases, Store
 from ..vocabulary import HarvestMode
-from .query import harvest_group, skipped, stopped
+from .query import Fetch, harvest_group, skipped, stopped
 from .report import (
     DEFAULT_OPTIONS,
     AuthorReport,
@@ -51,12 +48,20 @@ from .report import (
 logger = logging.getLogger(__name__)
 
 
+Planner = Callable[[Settings, list[AuthorSettings], dict[str, AuthorState], datetime, bool],
+                   list[Group]]  # fmt: skip
+"""How a cycle groups its authors (the search API's queries, or one OAI-PMH delta)."""
+
+
 def run_cycle(
     settings: Settings,
     store: Store,
     source: ArxivSource,
     options: CycleOptions = DEFAULT_OPTIONS,
     progress: CycleProgress | None = None,
+    *,
+    plan: Planner | None = None,
+    fetch: Fetch | None = None,
 ) -> CycleReport:
     """Harvest every configured author once; stops between queries when the source's
     stop event is set.
@@ -67,7 +72,9 @@ def run_cycle(
     ``options.done_since``, is skipped. When the query API's circuit breaker opens, the
     remaining authors get a ``skipped`` run saying why; when the identifier feeds' opens,
     the remaining authors with a feed do, and the others are harvested. ``progress``
-    hears of each request and each author as they happen.
+    hears of each request and each author as they happen. ``plan`` groups the authors and
+    ``fetch`` answers a group (default: the search API's queries, :mod:`harvester.batching`;
+    OAI-PMH: :func:`harvester.cycle.oai.run_oai_cycle`).
     """
     chosen = [a for a in settings.authors if not options.only or a.key in options.only]
     clock = options.clock
@@ -78,18 +85,29 @@ def run_cycle(
     source.reset_breakers()
     started = clock()
     states = store.load_states([a.key for a in chosen])
-    groups = plan_groups(chosen, states, settings.harvest, started, full=options.full)
+    groups = (plan or _search_groups)(settings, chosen, states, started, options.full)
     progress = progress or CycleProgress()
     progress.started(len(chosen), len(groups))
     leases = options.leases or store.leases()
     since = options.done_since or started
-    cycle = _Cycle(store, source, leases, clock, since, progress, targets=settings.notify)
+    cycle = _Cycle(store, source, leases, clock, since, progress, fetch, targets=settings.notify)
     reports = {r.key: r for group in groups for r in cycle.run(group)}
     for group in cycle.locked:  # rows that were only locked a moment: once more
         reports.update((r.key, r) for r in cycle.run(group, retry=False))
     cause = source.breaker.cause
     unreachable = cause if isinstance(cause, UnreachableError) else None
-    return CycleReport([reports[a.key] for a in chosen], unreachable)
+    # an author the plan left out of every group (OAI-PMH: nothing for them) has no line
+    return CycleReport([reports[a.key] for a in chosen if a.key in reports], unreachable)
+
+
+def _search_groups(
+    settings: Settings,
+    chosen: list[AuthorSettings],
+    states: dict[str, AuthorState],
+    started: datetime,
+    full: bool,
+) -> list[Group]:
+    return plan_groups(chosen, states, settings.harvest, started, full=full)
 
 
 def harvest_author(
@@ -113,6 +131,8 @@ class _Cycle:
     clock: Clock
     done_since: datetime
     progress: CycleProgress = field(default_factory=CycleProgress)
+    #: what a query's answer is (None: the group's search; OAI-PMH: :mod:`.oai`)
+    fetch: Fetch | None = None
     #: groups of authors whose rows another transaction held when claimed
     locked: list[Group] = field(default_factory=list)
     #: the notification targets whose outbox items are written with the events
@@ -152,7 +172,9 @@ class _Cycle:
             return reports
         won = group.only(lease.author_keys)
         with lease:
-            reports += harvest_group(self.store, self.source, won, self.clock, lease, self.targets)
+            reports += harvest_group(
+                self.store, self.source, won, self.clock, lease, self.targets, self.fetch
+            )
         return reports
 
     def _skip(self, author: AuthorSettings, why: str) -> AuthorReport:

@@ -72,7 +72,7 @@ from .retries import (
     log_retry,
     retry_after,
 )
-from .transport import GuardedSession
+from .transport import BodyCheck, GuardedSession
 
 logger = logging.getLogger(__name__)
 
@@ -350,6 +350,21 @@ class ArxivSource:
             self.feed_breaker.trip(exc)
             raise
         return feed
+
+    def request(self, url: str, parse: Callable[[bytes, str], _T], check: BodyCheck) -> _T:
+        """Any other arXiv answer (OAI-PMH: :mod:`harvester.source.oai`) through this
+        source's session, pacer, deadline, size cap, retries and breaker: ``check`` vets
+        the raw body, ``parse`` turns it into the result (its errors are the answer's)."""
+
+        def once() -> _T:
+            return parse(self._session.fetch(url, check=check).body, url)
+
+        try:
+            result: _T = self._retrying(self.breaker)(self._counted, self.breaker, once)
+        except UnreachableError as exc:
+            self.breaker.trip(exc)
+            raise
+        return result
 
     def _request_feed(self, url: str, ident: str) -> AuthorFeed:
         try:

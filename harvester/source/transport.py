@@ -97,6 +97,27 @@ def error_message(body: bytes) -> str | None:
     return " ".join(match.group(1).decode("utf-8", "replace").split())
 
 
+BodyCheck = Callable[[bytes, str], None]
+"""Vets a complete body before anything parses it (raises our own error)."""
+_OAI_ROOT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?OAI-PMH[\s>/]")
+_OAI_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?OAI-PMH>\s*$")
+
+
+def check_oai(body: bytes, url: str) -> None:
+    """An ``OAI-PMH`` root, no DTD or entity declaration, the closing tag at the end."""
+    root = _OAI_ROOT.search(body)
+    if root is None:
+        raise IncompleteResponseError(
+            f"response is not an OAI-PMH answer ({len(body)} bytes, no <OAI-PMH> element)", url=url
+        )
+    if b"<!DOCTYPE" in body[: root.start()] or b"<!ENTITY" in body:
+        raise HostileResponseError("response declares a DOCTYPE or entities", url=url)
+    if not _OAI_END.search(body[-256:]):
+        raise IncompleteResponseError(
+            f"response is not a complete OAI-PMH answer ({len(body)} bytes)", url=url
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class Answer:
     """One complete, checked answer: the URL it came from (after redirects) and its body."""
@@ -133,10 +154,11 @@ class GuardedSession:
         #: the response being read, for :meth:`_abandon`
         self._current: requests.Response | None = None
 
-    def fetch(self, url: str) -> Answer:
-        """GET ``url`` paced and bounded; its body read whole and checked as a feed."""
+    def fetch(self, url: str, *, check: BodyCheck | None = None) -> Answer:
+        """GET ``url`` paced and bounded; its body read whole and checked as a feed (or by
+        ``check``: an OAI-PMH answer, :func:`check_oai`)."""
         answer = self.fetch_body(url)
-        self._check_feed(answer.body, answer.url)
+        (check or self._check_feed)(answer.body, answer.url)
         return answer
 
     def fetch_body(self, url: str, accept: str | None = None) -> Answer:

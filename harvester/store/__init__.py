@@ -25,6 +25,7 @@ from .review import Candidacy, Decided, HeldPaper, Tally
 from .roster import Purged, StoredAuthor
 from .runlog import AuthorRuns, LastHarvest, RunLog
 from .schema import PUBLIC_VIEWS
+from .versions import ImportPosition
 
 __all__ = [
     "PUBLIC_VIEWS",
@@ -35,6 +36,7 @@ __all__ = [
     "Decided",
     "Held",
     "HeldPaper",
+    "ImportPosition",
     "LastHarvest",
     "Lease",
     "Leases",

@@ -70,6 +70,9 @@ def save_papers(conn: Connection, papers: Sequence[Paper], now: datetime) -> int
     authors = [author_row(key, i, a) for key in written for i, a in enumerate(unique[key].authors)]
     insert_rows(conn, t.paper_author, authors)
     log_changes(conn, written, former)
+    from .versions import save_versions  # the histories are saved with their papers
+
+    save_versions(conn, unique.values())
     return len(written)
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -34,12 +34,13 @@ from .harvests import Recorded, RunTotals, finish_runs, insert_for, write_plans
 from .leases import Lease
 from .memberships import load_papers
 from .migrate import upgrade_schema
-from .papers import save_papers
+from .papers import chunks, insert_rows, save_papers
 from .problems import database_error
 from .reader import open_reader, reader_if_exists
 from .repair import check_database, repair_schema, restore_tables
 from .roster import Purged, StoredAuthor, purge_authors, stored_authors
 from .snapshot import load_extras, load_snapshot
+from .versions import ImportPosition, import_batch, import_position, record_window, window_start
 
 logger = logging.getLogger(__name__)
 
@@ -128,6 +129,22 @@ class Store(Door):
         """Log the start of several authors' harvests (one query) in one transaction."""
         with self.transaction() as conn:
             return _insert_runs(conn, author_keys, now, mode)
+
+    def record_quiet_runs(
+        self, author_keys: Sequence[str], started: datetime, finished: datetime
+    ) -> None:
+        """Log complete incremental runs that found nothing, in one statement: the authors
+        an OAI-PMH delta holds nothing for (their profiles are not touched)."""
+        counts = ("requests", "entries_seen", "new_papers", "new_versions", "events")
+        zero = dict.fromkeys(counts, 0)
+        rows = [
+            {"author_key": key, "started_at": started, "finished_at": finished,
+             "status": RunStatus.OK.value, "mode": HarvestMode.INCREMENTAL.value,
+             "error": None, "stale_entries": 0, **zero}
+            for key in author_keys
+        ]  # fmt: skip
+        with self.transaction() as conn:
+            insert_rows(conn, t.run, rows)
 
     def load_states(self, author_keys: Sequence[str]) -> dict[str, AuthorState]:
         """What each author's past harvests left: watermark, last full harvest, identity."""
@@ -245,6 +262,52 @@ class Store(Door):
         See :mod:`harvester.store.papers`.
         """
         return save_papers(conn, papers, now)
+
+    def oai_window_start(self, set_spec: str) -> date | None:
+        """Where the next OAI-PMH harvest of ``set_spec`` starts (None: never harvested
+        completely): :mod:`.versions`."""
+        try:
+            return window_start(self.engine, set_spec)
+        except SQLAlchemyError as exc:
+            raise database_error(exc, "cannot read the OAI-PMH windows") from exc
+
+    def record_oai_window(self, set_spec: str, newest: date | None, now: datetime) -> None:
+        """A complete OAI-PMH harvest of ``set_spec`` saw datestamps up to ``newest``."""
+        try:
+            record_window(self.engine, set_spec, newest, now)
+        except SQLAlchemyError as exc:
+            raise database_error(exc, "cannot record the OAI-PMH window") from exc
+
+    def import_position(self, source: str) -> ImportPosition | None:
+        """How far ``harvest import`` has read ``source`` (None: never started)."""
+        try:
+            return import_position(self.engine, source)
+        except SQLAlchemyError as exc:
+            raise database_error(exc, "cannot read the import's progress") from exc
+
+    def import_batch(
+        self, source: str, papers: Sequence[Paper], position: ImportPosition, now: datetime
+    ) -> None:
+        """Store a batch of papers and the import's new position in one transaction: a
+        killed import resumes after the last batch stored."""
+        with self.transaction() as conn:
+            save_papers(conn, papers, now)
+            import_batch(conn, source, position, now)
+
+    def papers_naming(self, folded_names: Sequence[str]) -> list[Paper]:
+        """Every stored paper one of whose authors is written as one of ``folded_names``
+        (:func:`harvester.names.fold_name`), with its authors: the candidates of a match
+        against what the database holds (after ``harvest import``)."""
+        a = t.paper_author.c
+        try:
+            with reading(self.engine) as conn:
+                ids: set[str] = set()
+                for chunk in chunks(sorted(set(folded_names))):
+                    found = conn.execute(select(a.arxiv_id).where(a.folded_name.in_(chunk)))
+                    ids.update(row[0] for row in found)
+                return list(load_papers(conn, sorted(ids)).values())
+        except SQLAlchemyError as exc:
+            raise database_error(exc, "cannot read the stored papers") from exc
 
     def stored_authors(self) -> list[StoredAuthor]:
         """Every profile the database holds, configured or not (:mod:`.roster`)."""

@@ -130,7 +130,7 @@ def _remove_orphans(conn: Connection, papers: list[str], purged: Purged) -> None
         )
         gone = set(conn.execute(orphan).scalars())
         kept = [i for i in chunk if i not in gone]
-        for table in (t.paper_author, t.paper) if gone else ():
+        for table in (t.paper_author, t.paper_version, t.paper) if gone else ():
             removed = conn.execute(delete(table).where(table.c.arxiv_id.in_(sorted(gone))))
             purged.count(table.name, removed.rowcount)
         if kept:

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     Column,
+    Date,
     DateTime,
     Dialect,
     Float,
@@ -120,6 +121,39 @@ paper_author = Table(
     Column("folded_name", Text, nullable=False),
     Column("affiliations", Text, nullable=False, doc="'; ' separated"),
     Index("ix_paper_author_folded_name", "folded_name"),
+)
+
+paper_version = Table(
+    "paper_version",
+    metadata,
+    Column(
+        "arxiv_id",
+        String(64),
+        ForeignKey("paper.arxiv_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("version", Integer, primary_key=True),
+    Column("submitted", UTCDateTime, nullable=False),
+    Column("size_kb", Integer, doc="as arXivRaw gives it; NULL when not given"),
+)
+
+oai_window = Table(
+    "oai_window",
+    metadata,
+    Column("set_spec", String(128), primary_key=True, doc="'' for all of arXiv"),
+    Column("newest_datestamp", Date, doc="the newest datestamp a complete harvest saw"),
+    Column("harvested_at", UTCDateTime, nullable=False),
+)
+
+import_progress = Table(
+    "import_progress",
+    metadata,
+    Column("source", String(512), primary_key=True, doc="the file: its path and size"),
+    Column("lines", Integer, nullable=False, doc="lines read and stored so far"),
+    Column("records", Integer, nullable=False, doc="papers stored so far"),
+    Column("newest_update", Date, doc="the newest update_date stored so far"),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
 )
 
 membership = Table(
@@ -339,5 +373,6 @@ PUBLIC_VIEWS = (
     "similar_authors",
     "author_coverage",
     "notifications",
+    "paper_versions",
 )
 """The documented read API, created by the migrations (see README, "Querying the database")."""

@@ -18,9 +18,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from alembic import command
+from sqlalchemy import inspect
 
 from arxiv_lookalike import Corpus, LookalikeServer
 from harvester.store import Store
+from harvester.store.migrate import alembic_config
 
 from .support import harvest, make_settings, rows
 
@@ -155,3 +158,25 @@ def test_a_persons_acceptance_draws_nothing_and_forgetting_it_takes_what_it_name
     assert harvest(store, settings, full=True).exit_code == 0
     assert members(store) == set(HERS), "nothing of that line stays behind"
     assert set(events(store, "excluded")) == set(taken)
+
+
+def test_migration_0010_keeps_the_memberships_and_goes_back(
+    store: Store, okafor_server: LookalikeServer, db_url: str
+) -> None:
+    """Down to 0009 the column goes and the memberships stay; up again, the next full
+    harvest records the provenance anew."""
+    settings = settings_for(okafor_server, db_url)
+    assert harvest(store, settings).exit_code == 0
+    config = alembic_config()
+    with store.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0009")
+    columns = {c["name"] for c in inspect(store.engine).get_columns("membership")}
+    assert "drawn_by" not in columns
+    assert members(store) == set(HERS)
+    store.upgrade()
+    assert set(drawn_by(store).values()) == {None}
+    assert harvest(store, settings, full=True).exit_code == 0
+    assert members(store) == set(HERS)
+    provenance = drawn_by(store)
+    assert all(provenance[i] == i for i in CLAIMED_HERS), "a claim keeps itself in"

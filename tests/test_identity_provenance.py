@@ -180,3 +180,31 @@ def test_migration_0010_keeps_the_memberships_and_goes_back(
     assert members(store) == set(HERS)
     provenance = drawn_by(store)
     assert all(provenance[i] == i for i in CLAIMED_HERS), "a claim keeps itself in"
+
+
+def test_when_her_feed_drops_one_claim_her_papers_stay(store: Store, db_url: str) -> None:
+    """The five "Wei Zhang"s: her feed stops claiming one of her 49 papers; the papers the
+    evidence accepted through her claims are judged again, and every one stays (the other
+    claims support them); the paper itself stays on its co-authors."""
+    from arxiv_lookalike.namesakes import NAME as ZHANG
+    from arxiv_lookalike.namesakes import namesake_corpus, namesake_records
+
+    namesakes = namesake_corpus(seed=0)
+    feed = "zhang_w_1"
+    with LookalikeServer(Corpus.from_dicts(namesake_records(namesakes, (feed,)))) as server:
+        who = {"key": "zhang", "name": ZHANG, "arxiv_author_id": feed}
+        settings = make_settings(
+            db_url, server.url, authors=[who], author_feed_url=server.base_url + "/a", page_size=200
+        )
+        assert harvest(store, settings).exit_code == 0
+        before = members(store)
+        drawn = {i for i, d in drawn_by(store).items() if d and d != i}
+        assert drawn, "her claims drew papers in"
+        dropped = sorted(namesakes.feed_ids)[0]
+        paper = server.corpus.get(dropped)
+        assert paper is not None
+        server.corpus.upsert({**paper.to_dict(), "claimants": []})
+        assert harvest(store, settings, full=True).exit_code == 0
+        assert members(store) == before
+        assert events(store, "excluded") == {}
+        print(f"\n{len(before)} members, {len(drawn)} drawn by her claims")

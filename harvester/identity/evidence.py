@@ -9,7 +9,9 @@ verdicts into the verdicts :func:`harvester.changes.plan_changes` records:
   (``exclude_ids``, then ``include_ids``), then a person (``harvest review``), then the
   author identifier feed (every paper in it is the author's), then, unless the profile's
   identity is new or changed, the profile itself (a member stays a member: decisions
-  stand, and a full harvest does not reshuffle them); the rest are judged on evidence
+  stand, and a full harvest does not reshuffle them; but on a complete full harvest, a
+  member that claims no longer made alone brought in is judged again without them,
+  :mod:`.provenance`); the rest are judged on evidence
   (:func:`harvester.identity.judge`: co-authors, categories, text, years), against the
   members and every settled candidate whose author list names the profile (a paper only
   ``include_ids`` or the feed brings in is kept, but not weighed: one odd paper must not

@@ -86,10 +86,10 @@ def okafor_server() -> Iterator[LookalikeServer]:
         yield server
 
 
-def settings_for(server: LookalikeServer, db_url: str) -> Any:
+def settings_for(server: LookalikeServer, db_url: str, **arxiv: Any) -> Any:
     who = {"key": KEY, "name": NAME, "arxiv_author_id": FEED}
     feeds = server.base_url + "/a"
-    return make_settings(db_url, server.url, authors=[who], author_feed_url=feeds)
+    return make_settings(db_url, server.url, authors=[who], author_feed_url=feeds, **arxiv)
 
 
 def members(store: Store) -> set[str]:
@@ -208,3 +208,26 @@ def test_when_her_feed_drops_one_claim_her_papers_stay(store: Store, db_url: str
         assert members(store) == before
         assert events(store, "excluded") == {}
         print(f"\n{len(before)} members, {len(drawn)} drawn by her claims")
+
+
+def test_a_new_paper_of_a_line_a_person_accepted_is_not_drawn_in(
+    store: Store, okafor_server: LookalikeServer, db_url: str
+) -> None:
+    """The papers a person accepted are not evidence in an incremental harvest either
+    (there they are members the answer did not return: pages of 5 papers, newest first): a
+    new paper of that line with their co-authors is not drawn in after them."""
+    from harvester.review import decide
+
+    settings = settings_for(okafor_server, db_url, page_size=5)
+    assert harvest(store, settings).exit_code == 0
+    decide(store, KEY, THEIRS, [], datetime.now(UTC))
+    assert members(store) == {*HERS, *THEIRS}
+    when = "2026-03-02T12:00:00Z"
+    later = _record("2603.00001", 1, NEURO_WORDS, NEURO_PEOPLE)
+    okafor_server.corpus.upsert({**later, "published": when, "updated": when})
+    assert harvest(store, settings).exit_code == 0
+    modes = rows(store, "SELECT mode FROM harvest_runs ORDER BY run_id")
+    assert modes[-1] == ("incremental",)
+    assert "2603.00001" not in members(store), "a decision draws nothing after it"
+    returned = rows(store, "SELECT entries_seen FROM run ORDER BY run_id DESC LIMIT 1")
+    assert returned[0][0] < len(HERS) + len(THEIRS), "the papers accepted were not returned"

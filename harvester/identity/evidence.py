@@ -117,7 +117,7 @@ def settle(
     if not _unsettled(fixed, anchors, stored):
         ruled = Ruled(fixed, anchors, stored, {})
         return Settled([_settled(o, ruled, None) for o in observations], None)
-    inputs = _inputs(observations, fixed, anchors, stored, fresh=fresh, members=members)
+    inputs = _inputs(observations, fixed, anchors, stored, fresh=fresh, full=full, members=members)
     judgement = inputs.judge()
     ruled = Ruled(fixed, anchors, stored, provenance(inputs, judgement))
     verdicts = judgement.verdicts
@@ -132,13 +132,15 @@ def _inputs(
     stored: Mapping[str, Seen],
     *,
     fresh: bool,
+    full: bool,
     members: Sequence[Paper],
 ) -> Inputs:
     """What the evidence weighs: the candidates whose author list names the profile, with
-    the members the answer did not return as accepted evidence (see :func:`settle`)."""
+    the members the answer did not return as accepted evidence (see :func:`settle`), but
+    those a person accepted: evidence for nothing else, returned or not."""
     candidates = [o for o in observations if o.paper.arxiv_id in fixed]
     returned = {o.paper.arxiv_id for o in observations}
-    extra = [p for p in members if p.arxiv_id not in returned]
+    extra = _Extra([p for p in members if p.arxiv_id not in returned], anchors, full)
     judged = [o.paper for o in candidates if _is_evidence(o, anchors)]
     ids = {p.arxiv_id for p in judged}
     anchored = anchors.claimed & ids
@@ -149,14 +151,34 @@ def _inputs(
         accepted = set()  # kept by their rule, but weighed as plain candidates (see settle)
     drawn = {i for i in accepted if (seen := stored.get(i)) is not None and seen.drawn_by}
     return Inputs(
-        candidates=tuple(candidate_of(p, anchors.matcher) for p in judged + extra),
+        candidates=tuple(candidate_of(p, anchors.matcher) for p in judged + extra.papers),
         anchored=frozenset(anchored),
-        accepted=frozenset(accepted | {p.arxiv_id for p in extra}),
+        accepted=frozenset(accepted | extra.accepted),
         rejected=frozenset(i for i in ids if (rule := fixed[i]) is not None and not rule[0]),
-        named=frozenset(named),
-        included=frozenset(accepted & anchors.include),
-        drawn=frozenset(drawn),
+        named=frozenset(named | extra.named),
+        included=frozenset(accepted & anchors.include) | extra.claimed,
+        drawn=frozenset(drawn) | extra.drawn,
     )
+
+
+class _Extra:
+    """The members the answer did not return: evidence, but for what a person accepted;
+    the claimed ones are seeds that can go; on an incremental harvest, whose memberships
+    were not read, any other one may have been drawn in by a claim (so a paper it vouches
+    for is, as far as provenance goes, drawn by the claims)."""
+
+    def __init__(self, papers: list[Paper], anchors: Anchors, full: bool) -> None:
+        ids = {p.arxiv_id for p in papers}
+        self.papers = papers
+        self.named = frozenset(i for i in ids - anchors.include if _person_accepted(i, anchors))
+        self.accepted = frozenset(ids - self.named)
+        self.claimed = self.accepted & (anchors.claimed | anchors.include)
+        self.drawn = frozenset() if full else self.accepted - self.claimed
+
+
+def _person_accepted(arxiv_id: str, anchors: Anchors) -> bool:
+    ruling = anchors.rulings.get(arxiv_id)
+    return ruling is not None and ruling.decision == ReviewDecision.ACCEPTED
 
 
 def needs_evidence(

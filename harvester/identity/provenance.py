@@ -39,8 +39,8 @@ SEEDS_SHOWN = 3
 @dataclass(frozen=True, slots=True)
 class Inputs:
     """What one judgement weighs (the arguments of :func:`harvester.identity.judge`), with
-    the removable seeds: the claimed and included ids, and the members that only earlier
-    seeds drew in (``drawn``)."""
+    the removable seeds: the claimed and included members (``included``), and the members
+    that only earlier seeds drew in (``drawn``)."""
 
     candidates: tuple[Candidate, ...]
     anchored: frozenset[str]

@@ -156,7 +156,7 @@ def _inputs(
         accepted=frozenset(accepted | extra.accepted),
         rejected=frozenset(i for i in ids if (rule := fixed[i]) is not None and not rule[0]),
         named=frozenset(named | extra.named),
-        included=frozenset(accepted & anchors.include) | extra.claimed,
+        claimed=frozenset(accepted & anchors.include) | extra.claimed,
         drawn=frozenset(drawn) | extra.drawn,
     )
 

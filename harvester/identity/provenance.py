@@ -39,21 +39,22 @@ SEEDS_SHOWN = 3
 @dataclass(frozen=True, slots=True)
 class Inputs:
     """What one judgement weighs (the arguments of :func:`harvester.identity.judge`), with
-    the removable seeds: the claimed and included members (``included``), and the members
-    that only earlier seeds drew in (``drawn``)."""
+    the removable seeds: the ids accepted as claims (``claimed``: ``include_ids``, and
+    claimed members the answer did not return) and the members only earlier seeds drew in
+    (``drawn``)."""
 
     candidates: tuple[Candidate, ...]
     anchored: frozenset[str]
     accepted: frozenset[str]
     rejected: frozenset[str]
     named: frozenset[str]
-    included: frozenset[str]
+    claimed: frozenset[str]
     drawn: frozenset[str]
 
     @property
     def roots(self) -> frozenset[str]:
         """The claims the evidence grows from: what a drawn paper records."""
-        return self.anchored | self.included
+        return self.anchored | self.claimed
 
     def judge(self, *, without_seeds: bool = False) -> Judgement:
         """The judgement, or (``without_seeds``) the one without the removable seeds."""
@@ -61,7 +62,7 @@ class Inputs:
 
         anchored, accepted = self.anchored, self.accepted
         if without_seeds:
-            anchored, accepted = frozenset(), accepted - self.included - self.drawn
+            anchored, accepted = frozenset(), accepted - self.claimed - self.drawn
         return judge(
             self.candidates,
             anchored=anchored,
@@ -95,7 +96,7 @@ def provenance(inputs: Inputs, judgement: Judgement) -> dict[str, tuple[str, ...
     accepted = _accepted(judgement) - fixed
     if not accepted:
         return {}
-    others = inputs.accepted - inputs.included - inputs.drawn
+    others = inputs.accepted - inputs.claimed - inputs.drawn
     without = _accepted(inputs.judge(without_seeds=True)) if others else set[str]()
     seeds = tuple(sorted(roots))
     return {i: seeds for i in accepted - without}

@@ -140,6 +140,27 @@ def test_what_a_claim_alone_drew_in_goes_with_the_claim(
     assert members(store) == set(HERS) and set(events(store, "excluded")) == set(THEIRS)
 
 
+def test_when_a_person_rejects_the_claims_what_they_drew_in_goes(
+    store: Store, okafor_server: LookalikeServer, db_url: str
+) -> None:
+    """A person wins over the feed: rejecting the two claims at once takes them out, and
+    the next full harvest the four papers they drew in, each with why."""
+    from harvester.review import decide
+
+    settings = settings_for(okafor_server, db_url)
+    claim(okafor_server, {*CLAIMED_HERS, *CLAIMED_THEIRS})
+    assert harvest(store, settings).exit_code == 0
+    assert members(store) == {*HERS, *THEIRS}
+    decide(store, KEY, [], CLAIMED_THEIRS, datetime.now(UTC))
+    assert members(store) == {*HERS, *THEIRS[2:]}, "the decision applies at once to those named"
+    assert harvest(store, settings, full=True).exit_code == 0
+    assert members(store) == set(HERS)
+    excluded = events(store, "excluded")
+    assert set(excluded) == set(THEIRS)
+    gone = f"brought in by {', '.join(CLAIMED_THEIRS)}, rejected by a person; "
+    assert all(excluded[i].startswith(gone) for i in THEIRS[2:]), excluded
+
+
 def test_a_persons_acceptance_draws_nothing_and_forgetting_it_takes_what_it_named(
     store: Store, okafor_server: LookalikeServer, db_url: str
 ) -> None:

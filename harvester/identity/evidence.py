@@ -303,7 +303,7 @@ def _settled(obs: Observation, ruled: Ruled, verdict: Verdict | None) -> Observa
 def _without(ruled: Ruled, arxiv_id: str, reason: str) -> str:
     """The evidence's reason, after what a lost seed brought in (the event says why)."""
     lost = lost_seeds(ruled.stored.get(arxiv_id), ruled.anchors)
-    return f"{seeds_gone(arxiv_id, lost)}; {reason}" if lost else reason
+    return f"{seeds_gone(arxiv_id, lost, ruled.anchors)}; {reason}" if lost else reason
 
 
 def _certain(rule: Rule) -> float:

@@ -108,24 +108,30 @@ def _accepted(judgement: Judgement) -> set[str]:
 
 def lost_seeds(seen: Seen | None, anchors: Anchors) -> list[str]:
     """The seeds a membership was drawn by that are gone: no longer claimed, included or
-    accepted by a person."""
+    accepted by a person, or rejected by a person (who wins over the feed)."""
     if seen is None:
         return []
     return [s for s in seen.drawn_by if not _stands(s, anchors)]
 
 
 def _stands(seed: str, anchors: Anchors) -> bool:
+    if seed in anchors.include:
+        return True  # the config wins over a person
     ruling = anchors.rulings.get(seed)
-    person = ruling is not None and ruling.decision == ReviewDecision.ACCEPTED
-    return seed in anchors.claimed or seed in anchors.include or person
+    if ruling is not None:
+        return ruling.decision == ReviewDecision.ACCEPTED
+    return seed in anchors.claimed
 
 
-def seeds_gone(arxiv_id: str, lost: Collection[str]) -> str:
-    """``brought in by 2401.00001, no longer claimed`` (the first few ids, then a count),
-    or ``no longer claimed`` for a paper that was in the profile by its own claim."""
+def seeds_gone(arxiv_id: str, lost: Collection[str], anchors: Anchors) -> str:
+    """``brought in by 2401.00001, no longer claimed`` (the first few ids, then a count; or
+    ``rejected by a person``), or ``no longer claimed`` for a paper that was in the profile
+    by its own claim."""
     ids = sorted(lost)
+    rejected = all(i in anchors.rulings for i in ids)
+    why = "rejected by a person" if rejected else "no longer claimed"
     if ids == [arxiv_id]:
-        return "no longer claimed"
+        return why
     shown = ", ".join(ids[:SEEDS_SHOWN])
     more = f" and {len(ids) - SEEDS_SHOWN} more" if len(ids) > SEEDS_SHOWN else ""
-    return f"brought in by {shown}{more}, no longer claimed"
+    return f"brought in by {shown}{more}, {why}"

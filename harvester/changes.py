@@ -52,6 +52,8 @@ class Observation:
     #: the evidence does not settle it: the paper is held for review (not a member)
     held: bool = False
     score: float | None = None
+    #: what brought it in (:attr:`harvester.plans.Seen.drawn_by`)
+    drawn_by: tuple[str, ...] = ()
 
     @property
     def judged(self) -> bool:
@@ -270,7 +272,9 @@ def _membership(
     obs: Observation, status: Membership, matched: str | None, reason: str | None
 ) -> Seen:
     p = obs.paper
-    return Seen(p.arxiv_id, status, matched, reason, p.version, p.withdrawn, meta_of(p), obs.score)
+    drawn = obs.drawn_by if status == Membership.ACTIVE else ()
+    meta = meta_of(p)
+    return Seen(p.arxiv_id, status, matched, reason, p.version, p.withdrawn, meta, obs.score, drawn)
 
 
 def _replace(seen: Seen, status: str, reason: str | None, score: float | None = None) -> Seen:
@@ -283,4 +287,5 @@ def _replace(seen: Seen, status: str, reason: str | None, score: float | None = 
         seen.withdrawn,
         seen.meta,
         seen.score if score is None else score,
+        seen.drawn_by,
     )

@@ -56,6 +56,9 @@ class Seen:
     meta: Mapping[str, object]
     #: the identity evidence's score (None: not judged)
     score: float | None = None
+    #: the seeds (claimed or included ids) the evidence accepted it only through, or its
+    #: own id for a paper in the profile by a claim alone: when one goes, it is judged again
+    drawn_by: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -130,7 +130,8 @@ def draft(harvest: AuthorHarvest, snapshot: Snapshot) -> Draft:
     unchanged = all(p.arxiv_id in snapshot.unchanged for p in harvest.papers)
     found = Draft(harvest, part, observations, seen, anchors, unchanged, due)
     members = anchors is not None and (
-        bool(due) or needs_evidence(observations, anchors, seen, fresh=found.fresh)
+        bool(due)
+        or needs_evidence(observations, anchors, seen, fresh=found.fresh, full=_complete(harvest))
     )
     return replace(found, recheck=_recheck(found), members=members)
 
@@ -158,7 +159,12 @@ def decide(found: Draft, extras: Extras) -> AuthorPlan:
         ]
         members = extras.members.get(harvest.key, ())
         settled = settle(
-            observations, found.anchors, found.seen, fresh=found.fresh, members=members
+            observations,
+            found.anchors,
+            found.seen,
+            fresh=found.fresh,
+            members=members,
+            full=_complete(harvest),
         )
         observations, ambiguous = settled.observations, settled.ambiguous
     if harvest.shortfall is not None:
@@ -177,6 +183,12 @@ def decide(found: Draft, extras: Extras) -> AuthorPlan:
         quiet=not harvest.full and _quiet(found, plan),
         shortfall=harvest.shortfall,
     )
+
+
+def _complete(harvest: AuthorHarvest) -> bool:
+    """A full harvest with the whole answer: the one that judges again what a seed that
+    went brought in (:mod:`harvester.identity.provenance`)."""
+    return harvest.full and harvest.shortfall is None
 
 
 def additions(observations: Sequence[Observation]) -> list[Observation]:

@@ -12,7 +12,8 @@ Pure: no I/O, no clock. Modules: :mod:`.matching` (a profile's names and explici
 evidence), :mod:`.judgement` (the evidence's decision rules on same-name candidates), with
 :mod:`.model` (candidates, verdicts and the numbers), :mod:`.space` (the candidates as
 matrices, measured against the accepted papers), :mod:`.bodies` (bodies of work: someone
-else's, or the one to accept) and :mod:`.explain` (a reason a person can check).
+else's, or the one to accept), :mod:`.explain` (a reason a person can check) and
+:mod:`.provenance` (what a claim alone brought in, judged again when the claim goes).
 
 :func:`judge` is imported on first use: it brings numpy and scipy, which commands that
 never consult the evidence (``status``) start without. The words of a verdict are

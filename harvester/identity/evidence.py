@@ -9,7 +9,9 @@ verdicts into the verdicts :func:`harvester.changes.plan_changes` records:
   (``exclude_ids``, then ``include_ids``), then a person (``harvest review``), then the
   author identifier feed (every paper in it is the author's), then, unless the profile's
   identity is new or changed, the profile itself (a member stays a member: decisions
-  stand, and a full harvest does not reshuffle them); the rest are judged on evidence
+  stand, and a full harvest does not reshuffle them; but on a complete full harvest, a
+  member that claims no longer made alone brought in is judged again without them,
+  :mod:`.provenance`); the rest are judged on evidence
   (:func:`harvester.identity.judge`: co-authors, categories, text, years), against the
   members and every settled candidate whose author list names the profile (a paper only
   ``include_ids`` or the feed brings in is kept, but not weighed: one odd paper must not
@@ -30,7 +32,8 @@ from ..plans import Ruling, Seen
 from ..records import Paper
 from ..vocabulary import Decision, Membership, ReviewDecision
 from .matching import MatchDecision, Matcher
-from .model import Candidate, Judgement, Verdict
+from .model import Candidate, Verdict
+from .provenance import Inputs, Rule, Ruled, lost_seeds, provenance, seeds_gone
 
 __all__ = [
     "Anchors",
@@ -94,6 +97,7 @@ def settle(
     *,
     fresh: bool,
     members: Sequence[Paper],
+    full: bool = True,
 ) -> Settled:
     """The verdict on each returned paper (see the module docstring).
 
@@ -109,31 +113,34 @@ def settle(
     seed held 74 of the seed profile's 76 papers): they are kept by their rule, and the
     evidence looks for bodies of work among all candidates, as without any decision.
     """
-    fixed = _rules(observations, anchors, stored, fresh)
+    fixed = _rules(observations, anchors, stored, fresh, full)
     if not _unsettled(fixed, anchors, stored):
-        return Settled([_settled(o, fixed, None, anchors) for o in observations], None)
-    judgement = _judged(observations, fixed, anchors, fresh=fresh, members=members)
+        ruled = Ruled(fixed, anchors, stored, {})
+        return Settled([_settled(o, ruled, None) for o in observations], None)
+    inputs = _inputs(observations, fixed, anchors, stored, fresh=fresh, full=full, members=members)
+    judgement = inputs.judge()
+    ruled = Ruled(fixed, anchors, stored, provenance(inputs, judgement))
     verdicts = judgement.verdicts
-    settled = [_settled(o, fixed, verdicts.get(o.paper.arxiv_id), anchors) for o in observations]
+    settled = [_settled(o, ruled, verdicts.get(o.paper.arxiv_id)) for o in observations]
     return Settled(settled, judgement.ambiguous)
 
 
-def _judged(
+def _inputs(
     observations: Sequence[Observation],
     fixed: Mapping[str, Rule],
     anchors: Anchors,
+    stored: Mapping[str, Seen],
     *,
     fresh: bool,
+    full: bool,
     members: Sequence[Paper],
-) -> Judgement:
-    """The evidence's verdicts on the candidates whose author list names the profile, with
-    the members the answer did not return as accepted evidence (see :func:`settle`)."""
-    from .judgement import judge  # numpy and scipy load only when the evidence is consulted:
-    # commands that read (status) start without them
-
+) -> Inputs:
+    """What the evidence weighs: the candidates whose author list names the profile, with
+    the members the answer did not return as accepted evidence (see :func:`settle`), but
+    those a person accepted: evidence for nothing else, returned or not."""
     candidates = [o for o in observations if o.paper.arxiv_id in fixed]
     returned = {o.paper.arxiv_id for o in observations}
-    extra = [p for p in members if p.arxiv_id not in returned]
+    extra = _Extra([p for p in members if p.arxiv_id not in returned], anchors, full)
     judged = [o.paper for o in candidates if _is_evidence(o, anchors)]
     ids = {p.arxiv_id for p in judged}
     anchored = anchors.claimed & ids
@@ -142,13 +149,36 @@ def _judged(
     accepted -= named  # a person's decision applies to the paper it names, and no further
     if fresh and not anchored:
         accepted = set()  # kept by their rule, but weighed as plain candidates (see settle)
-    return judge(
-        [candidate_of(p, anchors.matcher) for p in judged + extra],
-        anchored=anchored,
-        accepted=accepted | {p.arxiv_id for p in extra},
-        rejected={i for i in ids if (rule := fixed[i]) is not None and not rule[0]},
-        named=named,
+    drawn = {i for i in accepted if (seen := stored.get(i)) is not None and seen.drawn_by}
+    return Inputs(
+        candidates=tuple(candidate_of(p, anchors.matcher) for p in judged + extra.papers),
+        anchored=frozenset(anchored),
+        accepted=frozenset(accepted | extra.accepted),
+        rejected=frozenset(i for i in ids if (rule := fixed[i]) is not None and not rule[0]),
+        named=frozenset(named | extra.named),
+        claimed=frozenset(accepted & anchors.include) | extra.claimed,
+        drawn=frozenset(drawn) | extra.drawn,
     )
+
+
+class _Extra:
+    """The members the answer did not return: evidence, but for what a person accepted;
+    the claimed ones are seeds that can go; on an incremental harvest, whose memberships
+    were not read, any other one may have been drawn in by a claim (so a paper it vouches
+    for is, as far as provenance goes, drawn by the claims)."""
+
+    def __init__(self, papers: list[Paper], anchors: Anchors, full: bool) -> None:
+        ids = {p.arxiv_id for p in papers}
+        self.papers = papers
+        self.named = frozenset(i for i in ids - anchors.include if _person_accepted(i, anchors))
+        self.accepted = frozenset(ids - self.named)
+        self.claimed = self.accepted & (anchors.claimed | anchors.include)
+        self.drawn = frozenset() if full else self.accepted - self.claimed
+
+
+def _person_accepted(arxiv_id: str, anchors: Anchors) -> bool:
+    ruling = anchors.rulings.get(arxiv_id)
+    return ruling is not None and ruling.decision == ReviewDecision.ACCEPTED
 
 
 def needs_evidence(
@@ -157,11 +187,12 @@ def needs_evidence(
     stored: Mapping[str, Seen],
     *,
     fresh: bool,
+    full: bool = True,
 ) -> bool:
     """Will :func:`settle` consult the evidence (and so weigh the profile's members)? Only
     when some candidate is settled by no rule, or a claim is new to the profile: a steady
     harvest of a settled profile is not (same arguments as :func:`settle`)."""
-    return _unsettled(_rules(observations, anchors, stored, fresh), anchors, stored)
+    return _unsettled(_rules(observations, anchors, stored, fresh, full), anchors, stored)
 
 
 def _unsettled(fixed: Mapping[str, Rule], anchors: Anchors, stored: Mapping[str, Seen]) -> bool:
@@ -176,11 +207,31 @@ def _unsettled(fixed: Mapping[str, Rule], anchors: Anchors, stored: Mapping[str,
 
 
 def _rules(
-    observations: Sequence[Observation], anchors: Anchors, stored: Mapping[str, Seen], fresh: bool
+    observations: Sequence[Observation],
+    anchors: Anchors,
+    stored: Mapping[str, Seen],
+    fresh: bool,
+    full: bool,
 ) -> dict[str, Rule]:
-    """Each candidate's rule, by id (non-candidates are not in it)."""
+    """Each candidate's rule, by id (non-candidates are not in it). On a complete full
+    harvest, a member whose seed went (:func:`lost_seeds`) stands on no rule: the evidence
+    judges it again without that seed."""
     candidates = [o for o in observations if _is_candidate(o, anchors)]
-    return {o.paper.arxiv_id: _fixed(o, anchors, stored, fresh) for o in candidates}
+    rules = {o.paper.arxiv_id: _fixed(o, anchors, stored, fresh) for o in candidates}
+    if full:
+        for arxiv_id, rule in rules.items():
+            seen = stored.get(arxiv_id)
+            if rule is not None and _standing(rule, seen) and lost_seeds(seen, anchors):
+                rules[arxiv_id] = None
+    return rules
+
+
+def _standing(rule: tuple[bool, str], seen: Seen | None) -> bool:
+    """Is the rule that the paper is a member already (no claim, person or config)?"""
+    return seen is not None and rule == (True, seen.reason or STANDS)
+
+
+STANDS = "a member already"
 
 
 def _is_candidate(obs: Observation, anchors: Anchors) -> bool:
@@ -198,8 +249,6 @@ def _is_evidence(obs: Observation, anchors: Anchors) -> bool:
 
 
 FEED_REASON = "in the author identifier feed"
-Rule = tuple[bool, str] | None
-"""Accepted or not, and why; None: for the evidence to decide."""
 
 
 def _fixed(obs: Observation, anchors: Anchors, stored: Mapping[str, Seen], fresh: bool) -> Rule:
@@ -216,37 +265,45 @@ def _fixed(obs: Observation, anchors: Anchors, stored: Mapping[str, Seen], fresh
         return True, FEED_REASON
     seen = stored.get(arxiv_id)
     if not fresh and seen is not None and seen.status in STANDING:
-        return True, seen.reason or "a member already"
+        return True, seen.reason or STANDS
     return None
 
 
-def _settled(
-    obs: Observation,
-    fixed: Mapping[str, Rule],
-    verdict: Verdict | None,
-    anchors: Anchors,
-) -> Observation:
+def _settled(obs: Observation, ruled: Ruled, verdict: Verdict | None) -> Observation:
     """The observation ``plan_changes`` records for one returned paper."""
     arxiv_id = obs.paper.arxiv_id
-    if arxiv_id not in fixed:
+    if arxiv_id not in ruled.fixed:
         return obs  # not a candidate: the name matcher's verdict
-    rule = fixed[arxiv_id]
+    rule = ruled.fixed[arxiv_id]
     score = verdict.score if verdict is not None else _certain(rule)
-    matched = anchors.matcher.matching_author(obs.paper)
+    matched = ruled.anchors.matcher.matching_author(obs.paper)
     if rule is not None:
         accepted, reason = rule
-        if verdict is not None and accepted and reason == FEED_REASON:
-            if verdict.decision == Decision.HELD:  # a claim of another body: a mistake
+        seen = ruled.stored.get(arxiv_id)
+        drawn = seen.drawn_by if seen is not None and _standing(rule, seen) else ()
+        if accepted and reason == FEED_REASON:
+            drawn = (arxiv_id,)  # in the profile by its claim: it goes with the claim
+            if verdict is not None and verdict.decision == Decision.HELD:  # another body's
                 stray = MatchDecision(False, None, verdict.reason)
                 return Observation(obs.paper, stray, held=True, score=score)
-            reason = verdict.reason  # the feed's words and the evidence's, for a check
-        return Observation(obs.paper, MatchDecision(accepted, matched, reason), score=score)
+            if verdict is not None:
+                reason = verdict.reason  # the feed's words and the evidence's, for a check
+        decided = MatchDecision(accepted, matched, reason)
+        return Observation(obs.paper, decided, score=score, drawn_by=drawn if accepted else ())
     assert verdict is not None, "the evidence judges every unsettled candidate"
     decision = verdict.decision
     accepted = decision == Decision.ACCEPTED
     held = decision == Decision.HELD
-    verdict_of = MatchDecision(accepted, matched if accepted else None, verdict.reason)
-    return Observation(obs.paper, verdict_of, held=held, score=score)
+    reason = verdict.reason if accepted else _without(ruled, arxiv_id, verdict.reason)
+    verdict_of = MatchDecision(accepted, matched if accepted else None, reason)
+    drawn = ruled.drawn.get(arxiv_id, ()) if accepted else ()
+    return Observation(obs.paper, verdict_of, held=held, score=score, drawn_by=drawn)
+
+
+def _without(ruled: Ruled, arxiv_id: str, reason: str) -> str:
+    """The evidence's reason, after what a lost seed brought in (the event says why)."""
+    lost = lost_seeds(ruled.stored.get(arxiv_id), ruled.anchors)
+    return f"{seeds_gone(arxiv_id, lost, ruled.anchors)}; {reason}" if lost else reason
 
 
 def _certain(rule: Rule) -> float:

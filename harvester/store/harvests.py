@@ -230,6 +230,7 @@ def _upsert_memberships(conn: Connection, rows: list[dict[str, Any]]) -> None:
         "seen_withdrawn",
         "seen_meta",
         "score",
+        "drawn_by",
     )
     stmt = stmt.on_conflict_do_update(
         index_elements=["author_key", "arxiv_id"],
@@ -274,6 +275,7 @@ def _membership_row(author_key: str, s: Seen, now: datetime) -> dict[str, Any]:
         "seen_meta": json.dumps(s.meta, sort_keys=True),
         "since": now,
         "score": s.score,
+        "drawn_by": " ".join(s.drawn_by) or None,
     }
 
 

@@ -48,6 +48,7 @@ def seen_of(rows: Iterable[Any]) -> dict[str, Seen]:
             bool(r.seen_withdrawn),
             json.loads(r.seen_meta),
             score_of(r.score),
+            tuple(str(r.drawn_by).split()) if r.drawn_by else (),
         )
         for r in rows
     }

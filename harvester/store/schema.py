@@ -169,6 +169,11 @@ membership = Table(
     Column("seen_meta", Text, nullable=False, doc="JSON of the compared metadata"),
     Column("since", UTCDateTime, nullable=False),
     Column("score", Float, doc="the identity evidence's score (harvester.identity); null: none"),
+    Column(
+        "drawn_by",
+        Text,
+        doc="the claimed or included ids (space-separated) it is in the profile through alone",
+    ),
     Index("ix_membership_arxiv_id", "arxiv_id"),
 )
 

@@ -36,9 +36,10 @@ check: $(STAMP)
 	$(BIN)/ruff check harvester arxiv_lookalike tests scripts
 	$(BIN)/mypy
 
-# Two processes: each test has its own SQLite file or PostgreSQL schema.
+# Two processes: each test has its own SQLite file or PostgreSQL schema. The slowest tests
+# are listed at the end, so that a run that grows past ten minutes says where the time went.
 pytest: $(STAMP) postgres systemd-analyze chromium
-	$(BIN)/pytest -q -p no:cacheprovider -n 2
+	$(BIN)/pytest -q -p no:cacheprovider -n 2 --durations=25
 
 test: check pytest
 

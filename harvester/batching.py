@@ -225,7 +225,7 @@ def attribute(
             shares[author.key] = list(papers)
             continue
         for phrase in _phrases(author):
-            by_word.setdefault(phrase.split()[0], []).append((author.key, phrase))
+            by_word.setdefault(_lead(phrase.split()), []).append((author.key, phrase))
         for arxiv_id in {*author.include_ids, *(claimed or {}).get(author.key, frozenset())}:
             by_id.setdefault(arxiv_id, set()).add(author.key)
     for paper in papers:
@@ -238,13 +238,22 @@ def _in_scope(
     paper: Paper, by_word: Mapping[str, list[tuple[str, str]]], by_id: Mapping[str, set[str]]
 ) -> set[str]:
     """The keys of the authors in whose scope ``paper`` is: a phrase of theirs is in its
-    author text (looked up by the phrase's first word, so the cost follows the paper's
-    words, not the number of authors), or its id is listed for them."""
+    author text (looked up by the phrase's first two words, :func:`_lead`, so the cost
+    follows the paper's words, not the number of authors sharing a first name), or its id
+    is listed for them."""
     text = _scope_text(a.name for a in paper.authors)
     keys = set(by_id.get(paper.arxiv_id, ()))
-    for word in set(text.split()):
-        keys.update(key for key, phrase in by_word.get(word, ()) if phrase in text)
+    words = text.split()
+    leads = {*words, *(_lead(words[i : i + 2]) for i in range(len(words) - 1))}
+    for lead in leads:
+        keys.update(key for key, phrase in by_word.get(lead, ()) if phrase in text)
     return keys
+
+
+def _lead(words: Sequence[str]) -> str:
+    """A phrase's index key: its first two words (its one word, if one). A phrase is a
+    contiguous run of the text's words, so its first two are adjacent words there."""
+    return " ".join(words[:2])
 
 
 def may_concern(author: AuthorSettings, names: Sequence[str] | None) -> bool:

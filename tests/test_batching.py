@@ -93,8 +93,10 @@ def test_a_share_is_what_the_authors_own_query_would_return() -> None:
     ]
     lovelace = author("ada", "Ada Lovelace")
     explicit = author("x", "X Y", query="cat:cs.LG")
-    shares = attribute([kakade, lovelace, explicit], papers)
+    mononym = author("mononym", "Kakade")  # one word: indexed by it alone
+    shares = attribute([kakade, lovelace, explicit, mononym], papers)
     assert [p.arxiv_id[-1] for p in shares["kakade"]] == ["1", "2", "4"]
+    assert [p.arxiv_id[-1] for p in shares["mononym"]] == ["1", "2", "3"]
     assert [p.arxiv_id[-1] for p in shares["ada"]] == ["1", "5"]
     assert shares["x"] == papers
 

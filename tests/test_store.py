@@ -13,9 +13,10 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, select, text
 
 from harvester.errors import SchemaTooNewError
-from harvester.records import Author, Paper
+from harvester.records import Author, Paper, PaperVersion
 from harvester.store import PUBLIC_VIEWS, Store, current_revision, head_revision
 from harvester.store import schema as t
+from harvester.store.copying import COPY_MIN_ROWS
 from harvester.store.papers import ID_CHUNK, author_row, insert_rows, paper_row
 from harvester.store.schema import metadata
 
@@ -115,14 +116,24 @@ def test_the_fingerprint_keeps_its_format(store: Store) -> None:
         assert conn.execute(select(t.paper.c.fingerprint)).scalar_one() == pinned
 
 
-def test_insert_rows_stores_what_sqlalchemy_stores(store: Store) -> None:
-    """The driver-level ``executemany`` converts values exactly as ``conn.execute`` does."""
+@pytest.mark.parametrize("copies", [1, COPY_MIN_ROWS], ids=["executemany", "copy"])
+def test_insert_rows_stores_what_sqlalchemy_stores(store: Store, copies: int) -> None:
+    """The driver-level ``executemany``, and ``COPY`` for many rows on PostgreSQL, convert
+    values exactly as ``conn.execute`` does."""
     rows = [
-        paper_row(_paper("2401.00001"), T1),
-        paper_row(_paper("2401.00002", comment="c", journal_ref="J", doi=None), T1),
-        paper_row(_paper("hep-th/9901001", withdrawn=True, title="Ωmega"), T2),
+        row
+        for n in range(copies)
+        for row in (
+            paper_row(_paper(f"2401.{n:05d}"), T1),
+            paper_row(_paper(f"2402.{n:05d}", comment="c\tx\n", journal_ref="J", doi=None), T1),
+            paper_row(_paper(f"hep-th/99{n:05d}", withdrawn=True, title="Ωmega \\N"), T2),
+        )
     ]
-    authors = [author_row("2401.00001", i, a) for i, a in enumerate(_paper().authors)]
+    authors = [
+        author_row(f"2401.{n:05d}", i, a)
+        for n in range(copies)
+        for i, a in enumerate(_paper().authors)
+    ]
     stored = []
     for insert in (
         lambda conn, table, rows: conn.execute(table.insert(), rows),
@@ -135,7 +146,7 @@ def test_insert_rows_stores_what_sqlalchemy_stores(store: Store) -> None:
             insert(conn, t.paper_author, authors)
         stored.append((_rows(store, "paper"), _rows(store, "paper_author")))
     assert stored[0] == stored[1]
-    assert len(stored[0][0]) == 3 and len(stored[0][1]) == 2
+    assert len(stored[0][0]) == 3 * copies and len(stored[0][1]) == 2 * copies
 
 
 def test_only_new_and_changed_papers_are_written(store: Store) -> None:
@@ -163,6 +174,46 @@ def test_only_new_and_changed_papers_are_written(store: Store) -> None:
         ]
     with store.transaction() as conn:
         assert store.save_papers(conn, [changed, same, renamed, new], T2) == 0
+
+
+@pytest.mark.parametrize("k", [1, COPY_MIN_ROWS], ids=["row-by-row", "copy"])
+def test_a_large_batch_writes_what_a_small_one_writes(store: Store, k: int) -> None:
+    """New, changed, stale (an older version) and unchanged papers with their versions:
+    the same outcome whether a batch goes row by row or, large on PostgreSQL, by ``COPY``
+    into temporary tables and one upsert."""
+    v1 = PaperVersion(1, datetime(2024, 1, 1, tzinfo=UTC), 12)
+    v2 = PaperVersion(2, datetime(2024, 2, 1, tzinfo=timezone(timedelta(hours=-5))), None)
+    ids = range(k)
+    first = [
+        *(_paper(f"2401.{n:05d}", history=(v1,)) for n in ids),  # to be changed
+        *(_paper(f"2402.{n:05d}", version=2, history=(v1, v2)) for n in ids),  # then stale
+        *(_paper(f"2403.{n:05d}", history=(v1,)) for n in ids),  # unchanged
+    ]
+    second = [
+        *(_paper(f"2401.{n:05d}", version=2, history=(v1, v2)) for n in ids),
+        *(_paper(f"2402.{n:05d}", title="Stale", history=(v1,)) for n in ids),
+        *(_paper(f"2403.{n:05d}", history=(v1,)) for n in ids),
+        *(_paper(f"2404.{n:05d}", history=(v1,)) for n in ids),  # new
+    ]
+    with store.transaction() as conn:
+        assert store.save_papers(conn, first, T1) == 3 * k
+    with store.transaction() as conn:
+        assert store.save_papers(conn, second, T2) == 2 * k
+    p = t.paper.c
+    with store.engine.connect() as conn:
+        stmt = select(p.arxiv_id, p.version, p.title, p.first_seen_at, p.changed_at)
+        rows = {r.arxiv_id: tuple(r)[1:] for r in conn.execute(stmt)}
+    assert rows["2401.00000"] == (2, "Déjà vu: a title", T1, T2)
+    assert rows["2402.00000"] == (2, "Déjà vu: a title", T1, T1)
+    assert rows["2403.00000"] == (1, "Déjà vu: a title", T1, T1)
+    assert rows["2404.00000"] == (1, "Déjà vu: a title", T2, T2)
+    assert len(rows) == 4 * k and len(_rows(store, "paper_author")) == 8 * k
+    with store.engine.connect() as conn:
+        versions = [tuple(r) for r in conn.execute(select(t.paper_version))]
+    assert len(versions) == 6 * k
+    assert ("2401.00000", 2, datetime(2024, 2, 1, 5, tzinfo=UTC), None) in versions
+    changes = _rows(store, "derived_change")  # 3k new, 2k written, 2 former authors of k
+    assert len(changes) == 7 * k
 
 
 def test_a_batch_larger_than_an_id_chunk(store: Store) -> None:

@@ -18,14 +18,16 @@ between, so new and changed rows go through ``INSERT ... ON CONFLICT DO UPDATE .
 WHERE fingerprint IS DISTINCT FROM``, which writes only what still differs.
 
 Inserts are one driver ``executemany`` each (:func:`insert_rows`): SQLAlchemy's
-handling of each row's parameters costs more than SQLite's insert itself.
+handling of each row's parameters costs more than SQLite's insert itself. On PostgreSQL a
+batch of many rows goes by ``COPY`` instead (:mod:`.copying`; the upsert from a temporary
+table), a round trip a batch rather than a statement a row.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -35,6 +37,7 @@ from sqlalchemy.dialects import postgresql
 from ..names import fold_name
 from ..records import Author, Paper
 from . import schema as t
+from .copying import bound_values, copy_rows, copy_wanted, staged
 
 _T = TypeVar("_T")
 
@@ -145,51 +148,19 @@ def author_row(arxiv_id: str, position: int, a: Author) -> dict[str, Any]:
 
 
 def insert_rows(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """``conn.execute(table.insert(), rows)`` as one ``executemany`` on the driver.
-
-    Every row has the keys of the first. Each value goes through its column type's
-    bind processor for this dialect, as SQLAlchemy runs it, so the same values are
-    stored; what is skipped is SQLAlchemy's bookkeeping per row. A value that is the
-    very object of the row before (``now`` in every row) is processed once.
-    """
+    """``conn.execute(table.insert(), rows)`` as one ``executemany`` on the driver, or one
+    ``COPY`` for many rows on PostgreSQL (:mod:`.copying`). Every row has the keys of the
+    first."""
     if not rows:
         return
-    dialect = conn.dialect
-    compiled = table.insert().compile(dialect=dialect, column_keys=list(rows[0]))
+    if copy_wanted(conn, rows):
+        copy_rows(conn, table, rows)
+        return
+    compiled = table.insert().compile(dialect=conn.dialect, column_keys=list(rows[0]))
     order = list(compiled.positiontup or compiled.binds)
-    processors = [
-        (index, _Processed(processor))
-        for index, key in enumerate(order)
-        if (processor := table.c[key].type.dialect_impl(dialect).bind_processor(dialect))
-    ]
-    params: list[Any] = []
-    for row in rows:
-        values = [row[key] for key in order]
-        for index, processed in processors:
-            values[index] = processed(values[index])
-        params.append(
-            tuple(values) if compiled.positional else dict(zip(order, values, strict=True))
-        )
+    values = bound_values(conn, table, order, rows)
+    params = values if compiled.positional else [dict(zip(order, v, strict=True)) for v in values]
     conn.exec_driver_sql(compiled.string, params)
-
-
-class _Processed:
-    """A column's bind processor, remembering its last value (compared by identity)."""
-
-    __slots__ = ("last", "processor", "result")
-
-    def __init__(self, processor: Callable[[Any], Any]) -> None:
-        self.processor = processor
-        self.last: Any = _NOTHING
-        self.result: Any = None
-
-    def __call__(self, value: Any) -> Any:
-        if value is not self.last:
-            self.last, self.result = value, self.processor(value)
-        return self.result
-
-
-_NOTHING = object()
 
 
 def _fingerprints(conn: Connection, ids: list[str]) -> dict[str, tuple[str, int]]:
@@ -224,19 +195,32 @@ def _update_params(row: dict[str, Any]) -> dict[str, Any]:
 
 def _upsert_papers(conn: Connection, rows: list[dict[str, Any]]) -> list[str]:
     """Upsert (PostgreSQL), rewriting a row only if its fingerprint differs; returns
-    the ids written. Another process may have stored one of ``rows`` since the read."""
+    the ids written. Another process may have stored one of ``rows`` since the read.
+    Many rows are copied into a temporary table and upserted from it in one statement."""
     if not rows:
         return []
     insert = postgresql.insert(t.paper)
+    if not copy_wanted(conn, rows):
+        return [row[0] for row in conn.execute(_on_conflict(insert), rows)]
+    with staged(conn, t.paper) as incoming:
+        copy_rows(conn, t.paper, rows, into=incoming.name)
+        columns = list(rows[0])
+        from_incoming = insert.from_select(columns, select(*(incoming.c[c] for c in columns)))
+        written = {row[0] for row in conn.execute(_on_conflict(from_incoming))}
+    return [row["arxiv_id"] for row in rows if row["arxiv_id"] in written]
+
+
+def _on_conflict(insert: postgresql.Insert) -> Any:
+    """``insert`` rewriting a stored row only where the fingerprint differs and the
+    version is not older; returning the ids written."""
     excluded = insert.excluded
     kept = {"arxiv_id", "first_seen_at"}
-    stmt = insert.on_conflict_do_update(
+    return insert.on_conflict_do_update(
         index_elements=["arxiv_id"],
         set_={c.name: excluded[c.name] for c in t.paper.c if c.name not in kept},
         where=t.paper.c.fingerprint.is_distinct_from(excluded.fingerprint)
         & (t.paper.c.version <= excluded.version),
     ).returning(t.paper.c.arxiv_id)
-    return [row[0] for row in conn.execute(stmt, rows)]
 
 
 def _delete_authors(conn: Connection, ids: list[str]) -> set[tuple[str, str]]:

@@ -23,6 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from ..records import Paper
 from . import schema as t
+from .copying import copy_rows, copy_wanted, staged
 
 VERSION_CHUNK = 5000
 """Version rows per executemany."""
@@ -32,7 +33,8 @@ OVERLAP = timedelta(days=1)
 
 def save_versions(conn: Connection, papers: Iterable[Paper]) -> None:
     """Insert the ``paper_version`` rows not stored yet (a stored one is left alone: a
-    version's date and size never change), in one statement a chunk."""
+    version's date and size never change), in one statement a chunk (many rows on
+    PostgreSQL: by ``COPY``, :mod:`.copying`)."""
     rows = [
         {"arxiv_id": p.arxiv_id, "version": v.version, "submitted": v.submitted,
          "size_kb": v.size_kb}
@@ -41,12 +43,26 @@ def save_versions(conn: Connection, papers: Iterable[Paper]) -> None:
     ]  # fmt: skip
     if not rows:
         return
+    if copy_wanted(conn, rows):
+        _copy_versions(conn, rows)
+        return
     if conn.dialect.name == "postgresql":
         statement: Any = postgresql.insert(t.paper_version).on_conflict_do_nothing()
     else:
         statement = sqlite.insert(t.paper_version).on_conflict_do_nothing()
     for start in range(0, len(rows), VERSION_CHUNK):
         conn.execute(statement, rows[start : start + VERSION_CHUNK])
+
+
+def _copy_versions(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Many version rows (PostgreSQL): copied into a temporary table, then one
+    ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``."""
+    columns = list(rows[0])
+    with staged(conn, t.paper_version) as incoming:
+        copy_rows(conn, t.paper_version, rows, into=incoming.name)
+        select_all = select(*(incoming.c[c] for c in columns))
+        insert = postgresql.insert(t.paper_version).from_select(columns, select_all)
+        conn.execute(insert.on_conflict_do_nothing())
 
 
 def window_start(engine: Engine, set_spec: str) -> date | None:

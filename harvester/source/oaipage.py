@@ -20,10 +20,9 @@ from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from lxml import etree
-
-from ..errors import HostileResponseError, IncompleteResponseError, OaiProtocolError
+from ..errors import IncompleteResponseError, OaiProtocolError
 from ..records import Author, OaiRecord, PaperVersion, RawEntry
+from .feed import safe_xml
 from .rawauthors import decode_tex, parse_raw_authors
 
 __all__ = ["Identity", "OaiPage", "parse_identify", "parse_list"]
@@ -88,17 +87,7 @@ def parse_list(body: bytes, url: str, verb: str = "ListRecords") -> OaiPage:
 
 
 def _document(body: bytes, url: str) -> Any:
-    parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False, recover=False
-    )
-    try:
-        root = etree.fromstring(body, parser)
-    except (etree.LxmlError, ValueError) as exc:
-        raise IncompleteResponseError(f"not well-formed XML: {str(exc)[:120]}", url=url) from exc
-    if root is None:
-        raise IncompleteResponseError("empty document", url=url)
-    if root.getroottree().docinfo.doctype:
-        raise HostileResponseError("response declares a DOCTYPE", url=url)
+    root = safe_xml(body, url)
     if root.tag != OAI + "OAI-PMH":
         raise IncompleteResponseError(f"not an OAI-PMH answer (root {str(root.tag)[:80]})", url=url)
     return root

@@ -105,16 +105,27 @@ _OAI_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?OAI-PMH>\s*$")
 
 def check_oai(body: bytes, url: str) -> None:
     """An ``OAI-PMH`` root, no DTD or entity declaration, the closing tag at the end."""
-    root = _OAI_ROOT.search(body)
-    if root is None:
+    _check_document(body, url, (_OAI_ROOT, _OAI_END), "OAI-PMH answer", "<OAI-PMH>")
+
+
+def _check_document(
+    body: bytes, url: str, tags: tuple[re.Pattern[bytes], re.Pattern[bytes]], what: str, root: str
+) -> None:
+    """A complete body of ``what`` (an Atom feed, an OAI-PMH answer): its ``root``
+    element opened (``tags[0]``) with no DTD before it and no entity declared anywhere, and
+    closed at the end (``tags[1]``): a cut answer or a hostile one is refused before any
+    parser sees it."""
+    opening, closing = tags
+    found = opening.search(body)
+    if found is None:
         raise IncompleteResponseError(
-            f"response is not an OAI-PMH answer ({len(body)} bytes, no <OAI-PMH> element)", url=url
+            f"response is not an {what} ({len(body)} bytes, no {root} element)", url=url
         )
-    if b"<!DOCTYPE" in body[: root.start()] or b"<!ENTITY" in body:
+    if b"<!DOCTYPE" in body[: found.start()] or b"<!ENTITY" in body:
         raise HostileResponseError("response declares a DOCTYPE or entities", url=url)
-    if not _OAI_END.search(body[-256:]):
+    if not closing.search(body[-256:]):
         raise IncompleteResponseError(
-            f"response is not a complete OAI-PMH answer ({len(body)} bytes)", url=url
+            f"response is not a complete {what} ({len(body)} bytes)", url=url
         )
 
 
@@ -295,17 +306,7 @@ class GuardedSession:
 
     def _check_feed(self, body: bytes, url: str) -> None:
         """A feed root, no DTD before it, and the closing tag at the end."""
-        root = _FEED_ROOT.search(body)
-        if root is None:
-            raise IncompleteResponseError(
-                f"response is not an Atom feed ({len(body)} bytes, no <feed> element)", url=url
-            )
-        if b"<!DOCTYPE" in body[: root.start()] or b"<!ENTITY" in body:
-            raise HostileResponseError("response declares a DOCTYPE or entities", url=url)
-        if not _FEED_END.search(body[-256:]):
-            raise IncompleteResponseError(
-                f"response is not a complete Atom feed ({len(body)} bytes)", url=url
-            )
+        _check_document(body, url, (_FEED_ROOT, _FEED_END), "Atom feed", "<feed>")
 
 
 def _same_server(origin: str, target: str) -> bool:

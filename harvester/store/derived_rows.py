@@ -122,10 +122,10 @@ def _vector(terms: Any, weights: Any) -> tuple[bytes, bytes]:
 
 
 def score_of(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"score {value!r}")
-    if not 0.0 <= value <= 1.0:  # NaN fails this too
-        raise ValueError(f"score {value!r}")
+    """A stored score of the similar authors: a number from 0 to 1 (NaN, an infinity, text
+    or a boolean is not)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise ValueError(f"score {str(value)[:40]!r} is not a number from 0 to 1")
     return float(value)
 
 

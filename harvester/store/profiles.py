@@ -34,6 +34,7 @@ from ..records import (
 )
 from ..vocabulary import EventKind, Membership
 from . import schema as t
+from .derived_rows import score_of, text_of
 from .engine import read_session
 from .problems import derivable
 from .schema import UTCDateTime
@@ -258,30 +259,17 @@ def _similar(r: Any) -> SimilarAuthor:
     if not isinstance(r.shared_papers, int) or r.shared_papers < 0:
         raise ValueError(f"shared papers {str(r.shared_papers)[:40]!r}")
     return SimilarAuthor(
-        name=_text(r.similar_name),
-        key=None if r.similar_key is None else _text(r.similar_key),
-        score=_unit(r.score),
+        name=text_of(r.similar_name),
+        key=None if r.similar_key is None else text_of(r.similar_key),
+        score=score_of(r.score),
         shared_papers=r.shared_papers,
-        coauthor_score=_unit(r.coauthor_score),
-        topic_score=_unit(r.topic_score),
-        category_score=_unit(r.category_score),
-        shared_terms=tuple(t for t in _text(r.shared_terms).split(", ") if t),
-        shared_categories=tuple(_text(r.shared_categories).split()),
-        reason=_text(r.reason),
+        coauthor_score=score_of(r.coauthor_score),
+        topic_score=score_of(r.topic_score),
+        category_score=score_of(r.category_score),
+        shared_terms=tuple(t for t in text_of(r.shared_terms).split(", ") if t),
+        shared_categories=tuple(text_of(r.shared_categories).split()),
+        reason=text_of(r.reason),
     )
-
-
-def _unit(value: Any) -> float:
-    """A stored part of a similarity: a number from 0 to 1 (NaN is not)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
-        raise ValueError(f"score {str(value)[:40]!r} is not a number from 0 to 1")
-    return float(value)
-
-
-def _text(value: Any) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"{type(value).__name__} where text was stored")
-    return value
 
 
 def _paper(r: Any) -> PaperItem:

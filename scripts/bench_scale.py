@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import requests
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 
 from arxiv_lookalike import LookalikeServer
 from arxiv_lookalike.synthetic import add_new_papers, synthetic_corpus
@@ -85,7 +85,9 @@ def run_scale(args: argparse.Namespace) -> None:
             size = _database_size(url)
         naive = None if args.scale_skip_naive else naive_cycle(server, authors).requests
     rows = [_row(name, c) for name, c in cycles.items() if "wall" in c]
-    headers = ("cycle", "requests", "wall s", "server s", "local s", "peak RSS MB", "note")
+    headers = (
+        "cycle", "requests", "statements", "wall s", "server s", "local s", "peak RSS MB", "note"
+    )
     print(table(headers, rows, markdown=args.markdown))
     _print_summary(cycles, size, naive, len(corpus))
     print("\nSteady cycle, profiled (cumulative seconds; harvester functions only):")
@@ -136,6 +138,7 @@ def _row(name: str, cycle: dict[str, Any]) -> list[object]:
     return [
         name,
         cycle.get("requests", ""),
+        cycle.get("statements", ""),
         f"{wall:.2f}",
         f"{served:.2f}",
         f"{wall - served:.2f}",
@@ -237,6 +240,7 @@ def scale_child(config: str, *, skip_full: bool = False) -> None:
     new_database(settings)
     out = sys.stdout
     store = Store.open(settings.database.url)
+    _count_statements(store.engine)
     try:
         _emit(out, "cold", _timed(lambda: _cycle(settings, store, derive=False)), peak_rss_mb())
         began = time.monotonic()
@@ -269,11 +273,32 @@ def _cycle(settings: Settings, store: Store, *, derive: bool = True, **options: 
     return sum(a.requests for a in report.authors)
 
 
+_STATEMENTS = [0]
+"""Statements the child's store sent to the database (each executemany and each
+``COPY``'s statement counts once): the round trips a cycle costs, roughly."""
+
+
+def _count_statements(engine: Engine) -> None:
+    """Count every statement ``engine`` executes (:data:`_STATEMENTS`); the benchmark's
+    own, never the harvester's."""
+
+    def count(*_: Any) -> None:
+        _STATEMENTS[0] += 1
+
+    event.listen(engine, "before_cursor_execute", count)
+
+
 def _timed(run: Any) -> dict[str, Any]:
-    began = time.monotonic()
+    began, statements = time.monotonic(), _STATEMENTS[0]
     requests = run()
     ended = time.monotonic()
-    return {"began": began, "ended": ended, "wall": ended - began, "requests": requests}
+    return {
+        "began": began,
+        "ended": ended,
+        "wall": ended - began,
+        "requests": requests,
+        "statements": _STATEMENTS[0] - statements,
+    }
 
 
 def _few_new(settings: Settings, store: Store) -> dict[str, Any]:

@@ -330,11 +330,16 @@ class Store(Door):
 def _insert_runs(
     conn: Connection, author_keys: Sequence[str], now: datetime, mode: HarvestMode | None
 ) -> dict[str, int]:
+    """One ``running`` run per author, in one statement (a multi-row ``INSERT ...
+    RETURNING`` the author with its run: rows come back in any order): a query's runs
+    cost one round trip, not one an author."""
+    if not author_keys:
+        return {}
     zero = dict.fromkeys(("requests", "entries_seen", "new_papers", "new_versions", "events"), 0)
-    runs = {}
-    for key in author_keys:
-        values = {"author_key": key, "started_at": now, "status": RunStatus.RUNNING, "mode": mode}
-        inserted = conn.execute(t.run.insert().values(**values, **zero)).inserted_primary_key
-        assert inserted is not None
-        runs[key] = int(inserted[0])
-    return runs
+    rows = [
+        {"author_key": key, "started_at": now, "status": RunStatus.RUNNING, "mode": mode, **zero}
+        for key in author_keys
+    ]
+    r = t.run.c
+    stmt = t.run.insert().returning(r.author_key, r.run_id)
+    return {key: int(run_id) for key, run_id in conn.execute(stmt, rows)}

@@ -11,7 +11,7 @@ and left out, for that author and paper alone: the rest of the cycle goes on, an
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,6 +34,16 @@ def set_ambiguous(conn: Connection, author_key: str, ambiguous: bool) -> None:
     a = t.author.c
     stmt = update(t.author).where(a.key == author_key, a.ambiguous.is_distinct_from(ambiguous))
     conn.execute(stmt.values(ambiguous=ambiguous))
+
+
+def set_ambiguous_many(conn: Connection, flags: Mapping[str, bool | None]) -> None:
+    """:func:`set_ambiguous` for several authors (None: left as it is): a statement a value."""
+    a = t.author.c
+    for value in (True, False):
+        keys = [key for key, flag in flags.items() if flag is value]
+        if keys:
+            stmt = update(t.author).where(a.key.in_(keys), a.ambiguous.is_distinct_from(value))
+            conn.execute(stmt.values(ambiguous=value))
 
 
 def load_rulings(conn: Connection, author_keys: Sequence[str]) -> dict[str, dict[str, Ruling]]:

@@ -34,9 +34,9 @@ from ..errors import DatabaseError
 from ..plans import AuthorPlan, Plan, Seen, Shortfall
 from ..vocabulary import EventKind, RunStatus
 from . import schema as t
-from .decisions import set_ambiguous
+from .decisions import set_ambiguous, set_ambiguous_many
 from .leases import Lease
-from .outbox import write_items
+from .outbox import write_items, write_items_many
 from .papers import log_changes, save_papers
 from .problems import database_error
 
@@ -113,12 +113,40 @@ def write_plans(
     (:mod:`.outbox`)."""
     if lease is not None:
         lease.confirm(conn)
-    outcomes = [write_isolated(conn, p, now, targets) for p in plans]
+    outcomes = _write_together(conn, plans, now, targets)
+    if outcomes is None:  # one author's write failed: each alone, to know whose
+        outcomes = [write_isolated(conn, p, now, targets) for p in plans]
     pairs = list(zip(plans, outcomes, strict=True))
     finish_runs(conn, [(p.run_id, _totals(p, o)) for p, o in pairs], now)
     written = [p for p, o in pairs if _was_written(o) and p.shortfall is None]
     for (watermark, full), keys in _by_coverage(written).items():
         _advance_coverage(conn, keys, watermark, now if full else None)
+    return outcomes
+
+
+def _write_together(
+    conn: Connection, plans: Sequence[AuthorPlan], now: datetime, targets: Sequence[NotifySettings]
+) -> list[Recorded | DatabaseError] | None:
+    """Every author's plan in one savepoint, each kind of row in one statement for all of
+    them (a statement a query, not one an author: on PostgreSQL each is a round trip).
+    None when a database error rolled it back: the caller then writes each author alone
+    (:func:`write_isolated`), so that one author's failure keeps it alone unwritten."""
+    outcomes: list[Recorded | DatabaseError] = [
+        Recorded(p.plan, RunTotals.of_plan(p.plan, p.requests, len(p.papers), p.shortfall))
+        for p in plans
+    ]
+    writing = [p for p in plans if p.plan.suspect_reason is None and not p.quiet]
+    if not writing:
+        return outcomes
+    try:
+        with conn.begin_nested():
+            save_papers(conn, [paper for p in writing for paper in p.papers], now)
+            apply_plans(conn, writing, now)
+            set_ambiguous_many(conn, {p.key: p.plan.ambiguous for p in writing})
+            _set_baselines(conn, {p.key: p.identity for p in writing})
+            write_items_many(conn, writing, targets, now)
+    except SQLAlchemyError:
+        return None
     return outcomes
 
 
@@ -208,16 +236,36 @@ def apply_plan(conn: Connection, author_key: str, plan: Plan, run_id: int, now: 
         ]
         conn.execute(t.event.insert(), events)
     if plan.count_changed:
-        conn.execute(
-            t.count_change.insert().values(
-                author_key=author_key,
-                recorded_at=now,
-                paper_count=plan.paper_count,
-                withdrawn_count=plan.withdrawn_count,
-                previous_count=None if plan.baseline else plan.previous_count,
-                run_id=run_id,
-            )
-        )
+        conn.execute(t.count_change.insert(), [_count_row(author_key, plan, run_id, now)])
+
+
+def apply_plans(conn: Connection, plans: Sequence[AuthorPlan], now: datetime) -> None:
+    """:func:`apply_plan` for several authors at once: one statement a kind of row."""
+    writes = [(p.key, s) for p in plans for s in p.plan.writes]
+    if writes:
+        _upsert_memberships(conn, [_membership_row(key, s, now) for key, s in writes])
+        log_changes(conn, [s.arxiv_id for _, s in writes])
+    events = [
+        _event_row(p.key, e.arxiv_id, e.kind, e.detail, now, p.run_id)
+        for p in plans
+        for e in p.plan.events
+    ]
+    if events:
+        conn.execute(t.event.insert(), events)
+    counts = [_count_row(p.key, p.plan, p.run_id, now) for p in plans if p.plan.count_changed]
+    if counts:
+        conn.execute(t.count_change.insert(), counts)
+
+
+def _count_row(author_key: str, plan: Plan, run_id: int, now: datetime) -> dict[str, Any]:
+    return {
+        "author_key": author_key,
+        "recorded_at": now,
+        "paper_count": plan.paper_count,
+        "withdrawn_count": plan.withdrawn_count,
+        "previous_count": None if plan.baseline else plan.previous_count,
+        "run_id": run_id,
+    }
 
 
 def _upsert_memberships(conn: Connection, rows: list[dict[str, Any]]) -> None:
@@ -261,6 +309,18 @@ def _set_baseline(conn: Connection, author_key: str, identity: str) -> None:
         t.author.c.baseline_identity.is_distinct_from(identity),
     )
     conn.execute(stmt.values(baseline_identity=identity))
+
+
+def _set_baselines(conn: Connection, identities: dict[str, str | None]) -> None:
+    """:func:`_set_baseline` for several authors (None: left as it is), one executemany."""
+    a = t.author.c
+    params = [{"b_key": k, "b_identity": i} for k, i in identities.items() if i is not None]
+    if not params:
+        return
+    stmt = update(t.author).where(
+        a.key == bindparam("b_key"), a.baseline_identity.is_distinct_from(bindparam("b_identity"))
+    )
+    conn.execute(stmt.values(baseline_identity=bindparam("b_identity")), params)
 
 
 def _membership_row(author_key: str, s: Seen, now: datetime) -> dict[str, Any]:

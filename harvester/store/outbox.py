@@ -75,17 +75,30 @@ def write_items(
     conn: Connection, plan: AuthorPlan, targets: Sequence[NotifySettings], now: datetime
 ) -> None:
     """Inside the author's savepoint: an item per target for each event it hears of."""
+    write_items_many(conn, [plan], targets, now)
+
+
+def write_items_many(
+    conn: Connection, plans: Sequence[AuthorPlan], targets: Sequence[NotifySettings], now: datetime
+) -> None:
+    """:func:`write_items` for several authors' plans, in one statement."""
+    rows = [row for plan in plans for row in _items_of(plan, targets, now)]
+    if rows:
+        conn.execute(insert(t.outbox_item), rows)
+
+
+def _items_of(
+    plan: AuthorPlan, targets: Sequence[NotifySettings], now: datetime
+) -> list[dict[str, Any]]:
     said = [(ALERT_OF_EVENT[e.kind], e.arxiv_id, e.detail) for e in plan.plan.events
             if e.kind in ALERT_OF_EVENT]  # fmt: skip
     said += [(AlertKind.HELD_FOR_REVIEW, e.arxiv_id, e.detail) for e in plan.plan.held]
-    rows = [
+    return [
         _item(target.name, plan.key, kind, arxiv_id, detail, now)
         for kind, arxiv_id, detail in said
         for target in targets
         if target.concerns(plan.key, kind)
     ]
-    if rows:
-        conn.execute(insert(t.outbox_item), rows)
 
 
 def _item(

@@ -1,0 +1,103 @@
+"""A harvest's statements do not grow with its authors: on PostgreSQL each statement is a
+round trip, and one an author made a steady cycle at a million papers three times slower
+than on SQLite. A query's authors are read, started, written and closed together
+(:mod:`harvester.store.harvests`, :mod:`harvester.store.snapshot`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from functools import partial
+
+import pytest
+from sqlalchemy import Engine, event
+
+from arxiv_lookalike import LookalikeServer
+from arxiv_lookalike.synthetic import add_new_papers, author_config, synthetic_corpus
+from harvester.cycle import CycleReport
+from harvester.store import Store
+
+from .support import harvest, make_settings, rows
+
+COLD = datetime(2026, 11, 2, 1, 30, tzinfo=UTC)
+ONE_QUERY = {"group_query_chars": 8000, "full_every_days": 365}
+"""Every author in one query (30 names fit in 8,000 characters), no scheduled full
+reconciliation, and (with :data:`ONE_PAGE`) its answer in one page: the cycles compared
+cost the same requests."""
+ONE_PAGE = 200
+
+
+@pytest.fixture
+def thirty() -> Iterator[tuple[LookalikeServer, list[dict[str, str]]]]:
+    corpus, authors = synthetic_corpus(30, 4, seed=3)
+    with LookalikeServer(corpus) as server:
+        yield server, author_config(authors)
+
+
+def counted(run: Callable[[], CycleReport]) -> tuple[list[str], CycleReport]:
+    """The statements every engine sent while ``run`` ran, and what it returned."""
+    seen: list[str] = []
+
+    def note(*args: object) -> None:
+        seen.append(str(args[2]))
+
+    event.listen(Engine, "before_cursor_execute", note)
+    try:
+        report = run()
+    finally:
+        event.remove(Engine, "before_cursor_execute", note)
+    return seen, report
+
+
+def test_a_steady_cycle_costs_the_same_statements_for_3_authors_as_for_30(
+    store: Store, db_url: str, thirty: tuple[LookalikeServer, list[dict[str, str]]]
+) -> None:
+    """A steady cycle of 30 authors sends the statements one of 3 sends (their runs
+    started, their snapshot read, their runs closed: each once for the query)."""
+    server, authors = thirty
+    settings = make_settings(
+        db_url, server.url, authors=authors, harvest=ONE_QUERY, page_size=ONE_PAGE
+    )
+    assert harvest(store, settings, when=COLD).exit_code == 0
+
+    def steady(count: int, when: datetime) -> tuple[list[str], CycleReport]:
+        chosen = make_settings(
+            db_url, server.url, authors=authors[:count], harvest=ONE_QUERY, page_size=ONE_PAGE
+        )
+        return counted(partial(harvest, store, chosen, when=when))
+
+    few, few_report = steady(3, COLD + timedelta(hours=1))
+    many, many_report = steady(30, COLD + timedelta(hours=2))
+    assert [a.status for a in many_report.authors] == ["ok"] * 30
+    assert len(few_report.authors) == 3
+    assert sum(a.requests for a in few_report.authors) == sum(
+        a.requests for a in many_report.authors
+    )
+    assert len(many) == len(few), "\n".join(many)
+    runs = rows(store, "SELECT COUNT(*) FROM harvest_runs WHERE status = 'ok'")
+    assert runs == [(30 + 3 + 30,)]
+
+
+def test_new_papers_for_many_authors_are_written_in_statements_a_query(
+    store: Store, db_url: str
+) -> None:
+    """A cycle that finds a new paper for 3 authors and one that finds one for 30 write in
+    the same statements (every author's papers, memberships, events and counts at once)."""
+    corpus, synthetic = synthetic_corpus(30, 4, seed=4)
+    authors = author_config(synthetic)
+    with LookalikeServer(corpus) as server:
+        settings = make_settings(
+            db_url, server.url, authors=authors, harvest=ONE_QUERY, page_size=ONE_PAGE
+        )
+        assert harvest(store, settings, when=COLD).exit_code == 0
+        counts = []
+        for count, hours in ((3, 1), (30, 2)):
+            when = COLD + timedelta(hours=hours)
+            for author in synthetic[:count]:
+                add_new_papers(corpus, [author], 1, published=when - timedelta(minutes=5))
+            seen, report = counted(partial(harvest, store, settings, when=when))
+            assert sum(a.new_papers for a in report.authors) == count, report.authors
+            counts.append((len(seen), sum(a.requests for a in report.authors)))
+    assert counts[0] == counts[1], counts
+    stored = rows(store, "SELECT COUNT(*) FROM membership WHERE status = 'active'")
+    assert stored == [(30 * 4 + 3 + 30,)]

@@ -16,6 +16,7 @@ from arxiv_lookalike import LookalikeServer
 from arxiv_lookalike.synthetic import add_new_papers, author_config, synthetic_corpus
 from harvester.cycle import CycleReport
 from harvester.store import Store
+from harvester.store.copying import COPY_MIN_ROWS
 
 from .support import harvest, make_settings, rows
 
@@ -25,11 +26,14 @@ ONE_QUERY = {"group_query_chars": 8000, "full_every_days": 365}
 reconciliation, and (with :data:`ONE_PAGE`) its answer in one page: the cycles compared
 cost the same requests."""
 ONE_PAGE = 200
+PAPERS = 8
+"""Papers an author: the cold import of 30 writes 240 memberships, enough to go by
+``COPY`` on PostgreSQL (:data:`harvester.store.copying.COPY_MIN_ROWS`)."""
 
 
 @pytest.fixture
 def thirty() -> Iterator[tuple[LookalikeServer, list[dict[str, str]]]]:
-    corpus, authors = synthetic_corpus(30, 4, seed=3)
+    corpus, authors = synthetic_corpus(30, PAPERS, seed=3)
     with LookalikeServer(corpus) as server:
         yield server, author_config(authors)
 
@@ -59,6 +63,9 @@ def test_a_steady_cycle_costs_the_same_statements_for_3_authors_as_for_30(
         db_url, server.url, authors=authors, harvest=ONE_QUERY, page_size=ONE_PAGE
     )
     assert harvest(store, settings, when=COLD).exit_code == 0
+    assert COPY_MIN_ROWS <= 30 * PAPERS
+    stored = rows(store, "SELECT COUNT(*), COUNT(DISTINCT author_key) FROM profile_papers")
+    assert stored == [(30 * PAPERS, 30)]
 
     def steady(count: int, when: datetime) -> tuple[list[str], CycleReport]:
         chosen = make_settings(

@@ -3,13 +3,18 @@
 :meth:`Store.write_plans <harvester.store.repository.Store.write_plans>` is the whole
 write side of a complete harvest. The decisions were taken before, on a snapshot
 (:mod:`.snapshot`, :mod:`harvester.cycle.planning`); inside ONE transaction this confirms the
-lease of the query's authors, then writes each author's plan in a savepoint of its own
-(:func:`write_isolated`): papers, memberships, events, count change, ambiguous flag and
-baseline identity; then, for all the query's authors at once, it closes the runs and moves
-the watermarks. For each author either all of it is written or none: a database error
-while writing one author rolls back its savepoint alone, and its run is closed as failed
-with the reason. The other outcomes (a failed or incomplete fetch, a skipped author) only
-close runs, and keep whatever valid papers arrived.
+lease of the query's authors, then writes every author's plan in one savepoint, each kind
+of row in one statement for all of them (:func:`_write_together`): papers, memberships,
+events, count changes, ambiguous flags and baseline identities; then it closes the runs and
+moves the watermarks. For each author either all of it is written or none: when a database
+error rolls the savepoint back, each author's plan is written again in a savepoint of its
+own (:func:`write_isolated`), so the author whose rows fail alone is left unwritten and
+its run closed as failed with the reason. The other outcomes (a failed or incomplete
+fetch, a skipped author) only close runs, and keep whatever valid papers arrived.
+
+Statements, not authors, are what a write costs on PostgreSQL (a round trip each): a
+query of 150 authors writes in about fifteen statements, and its many rows (a cold
+import's) go by ``COPY`` (:mod:`.copying`).
 
 One transaction a query rather than one an author: a steady cycle for 2,000 authors
 commits a few dozen times instead of 2,000, and confirms each lease once. The lease
@@ -25,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, or_, update
+from sqlalchemy import Connection, Select, bindparam, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -34,10 +39,11 @@ from ..errors import DatabaseError
 from ..plans import AuthorPlan, Plan, Seen, Shortfall
 from ..vocabulary import EventKind, RunStatus
 from . import schema as t
+from .copying import copy_rows, copy_wanted, staged
 from .decisions import set_ambiguous, set_ambiguous_many
 from .leases import Lease
 from .outbox import write_items, write_items_many
-from .papers import log_changes, save_papers
+from .papers import insert_rows, log_changes, save_papers
 from .problems import database_error
 
 
@@ -234,7 +240,7 @@ def apply_plan(conn: Connection, author_key: str, plan: Plan, run_id: int, now: 
         events = [
             _event_row(author_key, e.arxiv_id, e.kind, e.detail, now, run_id) for e in plan.events
         ]
-        conn.execute(t.event.insert(), events)
+        insert_rows(conn, t.event, events)
     if plan.count_changed:
         conn.execute(t.count_change.insert(), [_count_row(author_key, plan, run_id, now)])
 
@@ -250,8 +256,7 @@ def apply_plans(conn: Connection, plans: Sequence[AuthorPlan], now: datetime) ->
         for p in plans
         for e in p.plan.events
     ]
-    if events:
-        conn.execute(t.event.insert(), events)
+    insert_rows(conn, t.event, events)
     counts = [_count_row(p.key, p.plan, p.run_id, now) for p in plans if p.plan.count_changed]
     if counts:
         conn.execute(t.count_change.insert(), counts)
@@ -269,7 +274,25 @@ def _count_row(author_key: str, plan: Plan, run_id: int, now: datetime) -> dict[
 
 
 def _upsert_memberships(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert or rewrite membership rows; many of them on PostgreSQL by ``COPY`` into a
+    temporary table, then one ``INSERT ... SELECT ... ON CONFLICT``."""
+    if copy_wanted(conn, rows):
+        with staged(conn, t.membership) as incoming:
+            copy_rows(conn, t.membership, rows, into=incoming.name)
+            columns = list(rows[0])
+            select_all = select(*(incoming.c[c] for c in columns))
+            conn.execute(_on_membership_conflict(conn, select_all, columns))
+        return
+    conn.execute(_on_membership_conflict(conn), rows)
+
+
+def _on_membership_conflict(
+    conn: Connection, rows_from: Select[Any] | None = None, columns: Sequence[str] = ()
+) -> Any:
+    """The membership upsert: of bound rows, or of ``rows_from`` (its ``columns``)."""
     stmt = insert_for(conn)(t.membership)
+    if rows_from is not None:
+        stmt = stmt.from_select(list(columns), rows_from)
     changing = (
         "status",
         "matched_name",
@@ -280,11 +303,10 @@ def _upsert_memberships(conn: Connection, rows: list[dict[str, Any]]) -> None:
         "score",
         "drawn_by",
     )
-    stmt = stmt.on_conflict_do_update(
+    return stmt.on_conflict_do_update(
         index_elements=["author_key", "arxiv_id"],
         set_={c: stmt.excluded[c] for c in (*changing, "since")},
     )
-    conn.execute(stmt, rows)
 
 
 def _advance_coverage(

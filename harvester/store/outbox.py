@@ -74,7 +74,8 @@ class Notice:
 def write_items(
     conn: Connection, plan: AuthorPlan, targets: Sequence[NotifySettings], now: datetime
 ) -> None:
-    """Inside the author's savepoint: an item per target for each event it hears of."""
+    """Inside the savepoint that writes the author's events: an item per target for each
+    event it hears of."""
     write_items_many(conn, [plan], targets, now)
 
 

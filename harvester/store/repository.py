@@ -3,9 +3,9 @@
 One query's harvests are read, then written: :meth:`Store.load_snapshot` (and, rarely,
 :meth:`Store.load_extras`) read what the decisions need (:mod:`.snapshot`), and once
 :mod:`harvester.cycle.planning` has decided, :meth:`Store.write_plans` writes the plans in one
-transaction, each author in a savepoint: an author's papers, memberships, events, count
-change, watermark and the run's final status are written together or not at all
-(:mod:`.harvests`). Writes are
+transaction: an author's papers, memberships, events, count change, watermark and the
+run's final status are written together or not at all, and every author's rows of one
+kind in one statement (:mod:`.harvests`). Writes are
 idempotent upserts keyed on the canonical arXiv id; an unchanged paper row is not
 rewritten. The read side is
 :mod:`.profiles`, :mod:`.derived` and :mod:`.runlog`.
@@ -185,11 +185,12 @@ class Store(Door):
         lease: Lease | None = None,
         targets: Sequence[NotifySettings] = (),
     ) -> list[Recorded | DatabaseError]:
-        """Write one query's decided plans in ONE transaction, each author in a savepoint
-        of its own (:mod:`.harvests`): per author, what was written, or the database error
-        that rolled that author alone back. With ``lease``, the transaction first confirms
-        it is still ours (:class:`LeaseLostError`: nothing is written). Each author's
-        notifications for ``targets`` go into the outbox with its events (:mod:`.outbox`)."""
+        """Write one query's decided plans in ONE transaction, all of them together, or
+        when that fails each author in a savepoint of its own (:mod:`.harvests`): per
+        author, what was written, or the database error that rolled that author alone back.
+        With ``lease``, the transaction first confirms it is still ours
+        (:class:`LeaseLostError`: nothing is written). Each author's notifications for
+        ``targets`` go into the outbox with its events (:mod:`.outbox`)."""
         with self.transaction() as conn:
             return write_plans(conn, plans, clock(), lease, targets)
 

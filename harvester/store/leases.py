@@ -134,9 +134,7 @@ class Leases:
             key: Refusal(f"harvested at {_stamp(done[key])} by a run that overlapped this one")
             for key in done
         }
-        for key in keys:
-            if key not in got:
-                refusals[key] = self._holder(conn, key)
+        refusals.update(self._holders(conn, [key for key in keys if key not in got], now))
         return (Lease(self, *won) if won else None), refusals
 
     def abandon(self, now: datetime, reason: str) -> list[str]:
@@ -167,16 +165,28 @@ class Leases:
                 )
         return keys
 
-    def _holder(self, conn: Connection, author_key: str) -> Refusal:
+    def _holders(
+        self, conn: Connection, author_keys: list[str], now: datetime
+    ) -> dict[str, Refusal]:
+        """Why each of ``author_keys`` was not free, read in one statement (with several
+        workers most of a query's authors can be another's)."""
+        if not author_keys:
+            return {}
         a = t.author.c
-        row = conn.execute(
-            select(a.lease_owner, a.lease_until).where(a.key == author_key)
-        ).one_or_none()
-        if row is None:
-            return Refusal(f"unknown author {author_key!r}")
-        if row.lease_owner is None or row.lease_until < self.now(conn):
-            return Refusal("being claimed by another process", locked=True)
-        return Refusal(f"leased by {row.lease_owner} until {_stamp(row.lease_until)}")
+        stmt = select(a.key, a.lease_owner, a.lease_until).where(a.key.in_(author_keys))
+        rows = {row.key: row for row in conn.execute(stmt)}
+        refusals = {}
+        for key in author_keys:
+            row = rows.get(key)
+            if row is None:
+                refusals[key] = Refusal(f"unknown author {key!r}")
+            elif row.lease_owner is None or row.lease_until < now:
+                refusals[key] = Refusal("being claimed by another process", locked=True)
+            else:
+                refusals[key] = Refusal(
+                    f"leased by {row.lease_owner} until {_stamp(row.lease_until)}"
+                )
+        return refusals
 
 
 class Lease:

@@ -108,3 +108,27 @@ def test_new_papers_for_many_authors_are_written_in_statements_a_query(
     assert counts[0] == counts[1], counts
     stored = rows(store, "SELECT COUNT(*) FROM membership WHERE status = 'active'")
     assert stored == [(30 * 4 + 3 + 30,)]
+
+
+def test_authors_another_process_holds_are_skipped_in_statements_a_query(
+    store: Store, db_url: str, thirty: tuple[LookalikeServer, list[dict[str, str]]]
+) -> None:
+    """With several workers, most of a cycle's authors are held by another one: their
+    ``skipped`` runs are written together, in as many statements for 30 as for 3."""
+    server, authors = thirty
+    store.sync_authors([(a["key"], a["name"]) for a in authors])
+    lease, refusals = store.leases(owner="elsewhere:1").claim_many([a["key"] for a in authors])
+    assert lease is not None and not refusals
+
+    def held(count: int) -> tuple[list[str], CycleReport]:
+        chosen = make_settings(db_url, server.url, authors=authors[:count], harvest=ONE_QUERY)
+        return counted(partial(harvest, store, chosen, when=COLD))
+
+    few, _ = held(3)
+    many, report = held(30)
+    assert {a.status for a in report.authors} == {"skipped"}
+    assert all("leased by elsewhere:1" in (a.error or "") for a in report.authors)
+    assert len(many) == len(few), "\n".join(many)
+    skips = rows(store, "SELECT COUNT(*) FROM harvest_runs WHERE status = 'skipped'")
+    assert skips == [(33,)]
+    lease.release()

@@ -293,8 +293,8 @@ def _matcher(author: AuthorSettings) -> Matcher:
     )
 
 
-def skipped(author: AuthorSettings, why: str) -> AuthorReport:
-    return AuthorReport(author.key, RunStatus.SKIPPED, error=why, temporary=True)
+def skipped(author_key: str, why: str) -> AuthorReport:
+    return AuthorReport(author_key, RunStatus.SKIPPED, error=why, temporary=True)
 
 
 def stopped(author: AuthorSettings) -> AuthorReport:

@@ -155,19 +155,17 @@ class _Cycle:
         if self.source.stop_event.is_set():
             return [stopped(a) for a in group.authors]
         if self.source.breaker.open:
-            return [self._skip(a, _why(self.source.breaker)) for a in group.authors]
+            return self._skip(dict.fromkeys(group.keys, _why(self.source.breaker)))
         if self.source.feed_breaker.open and any(a.anchor for a in group.authors):
             why = f"author identifier feeds: {_why(self.source.feed_breaker)}"
-            skipped = [self._skip(a, why) for a in group.authors if a.anchor]
+            skipped = self._skip({a.key: why for a in group.authors if a.anchor})
             rest = group.only([a.key for a in group.authors if not a.anchor])
             return skipped + (self._claim_andharvest_group(rest, retry) if rest.authors else [])
         lease, refusals = self.leases.claim_many(group.keys, done_since=self.done_since)
         locked = [key for key, refusal in refusals.items() if refusal.locked]
         if retry and locked:
             self.locked.append(group.only(locked))
-        reports = [
-            self._skip(a, refusals[a.key].reason) for a in group.authors if a.key in refusals
-        ]
+        reports = self._skip({k: refusals[k].reason for k in group.keys if k in refusals})
         if lease is None:
             return reports
         won = group.only(lease.author_keys)
@@ -177,11 +175,13 @@ class _Cycle:
             )
         return reports
 
-    def _skip(self, author: AuthorSettings, why: str) -> AuthorReport:
-        """Another process has the author or just harvested it, or the breaker is open."""
-        logger.info("%s: skipped: %s", author.key, why)
-        self.store.record_skip(author.key, why, self.clock())
-        return skipped(author, why)
+    def _skip(self, reasons: dict[str, str]) -> list[AuthorReport]:
+        """Authors another process has or just harvested, or that an open breaker keeps
+        from asking, with why: their ``skipped`` runs are written in one statement."""
+        for key, why in reasons.items():
+            logger.info("%s: skipped: %s", key, why)
+        self.store.record_skips(reasons, self.clock())
+        return [skipped(key, why) for key, why in reasons.items()]
 
 
 def _why(breaker: CircuitBreaker) -> str:

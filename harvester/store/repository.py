@@ -330,11 +330,13 @@ class Store(Door):
 def _insert_runs(
     conn: Connection, author_keys: Sequence[str], now: datetime, mode: HarvestMode | None
 ) -> dict[str, int]:
+    """One run row per author, in one executemany with ``RETURNING`` (SQLAlchemy batches it
+    into a few multi-row statements on SQLite and PostgreSQL), not one statement each."""
     zero = dict.fromkeys(("requests", "entries_seen", "new_papers", "new_versions", "events"), 0)
-    runs = {}
-    for key in author_keys:
-        values = {"author_key": key, "started_at": now, "status": RunStatus.RUNNING, "mode": mode}
-        inserted = conn.execute(t.run.insert().values(**values, **zero)).inserted_primary_key
-        assert inserted is not None
-        runs[key] = int(inserted[0])
-    return runs
+    values = {"started_at": now, "status": RunStatus.RUNNING, "mode": mode, **zero}
+    rows = [{"author_key": key, **values} for key in author_keys]
+    if not rows:
+        return {}
+    r = t.run.c
+    stmt = t.run.insert().returning(r.run_id, r.author_key, sort_by_parameter_order=True)
+    return {key: int(run_id) for run_id, key in conn.execute(stmt, rows)}

@@ -189,17 +189,38 @@ def pack(authors: Sequence[AuthorSettings], budget: int) -> list[list[AuthorSett
     """
     groups: list[list[AuthorSettings]] = []
     current: list[AuthorSettings] = []
+    names: set[str] = set()
+    length = _EMPTY_GROUP
     for author in authors:
         if author.query is not None or budget <= 0:
             groups.append([author])
             continue
-        if current and encoded_length(group_query([*current, author])) > budget:
+        added = _added_length(author, names)
+        if current and length + added > budget:
             groups.append(current)
-            current = []
+            current, names, length = [], set(), _EMPTY_GROUP
+            added = _added_length(author, names)
         current.append(author)
+        names.update(author.names)
+        length += added
     if current:
         groups.append(current)
     return groups
+
+
+_OR_LENGTH = encoded_length(" OR ")
+_EMPTY_GROUP = encoded_length("()") - _OR_LENGTH
+"""A group's query is ``(`` + its distinct names' phrases joined by `` OR `` + ``)``, and
+URL encoding maps each character on its own: its encoded length is :data:`_EMPTY_GROUP`
+plus, for each distinct name, its phrase's and one separator's. So a group grows by
+addition, not by encoding its whole query again for every author packed (:func:`pack`
+at 2,000 authors: 2,000 short encodings instead of 150,000 names encoded)."""
+
+
+def _added_length(author: AuthorSettings, names: set[str]) -> int:
+    """What ``author``'s names not yet in ``names`` add to a group query's encoded length."""
+    new = [name for name in dict.fromkeys(author.names) if name not in names]
+    return sum(encoded_length(f'au:"{name}"') + _OR_LENGTH for name in new)
 
 
 def attribute(

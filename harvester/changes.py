@@ -22,7 +22,6 @@ with, :mod:`harvester.identity.evidence`).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -62,9 +61,10 @@ class Observation:
 
 
 def meta_of(paper: Paper) -> dict[str, object]:
-    """The compared metadata in its stored (JSON) shape."""
-    result: dict[str, object] = json.loads(json.dumps(paper_fingerprint_fields(paper)))
-    return result
+    """The compared metadata in its stored (JSON) shape: what a JSON round trip gives, the
+    tuples as lists (every value is a string, None or a tuple of strings), without one."""
+    fields = paper_fingerprint_fields(paper)
+    return {key: list(v) if isinstance(v, tuple) else v for key, v in fields.items()}
 
 
 def plan_changes(
@@ -133,7 +133,7 @@ def _accepted(plan: Plan, seen: Seen | None, obs: Observation, identity_changed:
         plan.events.append(Event(arxiv_id, EventKind.REAPPEARED, f"back at v{paper.version}"))
         _compare(plan, seen, paper, metadata=False)
     else:
-        _compare(plan, seen, paper, metadata=True)
+        _compare(plan, seen, paper, metadata=True, meta=now.meta)
     if _differs(seen, now):
         plan.writes.append(now)
 
@@ -155,13 +155,23 @@ def _differs(seen: Seen | None, now: Seen) -> bool:
     return _replace(seen, seen.status, now.reason, now.score) != now
 
 
-def _compare(plan: Plan, seen: Seen, paper: Paper, *, metadata: bool) -> None:
-    """Version, withdrawal and metadata events of a paper the profile already had."""
+def _compare(
+    plan: Plan,
+    seen: Seen,
+    paper: Paper,
+    *,
+    metadata: bool,
+    meta: Mapping[str, object] | None = None,
+) -> None:
+    """Version, withdrawal and metadata events of a paper the profile already had (``meta``:
+    the paper's :func:`meta_of`, when the caller has it already)."""
     if paper.version > seen.version:
         plan.events += _new_versions(paper, seen.version)
     if paper.withdrawn and not seen.withdrawn:
         plan.events.append(Event(paper.arxiv_id, EventKind.WITHDRAWN, paper.comment))
-    changed = diff_metadata(seen.meta, meta_of(paper)) if metadata else []
+    changed = (
+        diff_metadata(seen.meta, meta if meta is not None else meta_of(paper)) if metadata else []
+    )
     if changed:
         plan.events.append(Event(paper.arxiv_id, EventKind.METADATA_CHANGED, ", ".join(changed)))
 

@@ -13,6 +13,8 @@ The child runs, one after the other:
 2. **derive (full)**: the derived data computed from scratch;
 3. **steady**: the next cycle, nothing new, derived data included (as ``harvest --once``);
 4. **steady (profiled)**: the same under cProfile, for the breakdown by function;
+   then **steady (process)**: the same as a whole ``harvest --once`` process, its parts
+   and its imports (``scripts/bench_process.py``);
 5. **few-new**: after ``--new-papers`` new papers by random authors, derived data included;
 6. **next day**: a cycle a day later, with that day's scheduled full reconciliations;
 7. **full**: ``harvest --once --full``: every author re-planned against every
@@ -49,6 +51,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import requests
+from bench_process import children_peak_rss_mb, print_process, process_cycles
 from sqlalchemy import Engine, create_engine, event, text
 
 from arxiv_lookalike import LookalikeServer
@@ -92,6 +95,7 @@ def run_scale(args: argparse.Namespace) -> None:
     _print_summary(cycles, size, naive, len(corpus))
     print("\nSteady cycle, profiled (cumulative seconds; harvester functions only):")
     print(cycles["steady (profiled)"]["breakdown"])
+    print_process(cycles)
 
 
 def _drive_child(
@@ -248,6 +252,8 @@ def scale_child(config: str, *, skip_full: bool = False) -> None:
         _emit(out, "derive (full)", {"wall": time.monotonic() - began}, peak_rss_mb())
         _emit(out, "steady", _timed(lambda: _cycle(settings, store)), peak_rss_mb())
         _emit(out, "steady (profiled)", _profiled(settings, store), peak_rss_mb())
+        for name, row in process_cycles(Path(config)):
+            _emit(out, name, row, children_peak_rss_mb())
         _ask(out, "new papers")
         _emit(out, "few-new", _few_new(settings, store), peak_rss_mb())
         tomorrow = datetime.now(UTC) + timedelta(days=1)

@@ -64,6 +64,30 @@ def test_authors_are_packed_in_order_within_the_budget() -> None:
     )
 
 
+def _packed_by_encoding(authors: list[AuthorSettings], budget: int) -> list[list[AuthorSettings]]:
+    """The rule :func:`pack` keeps, encoding each candidate group's whole query."""
+    groups: list[list[AuthorSettings]] = []
+    for one in authors:
+        if groups and encoded_length(group_query([*groups[-1], one])) <= budget:
+            groups[-1].append(one)
+        else:
+            groups.append([one])
+    return groups
+
+
+def test_packing_by_added_lengths_is_packing_by_encoding_whole_queries() -> None:
+    """Shared names count once in a group, accents and quotes take their encoded width."""
+    first = ["Shám", "O'Neil", "Ada", "Zoë", "Li"]
+    last = ["Kakade", "Smith", "Lovelace", "Ng", "Ødegård"]
+    names = [f"{f} {s}" for f, s in itertools.product(first, last)]
+    authors = [
+        author(f"a{i}", names[i * 7 % len(names)], aliases=(names[i * 3 % len(names)],))
+        for i in range(60)
+    ]
+    for budget in (40, 120, 300, 1000):
+        assert pack(authors, budget) == _packed_by_encoding(authors, budget)
+
+
 def test_an_explicit_query_goes_alone_and_budget_zero_asks_each_alone() -> None:
     plain = [author("a", "Ada Lovelace"), author("b", "Alan Turing")]
     custom = author("c", "Grace Hopper", query='au:"Hopper, G" AND cat:cs.PL')

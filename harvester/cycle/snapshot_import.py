@@ -21,10 +21,10 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..batching import AuthorState, Group
 from ..config import AuthorSettings, Settings
@@ -37,6 +37,9 @@ from ..vocabulary import HarvestMode
 from .fetch import Answer
 from .report import DEFAULT_OPTIONS, Clock, CycleOptions, CycleProgress, CycleReport, utcnow
 from .run import run_cycle
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 __all__ = ["BATCH_SIZE", "ImportReport", "import_snapshot", "match_stored"]
 
@@ -114,6 +117,8 @@ def _read(
 ) -> None:
     """Lines in chunks of ``batch_size``, parsed by a worker process while this one stores
     the chunk before (two cores, two halves of the work), stored in file order."""
+    from concurrent.futures import ProcessPoolExecutor  # multiprocessing: only to import
+
     pending: deque[Future[Parsed]] = deque()
     with ProcessPoolExecutor(max_workers=1) as pool:
         try:

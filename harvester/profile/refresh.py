@@ -26,7 +26,6 @@ from ..config import Settings
 from ..errors import DerivedDataError, HarvesterError
 from ..store import Store
 from ..topics import VERSION
-from .site import write_site
 
 if TYPE_CHECKING:
     from ..store import CorpusRows
@@ -68,6 +67,8 @@ def write_site_recomputing(
     """:func:`~.site.write_site`; if a similar author it shows cannot be read, the similar
     authors are recomputed from the papers (one line, ``now`` their time) and the site
     written again."""
+    from .site import write_site  # the renderers: only when a site is configured
+
     try:
         return write_site(store, directory)
     except DerivedDataError as exc:

@@ -19,14 +19,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-
-from pylatexenc.latex2text import LatexNodes2Text
+from functools import cache
+from typing import TYPE_CHECKING
 
 from ..records import Author
 
+if TYPE_CHECKING:
+    from pylatexenc.latex2text import LatexNodes2Text
+
 __all__ = ["decode_tex", "parse_raw_authors"]
 
-_DECODER = LatexNodes2Text(math_mode="verbatim", strict_latex_spaces=True)
 _NUMBERED = re.compile(r"\(\s*(\d+)\s*\)")
 _NUMBERS = re.compile(r"^\s*\d+(?:\s*(?:,|and|&)\s*\d+)*\s*$")
 _ET_AL = re.compile(r"^et\.?\s+al\.?$", re.IGNORECASE)
@@ -37,8 +39,17 @@ _TRAILING_ET_AL = re.compile(r"\s+et\.?\s+al\.?$", re.IGNORECASE)
 def decode_tex(text: str) -> str:
     """TeX accents and braces to Unicode, whitespace collapsed (``~`` is a space)."""
     if "\\" in text or "{" in text or "~" in text:
-        text = _DECODER.latex_to_text(text)
+        text = _decoder().latex_to_text(text)
     return " ".join(text.replace("\u00a0", " ").split())
+
+
+@cache
+def _decoder() -> LatexNodes2Text:
+    """Made on first use: a search-API harvest decodes no raw author list, and does not
+    import ``pylatexenc``."""
+    from pylatexenc.latex2text import LatexNodes2Text
+
+    return LatexNodes2Text(math_mode="verbatim", strict_latex_spaces=True)
 
 
 def parse_raw_authors(raw: str) -> tuple[Author, ...]:

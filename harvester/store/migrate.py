@@ -67,13 +67,19 @@ def one_version(conn: Connection) -> str | None:
 
 
 def upgrade_schema(engine: Engine) -> None:
-    """Bring the schema to the newest revision; refuse a schema newer than the code."""
+    """Bring the schema to the newest revision; refuse a schema newer than the code.
+
+    A schema already at :data:`HEAD_REVISION` (every run but the first after an upgrade of
+    the code) costs one read of ``alembic_version``: Alembic, Mako and the migration
+    scripts are loaded only when there is something to do or to refuse."""
+    current = current_revision(engine)
+    if current == HEAD_REVISION:
+        return
     from alembic import command
     from alembic.script import ScriptDirectory
 
     config = alembic_config()
     scripts = ScriptDirectory.from_config(config)
-    current = current_revision(engine)
     if current is not None and not _known(scripts, current):
         raise SchemaTooNewError(
             f"the database is at schema revision {current}, which this version does not know"

@@ -1,0 +1,154 @@
+"""Build the million-paper database of the scale benchmark without a cold harvest.
+
+The cold harvest of ``scripts/bench_cycle.py --parts scale --scale-authors 10000
+--scale-papers 100`` takes 15 to 40 minutes on this machine before anything can be
+measured. The same synthetic corpus (:func:`arxiv_lookalike.synthetic.synthetic_corpus`,
+10,000 authors x 100 papers, seed 0) is written as arXiv's metadata snapshot and stored
+with ``harvest import`` instead: the papers by batches (``COPY`` on PostgreSQL), then
+matched against the 10,000 tracked authors as a harvest's answer would be
+(:func:`harvester.cycle.match_stored`: memberships, profiles, counts, runs), then
+``harvest refresh`` computes the derived data (similar authors) as after a cycle. Each
+step is the real command, in a child process (``harvest --config ...``).
+
+What is built, and kept for whoever measures next:
+
+* ``/work/bench/million.jsonl.gz``: the snapshot (written once, reused);
+* ``/work/bench/million.sqlite``: SQLite, with ``/work/bench/million-sqlite.toml``;
+* PostgreSQL database ``bench_million`` (127.0.0.1:5432, user postgres), with
+  ``/work/bench/million-postgresql.toml``.
+
+Each config tracks the 10,000 authors; its ``[arxiv] api_url`` points at a closed port
+(start the look-alike and change it to harvest). Then the script checks that the database
+is the kind a cold harvest makes (papers per profile, memberships, counts, similar
+authors) and prints it::
+
+    .venv/bin/python scripts/bench_million.py --db postgresql
+    .venv/bin/python scripts/bench_million.py --db sqlite
+    .venv/bin/python scripts/bench_million.py --db postgresql --check   # only the check
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import create_engine, text
+
+from arxiv_lookalike.snapshot import write_snapshot
+from arxiv_lookalike.synthetic import synthetic_corpus
+
+BENCH = Path("/work/bench")
+SNAPSHOT = BENCH / "million.jsonl.gz"
+PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+PG_DATABASE = "bench_million"
+URLS = {
+    "sqlite": f"sqlite:///{BENCH / 'million.sqlite'}",
+    "postgresql": f"postgresql+psycopg://postgres@127.0.0.1:5432/{PG_DATABASE}",
+}
+CLOSED_PORT = "http://127.0.0.1:9/api/query"
+
+
+def build(kind: str, authors_n: int, papers_n: int, seed: int) -> None:
+    from bench_cycle import write_config
+
+    BENCH.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    _, authors = synthetic_corpus(authors_n, papers_n, seed=seed)
+    if not SNAPSHOT.exists():
+        corpus, _ = synthetic_corpus(authors_n, papers_n, seed=seed)
+        partial = SNAPSHOT.with_suffix(".partial")
+        write_snapshot(corpus, partial, gzipped=True)
+        partial.rename(SNAPSHOT)
+        del corpus
+        print(f"snapshot written: {SNAPSHOT} in {time.monotonic() - started:.0f} s", flush=True)
+    _fresh(kind)
+    folder = BENCH / f"config-{kind}"
+    folder.mkdir(exist_ok=True)
+    config = write_config(folder, CLOSED_PORT, authors, database_url=URLS[kind])
+    kept = BENCH / f"million-{kind}.toml"
+    config.rename(kept)
+    folder.rmdir()
+    harvest = str(Path(sys.executable).parent / "harvest")
+    for step in (["db", "upgrade"], ["import", str(SNAPSHOT)], ["refresh"]):
+        began = time.monotonic()
+        done = subprocess.run([harvest, "--config", str(kept), *step],
+                              capture_output=True, text=True)  # fmt: skip
+        seconds = time.monotonic() - began
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        out = done.stdout.strip().splitlines()
+        tail = [line for line in out if "papers stored" not in line]
+        print(f"$ harvest {' '.join(step)}: exit {done.returncode}, {seconds:.0f} s, "
+              f"peak RSS so far {peak:.0f} MB", flush=True)  # fmt: skip
+        for line in tail[:3] + (["..."] if len(tail) > 6 else []) + tail[-3:]:
+            print(f"  {line}")
+        if done.returncode != 0:
+            print(done.stderr[-3000:], file=sys.stderr)
+            raise SystemExit(f"harvest {step[0]} failed ({done.returncode})")
+    print(f"{kind}: built in {time.monotonic() - started:.0f} s", flush=True)
+
+
+def _fresh(kind: str) -> None:
+    if kind == "sqlite":
+        path = BENCH / "million.sqlite"
+        for old in path.parent.glob(path.name + "*"):
+            old.unlink()
+        return
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {PG_DATABASE}"))
+        conn.execute(text(f"CREATE DATABASE {PG_DATABASE}"))
+    admin.dispose()
+
+
+CHECKS = {
+    "papers": "SELECT COUNT(*) FROM paper",
+    "authors": "SELECT COUNT(*) FROM author",
+    "memberships by status": "SELECT status, COUNT(*) FROM membership GROUP BY status",
+    "active papers a profile (min, avg, max)": (
+        "SELECT MIN(n), AVG(n), MAX(n) FROM (SELECT author_key, COUNT(*) AS n FROM membership "
+        "WHERE status = 'active' GROUP BY author_key) AS t"
+    ),
+    "count changes": "SELECT COUNT(*) FROM count_change",
+    "runs by status": "SELECT status, COUNT(*) FROM run GROUP BY status",
+    "similar-author rows, profiles with a list": (
+        "SELECT COUNT(*), COUNT(DISTINCT author_key) FROM similar_author"
+    ),
+}
+
+
+def check(kind: str) -> None:
+    """What a cold harvest leaves: every profile with its ~100 papers, counts, runs, lists."""
+    engine = create_engine(URLS[kind])
+    with engine.connect() as conn:
+        for what, sql in CHECKS.items():
+            try:
+                rows = [tuple(r) for r in conn.execute(text(sql))]
+            except Exception as exc:  # a table named otherwise: say so, go on
+                conn.rollback()
+                rows = [(f"not read: {type(exc).__name__}",)]
+            print(f"  {what}: {rows}")
+    engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--db", choices=sorted(URLS), required=True)
+    parser.add_argument("--authors", type=int, default=10_000)
+    parser.add_argument("--papers", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--check", action="store_true", help="only check what is there")
+    args = parser.parse_args()
+    if not args.check:
+        build(args.db, args.authors, args.papers, args.seed)
+    check(args.db)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""A profile is read in a fixed number of statements, whatever its number of papers.
+
+At a million papers the render of a profile is what a person waits for (``harvest
+profile``, each page of the site); each statement is a round trip to PostgreSQL. The
+statements are counted with a SQLAlchemy hook on a real harvest of the look-alike's
+synthetic corpus, on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, event
+
+from arxiv_lookalike import LookalikeServer
+from arxiv_lookalike.synthetic import add_new_papers, author_config, synthetic_corpus
+from harvester.profile import export_profile, load_profile, render
+from harvester.store import Store
+
+from .support import harvest, make_settings
+
+
+@contextmanager
+def counted() -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def note(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        seen.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(Engine, "before_cursor_execute", note)
+
+
+def test_a_profile_is_read_in_the_same_statements_for_3_papers_as_for_30(
+    store: Store, db_url: str
+) -> None:
+    """Two profiles of 3 and 30 papers (co-authors, years, categories and similar authors
+    of their own): loading and rendering each (text, html, json) runs the same statements,
+    and so does an export; both profiles are read whole."""
+    corpus, authors = synthetic_corpus(2, 3)
+    add_new_papers(corpus, authors[:1], 27)
+    with LookalikeServer(corpus) as server:
+        settings = make_settings(db_url, server.url, authors=author_config(authors))
+        report = harvest(store, settings, derive=True)
+    assert report.exit_code == 0
+    large, small = (a.key for a in authors)
+
+    def statements(key: str) -> tuple[list[str], int]:
+        with counted() as seen:
+            profile = load_profile(store, key)
+            for form in ("text", "html", "json"):
+                render(profile, form)
+            export_profile(store, key, "bibtex")
+        return seen, len(profile.papers)
+
+    few, three = statements(small)
+    many, thirty = statements(large)
+    assert (three, thirty) == (3, 30)
+    assert len(few) == len(many)
+    assert few == many  # the same statements, not only as many

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, event
@@ -19,7 +20,7 @@ from arxiv_lookalike.synthetic import add_new_papers, author_config, synthetic_c
 from harvester.profile import export_profile, load_profile, render
 from harvester.store import Store
 
-from .support import harvest, make_settings
+from .support import database_url, harvest, make_settings, rows
 
 
 @contextmanager
@@ -63,3 +64,21 @@ def test_a_profile_is_read_in_the_same_statements_for_3_papers_as_for_30(
     assert (three, thirty) == (3, 30)
     assert len(few) == len(many)
     assert few == many  # the same statements, not only as many
+
+
+def test_postgresql_connections_of_the_store_compile_no_plan(tmp_path: Path) -> None:
+    """At a million papers PostgreSQL compiled the read of a profile's years for 600 ms
+    (JIT, for a plan estimated dear) to run it in 20: the store's connections turn JIT
+    off, also those of a reading store, and keep the URL's own options (the schema)."""
+    with database_url("postgresql", tmp_path) as url:
+        store = Store.open(url)
+        store.upgrade()
+        reader = Store.reader(url)
+        try:
+            for opened in (store, reader):
+                assert rows(opened, "SHOW jit") == [("off",)]
+                schema = rows(opened, "SELECT current_schema()")[0][0]
+                assert url.endswith(schema)
+        finally:
+            reader.close()
+            store.close()

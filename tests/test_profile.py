@@ -49,6 +49,18 @@ def test_papers_by_year_counts_every_year_from_first_to_last(harvested: Harveste
     assert {r.year: r.papers for r in rows} == {y: expected.get(y, 0) for y, _ in rows}
 
 
+def test_a_profile_counts_its_papers_by_year_as_the_view_does(harvested: Harvested) -> None:
+    """The profile counts its years from its papers (one statement less, and the
+    dearest one on PostgreSQL): the same rows as the public view, for every profile."""
+    for key in sorted({r.key for r in harvested.rows("SELECT key FROM author")}):
+        view = harvested.rows(
+            "SELECT year, papers FROM papers_by_year WHERE author_key = :key ORDER BY year", key=key
+        )
+        profile = load_profile(harvested.store, key)
+        assert [(y.year, y.papers) for y in profile.years] == [tuple(r) for r in view]
+    assert len(load_profile(harvested.store, "kakade").years) > 3
+
+
 def test_papers_by_category_counts_papers_and_primaries(harvested: Harvested) -> None:
     rows = harvested.rows(
         "SELECT category, papers, as_primary FROM papers_by_category WHERE author_key = 'kakade'"

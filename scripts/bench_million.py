@@ -60,7 +60,16 @@ the run only matches): a run holds the papers naming its authors, 100,000 here, 
 than the whole million at once."""
 
 
-def build(kind: str, authors_n: int, papers_n: int, seed: int, *, keep_papers: bool) -> None:
+def build(
+    kind: str,
+    authors_n: int,
+    papers_n: int,
+    seed: int,
+    *,
+    keep_papers: bool,
+    match: tuple[int, int],
+    refresh: bool,
+) -> None:
     BENCH.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     _, authors = synthetic_corpus(authors_n, papers_n, seed=seed)
@@ -78,10 +87,11 @@ def build(kind: str, authors_n: int, papers_n: int, seed: int, *, keep_papers: b
     _step(harvest, kept, ["db", "upgrade"])
     _step(harvest, kept, ["import", str(SNAPSHOT), "--no-match"])
     with tempfile.TemporaryDirectory() as tmp:
-        for first in range(0, len(authors), MATCH_SLICE):
+        for first in range(match[0], min(match[1], len(authors)), MATCH_SLICE):
             part = _config(kind, authors[first : first + MATCH_SLICE], Path(tmp) / "part.toml")
             _step(harvest, part, ["import", str(SNAPSHOT)], what=f"authors {first}..")
-    _step(harvest, kept, ["refresh"])
+    if refresh:
+        _step(harvest, kept, ["refresh"])
     print(f"{kind}: built in {time.monotonic() - started:.0f} s", flush=True)
 
 
@@ -164,9 +174,15 @@ def main() -> None:
     parser.add_argument(
         "--keep-papers", action="store_true", help="keep the database's papers (a resumed build)"
     )
+    parser.add_argument(
+        "--match", type=int, nargs=2, default=[0, 10**9], metavar=("FIRST", "END"),
+        help="match only the tracked authors FIRST..END-1 (a build done in parts)",
+    )  # fmt: skip
+    parser.add_argument("--no-refresh", action="store_true", help="leave the derived data")
     args = parser.parse_args()
     if not args.check:
-        build(args.db, args.authors, args.papers, args.seed, keep_papers=args.keep_papers)
+        build(args.db, args.authors, args.papers, args.seed, keep_papers=args.keep_papers,
+              match=tuple(args.match), refresh=not args.no_refresh)  # fmt: skip
     check(args.db)
 
 

@@ -82,3 +82,26 @@ def test_postgresql_connections_of_the_store_compile_no_plan(tmp_path: Path) -> 
         finally:
             reader.close()
             store.close()
+
+
+def test_migration_0011_indexes_the_held_papers_and_goes_back(store: Store) -> None:
+    """``ix_membership_held`` holds the held rows alone (a partial index, on both
+    databases); down to 0010 it goes, up again it comes back."""
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from harvester.store.migrate import alembic_config
+
+    def held_index() -> list[Any]:
+        found = inspect(store.engine).get_indexes("membership")
+        return [i for i in found if i["name"] == "ix_membership_held"]
+
+    (index,) = held_index()
+    assert index["column_names"] == ["author_key"]
+    config = alembic_config()
+    with store.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0010")
+    assert held_index() == []
+    store.upgrade()
+    assert len(held_index()) == 1

@@ -6,8 +6,10 @@ lists), each query filtered on the author's key so that the filter reaches the b
 tables (see ``harvester/migrations/versions/0003_profile_views.py``). It returns the
 plain records of :mod:`harvester.records`; nothing here renders. The exceptions:
 :meth:`ProfileReader.page_stamps`, a few grouped reads of the base tables that tell the
-site which pages changed, and a profile's papers by year, counted from its papers as the
-view ``papers_by_year`` counts them (:func:`papers_by_year`).
+site which pages changed, and what a profile's papers give of ``profile_stats`` and
+``papers_by_year``, counted from the papers as the views count them (:func:`_stats`,
+:func:`papers_by_year`): at a million papers on PostgreSQL those subqueries, each over the
+profile's papers again, were most of a render.
 """
 
 from __future__ import annotations
@@ -48,16 +50,12 @@ COUNT_FIRST = 1 << 62
 """Sorts a run's count change above its events (event ids are smaller)."""
 
 _STATS = text(
-    "SELECT name, paper_count, withdrawn_count, first_published, latest_published,"
-    " last_harvest_at, last_harvest_status, last_complete_at, papers_last_12_months,"
-    " coauthor_count, version_count, journal_ref_or_doi_count"
+    "SELECT name, last_harvest_at, last_harvest_status, last_complete_at,"
+    " papers_last_12_months, coauthor_count"
     " FROM profile_stats WHERE author_key = :key"
-).columns(
-    first_published=UTCDateTime,
-    latest_published=UTCDateTime,
-    last_harvest_at=UTCDateTime,
-    last_complete_at=UTCDateTime,
-)
+).columns(last_harvest_at=UTCDateTime, last_complete_at=UTCDateTime)
+"""The columns of ``profile_stats`` that its papers do not give (see :func:`_stats`): the
+view's other columns are a subquery each over the profile's papers, left out here."""
 _KEYS = text("SELECT author_key FROM profile_stats ORDER BY author_key")
 _CATEGORIES = text(
     "SELECT category, papers, as_primary FROM papers_by_category"
@@ -158,7 +156,7 @@ class ProfileReader:
         return Profile(
             key=key,
             name=row.name,
-            stats=Stats(*row[1:]),
+            stats=_stats(row, papers),
             years=papers_by_year(papers),
             categories=tuple(CategoryCount(*r) for r in self._rows(_CATEGORIES, key)),
             coauthors=tuple(Coauthor(*r) for r in self._rows(_COAUTHORS, key)),
@@ -255,6 +253,26 @@ class ProfileReader:
 
     def _rows(self, query: Executable, key: str) -> list[Any]:
         return list(self.conn.execute(query, {"key": key}).all())
+
+
+def _stats(row: Any, papers: Sequence[PaperItem]) -> Stats:
+    """The row of ``profile_stats``: the harvests, the last 12 months (the database's
+    clock) and the co-authors as the view reads them, the rest counted from the papers as
+    the view counts them (``tests/test_profile.py`` holds the two equal)."""
+    published = [p.published for p in papers]
+    return Stats(
+        paper_count=len(papers),
+        withdrawn_count=sum(1 for p in papers if p.withdrawn),
+        first_published=min(published, default=None),
+        latest_published=max(published, default=None),
+        last_harvest_at=row.last_harvest_at,
+        last_harvest_status=row.last_harvest_status,
+        last_complete_at=row.last_complete_at,
+        papers_last_12_months=row.papers_last_12_months,
+        coauthor_count=row.coauthor_count,
+        version_count=sum(p.version for p in papers),
+        journal_ref_or_doi_count=sum(1 for p in papers if p.journal_ref or p.doi),
+    )
 
 
 def papers_by_year(papers: Sequence[PaperItem]) -> tuple[YearCount, ...]:

@@ -159,7 +159,7 @@ def explain_all(store: Store, statements: list[tuple[str, str, Any]], *, plans: 
             lines = [str(r[0]) if postgres else " ".join(map(str, r)) for r in cursor.fetchall()]
             seconds = _execution_ms(lines)
             total += seconds
-            scans = [s for s in _seq_scans(lines) if sizes.get(s, LARGE_TABLE + 1) > LARGE_TABLE]
+            scans = [s for s in _seq_scans(lines) if sizes.get(s, 0) > LARGE_TABLE or not postgres]
             flag = f"; Seq Scan on large table(s): {', '.join(sorted(set(scans)))}" if scans else ""
             print(f"#{number} {what}: {seconds:.2f} ms{flag}\n    {_one_line(statement)[:160]}")
             if plans:

@@ -20,7 +20,7 @@ from arxiv_lookalike.synthetic import add_new_papers, author_config, synthetic_c
 from harvester.profile import export_profile, load_profile, render
 from harvester.store import Store
 
-from .support import database_url, harvest, make_settings, rows
+from .support import database_url, harvest, make_settings, rows, run_cli, toml
 
 
 @contextmanager
@@ -105,3 +105,33 @@ def test_migration_0011_indexes_the_held_papers_and_goes_back(store: Store) -> N
     assert held_index() == []
     store.upgrade()
     assert len(held_index()) == 1
+
+
+def test_harvest_import_leaves_postgresql_with_statistics(tmp_path: Path) -> None:
+    """After a bulk load PostgreSQL plans without statistics until autovacuum gets to the
+    tables (never, where it is off): a profile's co-author count then read every author row
+    of a million papers. ``harvest import`` analyzes the tables it filled."""
+    from arxiv_lookalike.snapshot import write_snapshot
+
+    corpus, authors = synthetic_corpus(2, 5)
+    path = tmp_path / "snapshot.jsonl"
+    write_snapshot(corpus, path)
+    with database_url("postgresql", tmp_path) as url:
+        schema = url.rsplit("%3D", 1)[1]
+        config = tmp_path / "harvester.toml"
+        config.write_text(
+            toml({"database": {"url": url}, "authors": author_config(authors)}), encoding="utf-8"
+        )
+        done = run_cli("--config", str(config), "import", str(path), cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        store = Store.open(url)
+        try:
+            analyzed = rows(
+                store,
+                "SELECT relname FROM pg_stat_user_tables WHERE schemaname = :schema"
+                " AND last_analyze IS NOT NULL",
+                schema=schema,
+            )
+        finally:
+            store.close()
+    assert {"paper", "paper_author", "membership"} <= {r[0] for r in analyzed}

@@ -172,8 +172,6 @@ def copy_to_sqlite() -> None:
                 write.execute(table.insert(), [dict(r) for r in part])
                 copied += len(part)
             print(f"  {table.name}: {copied} rows in {time.monotonic() - began:.0f} s", flush=True)
-    with target.connect() as conn:
-        conn.exec_driver_sql("ANALYZE")
     source.dispose()
     target.dispose()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 from collections import Counter
+from dataclasses import astuple, fields
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,8 +21,10 @@ from harvester.errors import SchemaOutdatedError
 from harvester.names import fold_name
 from harvester.profile import check_schema, load_profile, refresh_similar_authors, render
 from harvester.profile.similar import WEIGHTS, coauthorship
+from harvester.records import Stats
 from harvester.store import PUBLIC_VIEWS, Store
 from harvester.store.migrate import alembic_config
+from harvester.store.schema import UTCDateTime
 
 from .support import REPO, Harvested, months_ago_start, run_cli, seed_papers
 
@@ -47,6 +50,38 @@ def test_papers_by_year_counts_every_year_from_first_to_last(harvested: Harveste
     expected = Counter(p.published.year for p in seed_papers(harvested.corpus))
     assert [r.year for r in rows] == list(range(min(expected), max(expected) + 1))
     assert {r.year: r.papers for r in rows} == {y: expected.get(y, 0) for y, _ in rows}
+
+
+def test_a_profile_counts_its_papers_by_year_as_the_view_does(harvested: Harvested) -> None:
+    """The profile counts its years from its papers (one statement less, and the
+    dearest one on PostgreSQL): the same rows as the public view, for every profile."""
+    for key in sorted({r.key for r in harvested.rows("SELECT key FROM author")}):
+        view = harvested.rows(
+            "SELECT year, papers FROM papers_by_year WHERE author_key = :key ORDER BY year", key=key
+        )
+        profile = load_profile(harvested.store, key)
+        assert [(y.year, y.papers) for y in profile.years] == [tuple(r) for r in view]
+    assert len(load_profile(harvested.store, "kakade").years) > 3
+
+
+def test_a_profile_counts_its_statistics_as_the_view_does(harvested: Harvested) -> None:
+    """What the papers give of ``profile_stats`` (counts, first and latest, versions,
+    references) is counted from them: the same row as the view's, for every profile."""
+    columns = ", ".join(f.name for f in fields(Stats))
+    for key in sorted({r.key for r in harvested.rows("SELECT key FROM author")}):
+        (view,) = harvested.rows(
+            f"SELECT {columns} FROM profile_stats WHERE author_key = :key", key=key
+        )
+        stats = load_profile(harvested.store, key).stats
+        assert astuple(stats) == tuple(_utc(v) for v in view)
+    assert load_profile(harvested.store, "kakade").stats.withdrawn_count == 1
+
+
+def _utc(value: object) -> object:
+    """A timestamp as the store reads it (SQLite gives text, PostgreSQL an aware datetime)."""
+    if isinstance(value, str) and value[:4].isdigit() and "-" in value:
+        return UTCDateTime().process_result_value(value, None)
+    return value.astimezone(UTC) if isinstance(value, datetime) else value
 
 
 def test_papers_by_category_counts_papers_and_primaries(harvested: Harvested) -> None:

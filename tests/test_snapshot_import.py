@@ -146,3 +146,44 @@ def test_the_command_says_one_line_a_step_and_one_line_for_a_bad_file(
     assert bad.returncode == 2 and bad.stdout == ""
     (line,) = bad.stderr.splitlines()
     assert "cannot import" in line and "No such file" in line
+
+
+def test_a_match_binds_a_bounded_number_of_values_a_statement(
+    two_stores: tuple[Store, Store],
+    server: LookalikeServer,
+    corpus: Corpus,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """At 10,000 tracked authors a match reads a million candidates: in one ``IN`` list
+    that is more values than a statement may bind (65,535 on PostgreSQL), and the match
+    failed. Every statement of a match binds at most a chunk of ids (here 7)."""
+    from sqlalchemy import Engine, event
+
+    from harvester.store import papers
+
+    monkeypatch.setattr(papers, "ID_CHUNK", 7)
+    _, imported = two_stores
+    settings = settings_for(url_of(imported), server, "oai")
+    path = tmp_path / "snapshot.jsonl"
+    write_snapshot(corpus, path)
+    import_snapshot(settings, imported, path)
+    bound: list[int] = []
+
+    def note(
+        conn: object, cursor: object, statement: str, parameters: object, *rest: object
+    ) -> None:
+        if statement.lstrip().upper().startswith("SELECT") and isinstance(
+            parameters, (list, tuple, dict)
+        ):
+            bound.append(len(parameters))
+
+    source = open_source(settings, imported)
+    event.listen(Engine, "before_cursor_execute", note)
+    try:
+        matched = match_stored(settings, imported, source)
+    finally:
+        event.remove(Engine, "before_cursor_execute", note)
+        source.close()
+    assert matched.exit_code == 0 and matched.authors[0].paper_count == 76
+    assert bound and max(bound) <= 7 + 2

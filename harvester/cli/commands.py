@@ -281,12 +281,14 @@ def import_snapshot_file(
         )
         say(report.line(), quiet=quiet)
         if not match:
+            store.analyze()
             return exits.OK
         source = open_source(settings, store)
         try:
             cycle = match_stored(settings, store, source, progress=CycleProgress())
         finally:
             source.close()
+        store.analyze()
     for line in cycle.authors:
         say(line.line(), quiet=quiet)
     return cycle.exit_code

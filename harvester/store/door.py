@@ -88,6 +88,22 @@ class Door:
         except SQLAlchemyError as exc:
             raise database_error(exc, "cannot open the database") from exc
 
+    def analyze(self) -> None:
+        """Give PostgreSQL's planner statistics after a bulk load (``harvest import``).
+
+        Without them a profile's co-author count read all 3,000,000 author rows of a
+        million papers (1.2 s) instead of its own 300; autovacuum analyzes a table only once
+        a tenth of it has changed, and not at all where it is off. SQLite plans by its
+        indexes and is left as it is."""
+        if self.is_sqlite:
+            return
+        tables = ("paper", "paper_author", "paper_version", "membership", "author", "run")
+        try:
+            with self.engine.begin() as conn:
+                conn.exec_driver_sql("ANALYZE " + ", ".join(tables))
+        except SQLAlchemyError as exc:
+            raise database_error(exc, "cannot analyze the tables") from exc
+
     # -- read side ----------------------------------------------------------------------------
 
     @contextmanager

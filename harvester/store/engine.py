@@ -33,6 +33,10 @@ DATABASE_FILE_MODE = 0o640
 def create_db_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url``; a missing SQLite file is created, in an existing directory."""
     parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        engine = create_engine(url, pool_pre_ping=True, **kwargs)
+        event.listen(engine, "connect", _postgresql_on_connect)
+        return engine
     if parsed.get_backend_name() != "sqlite":
         return create_engine(url, pool_pre_ping=True, **kwargs)
     if parsed.database and parsed.database != ":memory:":
@@ -83,6 +87,19 @@ def _prepare_sqlite_file(path: Path) -> None:
     except OSError as exc:
         raise create_error(path, exc) from exc
     os.close(fd)
+
+
+def _postgresql_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    """No JIT compilation: the views' plans are estimated dear at a million papers (a
+    correlated subquery a year or a co-author), so PostgreSQL compiled a profile's read for
+    600 ms to run it in 10 (``docs/benchmarks.md``). Our statements read a profile, a
+    batch or a page; none runs long enough to win the compilation back."""
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("SET jit = off")
+    finally:
+        cursor.close()
+    dbapi_connection.commit()
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, select
 from ..plans import Seen
 from ..records import Author, Paper
 from . import schema as t
+from .papers import chunks
 from .problems import readable
 
 
@@ -27,14 +28,20 @@ def load_papers(conn: Connection, ids: Sequence[str]) -> dict[str, Paper]:
 
 
 def _load_papers(conn: Connection, ids: Sequence[str]) -> dict[str, Paper]:
-    authors: dict[str, list[Author]] = {}
+    """A chunk of ids a statement: a match after ``harvest import`` asks for every paper
+    naming a tracked author (a million at 10,000 authors), past the bound parameters one
+    statement may hold (65,535 on PostgreSQL, 32,766 on SQLite)."""
+    papers: dict[str, Paper] = {}
     pa = t.paper_author.c
-    stmt = select(t.paper_author).where(pa.arxiv_id.in_(ids)).order_by(pa.arxiv_id, pa.position)
-    for row in conn.execute(stmt):
-        affiliations = tuple(a for a in row.affiliations.split("; ") if a)
-        authors.setdefault(row.arxiv_id, []).append(Author(row.name, affiliations))
-    rows = conn.execute(select(t.paper).where(t.paper.c.arxiv_id.in_(ids)))
-    return {r.arxiv_id: _paper(r, authors.get(r.arxiv_id, [])) for r in rows}
+    for chunk in chunks(ids):
+        authors: dict[str, list[Author]] = {}
+        stmt = select(t.paper_author).where(pa.arxiv_id.in_(chunk))
+        for row in conn.execute(stmt.order_by(pa.arxiv_id, pa.position)):
+            affiliations = tuple(a for a in row.affiliations.split("; ") if a)
+            authors.setdefault(row.arxiv_id, []).append(Author(row.name, affiliations))
+        rows = conn.execute(select(t.paper).where(t.paper.c.arxiv_id.in_(chunk)))
+        papers.update((r.arxiv_id, _paper(r, authors.get(r.arxiv_id, []))) for r in rows)
+    return papers
 
 
 def seen_of(rows: Iterable[Any]) -> dict[str, Seen]:

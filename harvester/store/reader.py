@@ -5,8 +5,8 @@ A SQLite database is opened with ``mode=ro``: nothing is created, no write lock 
 without write access to the file. Such a reader needs the WAL index (``-shm``) that any open
 connection keeps; when nobody has the database open and the reader cannot create the index,
 there is no ``-wal`` file either (the last connection folded it into the database), so the
-file alone is the whole database and is read with ``immutable=1``. PostgreSQL gets a plain
-engine: the role decides.
+file alone is the whole database and is read with ``immutable=1``. PostgreSQL gets the
+store's own engine (:func:`~.engine.create_db_engine`): the role decides what it may do.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 from ..errors import DatabaseError
-from .engine import SQLITE_BUSY_TIMEOUT_MS, sqlite_path
+from .engine import SQLITE_BUSY_TIMEOUT_MS, create_db_engine, sqlite_path
 from .problems import missing_directory_error
 
 
@@ -28,7 +28,7 @@ def open_reader(url: str) -> Engine:
     """An engine that reads ``url`` and never writes; a missing SQLite file is an error."""
     path = sqlite_path(url)
     if path is None:
-        return create_engine(url, pool_pre_ping=True)
+        return create_db_engine(url)
     if not path.parent.is_dir():
         raise missing_directory_error(path)
     if not path.exists():

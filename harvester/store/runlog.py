@@ -12,13 +12,26 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Engine, Select, func, inspect, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Connection,
+    Engine,
+    Select,
+    bindparam,
+    func,
+    inspect,
+    select,
+)
 
 from ..vocabulary import Membership, RunStatus
 from . import schema as t
 from .engine import read_session
 
 NOT_HARVESTS = (RunStatus.RUNNING, RunStatus.SKIPPED, RunStatus.STOPPED)
+_HELD: BindParameter[str] = bindparam("held", Membership.HELD.value, literal_execute=True)
+"""Written into the statement, not bound: SQLite uses the partial index
+``ix_membership_held`` only for a constant it can match against the index's own WHERE."""
 """Run statuses that are not (finished) harvests: a routine stop is not a failure."""
 
 
@@ -159,7 +172,7 @@ class RunLog:
     def _held(self, wanted: _Keys) -> dict[str, int]:
         m = t.membership.c
         stmt = wanted.where(
-            select(m.author_key, func.count()).where(m.status == Membership.HELD), m.author_key
+            select(m.author_key, func.count()).where(m.status == _HELD), m.author_key
         ).group_by(m.author_key)
         return {key: n for key, n in self.conn.execute(stmt)}
 

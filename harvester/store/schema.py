@@ -29,6 +29,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     false,
+    text,
 )
 
 NAMING_CONVENTION = {
@@ -175,6 +176,12 @@ membership = Table(
         doc="the claimed or included ids (space-separated) it is in the profile through alone",
     ),
     Index("ix_membership_arxiv_id", "arxiv_id"),
+    Index(
+        "ix_membership_held",
+        "author_key",
+        postgresql_where=text("status = 'held'"),
+        sqlite_where=text("status = 'held'"),
+    ),
 )
 
 # what a person decided with `harvest review KEY --accept/--reject`; wins over evidence

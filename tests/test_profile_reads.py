@@ -1,0 +1,137 @@
+"""A profile is read in a fixed number of statements, whatever its number of papers.
+
+At a million papers the render of a profile is what a person waits for (``harvest
+profile``, each page of the site); each statement is a round trip to PostgreSQL. The
+statements are counted with a SQLAlchemy hook on a real harvest of the look-alike's
+synthetic corpus, on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, event
+
+from arxiv_lookalike import LookalikeServer
+from arxiv_lookalike.synthetic import add_new_papers, author_config, synthetic_corpus
+from harvester.profile import export_profile, load_profile, render
+from harvester.store import Store
+
+from .support import database_url, harvest, make_settings, rows, run_cli, toml
+
+
+@contextmanager
+def counted() -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def note(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        seen.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(Engine, "before_cursor_execute", note)
+
+
+def test_a_profile_is_read_in_the_same_statements_for_3_papers_as_for_30(
+    store: Store, db_url: str
+) -> None:
+    """Two profiles of 3 and 30 papers (co-authors, years, categories and similar authors
+    of their own): loading and rendering each (text, html, json) runs the same statements,
+    and so does an export; both profiles are read whole."""
+    corpus, authors = synthetic_corpus(2, 3)
+    add_new_papers(corpus, authors[:1], 27)
+    with LookalikeServer(corpus) as server:
+        settings = make_settings(db_url, server.url, authors=author_config(authors))
+        report = harvest(store, settings, derive=True)
+    assert report.exit_code == 0
+    large, small = (a.key for a in authors)
+
+    def statements(key: str) -> tuple[list[str], int]:
+        with counted() as seen:
+            profile = load_profile(store, key)
+            for form in ("text", "html", "json"):
+                render(profile, form)
+            export_profile(store, key, "bibtex")
+        return seen, len(profile.papers)
+
+    few, three = statements(small)
+    many, thirty = statements(large)
+    assert (three, thirty) == (3, 30)
+    assert len(few) == len(many)
+    assert few == many  # the same statements, not only as many
+
+
+def test_postgresql_connections_of_the_store_compile_no_plan(tmp_path: Path) -> None:
+    """At a million papers PostgreSQL compiled the read of a profile's years for 600 ms
+    (JIT, for a plan estimated dear) to run it in 20: the store's connections turn JIT
+    off, also those of a reading store, and keep the URL's own options (the schema)."""
+    with database_url("postgresql", tmp_path) as url:
+        store = Store.open(url)
+        store.upgrade()
+        reader = Store.reader(url)
+        try:
+            for opened in (store, reader):
+                assert rows(opened, "SHOW jit") == [("off",)]
+                schema = rows(opened, "SELECT current_schema()")[0][0]
+                assert url.endswith(schema)
+        finally:
+            reader.close()
+            store.close()
+
+
+def test_migration_0011_indexes_the_held_papers_and_goes_back(store: Store) -> None:
+    """``ix_membership_held`` holds the held rows alone (a partial index, on both
+    databases); down to 0010 it goes, up again it comes back."""
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from harvester.store.migrate import alembic_config
+
+    def held_index() -> list[Any]:
+        found = inspect(store.engine).get_indexes("membership")
+        return [i for i in found if i["name"] == "ix_membership_held"]
+
+    (index,) = held_index()
+    assert index["column_names"] == ["author_key"]
+    config = alembic_config()
+    with store.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0010")
+    assert held_index() == []
+    store.upgrade()
+    assert len(held_index()) == 1
+
+
+def test_harvest_import_leaves_postgresql_with_statistics(tmp_path: Path) -> None:
+    """After a bulk load PostgreSQL plans without statistics until autovacuum gets to the
+    tables (never, where it is off): a profile's co-author count then read every author row
+    of a million papers. ``harvest import`` analyzes the tables it filled."""
+    from arxiv_lookalike.snapshot import write_snapshot
+
+    corpus, authors = synthetic_corpus(2, 5)
+    path = tmp_path / "snapshot.jsonl"
+    write_snapshot(corpus, path)
+    with database_url("postgresql", tmp_path) as url:
+        schema = url.rsplit("%3D", 1)[1]
+        config = tmp_path / "harvester.toml"
+        config.write_text(
+            toml({"database": {"url": url}, "authors": author_config(authors)}), encoding="utf-8"
+        )
+        done = run_cli("--config", str(config), "import", str(path), cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        store = Store.open(url)
+        try:
+            analyzed = rows(
+                store,
+                "SELECT relname FROM pg_stat_user_tables WHERE schemaname = :schema"
+                " AND last_analyze IS NOT NULL",
+                schema=schema,
+            )
+        finally:
+            store.close()
+    assert {"paper", "paper_author", "membership"} <= {r[0] for r in analyzed}

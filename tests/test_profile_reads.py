@@ -135,3 +135,36 @@ def test_harvest_import_leaves_postgresql_with_statistics(tmp_path: Path) -> Non
         finally:
             store.close()
     assert {"paper", "paper_author", "membership"} <= {r[0] for r in analyzed}
+
+
+def test_a_harvest_leaves_postgresql_with_statistics_and_a_quiet_one_leaves_them(
+    tmp_path: Path,
+) -> None:
+    """A cold harvest fills tables the planner has never seen; the cycle analyzes them
+    before anything reads a profile (this server may run with autovacuum off). A quiet
+    cycle after it changes nothing and analyzes nothing."""
+    corpus, authors = synthetic_corpus(3, 4)
+    with database_url("postgresql", tmp_path) as url, LookalikeServer(corpus) as server:
+        schema = url.rsplit("%3D", 1)[1]
+        settings = make_settings(url, server.url, authors=author_config(authors))
+        store = Store.open(url)
+        try:
+            store.upgrade()
+
+            def analyzed() -> dict[str, Any]:
+                found = rows(
+                    store,
+                    "SELECT relname, last_analyze FROM pg_stat_user_tables"
+                    " WHERE schemaname = :schema AND last_analyze IS NOT NULL",
+                    schema=schema,
+                )
+                return {r[0]: r[1] for r in found}
+
+            assert "paper_author" not in analyzed()
+            assert harvest(store, settings).exit_code == 0
+            first = analyzed()
+            assert {"paper", "paper_author", "membership", "run"} <= set(first)
+            assert harvest(store, settings).exit_code == 0
+            assert analyzed() == first
+        finally:
+            store.close()

@@ -47,6 +47,7 @@ def harvest_once(
     finally:
         source.close()
         progress.close()
+    store.analyze_if_stale()  # a cold harvest's rows get statistics before anything reads them
     if settings.notify and not stopped:
         from ..alerts import after_cycle as notify  # apprise is imported only when needed
 

@@ -49,7 +49,6 @@ from .review import (
 )
 from .runlog import RunLog, run_log
 
-
 _ANALYZED = ("author", "membership", "paper", "paper_author", "paper_version", "run")
 """The tables whose statistics the profile and status queries' plans depend on."""
 

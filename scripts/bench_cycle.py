@@ -751,6 +751,11 @@ def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--scale-skip-full", action="store_true", help="scale part: no full re-plan baseline"
     )
+    parser.add_argument(
+        "--scale-brief",
+        action="store_true",
+        help="scale part: no profiled rows, no harvest --once processes, no next day",
+    )
     parser.add_argument("--scale-child", help=argparse.SUPPRESS)
     parser.add_argument("--import-child", help=argparse.SUPPRESS)
     parser.add_argument("--harvest-child", help=argparse.SUPPRESS)
@@ -793,7 +798,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         harvest_child(args.harvest_child)
         return 0
     if args.scale_child:
-        __import__("bench_scale").scale_child(args.scale_child, skip_full=args.scale_skip_full)
+        __import__("bench_scale").scale_child(
+            args.scale_child, skip_full=args.scale_skip_full, brief=args.scale_brief
+        )
         return 0
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     chosen = [part.strip() for part in args.parts.split(",") if part.strip()]

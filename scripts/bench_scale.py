@@ -93,8 +93,9 @@ def run_scale(args: argparse.Namespace) -> None:
     )
     print(table(headers, rows, markdown=args.markdown))
     _print_summary(cycles, size, naive, len(corpus))
-    print("\nSteady cycle, profiled (cumulative seconds; harvester functions only):")
-    print(cycles["steady (profiled)"]["breakdown"])
+    if "steady (profiled)" in cycles:
+        print("\nSteady cycle, profiled (cumulative seconds; harvester functions only):")
+        print(cycles["steady (profiled)"]["breakdown"])
     print_process(cycles)
 
 
@@ -105,6 +106,7 @@ def _drive_child(
     _warm(server, authors)
     command = [sys.executable, os.path.abspath(sys.argv[0]), "--scale-child", str(config)]
     command += ["--scale-skip-full"] if args.scale_skip_full else []
+    command += ["--scale-brief"] if args.scale_brief else []
     child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert child.stdin is not None and child.stdout is not None
     cycles: dict[str, dict[str, Any]] = {}
@@ -160,7 +162,7 @@ def _print_summary(
 ) -> None:
     cold, steady, few = (cycles[k] for k in ("cold", "steady", "few-new"))
     full = cycles.get("full")
-    day = cycles["next day"]
+    day = cycles.get("next day")
     render_cycle = cycles["render"]
     print(
         f"cold import: {papers / cold['wall']:,.0f} papers/s (wall), peak RSS {cold['rss']:.0f} MB"
@@ -187,10 +189,11 @@ def _print_summary(
         f"(derived data: {few['derive']:.2f} s; "
         f"full recompute {cycles['derive (full)']['wall']:.2f} s)"
     )
-    print(
-        f"a day's requests with its scheduled reconciliations: {day['requests']}"
-        + (f" (naive script: {naive})" if naive else "")
-    )
+    if day:
+        print(
+            f"a day's requests with its scheduled reconciliations: {day['requests']}"
+            + (f" (naive script: {naive})" if naive else "")
+        )
     print(
         f"render (load + text + html): worst {render_cycle['worst_ms']:.1f} ms over "
         f"{render_cycle['rendered']} profiles (largest: {render_cycle['largest_papers']} papers)"
@@ -237,7 +240,7 @@ def _database_size(url: str) -> int:
 # --- the child: the harvester, as harvest --once runs it ----------------------------------
 
 
-def scale_child(config: str, *, skip_full: bool = False) -> None:
+def scale_child(config: str, *, skip_full: bool = False, brief: bool = False) -> None:
     from bench_cycle import new_database, peak_rss_mb
 
     settings = load_settings(Path(config), {})
@@ -251,14 +254,16 @@ def scale_child(config: str, *, skip_full: bool = False) -> None:
         after_cycle(settings, store)
         _emit(out, "derive (full)", {"wall": time.monotonic() - began}, peak_rss_mb())
         _emit(out, "steady", _timed(lambda: _cycle(settings, store)), peak_rss_mb())
-        _emit(out, "steady (profiled)", _profiled(settings, store), peak_rss_mb())
-        for name, row in process_cycles(Path(config)):
-            _emit(out, name, row, children_peak_rss_mb())
+        if not brief:
+            _emit(out, "steady (profiled)", _profiled(settings, store), peak_rss_mb())
+            for name, row in process_cycles(Path(config)):
+                _emit(out, name, row, children_peak_rss_mb())
         _ask(out, "new papers")
         _emit(out, "few-new", _few_new(settings, store), peak_rss_mb())
         tomorrow = datetime.now(UTC) + timedelta(days=1)
-        day = _timed(lambda: _cycle(settings, store, derive=False, clock=lambda: tomorrow))
-        _emit(out, "next day", {**day, "note": "derived data not refreshed"}, peak_rss_mb())
+        if not brief:
+            day = _timed(lambda: _cycle(settings, store, derive=False, clock=lambda: tomorrow))
+            _emit(out, "next day", {**day, "note": "derived data not refreshed"}, peak_rss_mb())
         if not skip_full:
             later = tomorrow + timedelta(hours=1)
             full = _timed(

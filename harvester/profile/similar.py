@@ -151,9 +151,7 @@ def similar_lists(
     topics = sp.vstack([tracked.topics, co_topics], format="csr")
     cats = sp.vstack([tracked.cats, co_cats], format="csr")
     vectors = _Vectors(space, topics, cats)
-    wrote_t = _membership(
-        [sorted(written_by(corpus, tracked, j)) for j in range(n)], len(corpus.ids)
-    ).T.tocsc()
+    wrote_t = _written(corpus, tracked).T.tocsc()
     result: dict[str, list[SimilarAuthor]] = {}
     offset = n
     for start in range(0, len(keys), TRACKED_ROWS):
@@ -188,6 +186,22 @@ def similar_lists(
             found.topic[me] = -np.inf  # not a candidate of its own
             result[key] = _best(corpus, vectors, key, me, found, co_rows)
     return result
+
+
+def _written(corpus: Corpus, tracked: Tracked) -> Any:
+    """``wrote[j, p]``: tracked profile ``j`` wrote paper row ``p`` (:func:`written_by`),
+    looked up only for the profiles the corpus names: a pass holds a few profiles' papers,
+    and every pass scores against every tracked profile."""
+    names = corpus.papers_by_name
+    present = {tracked.row[key] for key in corpus.profile_papers if key in tracked.row}
+    present.update(
+        j for j, own in enumerate(tracked.own_names) if any(name in names for name in own)
+    )
+    groups = [
+        sorted(written_by(corpus, tracked, j)) if j in present else []
+        for j in range(len(tracked.keys))
+    ]
+    return _membership(groups, len(corpus.ids))
 
 
 def _from_corpus(space: Space) -> CoauthorCentroids:

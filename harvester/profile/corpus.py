@@ -1,10 +1,11 @@
 """The papers a refresh of the similar authors reads, as a :class:`Corpus`.
 
-A corpus holds some profiles' papers (or all of them), the papers of the co-authors
-their lists read, and every active membership of those papers; :func:`load_corpus` reads
-it in the refresh's snapshot (:func:`harvester.store.derived.corpus_snapshot`). Papers
-are row numbers in id order, whichever subset is loaded, so a profile's vectors come out
-the same from any corpus that holds its papers.
+A corpus holds some profiles' papers (or all of them), their authors and every active
+membership of those papers, or the recent papers of some co-authors (:func:`load_recent`,
+for :mod:`.coauthors`); both read in the refresh's snapshot
+(:func:`harvester.store.derived.corpus_snapshot`). Papers are row numbers in id order,
+whichever subset is loaded, so a profile's vectors come out the same from any corpus that
+holds its papers.
 
 Names are compared folded (:func:`harvester.names.fold_name`, the folding used for
 matching and stored in ``paper_author.folded_name``). A profile's *own* folded names are
@@ -15,7 +16,7 @@ counted as its co-authors.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -43,10 +44,15 @@ class Corpus:
 
     def display_name(self, folded: str) -> str:
         """The most common spelling of a folded name (ties: alphabetical)."""
-        counts = self.spellings.get(folded)
-        if not counts:
-            return folded
-        return min(counts, key=lambda name: (-counts[name], name))
+        return shown_name(folded, self.spellings.get(folded, {}))
+
+
+def shown_name(folded: str, counts: Mapping[str, int]) -> str:
+    """The most common of a folded name's spellings (``counts``: spelling -> papers; ties:
+    alphabetical); the folded name itself when none is known."""
+    if not counts:
+        return folded
+    return min(counts, key=lambda name: (-counts[name], name))
 
 
 def load_corpus(
@@ -54,37 +60,26 @@ def load_corpus(
     keys: Collection[str],
     profiles: Mapping[str, str],
     *,
-    coauthors: Callable[[Corpus, str], list[str]] | None = None,
-    recent: int = 0,
+    authors: bool = False,
     names: Collection[str] = (),
 ) -> Corpus:
     """The papers of the profiles ``keys`` (``profiles``: every tracked key -> name).
 
-    With ``coauthors`` (a profile's co-authors, folded, whose topic its list reads, chosen
-    from the corpus of its papers) also the ``recent`` most recent papers of each, and how
-    often each of their spellings is written; with ``names``, every paper by one of those.
-    The memberships of the profiles' papers are read for every profile."""
+    With ``authors``, also their authors and every profile's memberships of them (what a
+    list counts its shared papers and chooses its co-authors from); with ``names``, also
+    every paper by one of those (folded), with its authors."""
     mine = rows.memberships(keys=list(keys))
     ids = sorted({arxiv_id for _, arxiv_id, _ in mine})
     papers = rows.papers(ids)
-    if coauthors is None and not names:
+    if not authors and not names:
         return build_corpus(papers, (), profiles, mine)
-    authors = rows.paper_authors(ids)
-    first = build_corpus(papers, authors, profiles, mine)
-    chosen = {key: coauthors(first, key) for key in keys} if coauthors is not None else {}
-    wanted = sorted(set().union(*chosen.values()))
-    extra = rows.recent_papers_by(wanted, recent) | rows.papers_by(sorted(names))
-    extra -= set(ids)
-    more = sorted(extra)
-    corpus = build_corpus(
+    more = sorted(rows.papers_by(sorted(names)) - set(ids))
+    return build_corpus(
         [*papers, *rows.papers(more)],
-        [*authors, *rows.paper_authors(more)],
+        [*rows.paper_authors(ids), *rows.paper_authors(more)],
         profiles,
         [*mine, *rows.memberships(ids=ids)],
     )
-    for folded, name, count in rows.spellings(wanted):
-        corpus.spellings[folded][name] = count
-    return corpus
 
 
 def load_recent(rows: CorpusRows, names: Collection[str], recent: int) -> Corpus:

@@ -14,6 +14,8 @@ recompute with the same model (``tests/test_derived.py``). A full recompute runs
 asked (``harvest refresh --all``), when the tracked profiles changed (one added, renamed,
 or left without papers), and with a new model (see :mod:`harvester.topics`); it goes
 :data:`PROFILES_PER_PASS` profiles at a time, so memory follows that number, not the corpus.
+The co-authors' centroids are computed once a refresh, the first time a pass needs them,
+and kept for the passes after (:mod:`.coauthors`).
 """
 
 from __future__ import annotations
@@ -31,9 +33,9 @@ from ..errors import DerivedDataError
 from ..names import fold_name
 from ..store import CorpusRows, SimilarUpdate, StoredModel, StoredProfile
 from ..topics import VERSION, TopicModel, fit_model, outgrown
-from .corpus import Corpus, load_corpus, load_recent
+from .coauthors import CoauthorVectors
+from .corpus import Corpus, load_corpus
 from .similar import (
-    COAUTHOR_PAPERS,
     MIN_SCORE,
     TOP_SIMILAR,
     Space,
@@ -41,34 +43,37 @@ from .similar import (
     coauthor_counts,
     pair_cosine,
     profile_vectors,
-    recent_papers,
     score,
     similar_lists,
     written_by,
 )
 
-PROFILES_PER_PASS = 500
+PROFILES_PER_PASS = 100
+"""Profiles whose papers (and whose lists' candidates) one pass holds: the memory of a full
+recompute follows it."""
 MANY_CHANGES = 100_000
 """More changes than this since the last refresh: a full recompute, without reading them."""
 
 
 @dataclass(frozen=True, slots=True)
 class Request:
-    """What was asked: ``everything`` recomputes every list; ``refit`` fits a new model."""
+    """What was asked: ``everything`` recomputes every list; ``refit`` fits a new model;
+    ``per_pass``: profiles a pass holds (the result does not depend on it)."""
 
     everything: bool = False
     refit: bool = False
+    per_pass: int = PROFILES_PER_PASS
 
 
 def plan_refresh(rows: CorpusRows, request: Request, now: datetime) -> SimilarUpdate | None:
     """The update a refresh stores, or ``None`` when nothing it derives from changed."""
     seen = rows.change_count()
     if request.refit and request.everything:  # stored over whatever is there: none read
-        return _refit(rows, seen, None, now)
+        return _refit(rows, request, seen, None, now)
     header = rows.model_header()
     based_on = header[2] if header else None
     if _outgrown(rows, header, seen):
-        return _refit(rows, seen, based_on, now)
+        return _refit(rows, request, seen, based_on, now)
     profiles = dict(rows.tracked_profiles())
     everything = request.everything or profiles != rows.stored_names()
     if seen == 0 and not everything:
@@ -77,22 +82,24 @@ def plan_refresh(rows: CorpusRows, request: Request, now: datetime) -> SimilarUp
     assert stored_model is not None  # its header was read in this snapshot
     model = _model(stored_model)
     if everything or seen > MANY_CHANGES:  # a cold import, say: every list anyway
-        return _full(rows, model, seen, based_on)
+        return _full(rows, model, request.per_pass, seen, based_on)
     stored = rows.stored_profiles()
     changes = rows.changes()
     ids = sorted({c.arxiv_id for c in changes})
     former = {c.former_author for c in changes if c.former_author}
     touched = {folded for _, _, folded in rows.paper_authors(ids)} | former
     changed = sorted(rows.profiles_of(ids) & profiles.keys())
-    partial = _Partial(rows, model, profiles, stored)
+    partial = _Partial(rows, model, profiles, stored, request.per_pass)
     keys = partial.affected(changed, touched)
     lists, vectors = partial.lists(keys)
     return SimilarUpdate(lists, vectors, False, None, based_on, rows.bound, seen)
 
 
-def _refit(rows: CorpusRows, seen: int, based_on: datetime | None, now: datetime) -> SimilarUpdate:
+def _refit(
+    rows: CorpusRows, request: Request, seen: int, based_on: datetime | None, now: datetime
+) -> SimilarUpdate:
     model = fit_model(rows.texts())
-    return _full(rows, model, seen, based_on, new_model=_stored(model, now))
+    return _full(rows, model, request.per_pass, seen, based_on, new_model=_stored(model, now))
 
 
 def _outgrown(rows: CorpusRows, header: tuple[str, int, datetime] | None, seen: int) -> bool:
@@ -107,16 +114,17 @@ def _outgrown(rows: CorpusRows, header: tuple[str, int, datetime] | None, seen: 
 def _full(
     rows: CorpusRows,
     model: TopicModel,
+    per_pass: int,
     seen: int,
     based_on: datetime | None,
     new_model: StoredModel | None = None,
 ) -> SimilarUpdate:
-    """Every profile's vectors, then every list, :data:`PROFILES_PER_PASS` at a time."""
+    """Every profile's vectors, then every list, ``per_pass`` profiles at a time."""
     profiles = dict(rows.tracked_profiles())
     keys = list(profiles)
     own: dict[str, frozenset[str]] = {}
     topics, cats = [], []
-    for chunk in _passes(keys):
+    for chunk in _passes(keys, per_pass):
         corpus = load_corpus(rows, chunk, profiles)
         t, c = profile_vectors(Space(corpus, model), chunk)
         topics.append(t)
@@ -129,7 +137,8 @@ def _full(
         topics=_stack(topics, len(model.terms)),
         cats=_stack(cats, len(model.categories)),
     )
-    lists, vectors = _lists(rows, model, tracked, keys)
+    coauthors = CoauthorVectors(rows, model)
+    lists, vectors = _lists(rows, tracked, keys, per_pass, coauthors)
     return SimilarUpdate(lists, vectors, True, new_model, based_on, rows.bound, seen)
 
 
@@ -142,8 +151,11 @@ class _Partial:
         model: TopicModel,
         profiles: Mapping[str, str],
         stored: Mapping[str, StoredProfile],
+        per_pass: int,
     ) -> None:
         self.rows, self.model, self.profiles, self.stored = rows, model, profiles, stored
+        self.per_pass = per_pass
+        self.coauthors = CoauthorVectors(rows, model)
         keys = list(profiles)
         self.tracked = Tracked(
             keys=keys,
@@ -188,12 +200,9 @@ class _Partial:
         }
         if not readers:
             return set()
-        corpus = load_recent(self.rows, names, COAUTHOR_PAPERS)
-        found = sorted(name for name in names if corpus.papers_by_name.get(name))
-        topics, cats = Space(corpus, self.model).centroids(
-            [recent_papers(corpus, name) for name in found]
-        )
-        column = {name: j for j, name in enumerate(found)}
+        centroids = self.coauthors.of(sorted(names))
+        topics, cats = centroids.topics, centroids.cats
+        column = {name: j for j, name in enumerate(centroids.names) if centroids.papers[j]}
         listed = {(key, fold_name(name)) for key, name in self.rows.listed_coauthors(list(readers))}
         pairs = [
             (key, self.tracked.row[key], column[name], count)
@@ -215,7 +224,7 @@ class _Partial:
         return reached
 
     def lists(self, keys: list[str]) -> tuple[dict[str, Any], list[StoredProfile]]:
-        return _lists(self.rows, self.model, self.tracked, keys)
+        return _lists(self.rows, self.tracked, keys, self.per_pass, self.coauthors)
 
     def _refresh_vectors(self, changed: list[str]) -> Corpus:
         """Recompute the vectors and own names of ``changed`` in :attr:`tracked`; returns
@@ -263,28 +272,30 @@ class _Partial:
 
 
 def _lists(
-    rows: CorpusRows, model: TopicModel, tracked: Tracked, keys: Sequence[str]
+    rows: CorpusRows,
+    tracked: Tracked,
+    keys: Sequence[str],
+    per_pass: int,
+    coauthors: CoauthorVectors,
 ) -> tuple[dict[str, Any], list[StoredProfile]]:
-    """The lists of ``keys`` and what they were computed from, a pass at a time."""
+    """The lists of ``keys`` and what they were computed from, ``per_pass`` at a time; the
+    co-authors' centroids from ``coauthors``, which keeps them for the next pass."""
     excluded = frozenset().union(*tracked.own_names)
     profiles = dict(zip(tracked.keys, tracked.names, strict=True))
     lists: dict[str, Any] = {}
     vectors: list[StoredProfile] = []
-
-    def choose(corpus: Corpus, key: str) -> list[str]:
-        return [name for name, _ in coauthor_counts(corpus, key, excluded)]
-
-    for chunk in _passes(list(keys)):
-        corpus = load_corpus(rows, chunk, profiles, coauthors=choose, recent=COAUTHOR_PAPERS)
-        lists.update(similar_lists(Space(corpus, model), tracked, chunk))
+    for chunk in _passes(list(keys), per_pass):
+        corpus = load_corpus(rows, chunk, profiles, authors=True)
+        space = Space(corpus, coauthors.model)
+        lists.update(similar_lists(space, tracked, chunk, coauthors.centroids))
         vectors += [
             _stored_profile(tracked, key, coauthor_counts(corpus, key, excluded)) for key in chunk
         ]
     return lists, vectors
 
 
-def _passes(keys: list[str]) -> list[list[str]]:
-    return [keys[i : i + PROFILES_PER_PASS] for i in range(0, len(keys), PROFILES_PER_PASS)]
+def _passes(keys: list[str], size: int) -> list[list[str]]:
+    return [keys[i : i + size] for i in range(0, len(keys), size)]
 
 
 def _reaches(scores: Any, lowest: Any) -> Any:

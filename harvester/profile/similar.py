@@ -124,26 +124,34 @@ def compute_similar(
     return similar_lists(space, tracked, tracked.keys)
 
 
+CoauthorCentroids = Callable[[list[str]], tuple[Any, Any, list[str]]]
+"""Folded co-author names -> their topic and category centroids (row ``i``: ``names[i]``)
+and each name as shown."""
+
+
 def similar_lists(
-    space: Space, tracked: Tracked, keys: Sequence[str]
+    space: Space,
+    tracked: Tracked,
+    keys: Sequence[str],
+    coauthor_centroids: CoauthorCentroids | None = None,
 ) -> dict[str, list[SimilarAuthor]]:
-    """The lists of ``keys`` (tracked profiles whose papers, their authors' papers and those
-    papers' memberships the space's corpus holds), scored against every profile of
-    ``tracked``."""
+    """The lists of ``keys`` (tracked profiles whose papers, those papers' authors and
+    memberships the space's corpus holds), scored against every profile of ``tracked``.
+
+    The co-authors' centroids come from ``coauthor_centroids``; without it, from the
+    space's corpus, which must then hold each co-author's recent papers too."""
     if not keys:
         return {}
     corpus = space.corpus
     excluded = frozenset().union(*tracked.own_names)
     coauthors = {key: coauthor_names(corpus, key, excluded) for key in keys}
-    groups = [recent_papers(corpus, name) for key in keys for name in coauthors[key]]
-    co_topics, co_cats = space.centroids(groups)
+    every = [name for key in keys for name in coauthors[key]]
+    co_topics, co_cats, shown = (coauthor_centroids or _from_corpus(space))(every)
     n = len(tracked.keys)
     topics = sp.vstack([tracked.topics, co_topics], format="csr")
     cats = sp.vstack([tracked.cats, co_cats], format="csr")
     vectors = _Vectors(space, topics, cats)
-    wrote_t = _membership(
-        [sorted(written_by(corpus, tracked, j)) for j in range(n)], len(corpus.ids)
-    ).T.tocsc()
+    wrote_t = _written(corpus, tracked).T.tocsc()
     result: dict[str, list[SimilarAuthor]] = {}
     offset = n
     for start in range(0, len(keys), TRACKED_ROWS):
@@ -159,6 +167,7 @@ def similar_lists(
         for i, key in enumerate(chunk):
             me, names = rows[i], coauthors[key]
             co_rows = list(range(offset, offset + len(names)))
+            co_shown = shown[offset - n : offset - n + len(names)]
             offset += len(names)
             co_topic = pairs[0][done : done + len(names)]
             co_category = pairs[1][done : done + len(names)]
@@ -169,6 +178,7 @@ def similar_lists(
                 corpus=corpus,
                 tracked=tracked,
                 coauthors=names,
+                shown=co_shown,
                 shared=np.concatenate([shared[i], np.array(co_shared, dtype=np.float64)]),
                 topic=np.concatenate([topic[i], co_topic]),
                 category=np.concatenate([category[i], co_category]),
@@ -176,6 +186,30 @@ def similar_lists(
             found.topic[me] = -np.inf  # not a candidate of its own
             result[key] = _best(corpus, vectors, key, me, found, co_rows)
     return result
+
+
+def _written(corpus: Corpus, tracked: Tracked) -> Any:
+    """``wrote[j, p]``: tracked profile ``j`` wrote paper row ``p`` (:func:`written_by`),
+    looked up only for the profiles the corpus names: a pass holds a few profiles' papers,
+    and every pass scores against every tracked profile."""
+    names = corpus.papers_by_name
+    present = {tracked.row[key] for key in corpus.profile_papers if key in tracked.row}
+    present.update(
+        j for j, own in enumerate(tracked.own_names) if any(name in names for name in own)
+    )
+    groups = [
+        sorted(written_by(corpus, tracked, j)) if j in present else []
+        for j in range(len(tracked.keys))
+    ]
+    return _membership(groups, len(corpus.ids))
+
+
+def _from_corpus(space: Space) -> CoauthorCentroids:
+    def centroids(names: list[str]) -> tuple[Any, Any, list[str]]:
+        topics, cats = space.centroids([recent_papers(space.corpus, name) for name in names])
+        return topics, cats, [space.corpus.display_name(name) for name in names]
+
+    return centroids
 
 
 @dataclass(slots=True)
@@ -209,13 +243,15 @@ class _Candidates:
     tracked: Tracked
     coauthors: list[str]
     """Folded names."""
+    shown: list[str]
+    """The same as shown."""
     shared: Vector
     topic: Vector
     category: Vector
 
     def name(self, j: int) -> str:
         n = len(self.tracked.keys)
-        return self.tracked.names[j] if j < n else self.corpus.display_name(self.coauthors[j - n])
+        return self.tracked.names[j] if j < n else self.shown[j - n]
 
     def key(self, j: int) -> str | None:
         return self.tracked.keys[j] if j < len(self.tracked.keys) else None

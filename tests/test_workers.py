@@ -5,7 +5,8 @@ started: so all four have begun their cycle before any harvest of the round comp
 Requests go one at a time (one connection at a time, as arXiv asks), and the workers claim
 different queries (``FOR NO KEY UPDATE SKIP LOCKED`` on PostgreSQL) meanwhile. Then:
 every author is harvested exactly once per round, nothing is recorded twice, every worker
-did part of the work, and request starts stay ``delay_seconds`` apart across all four.
+did part of the work, request starts stay ``delay_seconds`` apart across all four, and the
+similar authors are computed once, after the last harvest, not by each worker.
 """
 
 from __future__ import annotations
@@ -96,6 +97,11 @@ def harvested_by(daemon: Daemon) -> int:
     return sum(" papers  +" in line for line in daemon.stderr.splitlines())
 
 
+def refreshed_by(daemon: Daemon) -> int:
+    """Refreshes of the similar authors this worker stored, from its log."""
+    return sum("similar authors recomputed" in line for line in daemon.stderr.splitlines())
+
+
 def test_four_workers_split_the_authors_and_share_the_rate_limit(
     tmp_path: Path, db_url: str, workers: list[Daemon]
 ) -> None:
@@ -114,6 +120,9 @@ def test_four_workers_split_the_authors_and_share_the_rate_limit(
         starts = sorted(r.time for r in server.requests)
     for worker in (*first, *second):
         assert harvested_by(worker) > 0, worker.stderr
+    # the similar authors were computed once, by the worker that ended last, not by each
+    assert sum(refreshed_by(w) for w in first) == 1, [w.stderr[-2000:] for w in first]
+    assert sum("left to the cycle that ends last" in w.stderr for w in first) >= 1
     assert sum(map(harvested_by, first)) == sum(map(harvested_by, second)) == AUTHORS
     other = "SELECT author_key, status, error FROM run WHERE status NOT IN ('ok', 'skipped')"
     assert query(db_url, other) == []

@@ -155,19 +155,20 @@ class _Cycle:
         if self.source.stop_event.is_set():
             return [stopped(a) for a in group.authors]
         if self.source.breaker.open:
-            return [self._skip(a, _why(self.source.breaker)) for a in group.authors]
+            why = _why(self.source.breaker)
+            return self._skip([(a, why) for a in group.authors])
         if self.source.feed_breaker.open and any(a.anchor for a in group.authors):
             why = f"author identifier feeds: {_why(self.source.feed_breaker)}"
-            skipped = [self._skip(a, why) for a in group.authors if a.anchor]
+            skipped = self._skip([(a, why) for a in group.authors if a.anchor])
             rest = group.only([a.key for a in group.authors if not a.anchor])
             return skipped + (self._claim_andharvest_group(rest, retry) if rest.authors else [])
         lease, refusals = self.leases.claim_many(group.keys, done_since=self.done_since)
         locked = [key for key, refusal in refusals.items() if refusal.locked]
         if retry and locked:
             self.locked.append(group.only(locked))
-        reports = [
-            self._skip(a, refusals[a.key].reason) for a in group.authors if a.key in refusals
-        ]
+        reports = self._skip(
+            [(a, refusals[a.key].reason) for a in group.authors if a.key in refusals]
+        )
         if lease is None:
             return reports
         won = group.only(lease.author_keys)
@@ -177,11 +178,13 @@ class _Cycle:
             )
         return reports
 
-    def _skip(self, author: AuthorSettings, why: str) -> AuthorReport:
-        """Another process has the author or just harvested it, or the breaker is open."""
-        logger.info("%s: skipped: %s", author.key, why)
-        self.store.record_skip(author.key, why, self.clock())
-        return skipped(author, why)
+    def _skip(self, authors: list[tuple[AuthorSettings, str]]) -> list[AuthorReport]:
+        """Another process has these authors or just harvested them, or the breaker is
+        open: their ``skipped`` runs are recorded together."""
+        for author, why in authors:
+            logger.info("%s: skipped: %s", author.key, why)
+        self.store.record_skips([(author.key, why) for author, why in authors], self.clock())
+        return [skipped(author, why) for author, why in authors]
 
 
 def _why(breaker: CircuitBreaker) -> str:

@@ -134,9 +134,8 @@ class Leases:
             key: Refusal(f"harvested at {_stamp(done[key])} by a run that overlapped this one")
             for key in done
         }
-        for key in keys:
-            if key not in got:
-                refusals[key] = self._holder(conn, key)
+        taken = set(got)
+        refusals.update(self._holders(conn, [key for key in keys if key not in taken], now))
         return (Lease(self, *won) if won else None), refusals
 
     def abandon(self, now: datetime, reason: str) -> list[str]:
@@ -167,16 +166,29 @@ class Leases:
                 )
         return keys
 
-    def _holder(self, conn: Connection, author_key: str) -> Refusal:
+    def _holders(
+        self, conn: Connection, author_keys: list[str], now: datetime
+    ) -> dict[str, Refusal]:
+        """Why each of ``author_keys`` was not free, read in one statement: a worker that
+        finds a whole query's authors leased by another asks once, not once an author."""
+        if not author_keys:
+            return {}
         a = t.author.c
-        row = conn.execute(
-            select(a.lease_owner, a.lease_until).where(a.key == author_key)
-        ).one_or_none()
-        if row is None:
-            return Refusal(f"unknown author {author_key!r}")
-        if row.lease_owner is None or row.lease_until < self.now(conn):
-            return Refusal("being claimed by another process", locked=True)
-        return Refusal(f"leased by {row.lease_owner} until {_stamp(row.lease_until)}")
+        rows = conn.execute(
+            select(a.key, a.lease_owner, a.lease_until).where(a.key.in_(author_keys))
+        )
+        found = {row.key: row for row in rows}
+        refusals: dict[str, Refusal] = {}
+        for key in author_keys:
+            row = found.get(key)
+            if row is None:
+                refusals[key] = Refusal(f"unknown author {key!r}")
+            elif row.lease_owner is None or row.lease_until < now:
+                refusals[key] = Refusal("being claimed by another process", locked=True)
+            else:
+                until = _stamp(row.lease_until)
+                refusals[key] = Refusal(f"leased by {row.lease_owner} until {until}")
+        return refusals
 
 
 class Lease:

@@ -227,9 +227,20 @@ class Store(Door):
 
     def record_skip(self, author_key: str, why: str, now: datetime) -> None:
         """A ``skipped`` run: another process has the author, or the cycle gave up on it."""
+        self.record_skips([(author_key, why)], now)
+
+    def record_skips(self, skips: Sequence[tuple[str, str]], now: datetime) -> None:
+        """A ``skipped`` run for each (author, why), in one statement: a worker finds a
+        whole query's authors leased by another at once."""
+        if not skips:
+            return
+        rows = [
+            {"author_key": key, "started_at": now, "finished_at": now, "mode": None}
+            | RunTotals(RunStatus.SKIPPED, error=why).values()
+            for key, why in skips
+        ]
         with self.transaction() as conn:
-            run_id = _insert_runs(conn, [author_key], now, None)[author_key]
-            finish_runs(conn, [(run_id, RunTotals(RunStatus.SKIPPED, error=why))], now)
+            conn.execute(t.run.insert(), rows)
 
     def close_abandoned_runs(self, now: datetime) -> int:
         """Runs still 'running' from a process that died are marked failed.

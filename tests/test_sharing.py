@@ -7,10 +7,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from harvester.store import SharedCycle, Store
+
+from .support import database_url
 
 
 @pytest.fixture
@@ -90,3 +93,22 @@ def stop_soon() -> threading.Event:
     stop = threading.Event()
     threading.Timer(0.7, stop.set).start()
     return stop
+
+
+def test_cycles_of_another_database_are_not_waited_for(
+    db_url: str, cycles: list[SharedCycle], tmp_path: Path
+) -> None:
+    """Another data set (on PostgreSQL a schema of its own, as each test has; on SQLite
+    another file) has a lock of its own."""
+    dialect = "sqlite" if db_url.startswith("sqlite") else "postgresql"
+    with database_url(dialect, tmp_path, "other.db") as other_url:
+        other = Store.open(other_url)
+        try:
+            other.upgrade()
+            side = other.shared_cycle()
+            with cycles[0].harvesting():
+                assert turn(side)  # not left to a cycle of the first database
+                assert not turn(cycles[1])
+            side.close()
+        finally:
+            other.close()

@@ -172,8 +172,7 @@ class _AdvisoryLock:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        digest = hashlib.sha256(b"arxiv-harvester cycles").digest()
-        self.key = int.from_bytes(digest[:8], "big", signed=True)
+        self.key = 0  # set on connecting: advisory locks span the server's databases
         self._conn: Connection | None = None
         self._held: str | None = None
 
@@ -210,6 +209,7 @@ class _AdvisoryLock:
         try:
             if self._conn is None:
                 self._conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+                self.key = _key(self._conn)
             got = bool(self._conn.execute(statement, {"key": self.key}).scalar())
         except SQLAlchemyError as exc:
             self.close()
@@ -217,6 +217,14 @@ class _AdvisoryLock:
         if got:
             self._held = how
         return got
+
+
+def _key(conn: Connection) -> int:
+    """The lock's key for this database and schema: the cycles of another data set (a
+    schema of its own, as each test has) neither wait for these nor refresh for them."""
+    where = conn.execute(text("SELECT current_database() || '.' || current_schema()")).scalar()
+    digest = hashlib.sha256(f"arxiv-harvester cycles {where}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 _TRY_SHARED = text("SELECT pg_try_advisory_lock_shared(:key)")

@@ -51,7 +51,10 @@ class RequestRecord:
     ``params`` the decoded query (first value of each), ``headers`` case-insensitive,
     ``status`` what was sent (``None``: nothing, e.g. a stall that ended in a close),
     ``seconds`` how long the server took to search and render the reply (what a benchmark
-    takes away from a client's wall time to get the client's own time)."""
+    takes away from a client's wall time to get the client's own time), ``ended`` the
+    ``time.monotonic()`` at which the reply was written out (``None`` while it is being
+    written, or when the connection failed first): with ``time``, whether two requests
+    overlapped."""
 
     time: float
     method: str
@@ -61,6 +64,7 @@ class RequestRecord:
     headers: Mapping[str, str]
     status: int | None = None
     seconds: float = 0.0
+    ended: float | None = None
 
     @property
     def start(self) -> int:

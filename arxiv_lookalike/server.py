@@ -183,6 +183,11 @@ class LookalikeServer:
 
     def respond(self, method: str, target: str, headers: Headers, form: str = "") -> Reply:
         """Plan the reply to one request (``target`` is path plus query) and log it."""
+        return self._answer(method, target, headers, form)[0]
+
+    def _answer(
+        self, method: str, target: str, headers: Headers, form: str
+    ) -> tuple[Reply, RequestRecord]:
         arrived = time.monotonic()
         parts = urlsplit(target)
         query = "&".join(part for part in (parts.query, form) if part)
@@ -207,7 +212,16 @@ class LookalikeServer:
         done = replace(record, status=status, seconds=time.monotonic() - arrived)
         with self._lock:
             self._requests.append(done)
-        return reply
+        return reply, done
+
+    def _ended(self, record: RequestRecord) -> None:
+        """Stamp ``record`` (logged by :meth:`_answer`) with the moment its reply was out."""
+        ended = time.monotonic()
+        with self._lock:
+            for index in range(len(self._requests) - 1, -1, -1):
+                if self._requests[index] is record:
+                    self._requests[index] = replace(record, ended=ended)
+                    return
 
     def _query_reply(self, record: RequestRecord) -> Reply:
         now = self._clock()
@@ -370,7 +384,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _serve(self, form: str) -> None:
         owner = self.server.owner
-        reply = owner.respond(self.command, self.path, Headers(self.headers.items()), form)
+        headers = Headers(self.headers.items())
+        reply, record = owner._answer(self.command, self.path, headers, form)
         owner._wait(reply.stall)
         if not reply.send or owner._stop.is_set():
             self.close_connection = True
@@ -378,6 +393,10 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.trickle is not None:
             self._trickle(reply, *reply.trickle)
             return
+        self._send(reply)
+        owner._ended(record)
+
+    def _send(self, reply: Reply) -> None:
         self.send_response(reply.status)
         for name, value in reply.headers:
             self.send_header(name, value)

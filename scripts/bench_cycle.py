@@ -29,7 +29,9 @@ same run:
 
 A sixth part, **scale** (``scripts/bench_scale.py``), runs only when named: a cycle's
 local time, memory, render time and database size at N authors (2,000 x 20 by default,
-10,000 x 100 for the million-paper run), on SQLite or PostgreSQL.
+10,000 x 100 for the million-paper run), on SQLite or PostgreSQL. A seventh, **workers**
+(``scripts/bench_workers.py``), also only by name: a cold import by 1, 2 and 4
+``harvest --once`` processes sharing one PostgreSQL database and the request slot.
 
 ::
 
@@ -756,6 +758,12 @@ def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         action="store_true",
         help="scale part: no profiled rows, no harvest --once processes, no next day",
     )
+    parser.add_argument(
+        "--workers", type=int, nargs="+", default=[1, 2, 4], help="workers part: N values"
+    )
+    parser.add_argument(
+        "--worker-delay", type=float, default=0.05, help="workers part: [arxiv] delay_seconds"
+    )
     parser.add_argument("--scale-child", help=argparse.SUPPRESS)
     parser.add_argument("--import-child", help=argparse.SUPPRESS)
     parser.add_argument("--harvest-child", help=argparse.SUPPRESS)
@@ -785,6 +793,7 @@ PARTS: dict[str, Callable[[argparse.Namespace], None]] = {
 }
 EXTRA_PARTS: dict[str, Callable[[argparse.Namespace], None]] = {
     "scale": lambda args: __import__("bench_scale").run_scale(args),
+    "workers": lambda args: __import__("bench_workers").run_workers(args),
 }
 """Parts run only when asked for by name (minutes at the default size, hours at 10,000)."""
 

@@ -5,13 +5,16 @@ started: so all four have begun their cycle before any harvest of the round comp
 Requests go one at a time (one connection at a time, as arXiv asks), and the workers claim
 different queries (``FOR NO KEY UPDATE SKIP LOCKED`` on PostgreSQL) meanwhile. Then:
 every author is harvested exactly once per round, nothing is recorded twice, every worker
-did part of the work, and request starts stay ``delay_seconds`` apart across all four.
+did part of the work, request starts stay ``delay_seconds`` apart across all four, and the
+similar authors are computed once, after the last harvest, not by each worker.
 """
 
 from __future__ import annotations
 
 import itertools
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -19,11 +22,11 @@ from pathlib import Path
 
 import pytest
 
-from arxiv_lookalike import LookalikeServer, first_page
+from arxiv_lookalike import LookalikeServer, Stall, first_page
 from arxiv_lookalike.synthetic import SyntheticAuthor, synthetic_corpus
 from harvester.store import Store, current_revision, head_revision
 
-from .support import write_config
+from .support import run_cli, write_config
 from .test_daemon import (
     Daemon,
     Gate,
@@ -96,6 +99,11 @@ def harvested_by(daemon: Daemon) -> int:
     return sum(" papers  +" in line for line in daemon.stderr.splitlines())
 
 
+def refreshed_by(daemon: Daemon) -> int:
+    """Refreshes of the similar authors this worker stored, from its log."""
+    return sum("similar authors recomputed" in line for line in daemon.stderr.splitlines())
+
+
 def test_four_workers_split_the_authors_and_share_the_rate_limit(
     tmp_path: Path, db_url: str, workers: list[Daemon]
 ) -> None:
@@ -114,6 +122,9 @@ def test_four_workers_split_the_authors_and_share_the_rate_limit(
         starts = sorted(r.time for r in server.requests)
     for worker in (*first, *second):
         assert harvested_by(worker) > 0, worker.stderr
+    # the similar authors were computed once, by the worker that ended last, not by each
+    assert sum(refreshed_by(w) for w in first) == 1, [w.stderr[-2000:] for w in first]
+    assert sum("left to the cycle that ends last" in w.stderr for w in first) >= 1
     assert sum(map(harvested_by, first)) == sum(map(harvested_by, second)) == AUTHORS
     other = "SELECT author_key, status, error FROM run WHERE status NOT IN ('ok', 'skipped')"
     assert query(db_url, other) == []
@@ -157,3 +168,60 @@ def test_workers_starting_together_on_a_fresh_database_migrate_it_once(db_url: s
     finally:
         for store in stores:
             store.close()
+
+
+ONCE_AUTHORS, ONCE_DELAY, ONCE_STALL = 60, 0.05, 0.3
+NOISE = 0.1
+"""Seconds by which the look-alike's stamps can trail the moments they record when its
+thread waits for a CPU (two cores, four workers, PostgreSQL and the test)."""
+
+
+def test_four_once_runs_started_together_leave_the_database_one_run_leaves(
+    tmp_path: Path, db_url: str
+) -> None:
+    """Four ``harvest --once`` processes on ``db_url`` (a cold import) and one alone on a
+    SQLite file of its own: the same papers and memberships. The four each harvest a
+    part, send one request at a time although every answer takes six times
+    ``delay_seconds`` (no request arrives before the previous reply was written out), and
+    leave the similar authors to the one that ends last."""
+    corpus, authors = synthetic_corpus(ONCE_AUTHORS, 4, seed=5)
+    alone_url = f"sqlite:///{tmp_path / 'alone.db'}"
+    with LookalikeServer(corpus) as server:
+        configs = [
+            write_config(
+                tmp_path / name,
+                url,
+                server.url,
+                authors=[{"key": a.key, "name": a.name} for a in authors],
+                arxiv={"delay_seconds": ONCE_DELAY, "page_size": 20, "max_attempts": 2},
+                logging={"level": "INFO"},
+                harvest={"group_query_chars": 200},  # about six authors a query
+            )
+            for name, url in (("shared.toml", db_url), ("alone.toml", alone_url))
+        ]
+        pre_migrate(db_url)
+        server.faults.add(Stall(ONCE_STALL, then_respond=True), times=None)
+        command = [sys.executable, "-m", "harvester.cli", "--config", str(configs[0]), "--once"]
+        runs = [
+            subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for _ in range(WORKERS)
+        ]
+        outputs = [run.communicate(timeout=240) for run in runs]
+        shared = sorted(server.requests, key=lambda r: r.time)
+        server.faults.clear()
+        alone = run_cli("--config", str(configs[1]), "--once")
+    assert [run.returncode for run in runs] == [0] * WORKERS, [err for _, err in outputs]
+    assert alone.returncode == 0, alone.stderr
+    harvested = [sum(" papers  +" in line for line in out.splitlines()) for out, _ in outputs]
+    assert sum(harvested) == ONCE_AUTHORS and min(harvested) > 0, harvested
+    assert memberships(db_url) == memberships(alone_url)
+    assert sum(err.count("similar authors recomputed") for _, err in outputs) == 1
+    assert len(shared) >= 10
+    for before, after in itertools.pairwise(shared):
+        assert before.ended is not None, before
+        assert after.time >= before.ended - NOISE, (before.time, before.ended, after.time)
+
+
+def memberships(db_url: str) -> list[tuple[str, str, str]]:
+    sql = "SELECT author_key, arxiv_id, status FROM membership ORDER BY author_key, arxiv_id"
+    return [tuple(row) for row in query(db_url, sql)]

@@ -7,7 +7,8 @@ delay_seconds`` and the one-connection rule hold across every process sharing it
 one cycle (:func:`harvester.cycle.run_cycle`), delivers the notifications its commits left
 in the outbox (:func:`harvester.alerts.after_cycle`: never fatal), then the derived steps
 (similar authors and the static site: :func:`harvester.profile.after_cycle`) unless a stop
-was requested.
+was requested. Processes that harvest the same database at once (workers) leave those
+steps to the one whose cycle ends last (:mod:`harvester.store.sharing`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Callable
 
 from ..config import Settings
 from ..source import ArxivSource, OrcidRecords
-from ..store import Store, slot_name
+from ..store import SharedCycle, Store, slot_name
 from ..vocabulary import HarvestSource
 from .oai import run_oai_cycle
 from .report import DEFAULT_OPTIONS, CycleOptions, CycleProgress, CycleReport
@@ -41,22 +42,35 @@ def harvest_once(
     progress = progress or CycleProgress()
     source = open_source(settings, store, stop_event=stop, on_request=progress.request)
     cycle = run_oai_cycle if settings.harvest.source == HarvestSource.OAI else run_cycle
+    shared = store.shared_cycle()
     try:
-        report = cycle(settings, store, source, options, progress)
-        stopped = source.stop_event.is_set()
+        try:
+            with shared.harvesting():
+                report = cycle(settings, store, source, options, progress)
+            stopped = source.stop_event.is_set()
+        finally:
+            source.close()
+            progress.close()
+        store.analyze_if_stale()  # a cold harvest's rows get statistics before anything reads them
+        if settings.notify and not stopped:
+            from ..alerts import after_cycle as notify  # apprise is imported only when needed
+
+            notify(settings, store, options.clock)
+        if derive and not stopped:
+            _derive(settings, store, shared, source.stop_event)
     finally:
-        source.close()
-        progress.close()
-    store.analyze_if_stale()  # a cold harvest's rows get statistics before anything reads them
-    if settings.notify and not stopped:
-        from ..alerts import after_cycle as notify  # apprise is imported only when needed
-
-        notify(settings, store, options.clock)
-    if derive and not stopped:
-        from ..profile import after_cycle  # the renderers are not needed to harvest
-
-        after_cycle(settings, store)
+        shared.close()
     return report
+
+
+def _derive(settings: Settings, store: Store, shared: SharedCycle, stop: threading.Event) -> None:
+    """The derived steps, by this process unless a cycle sharing the database has not
+    ended yet: the last one to end refreshes once for all (:mod:`harvester.store.sharing`)."""
+    with shared.refresh_turn(stop) as mine:
+        if mine:
+            from ..profile import after_cycle  # the renderers are not needed to harvest
+
+            after_cycle(settings, store)
 
 
 def open_source(

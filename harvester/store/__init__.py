@@ -3,10 +3,11 @@ to the data. Nothing outside this package holds the engine, a connection or a SQ
 name: callers ask :class:`Store` for what they need by name, and get the records below.
 
 Write side: :class:`Store` (:mod:`.repository`, :mod:`.harvests`, :mod:`.papers`,
-:mod:`.leases`, :mod:`.pacing`), what the decisions read (:mod:`.snapshot`), identity
-decisions (:mod:`.decisions`) and people's reviews (:mod:`.review`). Read side
-(:mod:`.door`): :mod:`.profiles`, :mod:`.derived`, :mod:`.runlog`, :mod:`.memberships`,
-and :mod:`.reader` for read-only engines; the notifications' outbox (:mod:`.outbox`).
+:mod:`.leases`, :mod:`.pacing`, :mod:`.sharing`), what the decisions read
+(:mod:`.snapshot`), identity decisions (:mod:`.decisions`) and people's reviews
+(:mod:`.review`). Read side (:mod:`.door`): :mod:`.profiles`, :mod:`.derived`,
+:mod:`.runlog`, :mod:`.memberships`, and :mod:`.reader` for read-only engines; the
+notifications' outbox (:mod:`.outbox`).
 The submodules are private to the package.
 """
 
@@ -25,6 +26,7 @@ from .review import Candidacy, Decided, HeldPaper, Tally
 from .roster import Purged, StoredAuthor
 from .runlog import AuthorRuns, LastHarvest, RunLog
 from .schema import PUBLIC_VIEWS
+from .sharing import SharedCycle
 from .versions import ImportPosition
 
 __all__ = [
@@ -48,6 +50,7 @@ __all__ = [
     "Refusal",
     "RunLog",
     "RunTotals",
+    "SharedCycle",
     "SimilarUpdate",
     "Store",
     "StoredAuthor",

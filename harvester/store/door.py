@@ -48,6 +48,7 @@ from .review import (
     tally_of,
 )
 from .runlog import RunLog, run_log
+from .sharing import SharedCycle
 
 _ANALYZED = ("author", "membership", "paper", "paper_author", "paper_version", "run")
 """The tables whose statistics the profile and status queries' plans depend on."""
@@ -159,6 +160,11 @@ class Door:
         return DatabasePacer(
             self.engine, delay_seconds, name=name, stop_event=stop_event, on_request=on_request
         )
+
+    def shared_cycle(self) -> SharedCycle:
+        """The lock by which cycles sharing the database leave the derived data's refresh
+        to the one that ends last (:mod:`.sharing`); close it after the cycle."""
+        return SharedCycle(self.engine)
 
     # -- review -------------------------------------------------------------------------------
 

@@ -19,7 +19,9 @@ arXiv also asks for one connection at a time. :meth:`DatabasePacer.turn` therefo
 second lock for as long as a request is in flight: a PostgreSQL advisory lock on a
 connection of its own, or ``flock`` on a file beside a SQLite database (both released if
 the process dies). A process whose slot comes while another's request is still running
-gives the slot up and reserves the next one.
+waits for it at most :data:`MAX_LATE` (on PostgreSQL in the server, woken as the lock is
+let go; ``flock`` is tried every few milliseconds), then gives the slot up and reserves
+the next one.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, Engine, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from ..errors import DatabaseError, StopRequested
 from ..pacer import Pacer
@@ -249,14 +251,22 @@ class _AdvisoryLock:
         self._conn: Connection | None = None
 
     def acquire(self, timeout: float) -> bool:
+        """Wait for the lock in the server, at most ``timeout`` (its ``lock_timeout``): the
+        waiter is woken as the holder lets go, with no polling."""
+        millis = f"{max(1, round(timeout * 1000))}ms"
         try:
             if self._conn is None:
                 self._conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
-            conn = self._conn
-            return _poll(lambda: bool(conn.execute(_TRY, {"key": self.key}).scalar()), timeout)
+            self._conn.execute(_LOCK, {"key": self.key, "timeout": millis})
+        except OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) == _LOCK_NOT_AVAILABLE:
+                return False
+            self._conn = None
+            raise database_error(exc, "cannot take the request lock") from exc
         except SQLAlchemyError as exc:
             self._conn = None
             raise database_error(exc, "cannot take the request lock") from exc
+        return True
 
     def release(self) -> None:
         if self._conn is None:
@@ -268,16 +278,25 @@ class _AdvisoryLock:
             self._conn = None
 
     def close(self) -> None:
+        """Back to the pool, which would keep a session lock alive: released first, or
+        the connection discarded."""
         if self._conn is not None:
             conn, self._conn = self._conn, None
             try:
-                conn.close()  # the server releases a lock still held
+                conn.execute(_UNLOCK_ALL)
+                conn.close()
             except SQLAlchemyError as exc:
                 logger.warning("%s", database_error(exc, "could not close the request lock"))
+                conn.invalidate()
 
 
-_TRY = text("SELECT pg_try_advisory_lock(:key)")
+_LOCK = text("SELECT set_config('lock_timeout', :timeout, true), pg_advisory_lock(:key)")
+"""The lock, waited for at most ``lock_timeout``: set for this statement's own transaction
+(``true``: local), so the pooled connection keeps no short timeout afterwards."""
+_LOCK_NOT_AVAILABLE = "55P03"
+"""SQLSTATE lock_not_available: ``lock_timeout`` ran out while waiting."""
 _UNLOCK = text("SELECT pg_advisory_unlock(:key)")
+_UNLOCK_ALL = text("SELECT pg_advisory_unlock_all()")
 
 
 def _insert(conn: Connection) -> Callable[..., postgresql.Insert | sqlite.Insert]:

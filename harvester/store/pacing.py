@@ -1,27 +1,23 @@
 """Request spacing shared by every process that uses one database.
 
-arXiv asks for one request every three seconds *in total*, however many harvesters run.
-:class:`DatabasePacer` keeps the in-process :class:`~harvester.pacer.Pacer` contract
-(``wait()`` blocks until a request may start, or raises ``StopRequested``) but takes its
-turn from the ``request_slot`` row named after the API host: in one short transaction
-(``BEGIN IMMEDIATE`` on SQLite, ``SELECT ... FOR UPDATE`` on PostgreSQL) it reads the
-earliest allowed start ``next_at``, reserves ``start = max(now, next_at)`` and moves
-``next_at`` to ``start + delay_seconds``; then, with no transaction open, it sleeps until
-``start`` (timed from the moment the database clock was read, so the commit's latency does
-not shift it). Waiters therefore queue in order, and no transaction is ever held across HTTP.
-A process that wakes more than :data:`MAX_LATE` after its start (a loaded machine) lets the
-slot go and queues again rather than send late, close to the next process's request.
+arXiv asks for one request every three seconds *in total*, however many harvesters run,
+and one connection at a time. :class:`DatabasePacer` keeps the in-process
+:class:`~harvester.pacer.Pacer` contract (``turn()`` holds a request's turn, ``wait()``
+blocks until a request may start, or raises ``StopRequested``) for every process that
+shares a database:
 
-A reserved slot that goes unused (the process stopped or died) costs the others at most
-one ``delay_seconds``.
+1. it takes the request lock, held until the answer has been read: a PostgreSQL advisory
+   lock on a connection of its own (waited for in the server, woken as the holder lets go)
+   or ``flock`` on a file beside a SQLite database; both are released if the process dies;
+2. alone, it reads the earliest allowed start ``next_at`` from the ``request_slot`` row
+   named after the API host, sleeps until then (timed from the moment the database clock
+   was read, with no transaction open), and sets ``next_at`` to the database's *now* plus
+   ``delay_seconds``;
+3. it sends the request.
 
-arXiv also asks for one connection at a time. :meth:`DatabasePacer.turn` therefore holds a
-second lock for as long as a request is in flight: a PostgreSQL advisory lock on a
-connection of its own, or ``flock`` on a file beside a SQLite database (both released if
-the process dies). A process whose slot comes while another's request is still running
-waits for it at most :data:`MAX_LATE` (on PostgreSQL in the server, woken as the lock is
-let go; ``flock`` is tried every few milliseconds), then gives the slot up and reserves
-the next one.
+The next start is timed from when a request really went, so a process woken late by a
+loaded machine delays the next request rather than crowding it, and requests never
+overlap. No transaction is ever held across HTTP.
 """
 
 from __future__ import annotations
@@ -41,7 +37,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, Engine, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import DatabaseError, StopRequested
 from ..pacer import Pacer
@@ -53,14 +49,10 @@ from .problems import database_error
 logger = logging.getLogger(__name__)
 
 _NEVER = datetime(1970, 1, 1, tzinfo=UTC)
-_LEAD = timedelta(seconds=0.05)
-"""A free slot starts this much after it is reserved, so that the reserving transaction's
-commit does not make its request late for its slot (and early for the next one's)."""
 
 
-MAX_LATE = timedelta(seconds=0.02)
-"""A process woken later than this after its slot start gives the slot up and queues
-again: a late request would start too close to the next process's."""
+_LOCK_WAIT = 0.25
+"""Seconds a wait for the request lock lasts before the stop event is looked at again."""
 
 
 def slot_name(api_url: str) -> str:
@@ -99,42 +91,52 @@ class DatabasePacer(Pacer):
 
     @contextmanager
     def turn(self) -> Iterator[None]:
-        """A request's turn: its slot has come and no other process's request is in flight.
+        """A request's turn: no other process's request is in flight, and
+        ``delay_seconds`` have passed since the last one started.
 
         arXiv asks for one connection at a time as well as one request every
-        ``delay_seconds``. When another process's request is still running as this slot
-        comes (a slow answer), the slot is given up and the next one reserved, so that
-        both rules hold: requests never overlap, and their starts stay apart.
+        ``delay_seconds``. The request lock is taken first and held until the answer is
+        read; then, alone, the process waits for the earliest allowed start and moves it
+        to *its own* start plus the delay. The next start is therefore timed from when this
+        request really went, however late a loaded machine woke it.
         """
-        while True:
-            self.wait()
-            if self._exchange.acquire(timeout=MAX_LATE.total_seconds()):
-                break
-            logger.debug("another process's request is still running; queueing again")
-        try:
-            yield
-        finally:
-            self._exchange.release()
+        with self._turn:
+            self._take_exchange()
+            try:
+                self._wait_for_start()
+                if self._on_request is not None:
+                    self._on_request()
+                yield
+            finally:
+                self._exchange.release()
 
     def wait(self) -> None:
-        """Block until this process's reserved slot comes, then return (or raise
-        :class:`~harvester.errors.StopRequested`)."""
-        with self._turn:
-            while True:
-                if self._stop_event.is_set():
-                    raise StopRequested("stop requested before sending a request")
-                wake_at = self._reserve()
-                delay = wake_at - time.monotonic()
-                if delay > 0 and self._stop_event.wait(delay):
-                    raise StopRequested("stop requested while waiting to send a request")
-                if time.monotonic() - wake_at <= MAX_LATE.total_seconds():
-                    break
-                # woken too late (a busy machine): sending now would crowd the next slot
-        if self._on_request is not None:
-            self._on_request()
+        """Block until a request may start and claim that start (a turn with nothing in
+        it), or raise :class:`~harvester.errors.StopRequested`."""
+        with self.turn():
+            pass
 
-    def _reserve(self) -> float:
-        """Reserve the next slot; when it starts, on this process's monotonic clock."""
+    def _take_exchange(self) -> None:
+        while not self._exchange.acquire(timeout=_LOCK_WAIT):
+            if self._stop_event.is_set():
+                raise StopRequested("stop requested while another request was in flight")
+            logger.debug("another process's request is still running; waiting for it")
+        if self._stop_event.is_set():
+            self._exchange.release()
+            raise StopRequested("stop requested before sending a request")
+
+    def _wait_for_start(self) -> None:
+        """Sleep until the earliest allowed start, then claim it (the request lock held)."""
+        wake_at = self._earliest()
+        delay = wake_at - time.monotonic()
+        if delay > 0 and self._stop_event.wait(delay):
+            raise StopRequested("stop requested while waiting to send a request")
+        if self._stop_event.is_set():
+            raise StopRequested("stop requested before sending a request")
+        self._claim()
+
+    def _earliest(self) -> float:
+        """When the next request may start, on this process's monotonic clock."""
         slot = t.request_slot.c
         try:
             with self.engine.begin() as conn:
@@ -144,19 +146,27 @@ class DatabasePacer(Pacer):
                     .on_conflict_do_nothing(index_elements=["name"])
                 )
                 next_at = conn.execute(
-                    select(slot.next_at).where(slot.name == self.name).with_for_update()
+                    select(slot.next_at).where(slot.name == self.name)
                 ).scalar_one()
                 now, read_at = database_now(conn), time.monotonic()
-                start = max(now + _LEAD, next_at)
+        except SQLAlchemyError as exc:
+            raise database_error(exc, "cannot read the request slot") from exc
+        wake_at: float = read_at + max(0.0, (next_at - now).total_seconds())
+        return wake_at
+
+    def _claim(self) -> None:
+        """The next start: now, on the database's clock, plus the delay."""
+        slot = t.request_slot.c
+        try:
+            with self.engine.begin() as conn:
+                now = database_now(conn)
                 conn.execute(
                     update(t.request_slot)
                     .where(slot.name == self.name)
-                    .values(next_at=start + timedelta(seconds=self.delay_seconds))
+                    .values(next_at=now + timedelta(seconds=self.delay_seconds))
                 )
         except SQLAlchemyError as exc:
-            raise database_error(exc, "cannot reserve a request slot") from exc
-        wake_at: float = read_at + (start - now).total_seconds()
-        return wake_at
+            raise database_error(exc, "cannot claim a request slot") from exc
 
 
 class ExchangeLock(Protocol):
@@ -258,15 +268,18 @@ class _AdvisoryLock:
             if self._conn is None:
                 self._conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
             self._conn.execute(_LOCK, {"key": self.key, "timeout": millis})
-        except OperationalError as exc:
-            if getattr(exc.orig, "sqlstate", None) == _LOCK_NOT_AVAILABLE:
-                return False
-            self._conn = None
-            raise database_error(exc, "cannot take the request lock") from exc
         except SQLAlchemyError as exc:
-            self._conn = None
+            if getattr(getattr(exc, "orig", None), "sqlstate", None) == _LOCK_NOT_AVAILABLE:
+                return False
+            self._drop()
             raise database_error(exc, "cannot take the request lock") from exc
         return True
+
+    def _drop(self) -> None:
+        """Discard the lock's connection after an error (the server lets go of its lock)."""
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            conn.invalidate()
 
     def release(self) -> None:
         if self._conn is None:
@@ -275,7 +288,7 @@ class _AdvisoryLock:
             self._conn.execute(_UNLOCK, {"key": self.key})
         except SQLAlchemyError as exc:  # the connection is gone, and the lock with it
             logger.warning("%s", database_error(exc, "could not release the request lock"))
-            self._conn = None
+            self._drop()
 
     def close(self) -> None:
         """Back to the pool, which would keep a session lock alive: released first, or

@@ -212,10 +212,13 @@ def test_the_pacer_spaces_requests_across_processes(db_url: str, store: Store) -
 
     def requests(engine: Store) -> None:
         pacer = DatabasePacer(engine.engine, delay, name="export.arxiv.org")
-        for _ in range(per_process):
-            pacer.wait()
-            with lock:
-                starts.append(time.monotonic())
+        try:
+            for _ in range(per_process):
+                pacer.wait()
+                with lock:
+                    starts.append(time.monotonic())
+        finally:
+            pacer.close()  # the request lock's connection
 
     threads = [threading.Thread(target=requests, args=(e,)) for e in engines]
     try:
@@ -272,12 +275,15 @@ def test_requests_of_several_processes_never_overlap_on_a_slow_server(
 def test_a_stop_cuts_the_pacer_wait_short(store: Store) -> None:
     stop = threading.Event()
     pacer = DatabasePacer(store.engine, 30.0, name="slow", stop_event=stop)
-    pacer.wait()  # the first request may start at once
-    threading.Timer(0.2, stop.set).start()
-    began = time.monotonic()
-    with pytest.raises(StopRequested):
-        pacer.wait()
-    assert time.monotonic() - began < 2
+    try:
+        pacer.wait()  # the first request may start at once
+        threading.Timer(0.2, stop.set).start()
+        began = time.monotonic()
+        with pytest.raises(StopRequested):
+            pacer.wait()
+        assert time.monotonic() - began < 2
+    finally:
+        pacer.close()
 
 
 def test_slot_names_are_the_api_host() -> None:

@@ -22,10 +22,8 @@ overlap. No transaction is ever held across HTTP.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -39,11 +37,12 @@ from sqlalchemy import Connection, Engine, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..errors import DatabaseError, StopRequested
+from ..errors import StopRequested
 from ..pacer import Pacer
 from . import schema as t
 from .dbclock import database_now
-from .engine import DATABASE_FILE_MODE, sqlite_path
+from .engine import sqlite_path
+from .lockfile import EXCLUSIVE, LockFile
 from .problems import database_error
 
 logger = logging.getLogger(__name__)
@@ -214,40 +213,14 @@ class _ThreadLock:
         pass
 
 
-class _FileLock:
+class _FileLock(LockFile):
     """``flock`` on a file beside the database: released by the kernel if the process dies."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fd: int | None = None
+        super().__init__(path, "request lock")
 
     def acquire(self, timeout: float) -> bool:
-        if self._fd is None:
-            try:
-                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, DATABASE_FILE_MODE)
-            except OSError as exc:
-                raise DatabaseError(
-                    f"cannot open the request lock {self.path}: {exc.strerror or exc}"
-                ) from exc
-        fd = self._fd
-        return _poll(lambda: _try_flock(fd), timeout)
-
-    def release(self) -> None:
-        if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-
-    def close(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-
-
-def _try_flock(fd: int) -> bool:
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return False
-    return True
+        return _poll(lambda: self.try_lock(EXCLUSIVE), timeout)
 
 
 class _AdvisoryLock:

@@ -26,10 +26,8 @@ process: it always refreshes.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import logging
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,8 +37,8 @@ from typing import Protocol
 from sqlalchemy import Connection, Engine, TextClause, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from ..errors import DatabaseError
-from .engine import DATABASE_FILE_MODE, sqlite_path
+from .engine import sqlite_path
+from .lockfile import EXCLUSIVE, SHARED, LockFile
 from .problems import database_error
 
 logger = logging.getLogger(__name__)
@@ -129,41 +127,17 @@ class _Alone:
         pass
 
 
-class _FileLock:
+class _FileLock(LockFile):
     """``flock`` on a file beside the SQLite database."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fd: int | None = None
+        super().__init__(path, "cycle lock")
 
     def try_shared(self) -> bool:
-        return self._try(fcntl.LOCK_SH)
+        return self.try_lock(SHARED)
 
     def try_exclusive(self) -> bool:
-        return self._try(fcntl.LOCK_EX)
-
-    def release(self) -> None:
-        if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-
-    def close(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-
-    def _try(self, mode: int) -> bool:
-        if self._fd is None:
-            try:
-                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, DATABASE_FILE_MODE)
-            except OSError as exc:
-                raise DatabaseError(
-                    f"cannot open the cycle lock {self.path}: {exc.strerror or exc}"
-                ) from exc
-        try:
-            fcntl.flock(self._fd, mode | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        return True
+        return self.try_lock(EXCLUSIVE)
 
 
 class _AdvisoryLock:

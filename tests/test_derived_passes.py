@@ -21,6 +21,15 @@ from .support import harvest, make_settings, rows
 from .test_derived import AUTHORS, START, _change, _joint_corpus, _stored
 
 SIZES = (1, 2, AUTHORS + 1)
+
+
+def _harvested(store: Store, db_url: str, seed: int) -> Any:
+    """The joint corpus of ``seed`` harvested, its derived data computed."""
+    corpus, tracked = _joint_corpus(seed)
+    with LookalikeServer(corpus) as server:
+        settings = make_settings(db_url, server.url, authors=author_config(tracked))
+        harvest(store, settings, full=True, when=START, derive=True)
+    return corpus
 """Profiles a pass: one, two, more than there are."""
 
 
@@ -34,10 +43,7 @@ def _plan(store: Store, request: Request, now: datetime) -> SimilarUpdate:
 def test_a_full_recompute_stores_the_same_whatever_the_pass_size(
     store: Store, db_url: str
 ) -> None:
-    corpus, tracked = _joint_corpus(8)
-    with LookalikeServer(corpus) as server:
-        settings = make_settings(db_url, server.url, authors=author_config(tracked))
-        harvest(store, settings, full=True, when=START, derive=True)
+    _harvested(store, db_url, 8)
     stored = []
     for size in SIZES:
         update = _plan(store, Request(everything=True, per_pass=size), START)
@@ -69,10 +75,7 @@ def test_lists_by_passes_equal_those_of_the_whole_corpus_at_once(
 ) -> None:
     """The kept centroids are those each co-author's recent papers give: the lists equal
     :func:`~harvester.profile.similar.compute_similar` on a corpus holding every paper."""
-    corpus, tracked = _joint_corpus(10)
-    with LookalikeServer(corpus) as server:
-        settings = make_settings(db_url, server.url, authors=author_config(tracked))
-        harvest(store, settings, full=True, when=START, derive=True)
+    corpus = _harvested(store, db_url, 10)
     with store.corpus() as corpus_rows:
         update = plan_refresh(corpus_rows, Request(everything=True, per_pass=3), START)
         model = corpus_rows.model()
@@ -86,10 +89,7 @@ def test_lists_by_passes_equal_those_of_the_whole_corpus_at_once(
 def test_a_co_author_s_centroid_is_computed_once_while_it_is_kept(
     store: Store, db_url: str
 ) -> None:
-    corpus, tracked = _joint_corpus(11)
-    with LookalikeServer(corpus) as server:
-        settings = make_settings(db_url, server.url, authors=author_config(tracked))
-        harvest(store, settings, full=True, when=START, derive=True)
+    _harvested(store, db_url, 11)
     names = [r[0] for r in rows(store, "SELECT DISTINCT folded_name FROM paper_author")][:6]
     with store.corpus() as corpus_rows:
         stored = corpus_rows.model()

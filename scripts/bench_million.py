@@ -12,10 +12,10 @@ step is the real command, in a child process (``harvest --config ...``).
 
 What is built, and kept for whoever measures next:
 
-* ``/work/bench/million.jsonl.gz``: the snapshot (written once, reused);
-* ``/work/bench/million.sqlite``: SQLite, with ``/work/bench/million-sqlite.toml``;
+* ``bench-million/million.jsonl.gz``: the snapshot (written once, reused);
+* ``bench-million/million.sqlite``: SQLite, with ``bench-million/million-sqlite.toml``;
 * PostgreSQL database ``bench_million`` (127.0.0.1:5432, user postgres), with
-  ``/work/bench/million-postgresql.toml``.
+  ``bench-million/million-postgresql.toml``.
 
 Each config tracks the 10,000 authors; its ``[arxiv] api_url`` points at a closed port
 (start the look-alike and change it to harvest). Then the script checks that the database
@@ -30,6 +30,7 @@ authors) and prints it::
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -45,7 +46,8 @@ from sqlalchemy import create_engine, text
 from arxiv_lookalike.snapshot import write_snapshot
 from arxiv_lookalike.synthetic import synthetic_corpus
 
-BENCH = Path("/work/bench")
+BENCH = Path(os.environ.get("HARVESTER_BENCH_DIR", "bench-million"))
+"""Where the databases, their configs and the snapshot are kept (not in git)."""
 SNAPSHOT = BENCH / "million.jsonl.gz"
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 PG_DATABASE = "bench_million"

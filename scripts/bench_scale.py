@@ -89,7 +89,14 @@ def run_scale(args: argparse.Namespace) -> None:
         naive = None if args.scale_skip_naive else naive_cycle(server, authors).requests
     rows = [_row(name, c) for name, c in cycles.items() if "wall" in c]
     headers = (
-        "cycle", "requests", "statements", "wall s", "server s", "local s", "peak RSS MB", "note"
+        "cycle",
+        "requests",
+        "statements",
+        "wall s",
+        "server s",
+        "local s",
+        "peak RSS MB",
+        "note",
     )
     print(table(headers, rows, markdown=args.markdown))
     _print_summary(cycles, size, naive, len(corpus))

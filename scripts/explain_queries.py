@@ -17,13 +17,14 @@ On a database that already holds a harvest (the million-paper one of
 
     .venv/bin/python scripts/explain_queries.py render --profile
     .venv/bin/python scripts/explain_queries.py explain --plans
-    .venv/bin/python scripts/explain_queries.py render --config /work/bench/million-sqlite.toml
+    .venv/bin/python scripts/explain_queries.py render --config bench-million/million-sqlite.toml
 """
 
 from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import pstats
 import random
 import re
@@ -48,7 +49,10 @@ from harvester.store import Store
 RENDER_SAMPLE = 50
 LARGE_TABLE = 10_000
 """A sequential scan of a table with more rows than this is worth a line."""
-DEFAULT_CONFIG = Path("/work/bench/million-postgresql.toml")
+DEFAULT_CONFIG = (
+    Path(os.environ.get("HARVESTER_BENCH_DIR", "bench-million")) / "million-postgresql.toml"
+)
+"""The PostgreSQL config ``scripts/bench_million.py`` writes."""
 
 
 @contextmanager

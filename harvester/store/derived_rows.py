@@ -49,6 +49,20 @@ class StoredProfile:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredCentroid:
+    """A co-author's centroids as a refresh stored them (a ``coauthor_centroid`` row)."""
+
+    name: str
+    """The folded name."""
+    shown: str
+    papers: int
+    """How many of their recent papers the centroids were computed from (0: none)."""
+    topic: tuple[bytes, bytes]
+    """Term numbers (int32) and weights (float32), as in :class:`StoredProfile`."""
+    categories: tuple[bytes, bytes]
+
+
+@dataclass(frozen=True, slots=True)
 class Change:
     change_id: int
     arxiv_id: str
@@ -69,6 +83,21 @@ def stored_profile(row: Any) -> StoredProfile:
         own_names=frozenset(lines_of(text_of(row.own_names))),
         coauthors=tuple(name for name, _ in coauthors),
         coauthor_papers=tuple(count for _, count in coauthors),
+        topic=_vector(row.topic_terms, row.topic_weights),
+        categories=_vector(row.category_terms, row.category_weights),
+    )
+
+
+def stored_centroid(row: Any) -> StoredCentroid:
+    """A ``coauthor_centroid`` row, its text, count and the shape of its vectors checked
+    (their values are checked against the model: :mod:`harvester.profile.coauthors`)."""
+    papers = row.papers
+    if isinstance(papers, bool) or not isinstance(papers, int) or not 0 <= papers <= MAX_PAPERS:
+        raise ValueError(f"papers {str(papers)[:40]!r}")
+    return StoredCentroid(
+        name=text_of(row.folded_name),
+        shown=text_of(row.shown),
+        papers=papers,
         topic=_vector(row.topic_terms, row.topic_weights),
         categories=_vector(row.category_terms, row.category_weights),
     )

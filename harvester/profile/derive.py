@@ -15,7 +15,9 @@ asked (``harvest refresh --all``), when the tracked profiles changed (one added,
 or left without papers), and with a new model (see :mod:`harvester.topics`); it goes
 :data:`PROFILES_PER_PASS` profiles at a time, so memory follows that number, not the corpus.
 The co-authors' centroids are computed once a refresh, the first time a pass needs them,
-and kept for the passes after (:mod:`.coauthors`).
+and kept for the passes after (:mod:`.coauthors`); a refresh by change reads back those
+an earlier refresh stored for the names no change touched, and a co-author a change
+touched whose centroid comes out as stored moves no list.
 """
 
 from __future__ import annotations
@@ -89,10 +91,13 @@ def plan_refresh(rows: CorpusRows, request: Request, now: datetime) -> SimilarUp
     former = {c.former_author for c in changes if c.former_author}
     touched = {folded for _, _, folded in rows.paper_authors(ids)} | former
     changed = sorted(rows.profiles_of(ids) & profiles.keys())
-    partial = _Partial(rows, model, profiles, stored, request.per_pass)
+    partial = _Partial(rows, model, profiles, stored, request.per_pass, touched)
     keys = partial.affected(changed, touched)
     lists, vectors = partial.lists(keys)
-    return SimilarUpdate(lists, vectors, False, None, based_on, rows.bound, seen)
+    centroids = partial.coauthors.to_store()
+    return SimilarUpdate(
+        lists, vectors, False, None, based_on, rows.bound, seen, centroids, sorted(touched)
+    )
 
 
 def _refit(
@@ -139,7 +144,8 @@ def _full(
     )
     coauthors = CoauthorVectors(rows, model)
     lists, vectors = _lists(rows, tracked, keys, per_pass, coauthors)
-    return SimilarUpdate(lists, vectors, True, new_model, based_on, rows.bound, seen)
+    centroids = coauthors.to_store()
+    return SimilarUpdate(lists, vectors, True, new_model, based_on, rows.bound, seen, centroids)
 
 
 class _Partial:
@@ -152,10 +158,11 @@ class _Partial:
         profiles: Mapping[str, str],
         stored: Mapping[str, StoredProfile],
         per_pass: int,
+        touched: set[str],
     ) -> None:
         self.rows, self.model, self.profiles, self.stored = rows, model, profiles, stored
         self.per_pass = per_pass
-        self.coauthors = CoauthorVectors(rows, model)
+        self.coauthors = CoauthorVectors(rows, model, reuse=True, touched=touched)
         keys = list(profiles)
         self.tracked = Tracked(
             keys=keys,
@@ -198,6 +205,9 @@ class _Partial:
             for key, profile in self.stored.items()
             if key not in already and names.intersection(profile.coauthors)
         }
+        if readers:  # a co-author whose centroid came out as stored moves no list
+            names = names - self.coauthors.unchanged(names)
+            readers = {k: p for k, p in readers.items() if names.intersection(p.coauthors)}
         if not readers:
             return set()
         centroids = self.coauthors.of(sorted(names))

@@ -6,18 +6,25 @@ again, never used; on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import logging
 import random
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
+import pytest
 from sqlalchemy import text
 
 from arxiv_lookalike import LookalikeServer
-from arxiv_lookalike.synthetic import author_config
+from arxiv_lookalike.corpus import CorpusAuthor
+from arxiv_lookalike.synthetic import add_new_papers, author_config
+from harvester.names import fold_name
 from harvester.profile import refresh_similar_authors
 from harvester.profile.coauthors import CoauthorVectors
-from harvester.profile.derive import _model
+from harvester.profile.derive import _model, _patch
+from harvester.profile.similar import TOP_SIMILAR
+from harvester.records import SimilarAuthor
 from harvester.store import Store
 from harvester.store.papers import log_changes
 
@@ -193,3 +200,76 @@ def _row_of(found: Any, i: int) -> tuple[Any, ...]:
         cats.indices.tolist(),
         cats.data.tolist(),
     )
+
+
+def test_a_co_author_s_new_paper_settles_their_entries_in_place(
+    store: Store, db_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """New papers of co-authors on others' lists (with a tracked author of their own):
+    the lists that show them get their new entries in place, where the order is known,
+    and everything stored still equals a full recompute's."""
+    corpus, tracked = _joint_corpus(12)
+    with LookalikeServer(corpus) as server:
+        settings = make_settings(db_url, server.url, authors=author_config(tracked))
+        assert harvest(store, settings, full=True, when=START, derive=True).exit_code == 0
+        shown = rows(
+            store,
+            "SELECT similar_name, count(*) AS lists FROM similar_author"
+            " WHERE similar_key IS NULL GROUP BY similar_name ORDER BY lists DESC, similar_name",
+        )
+        names = [r[0] for r in shown[:6]]
+        assert shown[0][1] >= 2
+        when = START + timedelta(days=1)
+        rng = random.Random(12)
+        for name in names:  # a new paper of each, with a random tracked author
+            (arxiv_id,) = add_new_papers(
+                corpus, tracked, 1, published=when - timedelta(hours=3), seed=rng.random()
+            )
+            paper = corpus.get(arxiv_id)
+            assert paper is not None
+            corpus.upsert(replace(paper, authors=(*paper.authors, CorpusAuthor(name))))
+        assert harvest(store, settings, full=True, when=when).exit_code == 0
+    with caplog.at_level(logging.DEBUG, logger="harvester.profile.derive"):
+        assert refresh_similar_authors(store, now=when)
+    (line,) = [r.getMessage() for r in caplog.records if "settled in place" in r.getMessage()]
+    settled = int(line.split(" settled")[0].rsplit(" ", 1)[1])
+    assert settled > 0, line
+    _same_as_full(store, when)
+
+
+def _entry(name: str, score: float) -> SimilarAuthor:
+    return SimilarAuthor(
+        name=name,
+        key=None,
+        score=score,
+        shared_papers=1,
+        coauthor_score=0.3333,
+        topic_score=0.1,
+        category_score=0.2,
+        shared_terms=("spectral",),
+        shared_categories=("cs.LG",),
+        reason="1 shared paper (2025); shared terms: spectral; shared categories: cs.LG",
+    )
+
+
+def test_an_entry_is_placed_only_where_its_rank_is_known() -> None:
+    full = [_entry(f"Name {i:02d}", round(0.9 - 0.05 * i, 4)) for i in range(TOP_SIMILAR)]
+    moved = full[3]
+
+    def placed(score: float, stored: list[SimilarAuthor] = full) -> list[str] | None:
+        fresh = {fold_name(moved.name): replace(moved, score=score)}
+        found = _patch(stored, fresh)
+        return None if found is None else [e.name for e in found]
+
+    up = placed(0.87)  # above the second: it goes second, the rest keep their order
+    assert up == [full[0].name, moved.name, *[e.name for e in full[1:] if e is not moved]]
+    assert placed(full[-1].score + 0.01) is not None  # still above the last other one
+    assert placed(full[-1].score - 0.01) is None  # below it: the 11th candidate is unknown
+    assert placed(full[5].score + 0.0001) is None  # too close to a stored (rounded) score
+    short = full[:4]
+    assert placed(0.04, short) == [e.name for e in short if e is not moved]  # under 0.05
+    assert placed(0.06, short) == [*[e.name for e in short if e is not moved], moved.name]
+    every = {fold_name(e.name): replace(e, score=e.score + 0.01) for e in full}
+    assert _patch(full, every) is None  # no other left to rank against
+    found = _patch(full, {fold_name(moved.name): replace(moved, score=0.871234)})
+    assert found is not None and found[1].score == 0.8712  # rounded as stored

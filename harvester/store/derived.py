@@ -31,6 +31,7 @@ from .derived_rows import (
     header_of,
     model_of,
     score_of,
+    similar_author_of,
     stored_centroid,
     stored_profile,
     text_of,
@@ -250,6 +251,16 @@ class CorpusRows:
         s = t.similar_author.c
         query = select(s.author_key, s.similar_name).where(s.similar_key.is_(None))
         return {(key, name) for key, name in self._chunked(query, s.author_key, keys)}
+
+    def stored_lists(self, keys: Sequence[str]) -> dict[str, list[SimilarAuthor]]:
+        """The stored lists of ``keys``, best first (a key without one: absent)."""
+        s = t.similar_author.c
+        query = select(t.similar_author).order_by(s.author_key, s.position)
+        found: dict[str, list[SimilarAuthor]] = {}
+        with derivable("similar author"):
+            for row in self._chunked(query, s.author_key, keys):
+                found.setdefault(text_of(row.author_key), []).append(similar_author_of(row))
+        return found
 
     def list_ends(self) -> dict[str, tuple[int, float]]:
         """Each stored list's length and lowest score; a score that is not a number from 0

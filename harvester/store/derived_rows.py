@@ -16,6 +16,8 @@ from datetime import datetime
 from itertools import pairwise
 from typing import Any
 
+from ..records import SimilarAuthor
+
 MAX_PAPERS = 2**31 - 1
 """More papers than a model can have been fitted on: a tampered count."""
 
@@ -100,6 +102,24 @@ def stored_centroid(row: Any) -> StoredCentroid:
         papers=papers,
         topic=_vector(row.topic_terms, row.topic_weights),
         categories=_vector(row.category_terms, row.category_weights),
+    )
+
+
+def similar_author_of(r: Any) -> SimilarAuthor:
+    """A ``similar_author`` row (its key, name, scores and reason), checked."""
+    if not isinstance(r.shared_papers, int) or r.shared_papers < 0:
+        raise ValueError(f"shared papers {str(r.shared_papers)[:40]!r}")
+    return SimilarAuthor(
+        name=text_of(r.similar_name),
+        key=None if r.similar_key is None else text_of(r.similar_key),
+        score=score_of(r.score),
+        shared_papers=r.shared_papers,
+        coauthor_score=score_of(r.coauthor_score),
+        topic_score=score_of(r.topic_score),
+        category_score=score_of(r.category_score),
+        shared_terms=tuple(t for t in text_of(r.shared_terms).split(", ") if t),
+        shared_categories=tuple(text_of(r.shared_categories).split()),
+        reason=text_of(r.reason),
     )
 
 

@@ -273,3 +273,37 @@ def test_an_entry_is_placed_only_where_its_rank_is_known() -> None:
     assert _patch(full, every) is None  # no other left to rank against
     found = _patch(full, {fold_name(moved.name): replace(moved, score=0.871234)})
     assert found is not None and found[1].score == 0.8712  # rounded as stored
+
+
+def test_a_purge_notes_the_authors_of_the_papers_it_deletes(store: Store, db_url: str) -> None:
+    """Their recent papers changed: the next refresh must not read their stored centroids
+    back as if they held."""
+    corpus, tracked = _joint_corpus(13)
+    with LookalikeServer(corpus) as server:
+        settings = make_settings(db_url, server.url, authors=author_config(tracked))
+        assert harvest(store, settings, full=True, when=START, derive=True).exit_code == 0
+    key = rows(store, "SELECT author_key FROM membership ORDER BY author_key")[0][0]
+    alone = rows(
+        store,
+        "SELECT m.arxiv_id FROM membership m WHERE m.author_key = :k AND NOT EXISTS"
+        " (SELECT 1 FROM membership o WHERE o.arxiv_id = m.arxiv_id AND o.author_key <> :k)",
+        k=key,
+    )
+    assert alone
+    ids = sorted(r[0] for r in alone)
+    authors = {
+        (r[0], r[1])
+        for r in rows(store, "SELECT arxiv_id, folded_name FROM paper_author")
+        if r[0] in ids
+    }
+    store.purge_authors([key])
+    noted = {
+        (r[0], r[1])
+        for r in rows(store, "SELECT arxiv_id, folded_name FROM derived_change")
+        if r[1] is not None
+    }
+    assert authors and authors <= noted
+    assert rows(store, "SELECT count(*) FROM paper WHERE arxiv_id = :i", i=ids[0]) == [(0,)]
+    when = START + timedelta(days=1)
+    assert refresh_similar_authors(store, now=when)
+    _same_as_full(store, when)

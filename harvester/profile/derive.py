@@ -17,7 +17,9 @@ or left without papers), and with a new model (see :mod:`harvester.topics`); it 
 The co-authors' centroids are computed once a refresh, the first time a pass needs them,
 and kept for the passes after (:mod:`.coauthors`); a refresh by change reads back those
 an earlier refresh stored for the names no change touched, and a co-author a change
-touched whose centroid comes out as stored moves no list.
+touched whose centroid comes out as stored moves no list. A list that changes only by
+co-authors on it whose centroids moved gets their new entries in place, when where they
+go is known from the list alone (:func:`_patch`), else it is recomputed.
 """
 
 from __future__ import annotations
@@ -185,8 +187,6 @@ class _Partial:
         self.patch: dict[str, set[str]] = {}
         """Profiles whose stored list changes only by the entries of these co-authors
         (folded), whose centroids changed: :meth:`patched`."""
-        self.patched_lists = 0
-        """Lists :meth:`patched` settled without recomputing them."""
         keys = list(profiles)
         self.tracked = Tracked(
             keys=keys,
@@ -312,7 +312,6 @@ class _Partial:
                 left_over.add(key)
             else:
                 lists[key] = placed
-        self.patched_lists = len(lists)
         return lists, left_over
 
     def lists(self, keys: list[str]) -> tuple[dict[str, Any], list[StoredProfile]]:

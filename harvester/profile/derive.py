@@ -15,14 +15,19 @@ asked (``harvest refresh --all``), when the tracked profiles changed (one added,
 or left without papers), and with a new model (see :mod:`harvester.topics`); it goes
 :data:`PROFILES_PER_PASS` profiles at a time, so memory follows that number, not the corpus.
 The co-authors' centroids are computed once a refresh, the first time a pass needs them,
-and kept for the passes after (:mod:`.coauthors`).
+and kept for the passes after (:mod:`.coauthors`); a refresh by change reads back those
+an earlier refresh stored for the names no change touched, and a co-author a change
+touched whose centroid comes out as stored moves no list. A list that changes only by
+co-authors on it whose centroids moved gets their new entries in place, when where they
+go is known from the list alone (:func:`_patch`), else it is recomputed.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -31,22 +36,29 @@ import scipy.sparse as sp
 
 from ..errors import DerivedDataError
 from ..names import fold_name
+from ..records import SimilarAuthor
 from ..store import CorpusRows, SimilarUpdate, StoredModel, StoredProfile
 from ..topics import VERSION, TopicModel, fit_model, outgrown
 from .coauthors import CoauthorVectors
 from .corpus import Corpus, load_corpus
 from .similar import (
+    CATEGORIES_SHOWN,
     MIN_SCORE,
+    TERMS_SHOWN,
     TOP_SIMILAR,
     Space,
     Tracked,
     coauthor_counts,
+    explain_again,
     pair_cosine,
     profile_vectors,
     score,
+    shared_features,
     similar_lists,
     written_by,
 )
+
+logger = logging.getLogger(__name__)
 
 PROFILES_PER_PASS = 100
 """Profiles whose papers (and whose lists' candidates) one pass holds: the memory of a full
@@ -89,10 +101,24 @@ def plan_refresh(rows: CorpusRows, request: Request, now: datetime) -> SimilarUp
     former = {c.former_author for c in changes if c.former_author}
     touched = {folded for _, _, folded in rows.paper_authors(ids)} | former
     changed = sorted(rows.profiles_of(ids) & profiles.keys())
-    partial = _Partial(rows, model, profiles, stored, request.per_pass)
+    partial = _Partial(rows, model, profiles, stored, request.per_pass, touched)
     keys = partial.affected(changed, touched)
-    lists, vectors = partial.lists(keys)
-    return SimilarUpdate(lists, vectors, False, None, based_on, rows.bound, seen)
+    patched, left = partial.patched()
+    lists, vectors = partial.lists(sorted({*keys, *left}))
+    coauthors = partial.coauthors
+    logger.debug(
+        "by change: %d lists recomputed, %d settled in place; co-author centroids: %d read"
+        " back, %d computed",
+        len(lists),
+        len(patched),
+        coauthors.read,
+        coauthors.computed,
+    )
+    lists.update(patched)
+    centroids = partial.coauthors.to_store()
+    return SimilarUpdate(
+        lists, vectors, False, None, based_on, rows.bound, seen, centroids, sorted(touched)
+    )
 
 
 def _refit(
@@ -139,7 +165,8 @@ def _full(
     )
     coauthors = CoauthorVectors(rows, model)
     lists, vectors = _lists(rows, tracked, keys, per_pass, coauthors)
-    return SimilarUpdate(lists, vectors, True, new_model, based_on, rows.bound, seen)
+    centroids = coauthors.to_store()
+    return SimilarUpdate(lists, vectors, True, new_model, based_on, rows.bound, seen, centroids)
 
 
 class _Partial:
@@ -152,10 +179,14 @@ class _Partial:
         profiles: Mapping[str, str],
         stored: Mapping[str, StoredProfile],
         per_pass: int,
+        touched: set[str],
     ) -> None:
         self.rows, self.model, self.profiles, self.stored = rows, model, profiles, stored
         self.per_pass = per_pass
-        self.coauthors = CoauthorVectors(rows, model)
+        self.coauthors = CoauthorVectors(rows, model, reuse=True, touched=touched)
+        self.patch: dict[str, set[str]] = {}
+        """Profiles whose stored list changes only by the entries of these co-authors
+        (folded), whose centroids changed: :meth:`patched`."""
         keys = list(profiles)
         self.tracked = Tracked(
             keys=keys,
@@ -184,6 +215,7 @@ class _Partial:
         ends = self.rows.list_ends()
         keys |= self._may_now_list(corpus, changed, ends)
         keys |= self._coauthors_may_move(touched - moved, keys, ends)
+        self.patch = {k: v for k, v in self.patch.items() if k not in keys and k in self.profiles}
         return sorted(keys & self.profiles.keys())
 
     def _coauthors_may_move(
@@ -192,12 +224,16 @@ class _Partial:
         """Profiles (not ``already`` counted) whose list reads one of ``names``, a co-author
         whose papers changed, and may now change: the co-author is on it, or their score
         with the new papers reaches it. Their shared papers did not change (a paper of the
-        profile's own would have put it among ``already``)."""
+        profile's own would have put it among ``already``). A profile whose list changes
+        only by such co-authors on it is left to :meth:`patched` (in :attr:`patch`)."""
         readers = {
             key: profile
             for key, profile in self.stored.items()
             if key not in already and names.intersection(profile.coauthors)
         }
+        if readers:  # a co-author whose centroid came out as stored moves no list
+            names = names - self.coauthors.unchanged(names)
+            readers = {k: p for k, p in readers.items() if names.intersection(p.coauthors)}
         if not readers:
             return set()
         centroids = self.coauthors.of(sorted(names))
@@ -210,9 +246,11 @@ class _Partial:
             for name, count in zip(profile.coauthors, profile.coauthor_papers, strict=True)
             if name in column and (key, name) not in listed
         ]
-        reached = {  # a co-author on the list: the list changes with them
-            key for key, p in readers.items() if any((key, n) in listed for n in p.coauthors)
-        }
+        for key, profile in readers.items():  # a co-author on the list: it changes with them
+            on_it = {n for n in profile.coauthors if n in names and (key, n) in listed}
+            if on_it:
+                self.patch[key] = on_it
+        reached: set[str] = set()
         if pairs:
             left, right = [p[1] for p in pairs], [p[2] for p in pairs]
             topic = pair_cosine(self.tracked.topics, left, topics, right)
@@ -222,6 +260,59 @@ class _Partial:
             reach = _reaches(score(shared, topic, category), lowest)
             reached |= {pairs[i][0] for i in np.flatnonzero(reach)}
         return reached
+
+    def patched(self) -> tuple[dict[str, list[SimilarAuthor]], set[str]]:
+        """The lists of :attr:`patch` whose new entries of changed co-authors settle where
+        they go among the stored others (see :func:`_patch`), and the profiles whose lists
+        must be recomputed instead."""
+        if not self.patch:
+            return {}, set()
+        stored = self.rows.stored_lists(sorted(self.patch))
+        found = self.coauthors.of(sorted(set().union(*self.patch.values())))
+        column = {name: j for j, name in enumerate(found.names)}
+        tracked = self.tracked
+        pairs = [(key, name) for key in sorted(self.patch) for name in sorted(self.patch[key])]
+        left = [tracked.row[key] for key, _ in pairs]
+        right = [column[name] for _, name in pairs]
+        topic = pair_cosine(tracked.topics, left, found.topics, right)
+        category = pair_cosine(tracked.cats, left, found.cats, right)
+        fresh: dict[str, dict[str, SimilarAuthor]] = {}
+        for i, (key, name) in enumerate(pairs):
+            entry = _entry_of(stored.get(key, []), name)
+            if entry is None:
+                continue
+            me, j = tracked.row[key], right[i]
+            terms = shared_features(
+                _row_of(tracked.topics, me), _row_of(found.topics, j), self.model.terms, TERMS_SHOWN
+            )
+            cats = shared_features(
+                _row_of(tracked.cats, me),
+                _row_of(found.cats, j),
+                self.model.categories,
+                CATEGORIES_SHOWN,
+            )
+            shared = np.array([entry.shared_papers], dtype=np.float64)
+            value = float(score(shared, topic[i : i + 1], category[i : i + 1])[0])
+            fresh.setdefault(key, {})[name] = replace(
+                entry,
+                name=found.shown[j],
+                score=value,  # rounded once placed
+                topic_score=round(float(topic[i]), 4),
+                category_score=round(float(category[i]), 4),
+                shared_terms=terms,
+                shared_categories=cats,
+                reason=explain_again(entry.reason, entry.shared_papers, terms, cats),
+            )
+        lists: dict[str, list[SimilarAuthor]] = {}
+        left_over: set[str] = set()
+        for key, names in self.patch.items():
+            new = fresh.get(key, {})
+            placed = _patch(stored.get(key, []), new) if len(new) == len(names) else None
+            if placed is None:
+                left_over.add(key)
+            else:
+                lists[key] = placed
+        return lists, left_over
 
     def lists(self, keys: list[str]) -> tuple[dict[str, Any], list[StoredProfile]]:
         return _lists(self.rows, self.tracked, keys, self.per_pass, self.coauthors)
@@ -292,6 +383,56 @@ def _lists(
             _stored_profile(tracked, key, coauthor_counts(corpus, key, excluded)) for key in chunk
         ]
     return lists, vectors
+
+
+SETTLED = 2e-4
+"""How far a new score must be from a stored one (rounded to 4 places) for their order
+to be known."""
+
+
+def _entry_of(stored: Sequence[SimilarAuthor], folded: str) -> SimilarAuthor | None:
+    found = [e for e in stored if e.key is None and fold_name(e.name) == folded]
+    return found[0] if len(found) == 1 else None
+
+
+def _patch(
+    stored: Sequence[SimilarAuthor], fresh: Mapping[str, SimilarAuthor]
+) -> list[SimilarAuthor] | None:
+    """A stored list (best first) with the entries of some co-authors replaced by
+    ``fresh`` ones (folded name -> entry, its score not yet rounded), as
+    :func:`~.similar.similar_lists` would rank them; ``None`` when that cannot be told from
+    the list alone.
+
+    Every other candidate's score is as it was, so the others keep their order. A full
+    list (:data:`TOP_SIMILAR`) was the first of every candidate; a new entry that ranks
+    above its last other one is among the first still, one below might leave a place to
+    a candidate the list does not hold: unknown. A shorter list held every candidate
+    reaching :data:`MIN_SCORE`. A new score within :data:`SETTLED` of a stored one
+    (rounded) is not placed."""
+    others = [e for e in stored if not (e.key is None and fold_name(e.name) in fresh)]
+    if len(others) + len(fresh) != len(stored):
+        return None
+    new = {name: round(e.score, 6) for name, e in fresh.items()}
+    if any(abs(value - o.score) <= SETTLED for value in new.values() for o in others):
+        return None
+    if len(stored) >= TOP_SIMILAR:
+        if not others or any(value < others[-1].score for value in new.values()):
+            return None
+        kept = list(fresh)
+    else:
+        kept = [name for name in fresh if new[name] >= MIN_SCORE]
+    ranked = [((-o.score, 0, f"{i:06d}"), o) for i, o in enumerate(others)]
+    ranked += [
+        ((-new[n], 1, fresh[n].name), replace(fresh[n], score=round(fresh[n].score, 4)))
+        for n in kept
+    ]
+    ranked.sort(key=lambda pair: pair[0])
+    return [entry for _, entry in ranked][:TOP_SIMILAR]
+
+
+def _row_of(matrix: Any, i: int) -> tuple[Any, Any]:
+    start, stop = matrix.indptr[i], matrix.indptr[i + 1]
+    return matrix.indices[start:stop], matrix.data[start:stop]
 
 
 def _passes(keys: list[str], size: int) -> list[list[str]]:

@@ -356,6 +356,18 @@ def _years(corpus: Corpus, rows: Sequence[int]) -> tuple[int, int] | None:
     return (min(years), max(years)) if years else None
 
 
+def explain_again(
+    reason: str, shared_papers: int, terms: Sequence[str], cats: Sequence[str]
+) -> str:
+    """:func:`explain` with new shared terms and categories, the shared papers (and their
+    years) as ``reason``, an earlier explanation of the same pair, gave them."""
+    rest = explain(0, None, terms, cats)
+    if not shared_papers:
+        return rest
+    first = reason.split("; ")[0]  # "2 shared papers (2023-2026)"
+    return f"{first}; {rest}" if terms or cats else first
+
+
 def _span(years: tuple[int, int] | None) -> str:
     if years is None:
         return ""
@@ -395,7 +407,11 @@ class Space:
 
 def _top_shared(matrix: Any, me: int, other: int, names: Any, count: int) -> tuple[str, ...]:
     """The features contributing most to the dot product of two rows (largest first)."""
-    a, b = _row(matrix, me), _row(matrix, other)
+    return shared_features(_row(matrix, me), _row(matrix, other), names, count)
+
+
+def shared_features(a: Any, b: Any, names: Any, count: int) -> tuple[str, ...]:
+    """:func:`_top_shared` of two sparse rows given as (columns, values)."""
     common, ia, ib = np.intersect1d(a[0], b[0], assume_unique=True, return_indices=True)
     if len(common) == 0:
         return ()

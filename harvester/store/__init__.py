@@ -12,7 +12,7 @@ The submodules are private to the package.
 """
 
 from .derived import CorpusRows, SimilarUpdate
-from .derived_rows import StoredModel, StoredProfile
+from .derived_rows import StoredCentroid, StoredModel, StoredProfile
 from .door import Held
 from .engine import create_db_engine, masked_url, sqlite_path
 from .harvests import Recorded, RunTotals
@@ -54,6 +54,7 @@ __all__ = [
     "SimilarUpdate",
     "Store",
     "StoredAuthor",
+    "StoredCentroid",
     "StoredModel",
     "StoredProfile",
     "Tally",

@@ -24,18 +24,21 @@ from ..vocabulary import Membership
 from . import schema as t
 from .derived_rows import (
     Change,
+    StoredCentroid,
     StoredModel,
     StoredProfile,
     change_of,
     header_of,
     model_of,
     score_of,
+    similar_author_of,
+    stored_centroid,
     stored_profile,
     text_of,
 )
 from .engine import read_session
 from .papers import chunks
-from .problems import database_error, derivable
+from .problems import UNDECODABLE, database_error, derivable
 
 SIMILAR_AUTHORS = "similar_authors"
 """The ``derived_state`` and ``similar_model`` row of the similar authors."""
@@ -58,6 +61,11 @@ class SimilarUpdate:
     """It took into account the ``derived_change`` rows numbered up to this..."""
     seen: int
     """...which were this many."""
+    centroids: Sequence[StoredCentroid] = ()
+    """Co-authors' centroids computed from this state, to keep for the next refresh."""
+    stale: Sequence[str] = ()
+    """Folded names whose stored centroids no longer hold (a change touched their papers);
+    ``full`` replaces every stored centroid."""
 
 
 @contextmanager
@@ -140,6 +148,19 @@ class CorpusRows:
         with derivable("profile of the similar authors"):
             rows = self.conn.execute(select(t.similar_profile))
             return {row.author_key: stored_profile(row) for row in rows}
+
+    def stored_centroids(self, names: Sequence[str]) -> dict[str, StoredCentroid]:
+        """The stored centroids of ``names`` (folded) that decode; a row that does not is
+        left out, to be computed again (it is replaced when the refresh is stored)."""
+        c = t.coauthor_centroid.c
+        found: dict[str, StoredCentroid] = {}
+        for row in self._chunked(select(t.coauthor_centroid), c.folded_name, names):
+            try:
+                centroid = stored_centroid(row)
+            except UNDECODABLE:
+                continue
+            found[centroid.name] = centroid
+        return found
 
     def paper_count(self) -> int:
         return int(self.conn.execute(select(func.count()).select_from(t.paper)).scalar_one())
@@ -231,6 +252,16 @@ class CorpusRows:
         query = select(s.author_key, s.similar_name).where(s.similar_key.is_(None))
         return {(key, name) for key, name in self._chunked(query, s.author_key, keys)}
 
+    def stored_lists(self, keys: Sequence[str]) -> dict[str, list[SimilarAuthor]]:
+        """The stored lists of ``keys``, best first (a key without one: absent)."""
+        s = t.similar_author.c
+        query = select(t.similar_author).order_by(s.author_key, s.position)
+        found: dict[str, list[SimilarAuthor]] = {}
+        with derivable("similar author"):
+            for row in self._chunked(query, s.author_key, keys):
+                found.setdefault(text_of(row.author_key), []).append(similar_author_of(row))
+        return found
+
     def list_ends(self) -> dict[str, tuple[int, float]]:
         """Each stored list's length and lowest score; a score that is not a number from 0
         to 1 (NaN, text on SQLite) is counted as it is aggregated, and is an error."""
@@ -265,6 +296,7 @@ def store_similar(
                 return False
             _write_lists(conn, update, now)
             _write_profiles(conn, update)
+            _write_centroids(conn, update)
             if update.model is not None:
                 _write_model(conn, update.model)
             c = t.derived_change.c
@@ -311,6 +343,32 @@ def _write_profiles(conn: Connection, update: SimilarUpdate) -> None:
     rows = [_profile_row(p) for p in update.profiles]
     if rows:
         conn.execute(insert(t.similar_profile), rows)
+
+
+def _write_centroids(conn: Connection, update: SimilarUpdate) -> None:
+    """Every stored centroid a change made stale goes, and those computed come in (the
+    same name may be both)."""
+    c = t.coauthor_centroid.c
+    if update.full:
+        conn.execute(delete(t.coauthor_centroid))
+    else:
+        names = {*update.stale, *(found.name for found in update.centroids)}
+        for chunk in chunks(sorted(names)):
+            conn.execute(delete(t.coauthor_centroid).where(c.folded_name.in_(chunk)))
+    rows = [
+        {
+            "folded_name": found.name,
+            "shown": found.shown,
+            "papers": found.papers,
+            "topic_terms": found.topic[0],
+            "topic_weights": found.topic[1],
+            "category_terms": found.categories[0],
+            "category_weights": found.categories[1],
+        }
+        for found in update.centroids
+    ]
+    if rows:
+        conn.execute(insert(t.coauthor_centroid), rows)
 
 
 def _write_model(conn: Connection, model: StoredModel) -> None:

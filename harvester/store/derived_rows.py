@@ -16,6 +16,8 @@ from datetime import datetime
 from itertools import pairwise
 from typing import Any
 
+from ..records import SimilarAuthor
+
 MAX_PAPERS = 2**31 - 1
 """More papers than a model can have been fitted on: a tampered count."""
 
@@ -49,6 +51,20 @@ class StoredProfile:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredCentroid:
+    """A co-author's centroids as a refresh stored them (a ``coauthor_centroid`` row)."""
+
+    name: str
+    """The folded name."""
+    shown: str
+    papers: int
+    """How many of their recent papers the centroids were computed from (0: none)."""
+    topic: tuple[bytes, bytes]
+    """Term numbers (int32) and weights (float32), as in :class:`StoredProfile`."""
+    categories: tuple[bytes, bytes]
+
+
+@dataclass(frozen=True, slots=True)
 class Change:
     change_id: int
     arxiv_id: str
@@ -71,6 +87,39 @@ def stored_profile(row: Any) -> StoredProfile:
         coauthor_papers=tuple(count for _, count in coauthors),
         topic=_vector(row.topic_terms, row.topic_weights),
         categories=_vector(row.category_terms, row.category_weights),
+    )
+
+
+def stored_centroid(row: Any) -> StoredCentroid:
+    """A ``coauthor_centroid`` row, its text, count and the shape of its vectors checked
+    (their values are checked against the model: :mod:`harvester.profile.coauthors`)."""
+    papers = row.papers
+    if isinstance(papers, bool) or not isinstance(papers, int) or not 0 <= papers <= MAX_PAPERS:
+        raise ValueError(f"papers {str(papers)[:40]!r}")
+    return StoredCentroid(
+        name=text_of(row.folded_name),
+        shown=text_of(row.shown),
+        papers=papers,
+        topic=_vector(row.topic_terms, row.topic_weights),
+        categories=_vector(row.category_terms, row.category_weights),
+    )
+
+
+def similar_author_of(r: Any) -> SimilarAuthor:
+    """A ``similar_author`` row (its key, name, scores and reason), checked."""
+    if not isinstance(r.shared_papers, int) or r.shared_papers < 0:
+        raise ValueError(f"shared papers {str(r.shared_papers)[:40]!r}")
+    return SimilarAuthor(
+        name=text_of(r.similar_name),
+        key=None if r.similar_key is None else text_of(r.similar_key),
+        score=score_of(r.score),
+        shared_papers=r.shared_papers,
+        coauthor_score=score_of(r.coauthor_score),
+        topic_score=score_of(r.topic_score),
+        category_score=score_of(r.category_score),
+        shared_terms=tuple(t for t in text_of(r.shared_terms).split(", ") if t),
+        shared_categories=tuple(text_of(r.shared_categories).split()),
+        reason=text_of(r.reason),
     )
 
 

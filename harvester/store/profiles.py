@@ -38,7 +38,7 @@ from ..records import (
 )
 from ..vocabulary import EventKind, Membership
 from . import schema as t
-from .derived_rows import score_of, text_of
+from .derived_rows import similar_author_of
 from .engine import read_session
 from .problems import derivable
 from .schema import UTCDateTime
@@ -168,7 +168,7 @@ class ProfileReader:
         """The stored list; a row that does not read as one (a score that is not a number
         from 0 to 1, say) is derived data to recompute, not to show."""
         with derivable(f"similar author of {key}"):
-            return tuple(_similar(r) for r in self._rows(_SIMILAR, key))
+            return tuple(similar_author_of(r) for r in self._rows(_SIMILAR, key))
 
     def paper_items(self, key: str) -> list[PaperItem]:
         """The papers of profile ``key``, newest first (``authors`` left empty)."""
@@ -285,23 +285,6 @@ def papers_by_year(papers: Sequence[PaperItem]) -> tuple[YearCount, ...]:
     if not counts:
         return ()
     return tuple(YearCount(y, counts[y]) for y in range(min(counts), max(counts) + 1))
-
-
-def _similar(r: Any) -> SimilarAuthor:
-    if not isinstance(r.shared_papers, int) or r.shared_papers < 0:
-        raise ValueError(f"shared papers {str(r.shared_papers)[:40]!r}")
-    return SimilarAuthor(
-        name=text_of(r.similar_name),
-        key=None if r.similar_key is None else text_of(r.similar_key),
-        score=score_of(r.score),
-        shared_papers=r.shared_papers,
-        coauthor_score=score_of(r.coauthor_score),
-        topic_score=score_of(r.topic_score),
-        category_score=score_of(r.category_score),
-        shared_terms=tuple(t for t in text_of(r.shared_terms).split(", ") if t),
-        shared_categories=tuple(text_of(r.shared_categories).split()),
-        reason=text_of(r.reason),
-    )
 
 
 def _paper(r: Any) -> PaperItem:

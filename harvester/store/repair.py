@@ -36,6 +36,7 @@ DERIVED = (
     t.similar_model,
     t.similar_profile,
     t.similar_author,
+    t.coauthor_centroid,
 )
 """Derived from the papers: recomputed in full once any of them is recreated."""
 RECREATED = (*DERIVED, t.review_decision)

@@ -118,9 +118,19 @@ def _delete_keyed(conn: Connection, table: Table, keys: list[str]) -> int:
     return int(conn.execute(delete(table).where(table.c.author_key.in_(keys))).rowcount)
 
 
+def _note_former_authors(conn: Connection, ids: list[str]) -> None:
+    pa = t.paper_author.c
+    former = select(pa.arxiv_id, pa.folded_name).where(pa.arxiv_id.in_(ids)).distinct()
+    notes = [{"arxiv_id": i, "folded_name": name} for i, name in conn.execute(former)]
+    if notes:
+        conn.execute(insert(t.derived_change), notes)
+
+
 def _remove_orphans(conn: Connection, papers: list[str], purged: Purged) -> None:
-    """The purged profiles' papers no other profile has a row about: deleted; the rest
-    are noted as changed, so the next refresh recomputes what read them."""
+    """The purged profiles' papers no other profile has a row about: deleted, each of
+    their authors noted as a former one (their recent papers changed: a stored co-author
+    centroid of theirs no longer holds); the rest are noted as changed, so the next
+    refresh recomputes what read them."""
     for chunk in chunks(papers):
         orphan = select(t.paper.c.arxiv_id).where(
             t.paper.c.arxiv_id.in_(chunk),
@@ -130,6 +140,8 @@ def _remove_orphans(conn: Connection, papers: list[str], purged: Purged) -> None
         )
         gone = set(conn.execute(orphan).scalars())
         kept = [i for i in chunk if i not in gone]
+        if gone:
+            _note_former_authors(conn, sorted(gone))
         for table in (t.paper_author, t.paper_version, t.paper) if gone else ():
             removed = conn.execute(delete(table).where(table.c.arxiv_id.in_(sorted(gone))))
             purged.count(table.name, removed.rowcount)

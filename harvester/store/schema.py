@@ -337,6 +337,21 @@ similar_profile = Table(
     Column("category_weights", LargeBinary, nullable=False, doc="float32"),
 )
 
+# a co-author's topic and category centroids (their 25 most recent papers, the stored
+# model), kept between refreshes; a change to a paper of the name makes the next refresh
+# compute it again (harvester.profile.coauthors)
+coauthor_centroid = Table(
+    "coauthor_centroid",
+    metadata,
+    Column("folded_name", Text, primary_key=True),
+    Column("shown", Text, nullable=False, doc="the name as it is most often written"),
+    Column("papers", Integer, nullable=False, doc="papers the centroids were computed from"),
+    Column("topic_terms", LargeBinary, nullable=False, doc="int32 term numbers"),
+    Column("topic_weights", LargeBinary, nullable=False, doc="float32"),
+    Column("category_terms", LargeBinary, nullable=False, doc="int32 category numbers"),
+    Column("category_weights", LargeBinary, nullable=False, doc="float32"),
+)
+
 # notifications (harvester.alerts): what each [[notify]] target is to hear, written in the
 # same transaction as the events it tells of, then gathered into messages (notice)
 outbox_item = Table(

@@ -1,16 +1,24 @@
-"""``flock`` on a file beside a SQLite database: the processes sharing the file take turns
-through it, and the kernel lets go of it if a process dies. The request lock
+"""The locks processes sharing a database take turns through, as the request lock
 (:mod:`~harvester.store.pacing`) and the cycles' lock (:mod:`~harvester.store.sharing`)
-are each one such file."""
+use them: ``flock`` on a file beside a SQLite database (the kernel lets go of it if a
+process dies), and the connection of a PostgreSQL session advisory lock, let go of when
+the lock is closed."""
 
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 from pathlib import Path
 
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import SQLAlchemyError
+
 from ..errors import DatabaseError
 from .engine import DATABASE_FILE_MODE
+from .problems import database_error
+
+logger = logging.getLogger(__name__)
 
 SHARED = fcntl.LOCK_SH
 EXCLUSIVE = fcntl.LOCK_EX
@@ -47,3 +55,17 @@ class LockFile:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+
+
+def close_session(conn: Connection, what: str) -> None:
+    """Give a session advisory lock's connection back to the pool, which would keep the
+    session's locks alive: they are released first, or the connection is discarded."""
+    try:
+        conn.execute(_UNLOCK_ALL)
+        conn.close()
+    except SQLAlchemyError as exc:
+        logger.warning("%s", database_error(exc, f"could not release the {what}"))
+        conn.invalidate()
+
+
+_UNLOCK_ALL = text("SELECT pg_advisory_unlock_all()")

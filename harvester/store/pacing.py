@@ -42,7 +42,7 @@ from ..pacer import Pacer
 from . import schema as t
 from .dbclock import database_now
 from .engine import sqlite_path
-from .lockfile import EXCLUSIVE, LockFile
+from .lockfile import EXCLUSIVE, LockFile, close_session
 from .problems import database_error
 
 logger = logging.getLogger(__name__)
@@ -273,12 +273,7 @@ class _AdvisoryLock:
         the connection discarded."""
         if self._conn is not None:
             conn, self._conn = self._conn, None
-            try:
-                conn.execute(_UNLOCK_ALL)
-                conn.close()
-            except SQLAlchemyError as exc:
-                logger.warning("%s", database_error(exc, "could not close the request lock"))
-                conn.invalidate()
+            close_session(conn, "request lock")
 
 
 _LOCK = text("SELECT set_config('lock_timeout', :timeout, true), pg_advisory_lock(:key)")
@@ -287,7 +282,6 @@ _LOCK = text("SELECT set_config('lock_timeout', :timeout, true), pg_advisory_loc
 _LOCK_NOT_AVAILABLE = "55P03"
 """SQLSTATE lock_not_available: ``lock_timeout`` ran out while waiting."""
 _UNLOCK = text("SELECT pg_advisory_unlock(:key)")
-_UNLOCK_ALL = text("SELECT pg_advisory_unlock_all()")
 
 
 def _insert(conn: Connection) -> Callable[..., postgresql.Insert | sqlite.Insert]:

@@ -38,7 +38,7 @@ from sqlalchemy import Connection, Engine, TextClause, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from .engine import sqlite_path
-from .lockfile import EXCLUSIVE, SHARED, LockFile
+from .lockfile import EXCLUSIVE, SHARED, LockFile, close_session
 from .problems import database_error
 
 logger = logging.getLogger(__name__)
@@ -172,12 +172,7 @@ class _AdvisoryLock:
         if self._conn is not None:
             conn, self._conn = self._conn, None
             self._held = None
-            try:
-                conn.execute(_UNLOCK_ALL)
-                conn.close()
-            except SQLAlchemyError as exc:
-                logger.warning("%s", database_error(exc, "could not release the cycle lock"))
-                conn.invalidate()
+            close_session(conn, "cycle lock")
 
     def _try(self, how: str, statement: TextClause) -> bool:
         try:
@@ -205,4 +200,3 @@ _TRY_SHARED = text("SELECT pg_try_advisory_lock_shared(:key)")
 _TRY_EXCLUSIVE = text("SELECT pg_try_advisory_lock(:key)")
 _UNLOCK_SHARED = text("SELECT pg_advisory_unlock_shared(:key)")
 _UNLOCK = text("SELECT pg_advisory_unlock(:key)")
-_UNLOCK_ALL = text("SELECT pg_advisory_unlock_all()")

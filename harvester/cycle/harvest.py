@@ -13,10 +13,12 @@ steps to the one whose cycle ends last (:mod:`harvester.store.sharing`).
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 
 from ..config import Settings
+from ..errors import DatabaseError
 from ..source import ArxivSource, OrcidRecords
 from ..store import SharedCycle, Store, slot_name
 from ..vocabulary import HarvestSource
@@ -25,6 +27,8 @@ from .report import DEFAULT_OPTIONS, CycleOptions, CycleProgress, CycleReport
 from .run import run_cycle
 
 __all__ = ["CycleOptions", "CycleProgress", "harvest_once", "open_source"]
+
+logger = logging.getLogger(__name__)
 
 
 def harvest_once(
@@ -51,7 +55,7 @@ def harvest_once(
         finally:
             source.close()
             progress.close()
-        store.analyze_if_stale()  # a cold harvest's rows get statistics before anything reads them
+        _refresh_statistics(store)
         if settings.notify and not stopped:
             from ..alerts import after_cycle as notify  # apprise is imported only when needed
 
@@ -61,6 +65,15 @@ def harvest_once(
     finally:
         shared.close()
     return report
+
+
+def _refresh_statistics(store: Store) -> None:
+    """A cold harvest's rows get the planner's statistics before anything reads them; an
+    optimisation, so a failure is one line and the cycle goes on."""
+    try:
+        store.analyze_if_stale()
+    except DatabaseError as exc:
+        logger.warning("planner statistics not refreshed: %s", exc)
 
 
 def _derive(settings: Settings, store: Store, shared: SharedCycle, stop: threading.Event) -> None:

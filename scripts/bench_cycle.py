@@ -759,6 +759,11 @@ def arguments(argv: Sequence[str] | None) -> argparse.Namespace:
         help="scale part: no profiled rows, no harvest --once processes, no next day",
     )
     parser.add_argument(
+        "--scale-keep",
+        metavar="DIR",
+        help="scale part: keep the database (SQLite file and config in DIR; PostgreSQL schema)",
+    )
+    parser.add_argument(
         "--workers", type=int, nargs="+", default=[1, 2, 4], help="workers part: N values"
     )
     parser.add_argument(

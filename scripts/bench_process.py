@@ -107,10 +107,26 @@ def _run(command: list[str]) -> subprocess.CompletedProcess[str]:
 
 def _timed_process(config: Path) -> dict[str, Any]:
     began = time.monotonic()
-    done = _run(_command(config))
-    ended = time.monotonic()
-    requests = sum(int(n) for n in _REQUESTS.findall(done.stdout))
-    return {"began": began, "ended": ended, "wall": ended - began, "requests": requests}
+    wall, peak, printed = measured_run(_command(config))
+    requests = sum(int(n) for n in _REQUESTS.findall(printed))
+    return {"began": began, "ended": began + wall, "wall": wall, "requests": requests, "peak": peak}
+
+
+def measured_run(command: list[str]) -> tuple[float, float, str]:
+    """Run ``command`` (a ``harvest`` command) to its end: its wall seconds, its own peak
+    RSS in MB (from its ``wait4``, not the largest child so far) and what it printed."""
+    began = time.monotonic()
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        child = subprocess.Popen(command, env=_environment(), stdout=out, stderr=err, text=True)
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.monotonic() - began
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if child.returncode != 0:
+            what = " ".join(command[2:])
+            raise RuntimeError(f"{what} failed ({child.returncode}): {err.read()[-500:]}")
+        return seconds, usage.ru_maxrss / 1024, out.read()
 
 
 def children_peak_rss_mb() -> float:

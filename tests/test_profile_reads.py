@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import astuple
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from sqlalchemy import Engine, event
 from arxiv_lookalike import LookalikeServer
 from arxiv_lookalike.synthetic import add_new_papers, author_config, synthetic_corpus
 from harvester.profile import export_profile, load_profile, render
+from harvester.records import Coauthor
 from harvester.store import Store
 
 from .support import database_url, harvest, make_settings, rows, run_cli, toml
@@ -168,3 +171,73 @@ def test_a_harvest_leaves_postgresql_with_statistics_and_a_quiet_one_leaves_them
             assert analyzed() == first
         finally:
             store.close()
+
+
+def _paper(number: int, coauthors: list[str], categories: str, published: datetime) -> Any:
+    from arxiv_lookalike.corpus import CorpusAuthor, CorpusPaper
+
+    names = ["Ada Lovelace", *coauthors] if number % 3 else [*coauthors, "A. Lovelace"]
+    return CorpusPaper(
+        arxiv_id=f"{published:%y%m}.{number:05d}",
+        version=1 + number % 2,
+        title=f"On engines, part {number}",
+        summary="Notes on the analytical engine and its programs.",
+        authors=tuple(CorpusAuthor(n) for n in names),
+        published=published,
+        updated=published,
+        primary_category=categories.split()[0],
+        categories=tuple(categories.split()),
+    )
+
+
+def test_a_profile_counts_categories_and_coauthors_as_the_views_do(
+    store: Store, db_url: str
+) -> None:
+    """A profile counts its categories, co-authors and last 12 months from its papers and
+    their author lists (the views' subqueries were most of a render at a million papers on
+    PostgreSQL): the same rows as ``papers_by_category``, ``coauthors`` and
+    ``profile_stats``, in the same order, on a corpus with the views' corners: names that
+    fold alike in two spellings (the one on more papers shown), ties in counts broken by
+    name, the author matched by an initial, a paper listing a category twice, papers of the
+    last 12 months and of long ago."""
+    from arxiv_lookalike.corpus import Corpus
+
+    now = datetime.now(UTC)
+    spellings = [["José Núñez", "Bob Ray"], ["Jose Nunez"], ["José Núñez", "Cy Tan"], ["Bob Ray"]]
+    categories = ["cs.LG stat.ML", "stat.ML cs.LG math.OC", "math.OC", "cs.LG cs.LG"]
+    papers = [
+        _paper(n, spellings[n % 4], categories[n % 4], now - timedelta(days=70 * n + 1))
+        for n in range(1, 13)
+    ]
+    with LookalikeServer(Corpus(papers)) as server:
+        authors = [{"key": "ada", "name": "Ada Lovelace", "aliases": ["A. Lovelace"]}]
+        report = harvest(store, make_settings(db_url, server.url, authors=authors), derive=True)
+    assert report.exit_code == 0, report
+    profile = load_profile(store, "ada")
+    assert len(profile.papers) == 12
+
+    categories_view = rows(
+        store,
+        "SELECT category, papers, as_primary FROM papers_by_category WHERE author_key = 'ada'",
+    )
+    by_count = sorted(categories_view, key=lambda r: (-r.papers, -r.as_primary, r.category))
+    assert [astuple(c) for c in profile.categories] == [tuple(r) for r in by_count]
+    coauthors_view = rows(
+        store,
+        "SELECT coauthor, shared_papers, first_year, last_year FROM coauthors"
+        " WHERE author_key = 'ada'",
+    )
+    by_shared = sorted(coauthors_view, key=lambda r: (-r.shared_papers, r.coauthor))
+    assert [astuple(c) for c in profile.coauthors] == [tuple(r) for r in by_shared][:10]
+    assert profile.coauthors[0] == Coauthor("José Núñez", 9, *_years(papers, 0, 1, 2))
+    (stats,) = rows(
+        store,
+        "SELECT papers_last_12_months, coauthor_count FROM profile_stats WHERE author_key = 'ada'",
+    )
+    assert (profile.stats.papers_last_12_months, profile.stats.coauthor_count) == tuple(stats)
+    assert stats.papers_last_12_months >= 4 and stats.coauthor_count == 3
+
+
+def _years(papers: list[Any], *remainders: int) -> tuple[int, int]:
+    years = [p.published.year for n, p in enumerate(papers, 1) if n % 4 in remainders]
+    return min(years), max(years)

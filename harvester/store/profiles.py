@@ -6,16 +6,18 @@ lists), each query filtered on the author's key so that the filter reaches the b
 tables (see ``harvester/migrations/versions/0003_profile_views.py``). It returns the
 plain records of :mod:`harvester.records`; nothing here renders. The exceptions:
 :meth:`ProfileReader.page_stamps`, a few grouped reads of the base tables that tell the
-site which pages changed, and what a profile's papers give of ``profile_stats`` and
-``papers_by_year``, counted from the papers as the views count them (:func:`_stats`,
-:func:`papers_by_year`): at a million papers on PostgreSQL those subqueries, each over the
-profile's papers again, were most of a render.
+site which pages changed, and what a profile's papers and their author lists give of
+``profile_stats``, ``papers_by_year``, ``papers_by_category`` and ``coauthors``, counted
+from them as the views count them (:func:`_stats`, :func:`papers_by_year`,
+:func:`papers_by_category`, :func:`coauthors_of`): at a million papers on PostgreSQL those
+views' subqueries, each over the profile's papers again, were most of a render. A profile
+is four statements whatever its size.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -51,21 +53,21 @@ COUNT_FIRST = 1 << 62
 
 _STATS = text(
     "SELECT name, last_harvest_at, last_harvest_status, last_complete_at,"
-    " papers_last_12_months, coauthor_count"
+    " (SELECT c.starts_at FROM calendar_month c WHERE c.starts_at <= CURRENT_TIMESTAMP"
+    "   ORDER BY c.starts_at DESC LIMIT 1 OFFSET 11) AS recent_from"
     " FROM profile_stats WHERE author_key = :key"
-).columns(last_harvest_at=UTCDateTime, last_complete_at=UTCDateTime)
-"""The columns of ``profile_stats`` that its papers do not give (see :func:`_stats`): the
+).columns(last_harvest_at=UTCDateTime, last_complete_at=UTCDateTime, recent_from=UTCDateTime)
+"""The columns of ``profile_stats`` that its papers do not give (see :func:`_stats`), and
+where its "last 12 months" begin by the database's clock, as the view reckons them: the
 view's other columns are a subquery each over the profile's papers, left out here."""
+_COAUTHOR_ROWS = text(
+    "SELECT pa.arxiv_id, pa.folded_name, pa.name FROM membership m"
+    " JOIN paper_author pa ON pa.arxiv_id = m.arxiv_id"
+    " WHERE m.author_key = :key AND m.status = :active"
+).bindparams(active=Membership.ACTIVE.value)
+"""The author lists of a profile's papers: its co-authors are counted from them as the
+view ``coauthors`` counts them (:func:`coauthors_of`)."""
 _KEYS = text("SELECT author_key FROM profile_stats ORDER BY author_key")
-_CATEGORIES = text(
-    "SELECT category, papers, as_primary FROM papers_by_category"
-    " WHERE author_key = :key ORDER BY papers DESC, as_primary DESC, category"
-)
-_COAUTHORS = text(
-    "SELECT coauthor, shared_papers, first_year, last_year FROM coauthors"
-    " WHERE author_key = :key ORDER BY shared_papers DESC, coauthor"
-    f" LIMIT {TOP_COAUTHORS}"
-)
 _SIMILAR = text(
     "SELECT similar_name, similar_key, score, shared_papers, coauthor_score, topic_score,"
     " category_score, shared_terms, shared_categories, reason"
@@ -153,13 +155,14 @@ class ProfileReader:
         if row is None:
             raise ProfileNotFoundError(key, self.known_keys())
         papers = tuple(self.paper_items(key))
+        coauthors = coauthors_of(papers, self._rows(_COAUTHOR_ROWS, key))
         return Profile(
             key=key,
             name=row.name,
-            stats=_stats(row, papers),
+            stats=_stats(row, papers, len(coauthors)),
             years=papers_by_year(papers),
-            categories=tuple(CategoryCount(*r) for r in self._rows(_CATEGORIES, key)),
-            coauthors=tuple(Coauthor(*r) for r in self._rows(_COAUTHORS, key)),
+            categories=papers_by_category(papers),
+            coauthors=coauthors[:TOP_COAUTHORS],
             similar=self._similar(key),
             papers=papers,
         )
@@ -255,11 +258,12 @@ class ProfileReader:
         return list(self.conn.execute(query, {"key": key}).all())
 
 
-def _stats(row: Any, papers: Sequence[PaperItem]) -> Stats:
-    """The row of ``profile_stats``: the harvests, the last 12 months (the database's
-    clock) and the co-authors as the view reads them, the rest counted from the papers as
-    the view counts them (``tests/test_profile.py`` holds the two equal)."""
+def _stats(row: Any, papers: Sequence[PaperItem], coauthor_count: int) -> Stats:
+    """The row of ``profile_stats``: the harvests as the view reads them, the rest counted
+    from the papers and their co-authors as the view counts them, the last 12 months by the
+    database's clock (``tests/test_profile.py`` holds the two equal)."""
     published = [p.published for p in papers]
+    recent = sum(1 for p in published if p >= row.recent_from) if row.recent_from else 0
     return Stats(
         paper_count=len(papers),
         withdrawn_count=sum(1 for p in papers if p.withdrawn),
@@ -268,8 +272,8 @@ def _stats(row: Any, papers: Sequence[PaperItem]) -> Stats:
         last_harvest_at=row.last_harvest_at,
         last_harvest_status=row.last_harvest_status,
         last_complete_at=row.last_complete_at,
-        papers_last_12_months=row.papers_last_12_months,
-        coauthor_count=row.coauthor_count,
+        papers_last_12_months=recent,
+        coauthor_count=coauthor_count,
         version_count=sum(p.version for p in papers),
         journal_ref_or_doi_count=sum(1 for p in papers if p.journal_ref or p.doi),
     )
@@ -285,6 +289,44 @@ def papers_by_year(papers: Sequence[PaperItem]) -> tuple[YearCount, ...]:
     if not counts:
         return ()
     return tuple(YearCount(y, counts[y]) for y in range(min(counts), max(counts) + 1))
+
+
+def papers_by_category(papers: Sequence[PaperItem]) -> tuple[CategoryCount, ...]:
+    """What the view ``papers_by_category`` holds for these papers: each category with its
+    papers and how many have it first (as primary), most papers first, then most
+    primaries, then by name. Counted from the papers: on PostgreSQL the view splits every
+    paper's categories again (``tests/test_profile.py`` holds the two equal)."""
+    papers_of: Counter[str] = Counter()
+    primary: Counter[str] = Counter()
+    for paper in papers:
+        for position, category in enumerate(paper.categories):
+            papers_of[category] += 1
+            primary[category] += position == 0
+    rows = (CategoryCount(c, n, primary[c]) for c, n in papers_of.items())
+    return tuple(sorted(rows, key=lambda r: (-r.papers, -r.as_primary, r.category)))
+
+
+def coauthors_of(papers: Sequence[PaperItem], authors: Iterable[Any]) -> tuple[Coauthor, ...]:
+    """What the view ``coauthors`` holds for a profile, all of them, most shared papers
+    first, then by name: ``authors`` are its papers' author rows (``arxiv_id``,
+    ``folded_name``, ``name``); the profile's own author on a paper is the name it was
+    matched by there. Names that fold alike are one co-author, shown in the spelling on
+    most papers (then the first by name), with the papers and years of every spelling."""
+    paper_of = {p.arxiv_id: p for p in papers}
+    spellings: dict[str, Counter[str]] = {}
+    years: dict[str, list[int]] = {}
+    for arxiv_id, folded, name in authors:
+        paper = paper_of.get(arxiv_id)
+        if paper is None or name == (paper.matched_name or ""):
+            continue
+        spellings.setdefault(folded, Counter())[name] += 1
+        years.setdefault(folded, []).append(paper.published.astimezone(UTC).year)
+    rows = []
+    for folded, names in spellings.items():
+        shown = min(names, key=lambda n: (-names[n], n))
+        seen = years[folded]
+        rows.append(Coauthor(shown, sum(names.values()), min(seen), max(seen)))
+    return tuple(sorted(rows, key=lambda r: (-r.shared_papers, r.name)))
 
 
 def _paper(r: Any) -> PaperItem:

@@ -112,7 +112,9 @@ class Door:
         last statistics (autovacuum's own rule, which a server with autovacuum off, or one
         that has not got round to it after a cold harvest, does not apply), so that the
         profile and status queries after a cycle are planned on real row counts: one read
-        of ``pg_stat_user_tables`` when nothing is stale. SQLite is left as it is."""
+        of ``pg_stat_user_tables`` when nothing is stale. A table another session holds
+        locked (a ``VACUUM``, an index being built) is skipped, never waited for: the next
+        cycle analyzes it. SQLite is left as it is."""
         if self.is_sqlite:
             return
         stale = text(
@@ -124,7 +126,7 @@ class Door:
             with self.engine.begin() as conn:
                 names = [row[0] for row in conn.execute(stale, {"tables": list(_ANALYZED)})]
                 if names:
-                    conn.exec_driver_sql("ANALYZE " + ", ".join(sorted(names)))
+                    conn.exec_driver_sql("ANALYZE (SKIP_LOCKED) " + ", ".join(sorted(names)))
         except SQLAlchemyError as exc:
             raise database_error(exc, "cannot analyze the tables") from exc
 

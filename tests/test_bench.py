@@ -44,10 +44,11 @@ def test_the_scale_part_runs_and_accounts_for_every_cycle() -> None:
     result = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=REPO)
     assert result.returncode == 0, result.stderr[-2000:]
     out = result.stdout
-    cycles = dict(
-        (m[1], (int(m[2]), float(m[3]), float(m[5])))
+    cycles = dict(  # cycle: requests, statements, wall s, server s, local s
+        (m[1], (int(m[2]), float(m[4]), float(m[6])))
         for m in re.finditer(
-            r"^\s*(cold|steady|few-new|next day|full)\s+(\d+)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)",
+            r"^\s*(cold|steady|few-new|next day|full)\s+(\d+)\s+(\d+)"
+            r"\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)",
             out,
             re.MULTILINE,
         )
@@ -55,5 +56,10 @@ def test_the_scale_part_runs_and_accounts_for_every_cycle() -> None:
     assert set(cycles) == {"cold", "steady", "few-new", "next day", "full"}
     assert cycles["steady"][0] == cycles["few-new"][0] == 1
     assert all(0 <= local <= wall for _, wall, local in cycles.values())
+    assert cycles["cold"][1] > 0
     assert "steady: 1 request (naive script: 30, 30x more)" in out
     assert re.search(r"database size: \d+ MB", out)
+    recompute = re.search(
+        r"derive \(full\)\s+([\d.]+).*harvest refresh --all: peak RSS (\d+) MB", out
+    )
+    assert recompute is not None and float(recompute[1]) > 0 and int(recompute[2]) > 50

@@ -136,6 +136,18 @@ def _sqlite_on_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
+def insert_for(conn: Connection) -> Any:
+    """The dialect's ``insert`` (with ``on_conflict_do_*``): the one place the store
+    chooses between PostgreSQL's and SQLite's."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert
+
+
 def masked_url(url: str) -> str:
     """``url`` with any password hidden, for messages."""
     return make_url(url).render_as_string(hide_password=True)

@@ -31,7 +31,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Select, bindparam, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..config import NotifySettings
@@ -41,6 +40,7 @@ from ..vocabulary import EventKind, RunStatus
 from . import schema as t
 from .copying import copy_rows, copy_wanted, staged
 from .decisions import set_ambiguous, set_ambiguous_many
+from .engine import insert_for
 from .leases import Lease
 from .outbox import write_items, write_items_many
 from .papers import insert_rows, log_changes, save_papers
@@ -224,11 +224,6 @@ def finish_runs(conn: Connection, runs: Sequence[tuple[int, RunTotals]], now: da
         for run_id, totals in runs
     ]
     conn.execute(stmt, params)
-
-
-def insert_for(conn: Connection) -> Any:
-    """The dialect's ``insert`` (with ``on_conflict_do_*``)."""
-    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
 
 
 def apply_plan(conn: Connection, author_key: str, plan: Plan, run_id: int, now: datetime) -> None:

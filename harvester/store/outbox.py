@@ -23,13 +23,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..config import NotifySettings
 from ..plans import AuthorPlan
 from ..vocabulary import AlertKind, EventKind, RunStatus
 from . import schema as t
+from .engine import insert_for
 from .problems import database_error
 from .runlog import NOT_HARVESTS
 
@@ -140,8 +140,7 @@ def record_failing(
             ]
             if not rows:
                 return 0
-            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-            stmt = dialect.insert(t.outbox_item).on_conflict_do_nothing(
+            stmt = insert_for(conn)(t.outbox_item).on_conflict_do_nothing(
                 index_elements=["target", "ref"]
             )
             return int(conn.execute(stmt, rows).rowcount)

@@ -34,14 +34,13 @@ from typing import Protocol
 from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, Engine, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import StopRequested
 from ..pacer import Pacer
 from . import schema as t
 from .dbclock import database_now
-from .engine import sqlite_path
+from .engine import insert_for, sqlite_path
 from .lockfile import EXCLUSIVE, LockFile, close_session
 from .problems import database_error
 
@@ -144,7 +143,7 @@ class DatabasePacer(Pacer):
         try:
             with self.engine.begin() as conn:
                 conn.execute(
-                    _insert(conn)(t.request_slot)
+                    insert_for(conn)(t.request_slot)
                     .values(name=self.name, next_at=_NEVER)
                     .on_conflict_do_nothing(index_elements=["name"])
                 )
@@ -282,7 +281,3 @@ _LOCK = text("SELECT set_config('lock_timeout', :timeout, true), pg_advisory_loc
 _LOCK_NOT_AVAILABLE = "55P03"
 """SQLSTATE lock_not_available: ``lock_timeout`` ran out while waiting."""
 _UNLOCK = text("SELECT pg_advisory_unlock(:key)")
-
-
-def _insert(conn: Connection) -> Callable[..., postgresql.Insert | sqlite.Insert]:
-    return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert

@@ -32,12 +32,12 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Table, bindparam, select, update
-from sqlalchemy.dialects import postgresql
 
 from ..names import fold_name
 from ..records import Author, Paper
 from . import schema as t
 from .copying import bound_values, copy_rows, copy_wanted, staged
+from .engine import insert_for
 
 _T = TypeVar("_T")
 
@@ -199,7 +199,7 @@ def _upsert_papers(conn: Connection, rows: list[dict[str, Any]]) -> list[str]:
     Many rows are copied into a temporary table and upserted from it in one statement."""
     if not rows:
         return []
-    insert = postgresql.insert(t.paper)
+    insert = insert_for(conn)(t.paper)
     if not copy_wanted(conn, rows):
         return [row[0] for row in conn.execute(_on_conflict(insert), rows)]
     with staged(conn, t.paper) as incoming:
@@ -210,7 +210,7 @@ def _upsert_papers(conn: Connection, rows: list[dict[str, Any]]) -> list[str]:
     return [row["arxiv_id"] for row in rows if row["arxiv_id"] in written]
 
 
-def _on_conflict(insert: postgresql.Insert) -> Any:
+def _on_conflict(insert: Any) -> Any:
     """``insert`` rewriting a stored row only where the fingerprint differs and the
     version is not older; returning the ids written."""
     excluded = insert.excluded

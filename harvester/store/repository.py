@@ -29,8 +29,8 @@ from ..records import Paper
 from ..vocabulary import HarvestMode, RunStatus
 from . import schema as t
 from .door import Door
-from .engine import create_db_engine, read_session, reading
-from .harvests import Recorded, RunTotals, finish_runs, insert_for, write_plans
+from .engine import create_db_engine, insert_for, read_session, reading
+from .harvests import Recorded, RunTotals, finish_runs, write_plans
 from .leases import Lease
 from .memberships import load_papers
 from .migrate import upgrade_schema

@@ -26,8 +26,8 @@ from ..records import Paper
 from ..vocabulary import Membership, ReviewDecision, RunStatus
 from . import schema as t
 from .decisions import raw_moment, ruling_of
-from .engine import read_session
-from .harvests import apply_plan, insert_for
+from .engine import insert_for, read_session
+from .harvests import apply_plan
 from .memberships import load_papers, score_of, seen_of
 from .papers import chunks
 from .problems import database_error

@@ -19,11 +19,11 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ..records import Paper
 from . import schema as t
 from .copying import copy_rows, copy_wanted, staged
+from .engine import insert_for
 
 VERSION_CHUNK = 5000
 """Version rows per executemany."""
@@ -46,10 +46,7 @@ def save_versions(conn: Connection, papers: Iterable[Paper]) -> None:
     if copy_wanted(conn, rows):
         _copy_versions(conn, rows)
         return
-    if conn.dialect.name == "postgresql":
-        statement: Any = postgresql.insert(t.paper_version).on_conflict_do_nothing()
-    else:
-        statement = sqlite.insert(t.paper_version).on_conflict_do_nothing()
+    statement = insert_for(conn)(t.paper_version).on_conflict_do_nothing()
     for start in range(0, len(rows), VERSION_CHUNK):
         conn.execute(statement, rows[start : start + VERSION_CHUNK])
 
@@ -61,7 +58,7 @@ def _copy_versions(conn: Connection, rows: list[dict[str, Any]]) -> None:
     with staged(conn, t.paper_version) as incoming:
         copy_rows(conn, t.paper_version, rows, into=incoming.name)
         select_all = select(*(incoming.c[c] for c in columns))
-        insert = postgresql.insert(t.paper_version).from_select(columns, select_all)
+        insert = insert_for(conn)(t.paper_version).from_select(columns, select_all)
         conn.execute(insert.on_conflict_do_nothing())
 
 

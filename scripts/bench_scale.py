@@ -38,7 +38,6 @@ import cProfile
 import json
 import os
 import pstats
-import random
 import subprocess
 import sys
 import tempfile
@@ -52,6 +51,7 @@ from typing import IO, Any
 
 import requests
 from bench_process import children_peak_rss_mb, measured_run, print_process, process_cycles
+from explain_queries import RENDER_REPEAT, sample_keys, timed_renders, worst_renders
 from sqlalchemy import Engine, create_engine, event, text
 
 from arxiv_lookalike import LookalikeServer
@@ -65,11 +65,6 @@ from harvester.store import Store
 PG_ADMIN_URL = os.environ.get(
     "HARVESTER_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-RENDER_SAMPLE = 50
-RENDER_REPEAT = 3
-"""Renders of each profile: the first (nothing cached) gives the worst render; the
-median of the three, worst over the profiles, is the same figure without one-off pauses."""
-"""Profiles rendered: the largest ones and as many picked at random."""
 BREAKDOWN_LINES = 14
 
 
@@ -384,31 +379,19 @@ def _short(path: str) -> str:
 
 
 def _render(settings: Settings, store: Store) -> dict[str, Any]:
-    """Worst load + render time (text and html) over the largest and some random profiles."""
-    keys = [a.key for a in settings.authors]
-    sizes: dict[str, int] = {}
-    rng = random.Random(0)
-    sample = set(rng.sample(keys, min(RENDER_SAMPLE, len(keys))))
-    largest = _largest_profiles(store, RENDER_SAMPLE)
-    render(load_profile(store, largest[0]), "html")  # the renderers' imports: not a render's
-    worst, worst_median = 0.0, 0.0
-    for key in sample | set(largest):
-        times = []
-        for _ in range(RENDER_REPEAT):
-            began = time.perf_counter()
-            profile = load_profile(store, key)
-            render(profile, "text")
-            render(profile, "html")
-            times.append(time.perf_counter() - began)
-        worst = max(worst, times[0])
-        worst_median = max(worst_median, sorted(times)[len(times) // 2])
-        sizes[key] = len(profile.papers)
+    """Worst load + render time (text and html) over the largest and some random profiles
+    (``scripts/explain_queries.py render``'s way): the first of each, and the median."""
+    largest, sample = sample_keys(settings, store)
+    keys = list(dict.fromkeys(largest + sample))
+    render(load_profile(store, keys[0]), "html")  # the renderers' imports: not a render's
+    times, papers = timed_renders(store, keys)
+    _, worst, worst_median = worst_renders(times)
     return {
         "wall": 0.0,
         "worst_ms": worst * 1000,
         "worst_median_ms": worst_median * 1000,
-        "rendered": len(sample | set(largest)),
-        "largest_papers": max(sizes.values()),
+        "rendered": len(keys),
+        "largest_papers": max(papers.values()),
     }
 
 
@@ -421,15 +404,6 @@ def _status(settings: Settings) -> dict[str, Any]:
     finally:
         reader.close()
     return {"status_s": time.perf_counter() - began, "authors": len(report.authors)}
-
-
-def _largest_profiles(store: Store, count: int) -> list[str]:
-    with store.engine.connect() as conn:
-        stmt = text(
-            "SELECT author_key FROM membership WHERE status = 'active' "
-            "GROUP BY author_key ORDER BY COUNT(*) DESC LIMIT :n"
-        )
-        return [r[0] for r in conn.execute(stmt, {"n": count})]
 
 
 def _emit(out: IO[str], cycle: str, values: dict[str, Any], rss: float) -> None:

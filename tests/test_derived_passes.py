@@ -30,6 +30,8 @@ def _harvested(store: Store, db_url: str, seed: int) -> Any:
         settings = make_settings(db_url, server.url, authors=author_config(tracked))
         harvest(store, settings, full=True, when=START, derive=True)
     return corpus
+
+
 """Profiles a pass: one, two, more than there are."""
 
 
@@ -40,9 +42,7 @@ def _plan(store: Store, request: Request, now: datetime) -> SimilarUpdate:
     return update
 
 
-def test_a_full_recompute_stores_the_same_whatever_the_pass_size(
-    store: Store, db_url: str
-) -> None:
+def test_a_full_recompute_stores_the_same_whatever_the_pass_size(store: Store, db_url: str) -> None:
     _harvested(store, db_url, 8)
     stored = []
     for size in SIZES:
@@ -53,9 +53,7 @@ def test_a_full_recompute_stores_the_same_whatever_the_pass_size(
     assert len({r[0] for r in stored[0][0]}) == AUTHORS  # every profile has its list
 
 
-def test_an_update_by_change_is_the_same_whatever_the_pass_size(
-    store: Store, db_url: str
-) -> None:
+def test_an_update_by_change_is_the_same_whatever_the_pass_size(store: Store, db_url: str) -> None:
     corpus, tracked = _joint_corpus(9)
     rng = random.Random(9)
     with LookalikeServer(corpus) as server:
@@ -70,9 +68,7 @@ def test_an_update_by_change_is_the_same_whatever_the_pass_size(
     assert updates[0].profiles == updates[1].profiles == updates[2].profiles
 
 
-def test_lists_by_passes_equal_those_of_the_whole_corpus_at_once(
-    store: Store, db_url: str
-) -> None:
+def test_lists_by_passes_equal_those_of_the_whole_corpus_at_once(store: Store, db_url: str) -> None:
     """The kept centroids are those each co-author's recent papers give: the lists equal
     :func:`~harvester.profile.similar.compute_similar` on a corpus holding every paper."""
     corpus = _harvested(store, db_url, 10)

@@ -5,6 +5,7 @@ default, its check (:mod:`harvester.config.checks`) and a line of help.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass, field, fields
@@ -220,17 +221,24 @@ class AuthorSettings:
     @property
     def identity_fingerprint(self) -> str:
         """SHA-256 of everything that decides which papers are this author's (not the order)."""
-        identity: dict[str, object] = {
-            "name": self.name,
-            "aliases": sorted(self.names[1:]),
-            "query": self.query,
-            "include_ids": sorted(self.include_ids),
-            "exclude_ids": sorted(self.exclude_ids),
-        }
-        if self.anchor is not None:  # absent otherwise: fingerprints stored before stay true
-            identity["anchor"] = self.anchor
-        text = json.dumps(identity, ensure_ascii=False, sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()
+        return _identity_fingerprint(self)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _identity_fingerprint(author: AuthorSettings) -> str:
+    """:attr:`AuthorSettings.identity_fingerprint`, worked out once per author (a cycle
+    asks twice an author; the settings are frozen)."""
+    identity: dict[str, object] = {
+        "name": author.name,
+        "aliases": sorted(author.names[1:]),
+        "query": author.query,
+        "include_ids": sorted(author.include_ids),
+        "exclude_ids": sorted(author.exclude_ids),
+    }
+    if author.anchor is not None:  # absent otherwise: fingerprints stored before stay true
+        identity["anchor"] = author.anchor
+    text = json.dumps(identity, ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

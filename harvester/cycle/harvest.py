@@ -55,7 +55,7 @@ def harvest_once(
         finally:
             source.close()
             progress.close()
-        _refresh_statistics(store)
+        _tidy_tables(store)
         if settings.notify and not stopped:
             from ..alerts import after_cycle as notify  # apprise is imported only when needed
 
@@ -67,13 +67,14 @@ def harvest_once(
     return report
 
 
-def _refresh_statistics(store: Store) -> None:
-    """A cold harvest's rows get the planner's statistics before anything reads them; an
-    optimisation, so a failure is one line and the cycle goes on."""
+def _tidy_tables(store: Store) -> None:
+    """A cold harvest's rows get the planner's statistics before anything reads them, and
+    the rows a cycle rewrites are vacuumed where nothing else does it; an optimisation, so
+    a failure is one line and the cycle goes on."""
     try:
-        store.analyze_if_stale()
+        store.tidy_if_stale()
     except DatabaseError as exc:
-        logger.warning("planner statistics not refreshed: %s", exc)
+        logger.warning("tables not vacuumed or analyzed: %s", exc)
 
 
 def _derive(settings: Settings, store: Store, shared: SharedCycle, stop: threading.Event) -> None:

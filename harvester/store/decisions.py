@@ -20,6 +20,7 @@ from sqlalchemy import Connection, String, select, type_coerce, update
 from ..plans import Ruling
 from ..vocabulary import ReviewDecision
 from . import schema as t
+from .engine import among
 from .papers import chunks
 from .problems import UNDECODABLE
 
@@ -42,7 +43,9 @@ def set_ambiguous_many(conn: Connection, flags: Mapping[str, bool | None]) -> No
     for value in (True, False):
         keys = [key for key, flag in flags.items() if flag is value]
         if keys:
-            stmt = update(t.author).where(a.key.in_(keys), a.ambiguous.is_distinct_from(value))
+            stmt = update(t.author).where(
+                among(conn, a.key, keys), a.ambiguous.is_distinct_from(value)
+            )
             conn.execute(stmt.values(ambiguous=value))
 
 
@@ -54,7 +57,7 @@ def load_rulings(conn: Connection, author_keys: Sequence[str]) -> dict[str, dict
     for chunk in chunks(list(author_keys)):
         query = select(d.author_key, d.arxiv_id, d.decision, raw_moment(d.decided_at))
         for key, arxiv_id, decision, decided_at in conn.execute(
-            query.where(d.author_key.in_(chunk))
+            query.where(among(conn, d.author_key, chunk))
         ):
             ruling = ruling_of(key, arxiv_id, decision, decided_at)
             if ruling is not None:

@@ -36,7 +36,7 @@ from .derived_rows import (
     stored_profile,
     text_of,
 )
-from .engine import read_session
+from .engine import among, read_session
 from .papers import chunks
 from .problems import UNDECODABLE, database_error, derivable
 
@@ -219,7 +219,9 @@ class CorpusRows:
         pa, p = t.paper_author.c, t.paper.c
         found: set[str] = set()
         for chunk in chunks(sorted(set(names))):
-            pairs = select(pa.folded_name, pa.arxiv_id).where(pa.folded_name.in_(chunk))
+            pairs = select(pa.folded_name, pa.arxiv_id).where(
+                among(self.conn, pa.folded_name, chunk)
+            )
             pairs_q = pairs.distinct().subquery()
             rank = func.row_number().over(
                 partition_by=pairs_q.c.folded_name, order_by=(p.published.desc(), p.arxiv_id.desc())
@@ -280,7 +282,7 @@ class CorpusRows:
         values = sorted(set(values))
         rows: list[Any] = []
         for chunk in chunks(values):
-            rows += self.conn.execute(query.where(column.in_(chunk))).all()
+            rows += self.conn.execute(query.where(among(self.conn, column, chunk))).all()
         return rows
 
 
@@ -324,7 +326,7 @@ def _write_lists(conn: Connection, update: SimilarUpdate, now: datetime) -> None
         conn.execute(delete(t.similar_author))
     else:
         for chunk in chunks(list(update.lists)):
-            conn.execute(delete(t.similar_author).where(s.author_key.in_(chunk)))
+            conn.execute(delete(t.similar_author).where(among(conn, s.author_key, chunk)))
     rows = [
         _row(key, i, a, now) for key, found in update.lists.items() for i, a in enumerate(found)
     ]
@@ -339,7 +341,7 @@ def _write_profiles(conn: Connection, update: SimilarUpdate) -> None:
     else:
         keys = [p.key for p in update.profiles]
         for chunk in chunks(keys):
-            conn.execute(delete(t.similar_profile).where(s.author_key.in_(chunk)))
+            conn.execute(delete(t.similar_profile).where(among(conn, s.author_key, chunk)))
     rows = [_profile_row(p) for p in update.profiles]
     if rows:
         conn.execute(insert(t.similar_profile), rows)
@@ -354,7 +356,7 @@ def _write_centroids(conn: Connection, update: SimilarUpdate) -> None:
     else:
         names = {*update.stale, *(found.name for found in update.centroids)}
         for chunk in chunks(sorted(names)):
-            conn.execute(delete(t.coauthor_centroid).where(c.folded_name.in_(chunk)))
+            conn.execute(delete(t.coauthor_centroid).where(among(conn, c.folded_name, chunk)))
     rows = [
         {
             "folded_name": found.name,

@@ -48,9 +48,13 @@ from .review import (
     tally_of,
 )
 from .runlog import RunLog, run_log
+from .schema import metadata
 from .sharing import SharedCycle
 
 _ANALYZED = ("author", "membership", "paper", "paper_author", "paper_version", "run")
+_TIDIED = tuple(t for t in metadata.sorted_tables if t.name not in {"calendar_month", "ordinal"})
+"""The tables a cycle writes: the ones it rewrites (``author``, ``run``, ``derived_change``,
+``request_slot``...) as much as the ones it fills; not the two the migrations fill once."""
 """The tables whose statistics the profile and status queries' plans depend on."""
 
 
@@ -107,28 +111,43 @@ class Door:
         except SQLAlchemyError as exc:
             raise database_error(exc, "cannot analyze the tables") from exc
 
-    def analyze_if_stale(self) -> None:
-        """ANALYZE the tables never analyzed, or changed by more than a tenth since their
-        last statistics (autovacuum's own rule, which a server with autovacuum off, or one
-        that has not got round to it after a cold harvest, does not apply), so that the
-        profile and status queries after a cycle are planned on real row counts: one read
-        of ``pg_stat_user_tables`` when nothing is stale. A table another session holds
-        locked (a ``VACUUM``, an index being built) is skipped, never waited for: the next
-        cycle analyzes it. SQLite is left as it is."""
+    def tidy_if_stale(self) -> None:
+        """After a cycle on PostgreSQL, do what autovacuum would where it is off (or has not
+        got round to it after a cold harvest), for the store's own tables: one read of
+        ``pg_stat_user_tables`` when nothing is due, then
+
+        * ``VACUUM`` a table whose dead rows outnumber a fifth (and a thousand) of its live
+          ones (autovacuum's default rule): every cycle rewrites its authors' leases,
+          watermarks and runs, and without it each read of them wades through more dead
+          rows, cycle after cycle;
+        * ``ANALYZE`` a table never analyzed, or whose rows now number more than a tenth
+          (and a thousand) off what its last statistics counted, so that the profile and
+          status queries are planned on real row counts. Rows rewritten in place do not
+          count (autovacuum's own rule analyzed ``author`` after every cycle).
+
+        A table another session holds locked (a manual ``VACUUM``, an index being built) is
+        skipped, never waited for: the next cycle sees to it. SQLite is left as it is."""
         if self.is_sqlite:
             return
-        stale = text(
-            "SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid"
+        due = text(
+            "SELECT s.relname, s.n_dead_tup > 1000 + s.n_live_tup / 5,"
+            " c.reltuples < 0 OR ABS(s.n_live_tup - c.reltuples) > 1000 + c.reltuples / 10"
+            " FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid"
             " WHERE s.schemaname = current_schema() AND s.relname = ANY(:tables)"
-            " AND (c.reltuples < 0 OR s.n_mod_since_analyze > 1000 + s.n_live_tup / 10)"
         )
         try:
-            with self.engine.begin() as conn:
-                names = [row[0] for row in conn.execute(stale, {"tables": list(_ANALYZED)})]
-                if names:
-                    conn.exec_driver_sql("ANALYZE (SKIP_LOCKED) " + ", ".join(sorted(names)))
+            with self.engine.connect() as conn:
+                found = conn.execute(due, {"tables": [table.name for table in _TIDIED]}).all()
+                bloated = sorted(name for name, dead, _ in found if dead)
+                stale = sorted(name for name, dead, outdated in found if outdated and not dead)
+                conn.rollback()
+                tidy = conn.execution_options(isolation_level="AUTOCOMMIT")
+                if bloated:  # VACUUM runs outside a transaction; it analyzes too
+                    tidy.exec_driver_sql("VACUUM (SKIP_LOCKED, ANALYZE) " + ", ".join(bloated))
+                if stale:
+                    tidy.exec_driver_sql("ANALYZE (SKIP_LOCKED) " + ", ".join(stale))
         except SQLAlchemyError as exc:
-            raise database_error(exc, "cannot analyze the tables") from exc
+            raise database_error(exc, "cannot vacuum or analyze the tables") from exc
 
     # -- read side ----------------------------------------------------------------------------
 

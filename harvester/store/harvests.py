@@ -40,7 +40,7 @@ from ..vocabulary import EventKind, RunStatus
 from . import schema as t
 from .copying import copy_rows, copy_wanted, staged
 from .decisions import set_ambiguous, set_ambiguous_many
-from .engine import insert_for
+from .engine import among, insert_for
 from .leases import Lease
 from .outbox import write_items, write_items_many
 from .papers import insert_rows, log_changes, save_papers
@@ -312,11 +312,11 @@ def _advance_coverage(
     keys = list(author_keys)
     conn.execute(
         update(t.author)
-        .where(a.key.in_(keys), or_(a.watermark.is_(None), a.watermark < watermark))
+        .where(among(conn, a.key, keys), or_(a.watermark.is_(None), a.watermark < watermark))
         .values(watermark=watermark)
     )
     if full_at is not None:
-        conn.execute(update(t.author).where(a.key.in_(keys)).values(last_full_at=full_at))
+        conn.execute(update(t.author).where(among(conn, a.key, keys)).values(last_full_at=full_at))
 
 
 def _set_baseline(conn: Connection, author_key: str, identity: str) -> None:

@@ -37,6 +37,7 @@ from ..errors import LeaseLostError
 from ..vocabulary import RunStatus
 from . import schema as t
 from .dbclock import database_now
+from .engine import among
 from .problems import database_error
 
 logger = logging.getLogger(__name__)
@@ -117,7 +118,7 @@ class Leases:
         now = self.now(conn)
         free = (
             select(a.key)
-            .where(a.key.in_(keys), or_(a.lease_owner.is_(None), a.lease_until < now))
+            .where(among(conn, a.key, keys), or_(a.lease_owner.is_(None), a.lease_until < now))
             .order_by(a.key)
             .with_for_update(skip_locked=True, key_share=True)
         )
@@ -127,7 +128,7 @@ class Leases:
         if won:
             conn.execute(
                 update(t.author)
-                .where(a.key.in_(won))
+                .where(among(conn, a.key, won))
                 .values(lease_owner=self.owner, lease_until=now + self.ttl)
             )
         refusals = {
@@ -155,7 +156,7 @@ class Leases:
             if keys:
                 conn.execute(
                     update(t.run)
-                    .where(r.author_key.in_(keys), r.status == RunStatus.RUNNING)
+                    .where(among(conn, r.author_key, keys), r.status == RunStatus.RUNNING)
                     .values(status=RunStatus.STOPPED, finished_at=now, error=reason)
                 )
                 conn.execute(
@@ -173,7 +174,7 @@ class Leases:
         if not author_keys:
             return {}
         a = t.author.c
-        stmt = select(a.key, a.lease_owner, a.lease_until).where(a.key.in_(author_keys))
+        stmt = select(a.key, a.lease_owner, a.lease_until).where(among(conn, a.key, author_keys))
         rows = {row.key: row for row in conn.execute(stmt)}
         refusals = {}
         for key in author_keys:
@@ -240,7 +241,7 @@ class Lease:
             with self.leases.engine.begin() as conn:
                 conn.execute(
                     update(t.author)
-                    .where(a.key.in_(self.author_keys), a.lease_owner == self.leases.owner)
+                    .where(among(conn, a.key, self.author_keys), a.lease_owner == self.leases.owner)
                     .values(lease_owner=None, lease_until=None)
                 )
         except SQLAlchemyError as exc:  # it expires on its own
@@ -250,7 +251,7 @@ class Lease:
         a = t.author.c
         until = self.leases.now(conn) + self.leases.ttl
         stmt = update(t.author).where(
-            a.key.in_(self.author_keys), a.lease_owner == self.leases.owner
+            among(conn, a.key, self.author_keys), a.lease_owner == self.leases.owner
         )
         return conn.execute(stmt.values(lease_until=until)).rowcount == len(self.author_keys)
 
@@ -273,7 +274,9 @@ def _harvested_since(
     r = t.run.c
     stmt = (
         select(r.author_key, func.max(r.finished_at))
-        .where(r.author_key.in_(author_keys), r.status == RunStatus.OK, r.finished_at > since)
+        .where(
+            among(conn, r.author_key, author_keys), r.status == RunStatus.OK, r.finished_at > since
+        )
         .group_by(r.author_key)
     )
     return {key: done for key, done in conn.execute(stmt)}

@@ -15,6 +15,7 @@ from sqlalchemy import Connection, select
 from ..plans import Seen
 from ..records import Author, Paper
 from . import schema as t
+from .engine import among
 from .papers import chunks
 from .problems import readable
 
@@ -35,11 +36,11 @@ def _load_papers(conn: Connection, ids: Sequence[str]) -> dict[str, Paper]:
     pa = t.paper_author.c
     for chunk in chunks(ids):
         authors: dict[str, list[Author]] = {}
-        stmt = select(t.paper_author).where(pa.arxiv_id.in_(chunk))
+        stmt = select(t.paper_author).where(among(conn, pa.arxiv_id, chunk))
         for row in conn.execute(stmt.order_by(pa.arxiv_id, pa.position)):
             affiliations = tuple(a for a in row.affiliations.split("; ") if a)
             authors.setdefault(row.arxiv_id, []).append(Author(row.name, affiliations))
-        rows = conn.execute(select(t.paper).where(t.paper.c.arxiv_id.in_(chunk)))
+        rows = conn.execute(select(t.paper).where(among(conn, t.paper.c.arxiv_id, chunk)))
         papers.update((r.arxiv_id, _paper(r, authors.get(r.arxiv_id, []))) for r in rows)
     return papers
 

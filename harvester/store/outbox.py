@@ -29,7 +29,7 @@ from ..config import NotifySettings
 from ..plans import AuthorPlan
 from ..vocabulary import AlertKind, EventKind, RunStatus
 from . import schema as t
-from .engine import insert_for
+from .engine import among, insert_for
 from .problems import database_error
 from .runlog import NOT_HARVESTS
 
@@ -161,7 +161,7 @@ def _failing(conn: Connection, authors: Sequence[str]) -> list[tuple[str, str, s
     stmt = (
         select(r.author_key, r.run_id, r.started_at, r.error)
         .where(
-            r.author_key.in_(list(authors)),
+            among(conn, r.author_key, list(authors)),
             r.status.not_in((*NOT_HARVESTS, RunStatus.OK)),
             r.run_id > last_ok,
         )
@@ -233,7 +233,7 @@ def file_notice(
             notice_id = int(inserted.inserted_primary_key[0])
             taken = conn.execute(
                 update(t.outbox_item)
-                .where(i.item_id.in_(list(item_ids)), i.notice_id.is_(None))
+                .where(among(conn, i.item_id, list(item_ids)), i.notice_id.is_(None))
                 .values(notice_id=notice_id)
             ).rowcount
             if taken != len(item_ids):
@@ -271,7 +271,7 @@ def claim_notices(
             if won == 1:
                 claimed.append(notice_id)
         with engine.connect() as conn:
-            rows = conn.execute(select(*_NOTICE).where(n.notice_id.in_(claimed)))
+            rows = conn.execute(select(*_NOTICE).where(among(conn, n.notice_id, claimed)))
             return sorted((Notice(*row) for row in rows), key=lambda x: x.notice_id)
     except SQLAlchemyError as exc:
         raise database_error(exc, "cannot claim notifications") from exc

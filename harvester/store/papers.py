@@ -37,7 +37,7 @@ from ..names import fold_name
 from ..records import Author, Paper
 from . import schema as t
 from .copying import bound_values, copy_rows, copy_wanted, staged
-from .engine import insert_for
+from .engine import among, insert_for
 
 _T = TypeVar("_T")
 
@@ -168,7 +168,7 @@ def _fingerprints(conn: Connection, ids: list[str]) -> dict[str, tuple[str, int]
     p = t.paper.c
     found: dict[str, tuple[str, int]] = {}
     for chunk in chunks(ids):
-        stmt = select(p.arxiv_id, p.fingerprint, p.version).where(p.arxiv_id.in_(chunk))
+        stmt = select(p.arxiv_id, p.fingerprint, p.version).where(among(conn, p.arxiv_id, chunk))
         found.update(
             (key, (fingerprint, version)) for key, fingerprint, version in conn.execute(stmt)
         )
@@ -229,7 +229,7 @@ def _delete_authors(conn: Connection, ids: list[str]) -> set[tuple[str, str]]:
     former: set[tuple[str, str]] = set()
     for chunk in chunks(ids):
         former.update(
-            conn.execute(select(pa.arxiv_id, pa.folded_name).where(pa.arxiv_id.in_(chunk)))
+            conn.execute(select(pa.arxiv_id, pa.folded_name).where(among(conn, pa.arxiv_id, chunk)))
         )
-        conn.execute(t.paper_author.delete().where(pa.arxiv_id.in_(chunk)))
+        conn.execute(t.paper_author.delete().where(among(conn, pa.arxiv_id, chunk)))
     return former

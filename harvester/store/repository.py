@@ -17,8 +17,9 @@ import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy import Connection, Engine, func, literal, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..batching import AuthorState
@@ -29,7 +30,7 @@ from ..records import Paper
 from ..vocabulary import HarvestMode, RunStatus
 from . import schema as t
 from .door import Door
-from .engine import create_db_engine, insert_for, read_session, reading
+from .engine import among, create_db_engine, insert_for, read_session, reading
 from .harvests import Recorded, RunTotals, finish_runs, write_plans
 from .leases import Lease
 from .memberships import load_papers
@@ -110,7 +111,9 @@ class Store(Door):
         wanted = dict(authors)
         a = t.author.c
         with self.transaction() as conn:
-            stored = dict(conn.execute(select(a.key, a.name).where(a.key.in_(list(wanted)))).all())
+            stored = dict(
+                conn.execute(select(a.key, a.name).where(among(conn, a.key, list(wanted)))).all()
+            )
             new = [{"key": k, "name": n} for k, n in wanted.items() if k not in stored]
             if new:
                 stmt = insert_for(conn)(t.author).on_conflict_do_nothing(index_elements=["key"])
@@ -151,7 +154,7 @@ class Store(Door):
         a = t.author.c
         stmt = select(a.key, a.watermark, a.last_full_at, a.baseline_identity)
         with reading(self.engine) as conn:
-            rows = conn.execute(stmt.where(a.key.in_(list(author_keys))))
+            rows = conn.execute(stmt.where(among(conn, a.key, list(author_keys))))
             return {
                 r.key: AuthorState(r.key, r.watermark, r.last_full_at, r.baseline_identity)
                 for r in rows
@@ -207,7 +210,9 @@ class Store(Door):
     def set_mode(self, run_ids: Sequence[int], mode: HarvestMode) -> None:
         """Runs that turned into another kind of harvest (an incremental one gone full)."""
         with self.transaction() as conn:
-            conn.execute(update(t.run).where(t.run.c.run_id.in_(list(run_ids))).values(mode=mode))
+            conn.execute(
+                update(t.run).where(among(conn, t.run.c.run_id, list(run_ids))).values(mode=mode)
+            )
 
     def fail_running(self, run_ids: Sequence[int], now: datetime, error: str) -> None:
         """Close those of ``run_ids`` still ``running`` as ``failed`` (best effort: when the
@@ -316,7 +321,9 @@ class Store(Door):
             with reading(self.engine) as conn:
                 ids: set[str] = set()
                 for chunk in chunks(sorted(set(folded_names))):
-                    found = conn.execute(select(a.arxiv_id).where(a.folded_name.in_(chunk)))
+                    found = conn.execute(
+                        select(a.arxiv_id).where(among(conn, a.folded_name, chunk))
+                    )
                     ids.update(row[0] for row in found)
                 return list(load_papers(conn, sorted(ids)).values())
         except SQLAlchemyError as exc:
@@ -343,16 +350,23 @@ class Store(Door):
 def _insert_runs(
     conn: Connection, author_keys: Sequence[str], now: datetime, mode: HarvestMode | None
 ) -> dict[str, int]:
-    """One ``running`` run per author, in one statement (a multi-row ``INSERT ...
-    RETURNING`` the author with its run: rows come back in any order): a query's runs
-    cost one round trip, not one an author."""
+    """One ``running`` run per author, in one statement (``INSERT ... SELECT`` from the
+    authors' rows, ``RETURNING`` each author with its run: rows come back in any order): a
+    query's runs cost one round trip, not one an author, and one parameter for the keys,
+    not ten an author. An author whose row is gone (purged meanwhile) fails the query as
+    the run's foreign key would."""
     if not author_keys:
         return {}
-    zero = dict.fromkeys(("requests", "entries_seen", "new_papers", "new_versions", "events"), 0)
-    rows = [
-        {"author_key": key, "started_at": now, "status": RunStatus.RUNNING, "mode": mode, **zero}
-        for key in author_keys
-    ]
-    r = t.run.c
-    stmt = t.run.insert().returning(r.author_key, r.run_id)
-    return {key: int(run_id) for key, run_id in conn.execute(stmt, rows)}
+    values: dict[str, Any] = {"started_at": now, "status": RunStatus.RUNNING, "mode": mode}
+    values |= dict.fromkeys(("requests", "entries_seen", "new_papers", "new_versions", "events"), 0)
+    r, a = t.run.c, t.author.c
+    constants = (literal(value, r[name].type).label(name) for name, value in values.items())
+    rows = select(a.key, *constants).where(among(conn, a.key, list(author_keys)))
+    stmt = t.run.insert().from_select(["author_key", *values], rows)
+    started = {
+        key: int(run_id) for key, run_id in conn.execute(stmt.returning(r.author_key, r.run_id))
+    }
+    missing = sorted(set(author_keys) - started.keys())
+    if missing:
+        raise DatabaseError(f"cannot start a harvest of {', '.join(missing)}: no such author row")
+    return started

@@ -26,7 +26,7 @@ from ..records import Paper
 from ..vocabulary import Membership, ReviewDecision, RunStatus
 from . import schema as t
 from .decisions import raw_moment, ruling_of
-from .engine import insert_for, read_session
+from .engine import among, insert_for, read_session
 from .harvests import apply_plan
 from .memberships import load_papers, score_of, seen_of
 from .papers import chunks
@@ -192,7 +192,9 @@ def _write_rulings(
     d = t.review_decision.c
     forgotten = [i for i, decision in decisions.items() if decision is None]
     for chunk in chunks(forgotten):
-        conn.execute(delete(t.review_decision).where(d.author_key == key, d.arxiv_id.in_(chunk)))
+        conn.execute(
+            delete(t.review_decision).where(d.author_key == key, among(conn, d.arxiv_id, chunk))
+        )
     stmt = insert_for(conn)(t.review_decision)
     stmt = stmt.on_conflict_do_update(
         index_elements=["author_key", "arxiv_id"],
@@ -236,11 +238,11 @@ def _candidacies(conn: Connection, key: str, ids: Sequence[str]) -> dict[str, Ca
     m, d = t.membership.c, t.review_decision.c
     found: dict[str, Candidacy] = {}
     for chunk in chunks(list(ids)):
-        members = select(t.membership).where(m.author_key == key, m.arxiv_id.in_(chunk))
+        members = select(t.membership).where(m.author_key == key, among(conn, m.arxiv_id, chunk))
         stored = {r.arxiv_id: r for r in conn.execute(members)}
         seen = seen_of(stored.values())
         rulings = select(d.arxiv_id, d.decision, raw_moment(d.decided_at)).where(
-            d.author_key == key, d.arxiv_id.in_(chunk)
+            d.author_key == key, among(conn, d.arxiv_id, chunk)
         )
         ruled = {
             r.arxiv_id: ruling

@@ -22,7 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import ProfileNotFoundError
 from . import schema as t
-from .engine import read_session
+from .engine import among, read_session
 from .papers import chunks
 from .problems import database_error
 from .schema import UTCDateTime
@@ -93,34 +93,40 @@ def purge_authors(engine: Engine, keys: Sequence[str], *, dry_run: bool = False)
 
 
 def _purge(conn: Connection, keys: list[str]) -> Purged:
-    known = set(conn.execute(select(t.author.c.key).where(t.author.c.key.in_(keys))).scalars())
+    known = set(
+        conn.execute(select(t.author.c.key).where(among(conn, t.author.c.key, keys))).scalars()
+    )
     for key in keys:
         if key not in known:
             all_keys = list(conn.execute(select(t.author.c.key).order_by(t.author.c.key)).scalars())
             raise ProfileNotFoundError(key, all_keys)
     purged = Purged(tuple(keys))
     m = t.membership.c
-    papers = sorted(set(conn.execute(select(m.arxiv_id).where(m.author_key.in_(keys))).scalars()))
+    papers = sorted(
+        set(conn.execute(select(m.arxiv_id).where(among(conn, m.author_key, keys))).scalars())
+    )
     owned = (t.event, t.count_change, t.review_decision, t.membership, t.similar_author)
     for table in (*owned, t.similar_profile):
         purged.count(table.name, _delete_keyed(conn, table, keys))
     s = t.similar_author.c
-    unlinked = update(t.similar_author).where(s.similar_key.in_(keys)).values(similar_key=None)
+    unlinked = (
+        update(t.similar_author).where(among(conn, s.similar_key, keys)).values(similar_key=None)
+    )
     purged.count(LINKS_CLEARED, conn.execute(unlinked).rowcount)
     purged.count(t.run.name, _delete_keyed(conn, t.run, keys))
-    gone = conn.execute(delete(t.author).where(t.author.c.key.in_(keys))).rowcount
+    gone = conn.execute(delete(t.author).where(among(conn, t.author.c.key, keys))).rowcount
     purged.count(t.author.name, gone)
     _remove_orphans(conn, papers, purged)
     return purged
 
 
 def _delete_keyed(conn: Connection, table: Table, keys: list[str]) -> int:
-    return int(conn.execute(delete(table).where(table.c.author_key.in_(keys))).rowcount)
+    return int(conn.execute(delete(table).where(among(conn, table.c.author_key, keys))).rowcount)
 
 
 def _note_former_authors(conn: Connection, ids: list[str]) -> None:
     pa = t.paper_author.c
-    former = select(pa.arxiv_id, pa.folded_name).where(pa.arxiv_id.in_(ids)).distinct()
+    former = select(pa.arxiv_id, pa.folded_name).where(among(conn, pa.arxiv_id, ids)).distinct()
     notes = [{"arxiv_id": i, "folded_name": name} for i, name in conn.execute(former)]
     if notes:
         conn.execute(insert(t.derived_change), notes)
@@ -133,7 +139,7 @@ def _remove_orphans(conn: Connection, papers: list[str], purged: Purged) -> None
     refresh recomputes what read them."""
     for chunk in chunks(papers):
         orphan = select(t.paper.c.arxiv_id).where(
-            t.paper.c.arxiv_id.in_(chunk),
+            among(conn, t.paper.c.arxiv_id, chunk),
             ~exists().where(t.membership.c.arxiv_id == t.paper.c.arxiv_id),
             ~exists().where(t.event.c.arxiv_id == t.paper.c.arxiv_id),
             ~exists().where(t.review_decision.c.arxiv_id == t.paper.c.arxiv_id),
@@ -143,7 +149,7 @@ def _remove_orphans(conn: Connection, papers: list[str], purged: Purged) -> None
         if gone:
             _note_former_authors(conn, sorted(gone))
         for table in (t.paper_author, t.paper_version, t.paper) if gone else ():
-            removed = conn.execute(delete(table).where(table.c.arxiv_id.in_(sorted(gone))))
+            removed = conn.execute(delete(table).where(among(conn, table.c.arxiv_id, sorted(gone))))
             purged.count(table.name, removed.rowcount)
         if kept:
             conn.execute(insert(t.derived_change), [{"arxiv_id": i} for i in kept])

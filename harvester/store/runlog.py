@@ -26,7 +26,7 @@ from sqlalchemy import (
 
 from ..vocabulary import Membership, RunStatus
 from . import schema as t
-from .engine import read_session
+from .engine import among, read_session
 
 NOT_HARVESTS = (RunStatus.RUNNING, RunStatus.SKIPPED, RunStatus.STOPPED)
 _HELD: BindParameter[str] = bindparam("held", Membership.HELD.value, literal_execute=True)
@@ -83,7 +83,7 @@ class RunLog:
         r = t.run.c
         stmt = (
             select(r.author_key, func.max(r.finished_at))
-            .where(r.author_key.in_(list(keys)), r.status == RunStatus.OK)
+            .where(among(self.conn, r.author_key, list(keys)), r.status == RunStatus.OK)
             .group_by(r.author_key)
         )
         found = {key: finished for key, finished in self.conn.execute(stmt)}
@@ -92,7 +92,7 @@ class RunLog:
     def latest_start(self, keys: Sequence[str]) -> datetime | None:
         """When the latest run of any of ``keys`` started."""
         r = t.run.c
-        stmt = select(func.max(r.started_at)).where(r.author_key.in_(list(keys)))
+        stmt = select(func.max(r.started_at)).where(among(self.conn, r.author_key, list(keys)))
         started: datetime | None = self.conn.execute(stmt).scalar()
         return started
 

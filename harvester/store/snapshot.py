@@ -25,6 +25,7 @@ from ..records import Paper
 from ..vocabulary import Membership
 from . import schema as t
 from .decisions import load_rulings
+from .engine import among
 from .memberships import load_papers, seen_of
 from .papers import chunks, unchanged_papers
 from .problems import readable
@@ -77,7 +78,7 @@ def _seen(author_key: str, rows: Sequence[Any]) -> dict[str, Seen]:
 
 def _baseline_identities(conn: Connection, author_keys: Sequence[str]) -> dict[str, str | None]:
     a = t.author.c
-    stmt = select(a.key, a.baseline_identity).where(a.key.in_(list(author_keys)))
+    stmt = select(a.key, a.baseline_identity).where(among(conn, a.key, list(author_keys)))
     return {r.key: r.baseline_identity for r in conn.execute(stmt)}
 
 
@@ -87,7 +88,7 @@ def _membership_rows(conn: Connection, wanted: Sequence[Wanted]) -> dict[str, li
     m = t.membership.c
     rows: dict[str, list[Any]] = {}
     for chunk in chunks([w.key for w in wanted if w.full]):
-        for r in conn.execute(select(t.membership).where(m.author_key.in_(chunk))):
+        for r in conn.execute(select(t.membership).where(among(conn, m.author_key, chunk))):
             rows.setdefault(r.author_key, []).append(r)
     pairs = {(w.key, p.arxiv_id) for w in wanted if not w.full for p in w.papers}
     for key, rows_of in _pairs(conn, pairs).items():
@@ -108,7 +109,7 @@ def _pairs(conn: Connection, pairs: set[tuple[str, str]]) -> dict[str, list[Any]
     rows: dict[str, list[Any]] = {}
     for key_chunk in chunks(keys):
         for id_chunk in chunks(ids):
-            where = (m.author_key.in_(key_chunk), m.arxiv_id.in_(id_chunk))
+            where = (among(conn, m.author_key, key_chunk), among(conn, m.arxiv_id, id_chunk))
             for r in conn.execute(select(t.membership).where(*where)):
                 if (r.author_key, r.arxiv_id) in pairs:
                     rows.setdefault(r.author_key, []).append(r)
@@ -123,7 +124,7 @@ def _standings(conn: Connection, author_keys: Sequence[str]) -> dict[str, Standi
     for chunk in chunks(author_keys):
         stmt = (
             select(m.author_key, func.count(), withdrawn)
-            .where(m.author_key.in_(chunk), m.status == Membership.ACTIVE)
+            .where(among(conn, m.author_key, chunk), m.status == Membership.ACTIVE)
             .group_by(m.author_key)
         )
         found.update((key, Standing(int(n), int(w))) for key, n, w in conn.execute(stmt))
@@ -136,7 +137,7 @@ def _member_ids(conn: Connection, author_keys: Sequence[str]) -> dict[str, list[
     found: dict[str, list[str]] = {key: [] for key in author_keys}
     for chunk in chunks(list(author_keys)):
         query = select(m.author_key, m.arxiv_id).where(
-            m.author_key.in_(chunk), m.status == Membership.ACTIVE
+            among(conn, m.author_key, chunk), m.status == Membership.ACTIVE
         )
         for key, arxiv_id in conn.execute(query):
             found[key].append(arxiv_id)

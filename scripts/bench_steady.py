@@ -1,0 +1,123 @@
+"""Steady cycles on databases a scale run kept, the engines taking turns in the same minutes.
+
+``scripts/bench_cycle.py --parts scale --scale-keep DIR`` keeps its database and config.
+This script serves the same synthetic corpus again from the look-alike (same authors,
+papers and seed; the build of its search index is not timed), points each kept config at
+it, and runs steady cycles on each database in turn, round after round, so that SQLite
+and PostgreSQL are compared on the same load:
+
+* in process (as the scale part's **steady** row: ``harvest_once`` with the derived data);
+* with ``--process``, also as a whole ``harvest --once`` process (as **steady (process)**:
+  interpreter, imports, settings, schema check, cycle, derived-data check, exit).
+
+Each figure is *local time*: the wall time less the look-alike's answering time in the same
+span. Then the median of each engine's rounds, and their ratio::
+
+    .venv/bin/python scripts/bench_steady.py --authors 10000 --papers 100 \\
+        /tmp/keep-sqlite/harvester.toml /tmp/keep-postgresql/harvester.toml --rounds 3
+    .venv/bin/python scripts/bench_steady.py --authors 2000 --papers 20 --process \\
+        /tmp/k2000-sqlite/harvester.toml /tmp/k2000-postgresql/harvester.toml
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench_process import compile_harvester, measured_run
+from bench_scale import _server_seconds, _warm
+
+from arxiv_lookalike import LookalikeServer
+from arxiv_lookalike.synthetic import synthetic_corpus
+from harvester.config import load_settings
+from harvester.cycle import CycleOptions, harvest_once
+from harvester.store import Store
+
+_API_URL = re.compile(r'^api_url = ".*"$', re.MULTILINE)
+
+
+def pointed(config: Path, url: str) -> Path:
+    """A copy of ``config`` (beside it) whose ``[arxiv] api_url`` is ``url``."""
+    copy = config.with_name("steady.toml")
+    copy.write_text(_API_URL.sub(f'api_url = "{url}"', config.read_text()), encoding="utf-8")
+    return copy
+
+
+def engine_of(config: Path) -> str:
+    return load_settings(config, {}).database.url.split(":", 1)[0].split("+")[0]
+
+
+def in_process(config: Path, store: Store, server: LookalikeServer) -> float:
+    settings = load_settings(config, {})
+    began = time.monotonic()
+    report = harvest_once(settings, store, CycleOptions(), derive=True)
+    ended = time.monotonic()
+    if report.exit_code != 0:
+        raise SystemExit(f"{config}: the steady cycle ended with exit code {report.exit_code}")
+    return ended - began - _server_seconds(server, began, ended)
+
+
+def as_process(config: Path, server: LookalikeServer) -> float:
+    script = str(Path(sys.executable).parent / "harvest")
+    began = time.monotonic()
+    wall, _, _ = measured_run([sys.executable, script, "--config", str(config), "--once"])
+    return wall - _server_seconds(server, began, began + wall)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("configs", nargs="+", type=Path, help="configs a scale run kept")
+    parser.add_argument("--authors", type=int, required=True)
+    parser.add_argument("--papers", type=int, required=True)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--process", action="store_true", help="also as harvest --once")
+    args = parser.parse_args()
+    corpus, authors = synthetic_corpus(args.authors, args.papers, seed=args.seed)
+    compile_harvester()
+    with LookalikeServer(corpus) as server:
+        _warm(server, authors)
+        configs = [pointed(c, server.url) for c in args.configs]
+        names = [f"{engine_of(c)} ({c.parent.name})" for c in configs]
+        stores = [Store.open(load_settings(c, {}).database.url) for c in configs]
+        figures: dict[str, list[float]] = {}
+        try:
+            for round_number in range(1, args.rounds + 1):
+                for name, config, store in zip(names, configs, stores, strict=True):
+                    local = in_process(config, store, server)
+                    figures.setdefault(f"{name}, in process", []).append(local)
+                    line = f"round {round_number} {name}: in process {local:.2f} s"
+                    if args.process:
+                        whole = as_process(config, server)
+                        figures.setdefault(f"{name}, harvest --once", []).append(whole)
+                        line += f", harvest --once {whole:.2f} s"
+                    print(f"{line}  (load {os.getloadavg()[0]:.2f})", flush=True)
+        finally:
+            for store in stores:
+                store.close()
+    _summary(figures, names)
+
+
+def _summary(figures: dict[str, list[float]], names: list[str]) -> None:
+    print("\nmedian local time over the rounds:")
+    for what, values in figures.items():
+        each = ", ".join(f"{v:.2f}" for v in values)
+        print(f"  {what}: {statistics.median(values):.2f} s  ({each})")
+    if len(names) == 2:
+        for kind in ("in process", "harvest --once"):
+            pair = [figures.get(f"{name}, {kind}") for name in names]
+            if pair[0] and pair[1]:
+                ratio = statistics.median(pair[1]) / statistics.median(pair[0])
+                print(f"  {kind}: {names[1]} / {names[0]} = {ratio:.2f}")
+
+
+if __name__ == "__main__":
+    main()

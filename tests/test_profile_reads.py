@@ -219,9 +219,7 @@ def test_a_cycle_vacuums_the_rows_it_rewrote_where_nothing_else_does(tmp_path: P
     """Every cycle rewrites its authors' rows (leases, watermarks); on a server where
     autovacuum is off, or behind, the dead rows pile up and every read of ``author`` wades
     through them. Past a fifth (and a thousand) of the live rows, the cycle vacuums the
-    table; the next cycle, with nothing due, leaves it alone. (The server publishes a
-    session's row counts up to a few seconds late, so a table the migration or the first
-    cycle filled may still be analyzed once more: not asserted here.)"""
+    table. (A quiet cycle leaves the tables alone: the test above.)"""
     corpus, authors = synthetic_corpus(3, 4)
     with database_url("postgresql", tmp_path) as url, LookalikeServer(corpus) as server:
         schema = url.rsplit("%3D", 1)[1]
@@ -250,14 +248,20 @@ def test_a_cycle_vacuums_the_rows_it_rewrote_where_nothing_else_does(tmp_path: P
             assert [s for s in seen if s.startswith("VACUUM")] == [
                 "VACUUM (SKIP_LOCKED, ANALYZE) author"
             ]
-            deadline = time.monotonic() + 10  # the server publishes a VACUUM's counts soon after
-            while dead_rows() >= 100 and time.monotonic() < deadline:
+
+            def vacuumed() -> bool:  # not the dead rows: whether it could remove them depends
+                found = rows(  # on every session of the server (another test's), not the cycle
+                    store,
+                    "SELECT last_vacuum IS NOT NULL FROM pg_stat_user_tables"
+                    " WHERE schemaname = :schema AND relname = 'author'",
+                    schema=schema,
+                )
+                return bool(found[0][0])
+
+            deadline = time.monotonic() + 10  # the server publishes it a moment later
+            while not vacuumed() and time.monotonic() < deadline:
                 time.sleep(0.1)
-            assert dead_rows() < 100
-            with counted() as seen:
-                assert harvest(store, settings).exit_code == 0
-            tidied = [s for s in seen if s.startswith(("VACUUM", "ANALYZE"))]
-            assert not [s for s in tidied if "VACUUM" in s or "author" in s]
+            assert vacuumed()
         finally:
             store.close()
 

@@ -136,3 +136,40 @@ def test_authors_another_process_holds_are_skipped_in_statements_a_query(
     skips = rows(store, "SELECT COUNT(*) FROM harvest_runs WHERE status = 'skipped'")
     assert skips == [(33,)]
     lease.release()
+
+
+def test_migration_0013_indexes_the_run_log_and_goes_back(store: Store) -> None:
+    """The run log's two indexes for a cycle's reads (the runs that ended after it began,
+    the runs still marked running) are there after an upgrade, the second a partial one of
+    the running runs alone; down to 0012 they go, up again they come back."""
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from harvester.store.migrate import alembic_config
+
+    def run_indexes() -> dict[str, list[str | None]]:
+        found = inspect(store.engine).get_indexes("run")
+        return {i["name"]: i["column_names"] for i in found if i["name"] in _RUN_INDEXES}
+
+    assert run_indexes() == _RUN_INDEXES
+    with store.engine.connect() as conn:
+        predicate = conn.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE name = 'ix_run_running'"
+            if store.engine.dialect.name == "sqlite"
+            else "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_run_running'"
+            " AND schemaname = current_schema()"
+        ).scalar_one()
+    assert "running" in predicate
+    config = alembic_config()
+    with store.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0012")
+    assert run_indexes() == {}
+    store.upgrade()
+    assert run_indexes() == _RUN_INDEXES
+
+
+_RUN_INDEXES: dict[str, list[str | None]] = {
+    "ix_run_author_key_finished_at": ["author_key", "finished_at"],
+    "ix_run_running": ["author_key"],
+}

@@ -218,6 +218,13 @@ run = Table(
         doc="entries received with a lower version than the one stored (kept as stored)",
     ),
     Index("ix_run_author_key_started_at", "author_key", "started_at"),
+    Index("ix_run_author_key_finished_at", "author_key", "finished_at"),
+    Index(
+        "ix_run_running",
+        "author_key",
+        postgresql_where=text("status = 'running'"),
+        sqlite_where=text("status = 'running'"),
+    ),
 )
 
 event = Table(

@@ -39,7 +39,7 @@ check: $(STAMP)
 # Two processes: each test has its own SQLite file or PostgreSQL schema. The slowest tests
 # are listed at the end, so that a run that grows past ten minutes says where the time went.
 pytest: $(STAMP) postgres systemd-analyze chromium
-	$(BIN)/pytest -q -p no:cacheprovider -n 2 --durations=25
+	$(BIN)/pytest -q -p no:cacheprovider -n 2 --dist worksteal --durations=25
 
 test: check pytest
 

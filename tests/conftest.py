@@ -67,3 +67,17 @@ def harvested(
     """One harvested seed database per test module and dialect, shared by read-only tests."""
     with harvested_database(request.param, tmp_path_factory.mktemp("db")) as h:
         yield h
+
+
+LONG_FIRST = ("test_workers", "test_daemon", "test_bench", "test_review", "test_once_process")
+"""Modules whose tests take 10 to 25 s each (several processes, real request spacing):
+started first, so that the two test processes end together on short tests instead of one
+waiting for the other's last long one."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(
+        key=lambda item: (
+            item.module is None or item.module.__name__.split(".")[-1] not in LONG_FIRST
+        )
+    )

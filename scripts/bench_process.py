@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -103,23 +104,33 @@ def _command(config: Path, *python_options: str) -> list[str]:
     return [sys.executable, *python_options, str(script), "--config", str(config), "--once"]
 
 
-def _run(command: list[str]) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(command, env=_environment(), capture_output=True, text=True, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"harvest --once failed ({done.returncode}): {done.stderr[-500:]}")
-    return done
-
-
 def _timed_process(config: Path) -> dict[str, Any]:
     began = time.monotonic()
-    wall, peak, printed = measured_run(_command(config))
-    requests = sum(int(n) for n in _REQUESTS.findall(printed))
-    return {"began": began, "ended": began + wall, "wall": wall, "requests": requests, "peak": peak}
+    run = measured_run(_command(config))
+    requests = sum(int(n) for n in _REQUESTS.findall(run.stdout))
+    return {
+        "began": began,
+        "ended": began + run.seconds,
+        "wall": run.seconds,
+        "requests": requests,
+        "peak": run.peak_mb,
+    }
 
 
-def measured_run(command: list[str]) -> tuple[float, float, str]:
-    """Run ``command`` (a ``harvest`` command) to its end: its wall seconds, its own peak
-    RSS in MB (from its ``wait4``, not the largest child so far) and what it printed."""
+@dataclass(frozen=True)
+class Run:
+    """A ``harvest`` process that ended well: its wall seconds, its own peak RSS, its output."""
+
+    seconds: float
+    peak_mb: float
+    stdout: str
+    stderr: str
+
+
+def measured_run(command: list[str]) -> Run:
+    """Run ``command`` (a ``harvest`` command) to its end, in a cron job's environment;
+    its peak RSS is its own (from its ``wait4``, not the largest child so far). A failure
+    raises with the end of what it printed to stderr."""
     began = time.monotonic()
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         child = subprocess.Popen(command, env=_environment(), stdout=out, stderr=err, text=True)
@@ -128,10 +139,11 @@ def measured_run(command: list[str]) -> tuple[float, float, str]:
         child.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        if child.returncode != 0:
-            what = " ".join(command[2:])
-            raise RuntimeError(f"{what} failed ({child.returncode}): {err.read()[-500:]}")
-        return seconds, usage.ru_maxrss / 1024, out.read()
+        run = Run(seconds, usage.ru_maxrss / 1024, out.read(), err.read())
+    if child.returncode != 0:
+        what = " ".join(command[2:])
+        raise RuntimeError(f"{what} failed ({child.returncode}): {run.stderr[-500:]}")
+    return run
 
 
 def children_peak_rss_mb() -> float:
@@ -141,7 +153,7 @@ def children_peak_rss_mb() -> float:
 
 def _import_times(config: Path) -> dict[str, Any]:
     """``-X importtime`` of one run: total, module count, top-level packages by self time."""
-    done = _run(_command(config, "-X", "importtime"))
+    done = measured_run(_command(config, "-X", "importtime"))
     by_package: dict[str, float] = defaultdict(float)
     total, modules = 0.0, 0
     for line in done.stderr.splitlines():
@@ -160,7 +172,7 @@ def _profiled_process(config: Path) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         output = Path(tmp) / "process.prof"
         began = time.monotonic()
-        _run(_command(config, "-m", "cProfile", "-o", str(output)))
+        measured_run(_command(config, "-m", "cProfile", "-o", str(output)))
         ended = time.monotonic()
         stats = pstats.Stats(str(output)).stats  # type: ignore[attr-defined]
     wall = ended - began

@@ -293,8 +293,9 @@ def _full_recompute(config: str) -> dict[str, Any]:
     """``harvest refresh --all`` in its own process: the derived data computed from
     scratch, its wall time and its own peak RSS (not the cold import's)."""
     harvest = str(Path(sys.executable).parent / "harvest")
-    wall, peak, _ = measured_run([sys.executable, harvest, "--config", config, "refresh", "--all"])
-    return {"wall": wall, "peak": peak, "note": f"harvest refresh --all: peak RSS {peak:.0f} MB"}
+    run = measured_run([sys.executable, harvest, "--config", config, "refresh", "--all"])
+    note = f"harvest refresh --all: peak RSS {run.peak_mb:.0f} MB"
+    return {"wall": run.seconds, "peak": run.peak_mb, "note": note}
 
 
 def _cycle(settings: Settings, store: Store, *, derive: bool = True, **options: Any) -> int:

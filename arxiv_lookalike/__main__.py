@@ -59,14 +59,29 @@ def main(argv: list[str] | None = None) -> int:
     except CorpusError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
-    with LookalikeServer(corpus, args.host, args.port, legacy=args.legacy) as server:
+    server = LookalikeServer(corpus, args.host, args.port, legacy=args.legacy)
+    with server, contextlib.suppress(KeyboardInterrupt):
         print(server.url, flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            if args.stop_on_eof:
-                sys.stdin.buffer.read()
-            else:
-                threading.Event().wait()
+        _serve_until_stopped(stop_on_eof=args.stop_on_eof)
     return 0
+
+
+def _serve_until_stopped(*, stop_on_eof: bool) -> None:
+    """Return at end of input (``--stop-on-eof``); Ctrl-C raises KeyboardInterrupt.
+
+    The main thread waits in short steps, not in one untimed wait or read: the kernel may
+    hand SIGINT to a server thread, and Python then raises it in the main thread only when
+    that thread next runs, which an untimed wait never does."""
+    ended = threading.Event()
+
+    def read_to_the_end() -> None:
+        sys.stdin.buffer.read()
+        ended.set()
+
+    if stop_on_eof:
+        threading.Thread(target=read_to_the_end, daemon=True).start()
+    while not ended.wait(0.5):
+        pass
 
 
 if __name__ == "__main__":

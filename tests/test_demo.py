@@ -119,8 +119,12 @@ def test_an_interrupted_demo_leaves_no_look_alike(marker: str, how: signal.Signa
     try:
         assert demo.stdout is not None
         assert demo.stdout.readline().startswith("1. By name alone"), "the harvest began"
-        assert len(processes_with(marker)) == 2, "the demo and its look-alike"
+        found = processes_with(marker)
+        assert len(found) == 2, "the demo and its look-alike"
+        (child,) = set(found) - {demo.pid}
+        os.kill(child, signal.SIGSTOP)  # the harvest waits on it: the demo cannot end first
         demo.send_signal(how)
+        os.kill(child, signal.SIGCONT)
         _, stderr = demo.communicate(timeout=30)
     finally:
         demo.kill()

@@ -837,10 +837,13 @@ def test_command_line_serves_until_interrupted() -> None:
         assert process.stdout is not None
         url = process.stdout.readline().strip()
         assert re.fullmatch(r"http://127\.0\.0\.1:\d+/api/query", url)
-        response = requests.get(url, params={"id_list": "0704.0002"}, timeout=5)
-        assert entry_ids(response.content) == ["0704.0002v1"]
-        process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=5) == 0
+        try:
+            response = requests.get(url, params={"id_list": "0704.0002"}, timeout=5)
+            assert entry_ids(response.content) == ["0704.0002v1"]
+            process.send_signal(signal.SIGINT)
+            assert process.wait(timeout=5) == 0
+        finally:
+            process.kill()  # a failure here fails the test; it does not hang it
 
 
 def test_public_api() -> None:

@@ -72,6 +72,24 @@ def test_a_profile_is_read_in_the_same_statements_for_3_papers_as_for_30(
     assert few == many  # the same statements, not only as many
 
 
+def test_reads_hold_a_transaction_only_where_it_gives_one_snapshot(store: Store) -> None:
+    """SQLite: a reader's statements share one (deferred) transaction, its snapshot.
+    PostgreSQL: each statement runs on its own, with no BEGIN or ROLLBACK around them: at
+    READ COMMITTED a transaction gives each statement its own snapshot anyway, and the two
+    round trips were a fifth of a profile's read."""
+    store.upgrade()
+    with store.profiles() as reader:
+        reader.index()
+        driver = reader.conn.connection.driver_connection
+        if store.is_sqlite:
+            assert reader.conn.in_transaction() and driver.in_transaction
+        else:
+            from psycopg.pq import TransactionStatus
+
+            assert driver.info.transaction_status == TransactionStatus.IDLE
+            assert driver.autocommit
+
+
 def test_postgresql_connections_of_the_store_compile_no_plan(tmp_path: Path) -> None:
     """At a million papers PostgreSQL compiled the read of a profile's years for 600 ms
     (JIT, for a plan estimated dear) to run it in 20: the store's connections turn JIT

@@ -52,10 +52,10 @@ from .schema import metadata
 from .sharing import SharedCycle
 
 _ANALYZED = ("author", "membership", "paper", "paper_author", "paper_version", "run")
+"""The tables whose statistics the profile and status queries' plans depend on."""
 _TIDIED = tuple(t for t in metadata.sorted_tables if t.name not in {"calendar_month", "ordinal"})
 """The tables a cycle writes: the ones it rewrites (``author``, ``run``, ``derived_change``,
 ``request_slot``...) as much as the ones it fills; not the two the migrations fill once."""
-"""The tables whose statistics the profile and status queries' plans depend on."""
 
 
 class Held(Protocol):
@@ -153,13 +153,13 @@ class Door:
 
     @contextmanager
     def profiles(self) -> Iterator[ProfileReader]:
-        """The public views, read in one snapshot."""
+        """The public views, read as :func:`~.engine.reading` reads."""
         with profile_reader(self.engine) as reader:
             yield reader
 
     @contextmanager
     def run_log(self) -> Iterator[RunLog]:
-        """The runs, read in one snapshot (status, the daemon's schedule)."""
+        """The runs, read as :func:`~.engine.reading` reads (status, the daemon's schedule)."""
         with run_log(self.engine) as log:
             yield log
 

@@ -62,8 +62,16 @@ READ_ONLY = "harvester_read_only"
 
 
 def reading(engine: Engine) -> Connection:
-    """A connection for reading only: on SQLite its transactions never take the write lock."""
-    return engine.connect().execution_options(**{READ_ONLY: True})
+    """A connection for reading only. On SQLite its transaction never takes the write lock
+    and reads one snapshot. On PostgreSQL each statement runs on its own (autocommit): at
+    the default isolation, READ COMMITTED, every statement of a transaction sees a snapshot
+    of its own anyway, so a BEGIN and a ROLLBACK around the reads were two round trips for
+    nothing (a fifth of a profile's read, ``docs/benchmarks.md``). A read that needs one
+    snapshot asks for REPEATABLE READ (:func:`~.derived.corpus_snapshot`)."""
+    conn = engine.connect()
+    if conn.dialect.name == "postgresql":
+        return conn.execution_options(isolation_level="AUTOCOMMIT")
+    return conn.execution_options(**{READ_ONLY: True})
 
 
 @contextmanager

@@ -11,7 +11,7 @@ site which pages changed, and what a profile's papers and their author lists giv
 from them as the views count them (:func:`_stats`, :func:`papers_by_year`,
 :func:`papers_by_category`, :func:`coauthors_of`): at a million papers on PostgreSQL those
 views' subqueries, each over the profile's papers again, were most of a render. A profile
-is four statements whatever its size.
+is three statements whatever its size.
 """
 
 from __future__ import annotations
@@ -52,14 +52,19 @@ COUNT_FIRST = 1 << 62
 """Sorts a run's count change above its events (event ids are smaller)."""
 
 _STATS = text(
-    "SELECT name, last_harvest_at, last_harvest_status, last_complete_at,"
+    "SELECT s.name, s.last_harvest_at, s.last_harvest_status, s.last_complete_at,"
     " (SELECT c.starts_at FROM calendar_month c WHERE c.starts_at <= CURRENT_TIMESTAMP"
-    "   ORDER BY c.starts_at DESC LIMIT 1 OFFSET 11) AS recent_from"
-    " FROM profile_stats WHERE author_key = :key"
+    "   ORDER BY c.starts_at DESC LIMIT 1 OFFSET 11) AS recent_from,"
+    " sa.similar_name, sa.similar_key, sa.score, sa.shared_papers, sa.coauthor_score,"
+    " sa.topic_score, sa.category_score, sa.shared_terms, sa.shared_categories, sa.reason"
+    " FROM profile_stats s LEFT JOIN similar_authors sa ON sa.author_key = s.author_key"
+    " WHERE s.author_key = :key ORDER BY sa.position"
 ).columns(last_harvest_at=UTCDateTime, last_complete_at=UTCDateTime, recent_from=UTCDateTime)
 """The columns of ``profile_stats`` that its papers do not give (see :func:`_stats`), and
-where its "last 12 months" begin by the database's clock, as the view reckons them: the
-view's other columns are a subquery each over the profile's papers, left out here."""
+where its "last 12 months" begin by the database's clock, as the view reckons them (the
+view's other columns are a subquery each over the profile's papers, left out here); on
+each row, one of its ``similar_authors`` in order (none: one row, its columns NULL). One
+statement, not two: on PostgreSQL each is a round trip."""
 _COAUTHOR_ROWS = text(
     "SELECT pa.arxiv_id, pa.folded_name, pa.name FROM membership m"
     " JOIN paper_author pa ON pa.arxiv_id = m.arxiv_id"
@@ -68,11 +73,6 @@ _COAUTHOR_ROWS = text(
 """The author lists of a profile's papers: its co-authors are counted from them as the
 view ``coauthors`` counts them (:func:`coauthors_of`)."""
 _KEYS = text("SELECT author_key FROM profile_stats ORDER BY author_key")
-_SIMILAR = text(
-    "SELECT similar_name, similar_key, score, shared_papers, coauthor_score, topic_score,"
-    " category_score, shared_terms, shared_categories, reason"
-    " FROM similar_authors WHERE author_key = :key ORDER BY position"
-)
 _PAPERS = text(
     "SELECT arxiv_id, version, title, summary, published, updated, primary_category,"
     " categories, doi, journal_ref, comment, withdrawn, matched_name"
@@ -151,9 +151,10 @@ class ProfileReader:
 
     def profile(self, key: str) -> Profile:
         """Everything a rendering shows; raises :class:`ProfileNotFoundError` for an unknown key."""
-        row = self.conn.execute(_STATS, {"key": key}).one_or_none()
-        if row is None:
+        found = self._rows(_STATS, key)
+        if not found:
             raise ProfileNotFoundError(key, self.known_keys())
+        row = found[0]
         papers = tuple(self.paper_items(key))
         coauthors = coauthors_of(papers, self._rows(_COAUTHOR_ROWS, key))
         return Profile(
@@ -163,15 +164,9 @@ class ProfileReader:
             years=papers_by_year(papers),
             categories=papers_by_category(papers),
             coauthors=coauthors[:TOP_COAUTHORS],
-            similar=self._similar(key),
+            similar=_similar(key, [r for r in found if r.similar_name is not None]),
             papers=papers,
         )
-
-    def _similar(self, key: str) -> tuple[SimilarAuthor, ...]:
-        """The stored list; a row that does not read as one (a score that is not a number
-        from 0 to 1, say) is derived data to recompute, not to show."""
-        with derivable(f"similar author of {key}"):
-            return tuple(similar_author_of(r) for r in self._rows(_SIMILAR, key))
 
     def paper_items(self, key: str) -> list[PaperItem]:
         """The papers of profile ``key``, newest first (``authors`` left empty)."""
@@ -256,6 +251,13 @@ class ProfileReader:
 
     def _rows(self, query: Executable, key: str) -> list[Any]:
         return list(self.conn.execute(query, {"key": key}).all())
+
+
+def _similar(key: str, found: Sequence[Any]) -> tuple[SimilarAuthor, ...]:
+    """The stored list; a row that does not read as one (a score that is not a number from
+    0 to 1, say) is derived data to recompute, not to show."""
+    with derivable(f"similar author of {key}"):
+        return tuple(similar_author_of(r) for r in found)
 
 
 def _stats(row: Any, papers: Sequence[PaperItem], coauthor_count: int) -> Stats:

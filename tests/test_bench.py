@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 from .support import REPO
 
@@ -63,3 +64,40 @@ def test_the_scale_part_runs_and_accounts_for_every_cycle() -> None:
         r"derive \(full\)\s+([\d.]+).*harvest refresh --all: peak RSS (\d+) MB", out
     )
     assert recompute is not None and float(recompute[1]) > 0 and int(recompute[2]) > 50
+
+
+def test_steady_cycles_take_turns_on_the_databases_scale_runs_kept(tmp_path: Path) -> None:
+    """``scripts/bench_steady.py`` on two databases kept by ``--scale-keep``: each round
+    runs a cycle on each, in process and as a ``harvest --once`` process, then the medians
+    and the ratio of the second to the first."""
+    scripts = REPO / "scripts"
+    size = ["--scale-authors", "12", "--scale-papers", "3"]
+    configs = []
+    for name in ("first", "second"):
+        keep = tmp_path / name
+        command = [sys.executable, str(scripts / "bench_cycle.py"), "--parts", "scale", *size]
+        command += ["--scale-brief", "--scale-skip-full", "--scale-skip-naive"]
+        command += ["--scale-keep", str(keep)]
+        kept = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=REPO)
+        assert kept.returncode == 0, kept.stderr[-2000:]
+        configs.append(str(keep / "harvester.toml"))
+    command = [sys.executable, str(scripts / "bench_steady.py"), *configs, "--process"]
+    command += ["--authors", "12", "--papers", "3", "--rounds", "2"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert result.returncode == 0, result.stderr[-2000:]
+    rounds = re.findall(
+        r"^round (\d) sqlite \((first|second)\): in process ([\d.]+) s, "
+        r"harvest --once ([\d.]+) s",
+        result.stdout,
+        re.MULTILINE,
+    )
+    assert [(r[0], r[1]) for r in rounds] == [
+        ("1", "first"),
+        ("1", "second"),
+        ("2", "first"),
+        ("2", "second"),
+    ]
+    assert all(float(r[2]) >= 0 and float(r[3]) >= 0 for r in rounds)
+    for kind in ("in process", "harvest --once"):
+        ratio = f"{kind}: sqlite (second) / sqlite (first) = "
+        assert re.search(re.escape(ratio) + r"[\d.]+$", result.stdout, re.MULTILINE), result.stdout

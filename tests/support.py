@@ -287,3 +287,28 @@ def allow_inserts(store: Store, table: str) -> None:
     on = "" if store.engine.dialect.name == "sqlite" else f" ON {table}"
     with store.engine.begin() as conn:
         conn.exec_driver_sql(f"DROP TRIGGER refuse_{table}{on}")
+
+
+_CTRL_C_REACHES = (
+    "import runpy, signal, sys; "
+    "signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT}); "
+    "sys.argv = sys.argv[1:]; "
+    "runpy.run_module(sys.argv[0], run_name='__main__', alter_sys=True)"
+)
+
+
+def interruptible(module: str, *args: str) -> list[str]:
+    """``python -m module args`` as a person at a terminal runs it, where Ctrl-C reaches it.
+
+    A child inherits its parent's signal dispositions and mask: in a full run of the suite
+    a test process had SIGINT ignored or blocked (a child Python then never raises
+    KeyboardInterrupt; a shell's background jobs start so on purpose), and a test of Ctrl-C
+    failed by the order the tests ran in. The child resets both first."""
+    return [sys.executable, "-c", _CTRL_C_REACHES, module, *args]
+
+
+def signal_state(pid: int) -> str:
+    """The signal lines of ``/proc/PID/status`` (blocked, ignored, caught), for messages."""
+    lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    return "; ".join(line for line in lines if line.startswith(("SigBlk", "SigIgn", "SigCgt")))

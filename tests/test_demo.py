@@ -19,7 +19,7 @@ from harvester.demo import lookalike
 from harvester.errors import LookalikeStartError
 from harvester.store import Store
 
-from .support import REPO, rows, run_cli
+from .support import REPO, interruptible, rows, run_cli, signal_state
 
 
 def processes_with(marker: str) -> list[int]:
@@ -109,7 +109,7 @@ def test_an_interrupted_demo_leaves_no_look_alike(marker: str, how: signal.Signa
     standard input close and stops by itself."""
     env = {**os.environ, "DEMO_MARKER": marker}
     demo = subprocess.Popen(
-        [sys.executable, "-m", "harvester.cli", "demo", "--identity"],
+        interruptible("harvester.cli", "demo", "--identity"),
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,
@@ -123,13 +123,14 @@ def test_an_interrupted_demo_leaves_no_look_alike(marker: str, how: signal.Signa
         assert len(found) == 2, "the demo and its look-alike"
         (child,) = set(found) - {demo.pid}
         os.kill(child, signal.SIGSTOP)  # the harvest waits on it: the demo cannot end first
+        state = signal_state(demo.pid)
         demo.send_signal(how)
         os.kill(child, signal.SIGCONT)
         _, stderr = demo.communicate(timeout=30)
     finally:
         demo.kill()
     if how == signal.SIGINT:
-        assert demo.returncode == 130 and stderr == "harvest: interrupted\n"
+        assert demo.returncode == 130 and stderr == "harvest: interrupted\n", state
     assert gone(marker), "no look-alike left behind"
 
 

@@ -58,7 +58,7 @@ from arxiv_lookalike.synthetic import add_new_papers, synthetic_corpus
 from harvester.errors import HostileResponseError, IncompleteResponseError, QueryRejectedError
 from harvester.source.feed import ParsedPage, parse_page
 
-from .support import REPO
+from .support import REPO, interruptible, signal_state
 
 NS = {
     "atom": "http://www.w3.org/2005/Atom",
@@ -832,7 +832,7 @@ def test_clock_is_injected_and_legacy_midnight_is_eastern(srv: LookalikeServer) 
 
 
 def test_command_line_serves_until_interrupted() -> None:
-    command = [sys.executable, "-m", "arxiv_lookalike", "--port", "0"]
+    command = interruptible("arxiv_lookalike", "--port", "0")
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
         assert process.stdout is not None
         url = process.stdout.readline().strip()
@@ -840,8 +840,9 @@ def test_command_line_serves_until_interrupted() -> None:
         try:
             response = requests.get(url, params={"id_list": "0704.0002"}, timeout=5)
             assert entry_ids(response.content) == ["0704.0002v1"]
+            state = signal_state(process.pid)
             process.send_signal(signal.SIGINT)
-            assert process.wait(timeout=5) == 0
+            assert process.wait(timeout=5) == 0, state
         finally:
             process.kill()  # a failure here fails the test; it does not hang it
 

@@ -55,16 +55,18 @@ _STATS = text(
     "SELECT s.name, s.last_harvest_at, s.last_harvest_status, s.last_complete_at,"
     " (SELECT c.starts_at FROM calendar_month c WHERE c.starts_at <= CURRENT_TIMESTAMP"
     "   ORDER BY c.starts_at DESC LIMIT 1 OFFSET 11) AS recent_from,"
-    " sa.similar_name, sa.similar_key, sa.score, sa.shared_papers, sa.coauthor_score,"
-    " sa.topic_score, sa.category_score, sa.shared_terms, sa.shared_categories, sa.reason"
+    " sa.position, sa.similar_name, sa.similar_key, sa.score, sa.shared_papers,"
+    " sa.coauthor_score, sa.topic_score, sa.category_score, sa.shared_terms,"
+    " sa.shared_categories, sa.reason"
     " FROM profile_stats s LEFT JOIN similar_authors sa ON sa.author_key = s.author_key"
     " WHERE s.author_key = :key ORDER BY sa.position"
 ).columns(last_harvest_at=UTCDateTime, last_complete_at=UTCDateTime, recent_from=UTCDateTime)
 """The columns of ``profile_stats`` that its papers do not give (see :func:`_stats`), and
 where its "last 12 months" begin by the database's clock, as the view reckons them (the
 view's other columns are a subquery each over the profile's papers, left out here); on
-each row, one of its ``similar_authors`` in order (none: one row, its columns NULL). One
-statement, not two: on PostgreSQL each is a round trip."""
+each row, one of its ``similar_authors`` in order (none: one row whose ``position``, a
+key never NULL in a stored row, is NULL). One statement, not two: on PostgreSQL each is a
+round trip."""
 _COAUTHOR_ROWS = text(
     "SELECT pa.arxiv_id, pa.folded_name, pa.name FROM membership m"
     " JOIN paper_author pa ON pa.arxiv_id = m.arxiv_id"
@@ -164,7 +166,7 @@ class ProfileReader:
             years=papers_by_year(papers),
             categories=papers_by_category(papers),
             coauthors=coauthors[:TOP_COAUTHORS],
-            similar=_similar(key, [r for r in found if r.similar_name is not None]),
+            similar=_similar(key, [r for r in found if r.position is not None]),
             papers=papers,
         )
 

@@ -79,6 +79,7 @@ class Run:
     wall: float
     requests: list[RequestRecord]
     processes: list[Worker]
+    machine_cpu: float = 0.0
     database: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -102,18 +103,28 @@ def run_workers(args: argparse.Namespace) -> None:
     runs: list[Run] = []
     with LookalikeServer(corpus) as server, tempfile.TemporaryDirectory() as tmp:
         _warm(server, authors)
-        for n in args.workers:
+        for i, n in enumerate(args.workers):
             with _database() as url:
-                workdir = Path(tmp) / f"n{n}"
+                workdir = Path(tmp) / f"run{i}-n{n}"
                 workdir.mkdir()
                 config = write_config(workdir, server.url, authors, database_url=url)
                 _set_delay(config, args.worker_delay)
                 _migrate(config)
                 server.clear_requests()
+                busy = machine_cpu_seconds()
                 runs.append(_cold_import(config, n, server))
+                runs[-1].machine_cpu = machine_cpu_seconds() - busy
                 runs[-1].database = _database_digest(url)
             print(f"  N={n}: {runs[-1].wall:.1f} s wall, load average {_load()}", flush=True)
     _print(runs, len(corpus), args.worker_delay)
+
+
+def machine_cpu_seconds() -> float:
+    """CPU time the whole machine has spent busy since boot (``/proc/stat``: every state but
+    idle and iowait), in seconds: the harvesters', PostgreSQL's and the look-alike's."""
+    fields = Path("/proc/stat").read_text(encoding="ascii").splitlines()[0].split()[1:9]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, fields)
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
 def _warm(server: LookalikeServer, authors: Sequence[SyntheticAuthor]) -> None:
@@ -263,6 +274,14 @@ def _print(runs: Sequence[Run], papers: int, delay: float) -> None:
         print(
             f"  N={run.workers}: {'; '.join(cells)}  (CPU in all {total:.1f} s, "
             f"{total / run.wall:.2f} CPU-s per wall s)"
+        )
+    cores = os.cpu_count() or 1
+    print(f"\nThe whole machine ({cores} cores), busy CPU-s (all processes) and cores kept busy:")
+    for run in runs:
+        print(
+            f"  N={run.workers}: {run.machine_cpu:.1f} CPU-s, {run.machine_cpu / run.wall:.2f} "
+            f"cores busy; {cores} cores could do it in {run.machine_cpu / cores:.1f} s at best "
+            f"({run.machine_cpu / cores / base:.2f} of N=1's local time)"
         )
     print("\nThe database each N left:")
     for run in runs:

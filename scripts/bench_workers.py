@@ -164,10 +164,18 @@ def _cold_import(config: Path, n: int, server: LookalikeServer) -> Run:
         file.close()
     for i, worker in enumerate(workers):
         out, err = (logs[2 * i + k].read_text(encoding="utf-8") for k in (0, 1))
-        if worker.exit_code != 0:
-            raise RuntimeError(f"worker {i} exited {worker.exit_code}: {err[-3000:]}")
         worker.harvested = sum(" papers  +" in line for line in out.splitlines())
+        if worker.exit_code != 0 and not _found_all_leased(worker, err):
+            raise RuntimeError(f"worker {i} exited {worker.exit_code}: {err[-3000:]}")
     return Run(n, wall, server.requests, workers)
+
+
+def _found_all_leased(worker: Worker, err: str) -> bool:
+    """A worker that started after the others had leased every author: ``harvest`` exits
+    75 (nothing could be done now, try later) when it skipped every author it had."""
+    lines = [line for line in err.splitlines() if line.strip()]
+    skipped = all("skipped: leased by" in line for line in lines)
+    return worker.exit_code == 75 and worker.harvested == 0 and skipped
 
 
 @contextmanager

@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .support import REPO
+from .support import REPO, require_postgres
 
 
 def test_the_quick_benchmark_runs_and_finds_every_new_paper() -> None:
@@ -101,3 +101,24 @@ def test_steady_cycles_take_turns_on_the_databases_scale_runs_kept(tmp_path: Pat
     for kind in ("in process", "harvest --once"):
         ratio = f"{kind}: sqlite (second) / sqlite (first) = "
         assert re.search(re.escape(ratio) + r"[\d.]+$", result.stdout, re.MULTILINE), result.stdout
+
+
+def test_the_workers_part_runs_each_n_given_and_accounts_for_the_machine() -> None:
+    """``--parts workers`` with an N given twice (each run on a database of its own): every
+    run imports the same database, the look-alike saw no overlapping request, and the
+    whole machine's CPU is reported beside the workers'."""
+    require_postgres()
+    command = [sys.executable, str(REPO / "scripts" / "bench_cycle.py"), "--parts", "workers"]
+    command += ["--scale-authors", "12", "--scale-papers", "3", "--workers", "1", "2", "1"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = result.stdout
+    runs = re.findall(
+        r"^(\d)\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+\S+\s+[\d.]+\s+(\d+)\s+(\d+)\s", out, re.M
+    )
+    assert [(n, overlaps) for n, _, overlaps in runs] == [("1", "0"), ("2", "0"), ("1", "0")]
+    machine = re.findall(r"^  N=(\d): ([\d.]+) CPU-s, ([\d.]+) cores busy", out, re.M)
+    assert [n for n, _, _ in machine] == ["1", "2", "1"] and all(
+        float(c) > 0 for _, c, _ in machine
+    )
+    assert "same database whatever N: yes" in out

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, text
 
 from arxiv_lookalike import LookalikeServer
 from arxiv_lookalike.synthetic import add_new_papers, author_config, synthetic_corpus
@@ -129,6 +129,46 @@ def test_migration_0011_indexes_the_held_papers_and_goes_back(store: Store) -> N
     assert held_index() == []
     store.upgrade()
     assert len(held_index()) == 1
+
+
+def test_migration_0014_hashes_the_paper_ids_on_postgresql_and_goes_back(store: Store) -> None:
+    """On PostgreSQL ``paper`` and ``paper_author`` get a hash index of ``arxiv_id``, and a
+    profile's papers and author rows are looked up through them; SQLite gets none. Down to
+    0013 they go, up again they come back."""
+    from alembic import command
+
+    from harvester.store import profiles
+    from harvester.store.migrate import alembic_config
+
+    def hashed() -> list[Any]:
+        if store.is_sqlite:
+            return rows(store, "SELECT name FROM sqlite_master WHERE name LIKE '%hash%'")
+        return rows(
+            store,
+            "SELECT tablename, indexname FROM pg_indexes WHERE schemaname = current_schema()"
+            " AND indexdef LIKE '%USING hash (arxiv_id)%' ORDER BY tablename",
+        )
+
+    expected = [] if store.is_sqlite else _HASHED
+    assert hashed() == expected
+    if not store.is_sqlite:
+        with store.engine.begin() as conn:
+            conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+            conn.exec_driver_sql("SET LOCAL enable_bitmapscan = off")
+            for statement in (profiles._PAPERS, profiles._COAUTHOR_ROWS):
+                plan = conn.execute(text(f"EXPLAIN {statement}"), _ANY_PROFILE).scalars()
+                assert any("_arxiv_id_hash" in line for line in plan), statement
+    config = alembic_config()
+    with store.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0013")
+    assert hashed() == []
+    store.upgrade()
+    assert hashed() == expected
+
+
+_HASHED = [("paper", "ix_paper_arxiv_id_hash"), ("paper_author", "ix_paper_author_arxiv_id_hash")]
+_ANY_PROFILE = {"key": "x", "active": "active"}
 
 
 def test_harvest_import_leaves_postgresql_with_statistics(tmp_path: Path) -> None:
@@ -266,6 +306,37 @@ def test_a_cycle_vacuums_the_rows_it_rewrote_where_nothing_else_does(tmp_path: P
         while tables.stats("last_vacuum")["oai_window"] is None and time.monotonic() < deadline:
             time.sleep(0.1)
         assert tables.stats("last_vacuum")["oai_window"] is not None
+
+
+def test_a_cycle_vacuums_a_table_filled_since_its_last_vacuum(tmp_path: Path) -> None:
+    """Autovacuum's rule for inserts: past a fifth (and a thousand) of a table's rows
+    inserted since its last vacuum, the cycle vacuums it, so that a cold harvest's pages get
+    their visibility map and hint bits at once rather than dirtied by the reads that come
+    by later. The next cycle, with nothing new inserted, vacuums nothing. (The rows are put
+    in ``oai_window``, which an API cycle does not write: a cold harvest of a test's few
+    papers stays under the thousand.)"""
+    with postgresql_tables(tmp_path) as tables:
+        assert tables.harvest() == 0
+        with tables.store.engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO oai_window (set_spec, harvested_at)"
+                " SELECT 'set' || n, now() FROM generate_series(1, 1500) AS n"
+            )
+            conn.exec_driver_sql("SELECT pg_stat_force_next_flush()")
+        assert tables.stats("n_dead_tup")["oai_window"] == 0
+        assert tables.stats("n_ins_since_vacuum")["oai_window"] == 1500
+        with counted() as seen:
+            assert tables.harvest() == 0
+        assert [s for s in seen if s.startswith("VACUUM")] == [
+            "VACUUM (SKIP_LOCKED, ANALYZE) oai_window"
+        ]
+        deadline = time.monotonic() + 10
+        while tables.stats("n_ins_since_vacuum")["oai_window"] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert tables.stats("n_ins_since_vacuum")["oai_window"] == 0
+        with counted() as seen:
+            assert tables.harvest() == 0
+        assert [s for s in seen if s.startswith(("VACUUM", "ANALYZE"))] == []
 
 
 def _paper(number: int, coauthors: list[str], categories: str, published: datetime) -> Any:

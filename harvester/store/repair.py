@@ -26,7 +26,7 @@ from ..errors import CorruptDatabaseError
 from . import schema as t
 from .migrate import alembic_config, one_version
 from .problems import database_error
-from .schema import metadata
+from .schema import indexes_on, metadata
 
 logger = logging.getLogger(__name__)
 
@@ -133,7 +133,7 @@ def _recreate_indexes(conn: Connection) -> list[str]:
     done = []
     for table in metadata.sorted_tables:
         present = {index["name"] for index in inspector.get_indexes(table.name)}
-        for index in sorted(table.indexes, key=lambda i: str(i.name)):
+        for index in indexes_on(table, conn.dialect.name):
             if index.name not in present:
                 index.create(conn)
                 done.append(f"recreated index {index.name}")

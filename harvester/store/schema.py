@@ -66,6 +66,22 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
+POSTGRESQL_ONLY: set[str] = set()
+"""The indexes PostgreSQL alone gets (SQLite has no hash index), by name."""
+
+
+def postgresql_only(index: Index) -> Index:
+    """``index``, created on PostgreSQL only (by ``create_all`` as by the migrations)."""
+    POSTGRESQL_ONLY.add(str(index.name))
+    return index.ddl_if(dialect="postgresql")
+
+
+def indexes_on(table: Table, dialect: str) -> list[Index]:
+    """The indexes ``table`` has on a database of ``dialect``, by name."""
+    found = (i for i in table.indexes if dialect == "postgresql" or i.name not in POSTGRESQL_ONLY)
+    return sorted(found, key=lambda i: str(i.name))
+
+
 author = Table(
     "author",
     metadata,
@@ -106,7 +122,14 @@ paper = Table(
     Column("fingerprint", String(64), nullable=False, doc="hash of every stored field"),
     Column("first_seen_at", UTCDateTime, nullable=False),
     Column("changed_at", UTCDateTime, nullable=False),
+    postgresql_only(Index("ix_paper_arxiv_id_hash", "arxiv_id", postgresql_using="hash")),
 )
+"""On PostgreSQL, ``paper`` and ``paper_author`` are also indexed by a hash of
+``arxiv_id`` (migration 0014): a profile looks its papers and their author rows up one
+id at a time, and a hash lookup reads one bucket page where the primary key's B-tree
+descends three levels comparing strings at each (a profile's read at a million papers:
+``docs/benchmarks.md``). SQLite has no hash index, and its B-trees are searched in
+process."""
 
 paper_author = Table(
     "paper_author",
@@ -122,6 +145,7 @@ paper_author = Table(
     Column("folded_name", Text, nullable=False),
     Column("affiliations", Text, nullable=False, doc="'; ' separated"),
     Index("ix_paper_author_folded_name", "folded_name"),
+    postgresql_only(Index("ix_paper_author_arxiv_id_hash", "arxiv_id", postgresql_using="hash")),
 )
 
 paper_version = Table(

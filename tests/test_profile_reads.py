@@ -17,16 +17,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event, text
+import pytest
+from sqlalchemy import Engine, create_engine, event, text
 
 from arxiv_lookalike import LookalikeServer
 from arxiv_lookalike.synthetic import add_new_papers, author_config, synthetic_corpus
 from harvester.config import Settings
+from harvester.errors import DatabaseError
 from harvester.profile import export_profile, load_profile, render
 from harvester.records import Coauthor
 from harvester.store import Store
 
-from .support import database_url, harvest, make_settings, rows, run_cli, toml
+from .support import PG_ADMIN_URL, database_url, harvest, make_settings, rows, run_cli, toml
 
 
 @contextmanager
@@ -105,6 +107,49 @@ def test_postgresql_connections_of_the_store_compile_no_plan(tmp_path: Path) -> 
                 assert url.endswith(schema)
         finally:
             reader.close()
+            store.close()
+
+
+def test_a_postgresql_connection_idle_in_the_pool_is_pinged_and_replaced_if_its_server_went(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pooled connection is pinged before use only after it sat idle for
+    ``PING_AFTER_IDLE_SECONDS`` (a daemon's, between cycles): if its server process is
+    gone, the read gets a new connection and never knows. One given back a moment ago is
+    used as it is: with its server process gone since, that one read fails in one line,
+    and the next one reconnects."""
+    from harvester.store import engine as engines
+
+    with database_url("postgresql", tmp_path) as url:
+        store = Store.open(url)
+        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        try:
+            store.upgrade()
+
+            def backend() -> int:
+                with store.profiles() as reader:
+                    reader.index()
+                    return int(reader.conn.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
+
+            def end(pid: int) -> None:
+                with admin.connect() as conn:
+                    ended = conn.execute(
+                        text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid}
+                    )
+                    assert ended.scalar_one()
+
+            first = backend()
+            end(first)
+            with pytest.raises(DatabaseError, match="cannot read the database"):
+                backend()
+            second = backend()
+            monkeypatch.setattr(engines, "PING_AFTER_IDLE_SECONDS", 0.05)
+            end(second)
+            time.sleep(0.1)
+            third = backend()
+            assert len({first, second, third}) == 3
+        finally:
+            admin.dispose()
             store.close()
 
 

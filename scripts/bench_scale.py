@@ -51,7 +51,7 @@ from typing import IO, Any
 
 import requests
 from bench_process import children_peak_rss_mb, measured_run, print_process, process_cycles
-from explain_queries import RENDER_REPEAT, sample_keys, timed_renders, worst_renders
+from explain_queries import RENDER_REPEAT, sample_keys, timed_renders
 from sqlalchemy import Engine, create_engine, event, text
 
 from arxiv_lookalike import LookalikeServer
@@ -205,7 +205,9 @@ def _print_summary(
     print(
         f"render (load + text + html): worst {render_cycle['worst_ms']:.1f} ms over "
         f"{render_cycle['rendered']} profiles (largest: {render_cycle['largest_papers']} papers); "
-        f"worst median of {RENDER_REPEAT}: {render_cycle['worst_median_ms']:.1f} ms"
+        f"worst median of {RENDER_REPEAT}: {render_cycle['worst_median_ms']:.1f} ms; "
+        f"full garbage collections: {render_cycle['full_collections']}, worst render none "
+        f"fell in: {render_cycle['worst_unpaused_ms']:.1f} ms"
     )
     status = cycles["status"]
     print(f"harvest status: {status['status_s']:.2f} s for {status['authors']:,} authors")
@@ -385,14 +387,16 @@ def _render(settings: Settings, store: Store) -> dict[str, Any]:
     largest, sample = sample_keys(settings, store)
     keys = list(dict.fromkeys(largest + sample))
     render(load_profile(store, keys[0]), "html")  # the renderers' imports: not a render's
-    times, papers = timed_renders(store, keys)
-    _, worst, worst_median = worst_renders(times)
+    renders = timed_renders(store, keys)
+    _, worst, worst_median = renders.worst()
     return {
         "wall": 0.0,
         "worst_ms": worst * 1000,
         "worst_median_ms": worst_median * 1000,
+        "worst_unpaused_ms": renders.worst_unpaused() * 1000,
+        "full_collections": renders.paused(),
         "rendered": len(keys),
-        "largest_papers": max(papers.values()),
+        "largest_papers": max(renders.papers.values()),
     }
 
 

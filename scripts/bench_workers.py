@@ -171,10 +171,10 @@ def _cold_import(config: Path, n: int, server: LookalikeServer) -> Run:
 
 
 def _found_all_leased(worker: Worker, err: str) -> bool:
-    """A worker that started after the others had leased every author: ``harvest`` exits
-    75 (nothing could be done now, try later) when it skipped every author it had."""
+    """A worker that found every author leased or being claimed by the others: ``harvest``
+    exits 75 (nothing could be done now, try later) when it skipped every author it had."""
     lines = [line for line in err.splitlines() if line.strip()]
-    skipped = all("skipped: leased by" in line for line in lines)
+    skipped = all("  skipped: " in line for line in lines)
     return worker.exit_code == 75 and worker.harvested == 0 and skipped
 
 

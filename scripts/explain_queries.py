@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import os
 import pstats
 import random
@@ -33,6 +34,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -98,22 +100,70 @@ median of the three, worst over the profiles, is the same figure without one-off
 (a garbage collection, the shared machine's other work)."""
 
 
-def timed_renders(store: Store, keys: list[str]) -> tuple[dict[str, list[float]], dict[str, int]]:
-    """Each profile rendered :data:`RENDER_REPEAT` times: its times, and its papers."""
-    times: dict[str, list[float]] = {}
-    papers: dict[str, int] = {}
-    for key in keys:
-        for _ in range(RENDER_REPEAT):
-            began = time.perf_counter()
-            papers[key] = render_one(store, key)
-            times.setdefault(key, []).append(time.perf_counter() - began)
-    return times, papers
+class FullCollections:
+    """The interpreter's full (generation 2) garbage collections while it is installed as a
+    ``gc`` callback: each pauses whichever render is running, whatever the database (27 ms
+    at a million papers on either engine), and falls where the count of allocations says."""
+
+    def __init__(self) -> None:
+        self.pauses: list[float] = []
+        self._began = 0.0
+
+    def __call__(self, phase: str, info: dict[str, Any]) -> None:
+        if info["generation"] != 2:
+            return
+        if phase == "start":
+            self._began = time.perf_counter()
+        else:
+            self.pauses.append(time.perf_counter() - self._began)
 
 
-def worst_renders(times: dict[str, list[float]]) -> tuple[str, float, float]:
-    """The profile of the worst first render, that render, and the worst median."""
-    worst = max(times, key=lambda key: times[key][0])
-    return worst, times[worst][0], max(statistics.median(t) for t in times.values())
+@dataclass
+class Renders:
+    """Each profile's render times, its papers, and the full collections within each render."""
+
+    times: dict[str, list[float]] = field(default_factory=dict)
+    papers: dict[str, int] = field(default_factory=dict)
+    pauses: dict[str, list[float]] = field(default_factory=dict)
+
+    def worst(self) -> tuple[str, float, float]:
+        """The profile of the worst first render, that render, and the worst median."""
+        times = self.times
+        worst = max(times, key=lambda key: times[key][0])
+        return worst, times[worst][0], max(statistics.median(t) for t in times.values())
+
+    def worst_unpaused(self) -> float:
+        """The worst first render of those no full collection fell in."""
+        firsts = [t[0] for key, t in self.times.items() if not self.pauses[key][0]]
+        return max(firsts, default=0.0)
+
+    def paused(self) -> str:
+        """The full collections, and in which render each fell."""
+        found = [
+            f"{pause * 1000:.0f} ms in {key}'s render {i + 1}"
+            for key, pauses in self.pauses.items()
+            for i, pause in enumerate(pauses)
+            if pause
+        ]
+        return f"{len(found)} ({'; '.join(found)})" if found else "none"
+
+
+def timed_renders(store: Store, keys: list[str]) -> Renders:
+    """Each profile rendered :data:`RENDER_REPEAT` times: its times, its papers, and the
+    interpreter's full collections that fell in each render."""
+    renders, collections = Renders(), FullCollections()
+    gc.callbacks.append(collections)
+    try:
+        for key in keys:
+            for _ in range(RENDER_REPEAT):
+                before = len(collections.pauses)
+                began = time.perf_counter()
+                renders.papers[key] = render_one(store, key)
+                renders.times.setdefault(key, []).append(time.perf_counter() - began)
+                renders.pauses.setdefault(key, []).append(sum(collections.pauses[before:]))
+    finally:
+        gc.callbacks.remove(collections)
+    return renders
 
 
 def run_render(settings: Settings, *, profile: bool) -> None:
@@ -127,8 +177,9 @@ def run_render(settings: Settings, *, profile: bool) -> None:
             with captured() as seen:
                 render_one(store, key)
             counts[key] = len(seen)
-        times, papers = timed_renders(store, keys)
-        worst, first, median = worst_renders(times)
+        renders = timed_renders(store, keys)
+        times, papers = renders.times, renders.papers
+        worst, first, median = renders.worst()
         dialect = store.engine.dialect.name
         print(
             f"render (load + text + html) of {len(keys)} profiles ({dialect}): "
@@ -136,7 +187,9 @@ def run_render(settings: Settings, *, profile: bool) -> None:
             f"{RENDER_REPEAT} {median * 1000:.1f} ms, median of all "
             f"{statistics.median(t for ts in times.values() for t in ts) * 1000:.1f} ms; "
             f"statements a profile: {min(counts.values())} to {max(counts.values())}; "
-            f"largest profile {max(papers.values())} papers"
+            f"largest profile {max(papers.values())} papers; full garbage collections: "
+            f"{renders.paused()}, worst render none fell in "
+            f"{renders.worst_unpaused() * 1000:.1f} ms"
         )
         if profile:
             profiler = cProfile.Profile()

@@ -60,6 +60,13 @@ def test_the_scale_part_runs_and_accounts_for_every_cycle() -> None:
     assert cycles["cold"][1] > 0
     assert "steady: 1 request (naive script: 30, 30x more)" in out
     assert re.search(r"database size: \d+ MB", out)
+    render = re.search(
+        r"worst median of 3: [\d.]+ ms; full garbage collections: (none|\d+ \(.+\)), "
+        r"worst render none fell in: [\d.]+ ms$",
+        out,
+        re.MULTILINE,
+    )
+    assert render is not None, out
     recompute = re.search(
         r"derive \(full\)\s+([\d.]+).*harvest refresh --all: peak RSS (\d+) MB", out
     )

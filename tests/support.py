@@ -131,6 +131,18 @@ def harvest(
     return harvest_once(settings, store, CycleOptions(full=full, **options), derive=derive)
 
 
+def downgrade(store: Store, revision: str) -> None:
+    """The schema taken down to ``revision`` by the migrations' own downgrades."""
+    from alembic import command
+
+    from harvester.store.migrate import alembic_config
+
+    config = alembic_config()
+    with store.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, revision)
+
+
 def rows(db: Store | Engine, sql: str, **params: Any) -> list[Row[Any]]:
     """The rows of ``sql`` (a view or table read); a row compares equal to a tuple."""
     engine = db.engine if isinstance(db, Store) else db

@@ -28,7 +28,7 @@ from harvester.records import SimilarAuthor
 from harvester.store import Store
 from harvester.store.papers import log_changes
 
-from .support import harvest, make_settings, rows
+from .support import downgrade, harvest, make_settings, rows
 from .test_derived import AUTHORS, START, _change, _computed_at, _joint_corpus, _stored
 
 
@@ -170,10 +170,7 @@ def test_a_change_that_leaves_a_co_author_s_papers_as_they_were_moves_no_list_of
 
 
 def test_migration_0012_adds_the_centroids_and_goes_back(store: Store) -> None:
-    from alembic import command
     from sqlalchemy import inspect
-
-    from harvester.store.migrate import alembic_config
 
     def tables() -> set[str]:
         return set(inspect(store.engine).get_table_names())
@@ -181,10 +178,7 @@ def test_migration_0012_adds_the_centroids_and_goes_back(store: Store) -> None:
     assert "coauthor_centroid" in tables()
     columns = {c["name"] for c in inspect(store.engine).get_columns("coauthor_centroid")}
     assert {"folded_name", "shown", "papers", "topic_terms", "category_weights"} <= columns
-    config = alembic_config()
-    with store.engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.downgrade(config, "0011")
+    downgrade(store, "0011")
     assert "coauthor_centroid" not in tables()
     store.upgrade()
     assert "coauthor_centroid" in tables()

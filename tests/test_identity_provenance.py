@@ -18,14 +18,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from alembic import command
 from sqlalchemy import inspect
 
 from arxiv_lookalike import Corpus, LookalikeServer
 from harvester.store import Store
-from harvester.store.migrate import alembic_config
 
-from .support import harvest, make_settings, rows
+from .support import downgrade, harvest, make_settings, rows
 
 NAME = "Lena Okafor"
 KEY = "okafor"
@@ -188,10 +186,7 @@ def test_migration_0010_keeps_the_memberships_and_goes_back(
     harvest records the provenance anew."""
     settings = settings_for(okafor_server, db_url)
     assert harvest(store, settings).exit_code == 0
-    config = alembic_config()
-    with store.engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.downgrade(config, "0009")
+    downgrade(store, "0009")
     columns = {c["name"] for c in inspect(store.engine).get_columns("membership")}
     assert "drawn_by" not in columns
     assert members(store) == set(HERS)

@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from alembic import command
 from sqlalchemy import inspect, text
 
 from harvester.errors import SchemaOutdatedError
@@ -23,10 +22,9 @@ from harvester.profile import check_schema, load_profile, refresh_similar_author
 from harvester.profile.similar import WEIGHTS, coauthorship
 from harvester.records import Stats
 from harvester.store import PUBLIC_VIEWS, Store
-from harvester.store.migrate import alembic_config
 from harvester.store.schema import UTCDateTime
 
-from .support import REPO, Harvested, months_ago_start, run_cli, seed_papers
+from .support import REPO, Harvested, downgrade, months_ago_start, run_cli, seed_papers
 
 SEED_PROFILE = REPO / "tests" / "data" / "seed_profile.txt"
 """A copy of the captured seed profile (../shared/seed/profile.txt) the text must resemble."""
@@ -245,10 +243,7 @@ def test_reading_commands_refuse_an_old_schema(store: Store) -> None:
 
 
 def test_migration_0003_downgrades_and_upgrades_again(store: Store) -> None:
-    config = alembic_config()
-    with store.engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.downgrade(config, "0002")
+    downgrade(store, "0002")
     with store.engine.connect() as conn:
         columns = list(conn.execute(text("SELECT * FROM profile_stats")).keys())
     assert columns == CORE_STATS_COLUMNS

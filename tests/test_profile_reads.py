@@ -28,7 +28,16 @@ from harvester.profile import export_profile, load_profile, render
 from harvester.records import Coauthor
 from harvester.store import Store
 
-from .support import PG_ADMIN_URL, database_url, harvest, make_settings, rows, run_cli, toml
+from .support import (
+    PG_ADMIN_URL,
+    database_url,
+    downgrade,
+    harvest,
+    make_settings,
+    rows,
+    run_cli,
+    toml,
+)
 
 
 @contextmanager
@@ -156,10 +165,7 @@ def test_a_postgresql_connection_idle_in_the_pool_is_pinged_and_replaced_if_its_
 def test_migration_0011_indexes_the_held_papers_and_goes_back(store: Store) -> None:
     """``ix_membership_held`` holds the held rows alone (a partial index, on both
     databases); down to 0010 it goes, up again it comes back."""
-    from alembic import command
     from sqlalchemy import inspect
-
-    from harvester.store.migrate import alembic_config
 
     def held_index() -> list[Any]:
         found = inspect(store.engine).get_indexes("membership")
@@ -167,10 +173,7 @@ def test_migration_0011_indexes_the_held_papers_and_goes_back(store: Store) -> N
 
     (index,) = held_index()
     assert index["column_names"] == ["author_key"]
-    config = alembic_config()
-    with store.engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.downgrade(config, "0010")
+    downgrade(store, "0010")
     assert held_index() == []
     store.upgrade()
     assert len(held_index()) == 1
@@ -180,10 +183,8 @@ def test_migration_0014_hashes_the_paper_ids_on_postgresql_and_goes_back(store: 
     """On PostgreSQL ``paper`` and ``paper_author`` get a hash index of ``arxiv_id``, and a
     profile's papers and author rows are looked up through them; SQLite gets none. Down to
     0013 they go, up again they come back."""
-    from alembic import command
 
     from harvester.store import profiles
-    from harvester.store.migrate import alembic_config
 
     def hashed() -> list[Any]:
         if store.is_sqlite:
@@ -203,10 +204,7 @@ def test_migration_0014_hashes_the_paper_ids_on_postgresql_and_goes_back(store: 
             for statement in (profiles._PAPERS, profiles._COAUTHOR_ROWS):
                 plan = conn.execute(text(f"EXPLAIN {statement}"), _ANY_PROFILE).scalars()
                 assert any("_arxiv_id_hash" in line for line in plan), statement
-    config = alembic_config()
-    with store.engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.downgrade(config, "0013")
+    downgrade(store, "0013")
     assert hashed() == []
     store.upgrade()
     assert hashed() == expected

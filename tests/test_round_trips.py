@@ -18,7 +18,7 @@ from harvester.cycle import CycleReport
 from harvester.store import Store
 from harvester.store.copying import COPY_MIN_ROWS
 
-from .support import harvest, make_settings, rows
+from .support import downgrade, harvest, make_settings, rows
 
 COLD = datetime(2026, 11, 2, 1, 30, tzinfo=UTC)
 ONE_QUERY = {"group_query_chars": 8000, "full_every_days": 365}
@@ -142,10 +142,7 @@ def test_migration_0013_indexes_the_run_log_and_goes_back(store: Store) -> None:
     """The run log's two indexes for a cycle's reads (the runs that ended after it began,
     the runs still marked running) are there after an upgrade, the second a partial one of
     the running runs alone; down to 0012 they go, up again they come back."""
-    from alembic import command
     from sqlalchemy import inspect
-
-    from harvester.store.migrate import alembic_config
 
     def run_indexes() -> dict[str, list[str | None]]:
         found = inspect(store.engine).get_indexes("run")
@@ -160,10 +157,7 @@ def test_migration_0013_indexes_the_run_log_and_goes_back(store: Store) -> None:
             " AND schemaname = current_schema()"
         ).scalar_one()
     assert "running" in predicate
-    config = alembic_config()
-    with store.engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.downgrade(config, "0012")
+    downgrade(store, "0012")
     assert run_indexes() == {}
     store.upgrade()
     assert run_indexes() == _RUN_INDEXES

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 
 from arxiv_lookalike import LookalikeServer
 from arxiv_lookalike.synthetic import add_new_papers, author_config, synthetic_corpus
@@ -268,6 +268,19 @@ class Tables:
     def harvest(self) -> int:
         return harvest(self.store, self.settings).exit_code
 
+    def tidied_by_a_harvest(self, *kinds: str) -> list[str]:
+        """A harvest (which must succeed), and its statements that start with ``kinds``."""
+        with counted() as seen:
+            assert self.harvest() == 0
+        return [s for s in seen if s.startswith(kinds)]
+
+    def fill_oai_window(self, conn: Connection) -> None:
+        """1,500 rows in ``oai_window``, a table an API cycle neither reads nor writes."""
+        conn.exec_driver_sql(
+            "INSERT INTO oai_window (set_spec, harvested_at)"
+            " SELECT 'set' || n, now() FROM generate_series(1, 1500) AS n"
+        )
+
 
 @contextmanager
 def postgresql_tables(tmp_path: Path) -> Iterator[Tables]:
@@ -330,19 +343,12 @@ def test_a_cycle_vacuums_the_rows_it_rewrote_where_nothing_else_does(tmp_path: P
     with postgresql_tables(tmp_path) as tables:
         assert tables.harvest() == 0
         with tables.store.engine.begin() as conn:
-            conn.exec_driver_sql(
-                "INSERT INTO oai_window (set_spec, harvested_at)"
-                " SELECT 'set' || n, now() FROM generate_series(1, 1500) AS n"
-            )
+            tables.fill_oai_window(conn)
         with tables.store.engine.begin() as conn:
             conn.exec_driver_sql("DELETE FROM oai_window")
             conn.exec_driver_sql("SELECT pg_stat_force_next_flush()")
         assert tables.stats("n_dead_tup")["oai_window"] > 1000  # 1,000 + a fifth of none
-        with counted() as seen:
-            assert tables.harvest() == 0
-        assert [s for s in seen if s.startswith("VACUUM")] == [
-            "VACUUM (SKIP_LOCKED, ANALYZE) oai_window"
-        ]
+        assert tables.tidied_by_a_harvest("VACUUM") == ["VACUUM (SKIP_LOCKED, ANALYZE) oai_window"]
         # not the dead rows: whether it could remove them depends on every session of the
         # server (another test's), not on the cycle; the server publishes it a moment later
         deadline = time.monotonic() + 10
@@ -361,25 +367,16 @@ def test_a_cycle_vacuums_a_table_filled_since_its_last_vacuum(tmp_path: Path) ->
     with postgresql_tables(tmp_path) as tables:
         assert tables.harvest() == 0
         with tables.store.engine.begin() as conn:
-            conn.exec_driver_sql(
-                "INSERT INTO oai_window (set_spec, harvested_at)"
-                " SELECT 'set' || n, now() FROM generate_series(1, 1500) AS n"
-            )
+            tables.fill_oai_window(conn)
             conn.exec_driver_sql("SELECT pg_stat_force_next_flush()")
         assert tables.stats("n_dead_tup")["oai_window"] == 0
         assert tables.stats("n_ins_since_vacuum")["oai_window"] == 1500
-        with counted() as seen:
-            assert tables.harvest() == 0
-        assert [s for s in seen if s.startswith("VACUUM")] == [
-            "VACUUM (SKIP_LOCKED, ANALYZE) oai_window"
-        ]
+        assert tables.tidied_by_a_harvest("VACUUM") == ["VACUUM (SKIP_LOCKED, ANALYZE) oai_window"]
         deadline = time.monotonic() + 10
         while tables.stats("n_ins_since_vacuum")["oai_window"] and time.monotonic() < deadline:
             time.sleep(0.1)
         assert tables.stats("n_ins_since_vacuum")["oai_window"] == 0
-        with counted() as seen:
-            assert tables.harvest() == 0
-        assert [s for s in seen if s.startswith(("VACUUM", "ANALYZE"))] == []
+        assert tables.tidied_by_a_harvest("VACUUM", "ANALYZE") == []
 
 
 def _paper(number: int, coauthors: list[str], categories: str, published: datetime) -> Any:

@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, inspect
 
 from arxiv_lookalike import LookalikeServer
 from arxiv_lookalike.synthetic import add_new_papers, author_config, synthetic_corpus
@@ -167,3 +168,46 @@ _RUN_INDEXES: dict[str, list[str | None]] = {
     "ix_run_author_key_finished_at": ["author_key", "finished_at"],
     "ix_run_running": ["author_key"],
 }
+
+
+def test_migration_0015_covers_a_querys_standings_and_member_ids(store: Store) -> None:
+    """A query's paper counts and member ids are read from ``ix_membership_standing``
+    alone, not from the membership rows (the widest rows of the database): an index-only
+    scan on PostgreSQL, a covering index on SQLite, for the statements the snapshot runs.
+    Down to 0014 the index goes, up again it comes back."""
+    from harvester.store.snapshot import _member_ids, _standings
+
+    seen: list[tuple[str, Any]] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_rest: Any) -> None:
+        if statement.startswith("SELECT"):
+            seen.append((statement, parameters))
+
+    with store.engine.connect() as conn:
+        event.listen(conn, "before_cursor_execute", note)
+        _standings(conn, ["a0", "a1"])
+        _member_ids(conn, ["a0", "a1"])
+        event.remove(conn, "before_cursor_execute", note)
+        if not store.is_sqlite:
+            conn.exec_driver_sql("SET enable_seqscan = off")
+            conn.exec_driver_sql("SET enable_bitmapscan = off")
+        explain, covered = (
+            ("EXPLAIN QUERY PLAN ", "COVERING INDEX ix_membership_standing")
+            if store.is_sqlite
+            else ("EXPLAIN ", "Index Only Scan using ix_membership_standing")
+        )
+        assert len(seen) == 2
+        for statement, parameters in seen:
+            plan = [str(r[-1]) for r in conn.exec_driver_sql(explain + statement, parameters)]
+            assert any(covered in line for line in plan), plan
+        conn.rollback()
+
+    def standing() -> list[Any]:
+        found = inspect(store.engine).get_indexes("membership")
+        return [i["column_names"] for i in found if i["name"] == "ix_membership_standing"]
+
+    assert standing() == [["author_key", "status", "seen_withdrawn", "arxiv_id"]]
+    downgrade(store, "0014")
+    assert standing() == []
+    store.upgrade()
+    assert len(standing()) == 1

@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # Alembic (and Mako with it) is imported only to migrate: the
 logger = logging.getLogger(__name__)
 
 SCRIPT_LOCATION = "harvester:migrations"
-HEAD_REVISION = "0014"
+HEAD_REVISION = "0015"
 """The newest migration's revision (``tests/test_store.py`` holds it to the scripts')."""
 
 

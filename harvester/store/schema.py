@@ -200,6 +200,7 @@ membership = Table(
         doc="the claimed or included ids (space-separated) it is in the profile through alone",
     ),
     Index("ix_membership_arxiv_id", "arxiv_id"),
+    Index("ix_membership_standing", "author_key", "status", "seen_withdrawn", "arxiv_id"),
     Index(
         "ix_membership_held",
         "author_key",

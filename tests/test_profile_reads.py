@@ -147,6 +147,8 @@ def test_a_postgresql_connection_idle_in_the_pool_is_pinged_and_replaced_if_its_
                     )
                     assert ended.scalar_one()
 
+            # "a moment ago" however slow the machine: a second could pass before the next read
+            monkeypatch.setattr(engines, "PING_AFTER_IDLE_SECONDS", 3600.0)
             first = backend()
             end(first)
             with pytest.raises(DatabaseError, match="cannot read the database"):

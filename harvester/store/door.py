@@ -144,8 +144,8 @@ class Door:
         try:
             with self.engine.connect() as conn:
                 found = conn.execute(due, {"tables": [table.name for table in _TIDIED]}).all()
-                vacuumed = sorted(name for name, due, _ in found if due)
-                stale = sorted(name for name, due, outdated in found if outdated and not due)
+                vacuumed = sorted(name for name, vacuum, _ in found if vacuum)
+                stale = sorted(name for name, vacuum, outdated in found if outdated and not vacuum)
                 conn.rollback()
                 tidy = conn.execution_options(isolation_level="AUTOCOMMIT")
                 if vacuumed:  # VACUUM runs outside a transaction; it analyzes too

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from alembic import command
-from sqlalchemy import inspect, text
+from sqlalchemy import event, inspect, text
 
 from arxiv_lookalike import LookalikeServer, Stall
 from harvester.cycle import harvest_author, open_source
@@ -289,3 +289,95 @@ def test_a_stop_cuts_the_pacer_wait_short(store: Store) -> None:
 def test_slot_names_are_the_api_host() -> None:
     assert slot_name("https://export.arxiv.org/api/query") == "export.arxiv.org"
     assert slot_name("http://127.0.0.1:8080/api/query") == "127.0.0.1"
+
+
+def statements_of(store: Store, run: Callable[[], object]) -> list[str]:
+    """The statements ``run`` sent on ``store``'s engine, the SQLite ``BEGIN`` left out."""
+    seen: list[str] = []
+
+    def note(*args: object) -> None:
+        if not str(args[2]).startswith("BEGIN"):
+            seen.append(" ".join(str(args[2]).split()))
+
+    event.listen(store.engine, "before_cursor_execute", note)
+    try:
+        run()
+    finally:
+        event.remove(store.engine, "before_cursor_execute", note)
+    return seen
+
+
+def test_a_claim_of_free_authors_is_one_statement(store: Store) -> None:
+    """A query's leases are claimed by one ``UPDATE ... RETURNING`` (on PostgreSQL one
+    round trip, the clock read by the statement); why an author was refused is read only
+    when one was."""
+    store.sync_authors([("a1", "A One"), ("a2", "A Two"), ("a3", "A Three")])
+    leases = Leases(store.engine, owner="a:1")
+    claims: list[tuple[Lease | None, dict[str, Refusal]]] = []
+    sent = statements_of(store, lambda: claims.append(leases.claim_many(["a2", "a1"])))
+    lease, refusals = claims[0]
+    assert lease is not None and lease.author_keys == ("a2", "a1") and not refusals
+    assert len(sent) == 1 and sent[0].startswith("UPDATE author SET lease_owner"), sent
+    other = Leases(store.engine, owner="b:2")
+    _, refused = other.claim_many(["a1", "a3"])
+    assert refused["a1"].reason.startswith("leased by a:1 until ")
+    lease.release()
+
+
+def test_a_harvest_lets_go_of_its_lease_as_it_commits(store: Store) -> None:
+    """The transaction that writes a harvest confirms and releases its authors' lease in
+    one statement; the lease's end then releases only what no harvest committed, and a
+    renewal does not take the let-go authors for lost."""
+    store.sync_authors([("a1", "A One"), ("a2", "A Two")])
+    leases = Leases(store.engine, owner="a:1", ttl_seconds=0.4)
+    lease = held(leases.claim_many(["a1", "a2"])[0])
+    with pytest.raises(RuntimeError), store.transaction() as conn:  # a write that failed
+        lease.release_with(conn, ["a1"])
+        raise RuntimeError("the write failed")
+    assert lease.held() == ["a1", "a2"]
+    assert rows(store, "SELECT key FROM author WHERE lease_owner = 'a:1' ORDER BY key") == [
+        ("a1",),
+        ("a2",),
+    ]
+    with lease:
+        with store.transaction() as conn:
+            lease.release_with(conn, ["a1"])
+        lease.released(["a1"])
+        assert lease.held() == ["a2"]
+        time.sleep(0.25)  # a renewal came: a2 is still ours, a1 not renewed, nothing lost
+        assert rows(store, "SELECT key FROM author WHERE lease_owner = 'a:1'") == [("a2",)]
+        assert lease.renew()
+    assert rows(store, "SELECT COUNT(*) FROM author WHERE lease_owner IS NOT NULL") == [(0,)]
+    assert statements_of(store, lease.release) == []  # nothing left to release
+
+
+def test_a_lease_taken_over_cannot_be_released_with_a_write(store: Store) -> None:
+    store.sync_authors([("a1", "A One")])
+    old = held(Leases(store.engine, owner="dead:1", clock=at(T0)).claim("a1"))
+    held(Leases(store.engine, owner="b:2", clock=at(T0 + timedelta(seconds=121))).claim("a1"))
+    with pytest.raises(LeaseLostError, match="taken over"), store.transaction() as conn:
+        old.release_with(conn, ["a1"])
+    assert not old.renew()
+    assert rows(store, "SELECT lease_owner FROM author") == [("b:2",)]
+
+
+def test_a_due_request_claims_its_start_in_one_statement(store: Store) -> None:
+    """When the earliest start has passed (answers slower than the delay), a request's turn
+    costs one statement on the slot; one that must wait reads the slot, sleeps and claims."""
+    pacer = DatabasePacer(store.engine, 0.2, name="one-statement")
+
+    def on_slot() -> list[str]:
+        sent = statements_of(store, pacer.wait)
+        return [s for s in sent if "request_slot" in s]
+
+    try:
+        pacer.wait()  # the slot's row is made
+        time.sleep(0.25)
+        due = on_slot()
+        assert len(due) == 1 and due[0].startswith("UPDATE request_slot"), due
+        began = time.monotonic()
+        waited = on_slot()
+        assert time.monotonic() - began >= 0.2 * 0.95
+        assert [s.split()[0] for s in waited] == ["UPDATE", "SELECT", "UPDATE"], waited
+    finally:
+        pacer.close()

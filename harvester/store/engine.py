@@ -76,6 +76,21 @@ def reading(engine: Engine) -> Connection:
 
 
 @contextmanager
+def one_write(engine: Engine) -> Iterator[Connection]:
+    """A connection for a single statement that writes (a lease, the request slot). On
+    PostgreSQL it runs on its own (autocommit): one statement is atomic, and a BEGIN and a
+    COMMIT around it were two more round trips. On SQLite a transaction that takes the
+    write lock up front (``BEGIN IMMEDIATE``), committed at the end. Only for one
+    statement: two in autocommit would not be one transaction."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            yield conn.execution_options(isolation_level="AUTOCOMMIT")
+        return
+    with engine.begin() as conn:
+        yield conn
+
+
+@contextmanager
 def read_session(engine: Engine, *, doing: str, rows: str) -> Iterator[Connection]:
     """:func:`reading`, with every failure one line: a database error is a
     :class:`~harvester.errors.DatabaseError` saying what was being ``doing``, and a stored

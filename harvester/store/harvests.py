@@ -110,15 +110,16 @@ def write_plans(
     lease: Lease | None,
     targets: Sequence[NotifySettings] = (),
 ) -> list[Recorded | DatabaseError]:
-    """Write one query's decided plans inside ``conn``'s transaction: the lease confirmed
-    once (nothing is written if it was lost), each author alone (:func:`write_isolated`),
+    """Write one query's decided plans inside ``conn``'s transaction: the lease of their
+    authors confirmed and released with the write (nothing is written if it was lost; the
+    caller tells the lease once it commits), each author alone (:func:`write_isolated`),
     then the runs closed and the coverage moved for all of them at once (not for an
     incomplete harvest: what it did not read is not covered). A steady cycle's
     cost is this bookkeeping: a few statements per query, not several per author.
     ``targets``: the notification targets whose outbox items go with the events
     (:mod:`.outbox`)."""
     if lease is not None:
-        lease.confirm(conn)
+        lease.release_with(conn, [p.key for p in plans])
     outcomes = _write_together(conn, plans, now, targets)
     if outcomes is None:  # one author's write failed: each alone, to know whose
         outcomes = [write_isolated(conn, p, now, targets) for p in plans]

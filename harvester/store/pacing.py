@@ -9,10 +9,10 @@ shares a database:
 1. it takes the request lock, held until the answer has been read: a PostgreSQL advisory
    lock on a connection of its own (waited for in the server, woken as the holder lets go)
    or ``flock`` on a file beside a SQLite database; both are released if the process dies;
-2. alone, it reads the earliest allowed start ``next_at`` from the ``request_slot`` row
-   named after the API host, sleeps until then (timed from the moment the database clock
-   was read, with no transaction open), and sets ``next_at`` to the database's *now* plus
-   ``delay_seconds``;
+2. alone, it sets ``next_at`` of the ``request_slot`` row named after the API host to the
+   database's *now* plus ``delay_seconds`` if ``next_at`` has passed (one statement);
+   else it reads ``next_at``, sleeps until then (timed from the moment the database clock
+   was read, with no transaction open), and sets it so;
 3. it sends the request.
 
 The next start is timed from when a request really went, so a process woken late by a
@@ -39,8 +39,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..errors import StopRequested
 from ..pacer import Pacer
 from . import schema as t
-from .dbclock import database_now
-from .engine import insert_for, sqlite_path
+from .dbclock import first_with_now, statement_now
+from .engine import insert_for, one_write, reading, sqlite_path
 from .lockfile import EXCLUSIVE, LockFile, close_session
 from .problems import database_error
 
@@ -128,8 +128,11 @@ class DatabasePacer(Pacer):
             raise StopRequested("stop requested before sending a request")
 
     def _wait_for_start(self) -> None:
-        """Sleep until the earliest allowed start, then claim it (the request lock held)."""
-        wake_at = self._earliest()
+        """Claim the start at once if it is due (one statement); else sleep until it is,
+        then claim it (the request lock held throughout)."""
+        wake_at = self._claim_if_due()
+        if wake_at is None:
+            return
         delay = wake_at - time.monotonic()
         if delay > 0 and self._stop_event.wait(delay):
             raise StopRequested("stop requested while waiting to send a request")
@@ -137,39 +140,61 @@ class DatabasePacer(Pacer):
             raise StopRequested("stop requested before sending a request")
         self._claim()
 
-    def _earliest(self) -> float:
-        """When the next request may start, on this process's monotonic clock."""
+    def _claim_if_due(self) -> float | None:
+        """If the earliest allowed start has come, claim the next one (now plus the delay)
+        and return None; else when it comes, on this process's monotonic clock. When
+        requests are due at once (the usual case when answers take longer than the delay),
+        that is one statement a request."""
         slot = t.request_slot.c
         try:
-            with self.engine.begin() as conn:
-                conn.execute(
-                    insert_for(conn)(t.request_slot)
-                    .values(name=self.name, next_at=_NEVER)
-                    .on_conflict_do_nothing(index_elements=["name"])
-                )
-                next_at = conn.execute(
-                    select(slot.next_at).where(slot.name == self.name)
-                ).scalar_one()
-                now, read_at = database_now(conn), time.monotonic()
+            with one_write(self.engine) as conn:
+                now = statement_now(conn)
+                due = update(t.request_slot).where(slot.name == self.name, slot.next_at <= now)
+                if conn.execute(due.values(next_at=now + self._gap)).rowcount:
+                    return None
+            return self._earliest()
         except SQLAlchemyError as exc:
-            raise database_error(exc, "cannot read the request slot") from exc
-        wake_at: float = read_at + max(0.0, (next_at - now).total_seconds())
+            raise database_error(exc, "cannot claim a request slot") from exc
+
+    def _earliest(self) -> float:
+        """When the next request may start, on this process's monotonic clock: the slot
+        and the database's clock read in one statement (the slot's row is made the first
+        time it is missing, and allows a request at once)."""
+        slot = t.request_slot.c
+        with reading(self.engine) as conn:
+            row, now = first_with_now(conn, select(slot.next_at).where(slot.name == self.name))
+            read_at = time.monotonic()
+        if row is None:
+            self._make_slot()
+            return read_at
+        wake_at: float = read_at + max(0.0, (row.next_at - now).total_seconds())
         return wake_at
+
+    def _make_slot(self) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert_for(conn)(t.request_slot)
+                .values(name=self.name, next_at=_NEVER)
+                .on_conflict_do_nothing(index_elements=["name"])
+            )
 
     def _claim(self) -> None:
         """The next start: now, on the database's clock, plus the delay (and
-        :data:`_MARGIN`)."""
+        :data:`_MARGIN`), in one statement."""
         slot = t.request_slot.c
         try:
-            with self.engine.begin() as conn:
-                now = database_now(conn)
+            with one_write(self.engine) as conn:
                 conn.execute(
                     update(t.request_slot)
                     .where(slot.name == self.name)
-                    .values(next_at=now + timedelta(seconds=self.delay_seconds) + _MARGIN)
+                    .values(next_at=statement_now(conn) + self._gap)
                 )
         except SQLAlchemyError as exc:
             raise database_error(exc, "cannot claim a request slot") from exc
+
+    @property
+    def _gap(self) -> timedelta:
+        return timedelta(seconds=self.delay_seconds) + _MARGIN
 
 
 class ExchangeLock(Protocol):

@@ -192,10 +192,14 @@ class Store(Door):
         when that fails each author in a savepoint of its own (:mod:`.harvests`): per
         author, what was written, or the database error that rolled that author alone back.
         With ``lease``, the transaction first confirms it is still ours
-        (:class:`LeaseLostError`: nothing is written). Each author's notifications for
+        (:class:`LeaseLostError`: nothing is written) and releases the authors with the
+        write. Each author's notifications for
         ``targets`` go into the outbox with its events (:mod:`.outbox`)."""
         with self.transaction() as conn:
-            return write_plans(conn, plans, clock(), lease, targets)
+            outcomes = write_plans(conn, plans, clock(), lease, targets)
+        if lease is not None:
+            lease.released([p.key for p in plans])
+        return outcomes
 
     def record_incomplete(
         self, runs: Sequence[tuple[int, RunTotals]], now: datetime, papers: Sequence[Paper] = ()

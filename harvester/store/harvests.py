@@ -2,8 +2,9 @@
 
 :meth:`Store.write_plans <harvester.store.repository.Store.write_plans>` is the whole
 write side of a complete harvest. The decisions were taken before, on a snapshot
-(:mod:`.snapshot`, :mod:`harvester.cycle.planning`); inside ONE transaction this confirms the
-lease of the query's authors, then writes every author's plan in one savepoint, each kind
+(:mod:`.snapshot`, :mod:`harvester.cycle.planning`); inside ONE transaction this confirms and
+releases the lease of the query's authors (one statement; the lease ends as the transaction
+commits), then writes every author's plan in one savepoint, each kind
 of row in one statement for all of them (:func:`_write_together`): papers, memberships,
 events, count changes, ambiguous flags and baseline identities; then it closes the runs and
 moves the watermarks. For each author either all of it is written or none: when a database

@@ -63,7 +63,7 @@ def test_an_expired_lease_can_be_taken_over_and_the_old_owner_cannot_write(
     later = T0 + timedelta(seconds=121)
     held(Leases(store.engine, owner="b:2", clock=at(later)).claim(author))
     with pytest.raises(LeaseLostError, match="taken over"), store.transaction() as conn:
-        old.confirm(conn)
+        old.release_with(conn, [author])
     old.release()  # releasing someone else's lease does nothing
     assert rows(store, "SELECT lease_owner FROM author") == [("b:2",)]
 
@@ -364,7 +364,8 @@ def test_a_lease_taken_over_cannot_be_released_with_a_write(store: Store) -> Non
 def test_a_due_request_claims_its_start_in_one_statement(store: Store) -> None:
     """When the earliest start has passed (answers slower than the delay), a request's turn
     costs one statement on the slot; one that must wait reads the slot, sleeps and claims."""
-    pacer = DatabasePacer(store.engine, 0.2, name="one-statement")
+    delay = 0.5  # long enough that the next turn cannot be due by the time it is asked
+    pacer = DatabasePacer(store.engine, delay, name="one-statement")
 
     def on_slot() -> list[str]:
         sent = statements_of(store, pacer.wait)
@@ -372,12 +373,12 @@ def test_a_due_request_claims_its_start_in_one_statement(store: Store) -> None:
 
     try:
         pacer.wait()  # the slot's row is made
-        time.sleep(0.25)
+        time.sleep(delay + 0.05)
         due = on_slot()
         assert len(due) == 1 and due[0].startswith("UPDATE request_slot"), due
         began = time.monotonic()
         waited = on_slot()
-        assert time.monotonic() - began >= 0.2 * 0.95
+        assert time.monotonic() - began >= delay * 0.95
         assert [s.split()[0] for s in waited] == ["UPDATE", "SELECT", "UPDATE"], waited
     finally:
         pacer.close()

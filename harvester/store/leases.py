@@ -266,24 +266,12 @@ class Lease:
         with one_write(self.leases.engine) as own:
             return self._renew(own, keys)
 
-    def confirm(self, conn: Connection) -> None:
-        """Inside the write transaction: renew, or raise :class:`LeaseLostError`."""
-        keys = self.held()
-        if len(self._extend(conn, keys)) < len(keys):
-            raise self._lost()
-
     def release_with(self, conn: Connection, author_keys: Sequence[str]) -> None:
         """Inside the transaction that writes the harvest of ``author_keys``: confirm they
         are still ours (or raise :class:`LeaseLostError`) and release them, in one
         statement; their lease ends when that transaction commits. Then call
         :meth:`released`, so that the end of the lease does not release them again."""
-        a = t.author.c
-        stmt = update(t.author).where(
-            among(conn, a.key, list(author_keys)), a.lease_owner == self.leases.owner
-        )
-        if conn.execute(stmt.values(lease_owner=None, lease_until=None)).rowcount < len(
-            author_keys
-        ):
+        if self._let_go(conn, list(author_keys)) < len(author_keys):
             raise self._lost()
 
     def released(self, author_keys: Sequence[str]) -> None:
@@ -292,21 +280,22 @@ class Lease:
             self._held.difference_update(author_keys)
 
     def release(self) -> None:
-        a = t.author.c
         keys = self.held()
         if not keys:
             return
         try:
             with one_write(self.leases.engine) as conn:
-                conn.execute(
-                    update(t.author)
-                    .where(among(conn, a.key, keys), a.lease_owner == self.leases.owner)
-                    .values(lease_owner=None, lease_until=None)
-                )
+                self._let_go(conn, keys)
         except SQLAlchemyError as exc:  # it expires on its own
             logger.warning("%s: could not release the lease: %s", self.author_key, exc)
             return
         self.released(keys)
+
+    def _let_go(self, conn: Connection, keys: list[str]) -> int:
+        """Release those of ``keys`` still ours; how many were."""
+        a = t.author.c
+        stmt = update(t.author).where(among(conn, a.key, keys), a.lease_owner == self.leases.owner)
+        return int(conn.execute(stmt.values(lease_owner=None, lease_until=None)).rowcount)
 
     def _lost(self) -> LeaseLostError:
         return LeaseLostError(

@@ -145,16 +145,12 @@ class DatabasePacer(Pacer):
         and return None; else when it comes, on this process's monotonic clock. When
         requests are due at once (the usual case when answers take longer than the delay),
         that is one statement a request."""
-        slot = t.request_slot.c
+        if self._move_slot(due_only=True):
+            return None
         try:
-            with one_write(self.engine) as conn:
-                now = statement_now(conn)
-                due = update(t.request_slot).where(slot.name == self.name, slot.next_at <= now)
-                if conn.execute(due.values(next_at=now + self._gap)).rowcount:
-                    return None
             return self._earliest()
         except SQLAlchemyError as exc:
-            raise database_error(exc, "cannot claim a request slot") from exc
+            raise database_error(exc, "cannot read the request slot") from exc
 
     def _earliest(self) -> float:
         """When the next request may start, on this process's monotonic clock: the slot
@@ -181,20 +177,21 @@ class DatabasePacer(Pacer):
     def _claim(self) -> None:
         """The next start: now, on the database's clock, plus the delay (and
         :data:`_MARGIN`), in one statement."""
+        self._move_slot(due_only=False)
+
+    def _move_slot(self, *, due_only: bool) -> bool:
+        """Set the slot's next start to now plus the delay and :data:`_MARGIN` (with
+        ``due_only``, only if that start has come); whether it was set."""
         slot = t.request_slot.c
         try:
             with one_write(self.engine) as conn:
-                conn.execute(
-                    update(t.request_slot)
-                    .where(slot.name == self.name)
-                    .values(next_at=statement_now(conn) + self._gap)
-                )
+                now = statement_now(conn)
+                where = [slot.name == self.name, *([slot.next_at <= now] if due_only else [])]
+                gap = timedelta(seconds=self.delay_seconds) + _MARGIN
+                stmt = update(t.request_slot).where(*where).values(next_at=now + gap)
+                return bool(conn.execute(stmt).rowcount)
         except SQLAlchemyError as exc:
             raise database_error(exc, "cannot claim a request slot") from exc
-
-    @property
-    def _gap(self) -> timedelta:
-        return timedelta(seconds=self.delay_seconds) + _MARGIN
 
 
 class ExchangeLock(Protocol):
